@@ -1,0 +1,42 @@
+// Catalogue of error codes (in Error frames) and WebSocket close codes, with the reaction each asks of a
+// client. docs/protocol.md mirrors this table; clients branch on these numbers, never on message text.
+
+export const ErrorCode = {
+  /** Control message was not valid JSON. Fix the sender; the connection stays open. */
+  BadJson: 1,
+  /** JSON was valid but not a control message (wrong field types, missing fields). */
+  BadMessage: 2,
+  /** `op` is not one this server knows. */
+  UnknownOp: 3,
+  /** A requested symbol does not exist; nothing in the request was applied. */
+  UnknownSymbol: 4,
+  /** The request would take the connection past its symbol limit; nothing was applied. */
+  TooManySymbols: 5,
+  /** Control messages arrive faster than allowed; the message was ignored. */
+  RateLimited: 6,
+  /** Binary control messages are not accepted (controls are JSON text). */
+  BinaryControl: 7,
+  /** Server-side failure while handling the request. */
+  Internal: 8,
+} as const;
+export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];
+
+export const CloseCode = {
+  /** Normal closure requested by the client. */
+  Normal: 1000,
+  /** Server shutting down or restarting: reconnect with jittered backoff. */
+  GoingAway: 1001,
+  /** A message broke the protocol (e.g. invalid UTF-8 in a text control message). */
+  ProtocolError: 1002,
+  /** A control message exceeded the server's maximum size. Do not resend it. */
+  MessageTooBig: 1009,
+  /** Server-side failure: reconnect with backoff. */
+  InternalError: 1011,
+  /** Client fell too far behind; reconnect and resume (fresh snapshots). */
+  SlowConsumer: 4000,
+} as const;
+export type CloseCode = (typeof CloseCode)[keyof typeof CloseCode];
+
+export const ERROR_NAMES: Readonly<Record<number, string>> = Object.fromEntries(
+  Object.entries(ErrorCode).map(([name, code]) => [code, name]),
+);

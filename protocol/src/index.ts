@@ -1,0 +1,8 @@
+// Public surface of the protocol module: zero dependencies, shared by server, browser and Node clients.
+export * from './units.js';
+export * from './messages.js';
+export * from './codes.js';
+export * from './codec.js';
+export * from './control.js';
+export * from './sse.js';
+export * from './cursor.js';

@@ -1,0 +1,155 @@
+// Server configuration: every setting is a CLI flag and an environment variable (flag wins), parsed and
+// validated by commander so a bad value stops the start with one clear line. README's table mirrors this.
+import { Command, InvalidArgumentError, Option } from 'commander';
+import { StartupError } from './errors.js';
+
+export type TransportName = 'ws' | 'sse';
+
+export interface ServerConfig {
+  host: string;
+  port: number;
+  seed: number;
+  symbols: number;
+  tickRate: number;
+  batchMs: number;
+  transports: readonly TransportName[];
+  webDir: string;
+  /** Candles kept per symbol and interval (ring size). */
+  candleCapacity: number;
+  /** Candles per interval a snapshot carries when the subscriber does not say. */
+  defaultHistory: number;
+  /** Simulated past the feed replays at start so charts and session stats are not empty. */
+  warmupSec: number;
+  heartbeatMs: number;
+  maxSymbolsPerConnection: number;
+  logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'silent';
+}
+
+export const DEFAULT_CONFIG: ServerConfig = {
+  host: '127.0.0.1',
+  port: 8080,
+  seed: 42,
+  symbols: 50,
+  tickRate: 1000,
+  batchMs: 20,
+  transports: ['ws', 'sse'],
+  webDir: 'dist/web',
+  candleCapacity: 1000,
+  defaultHistory: 300,
+  warmupSec: 300,
+  heartbeatMs: 1000,
+  maxSymbolsPerConnection: 100,
+  logLevel: 'info',
+};
+
+function integer(min: number, max: number) {
+  return (value: string): number => {
+    const n = Number(value);
+    if (!/^-?\d+$/.test(value.trim()) || !Number.isSafeInteger(n) || n < min || n > max) {
+      throw new InvalidArgumentError(`expected an integer from ${min} to ${max}, got "${value}"`);
+    }
+    return n;
+  };
+}
+
+function transports(value: string): TransportName[] {
+  const names = value.split(',').map((s) => s.trim()).filter(Boolean);
+  if (names.length === 0) throw new InvalidArgumentError('name at least one of: ws, sse');
+  for (const name of names) {
+    if (name !== 'ws' && name !== 'sse') throw new InvalidArgumentError(`unknown transport "${name}" (use ws, sse)`);
+  }
+  return [...new Set(names)] as TransportName[];
+}
+
+function host(value: string): string {
+  if (!/^[A-Za-z0-9.:[\]-]+$/.test(value)) throw new InvalidArgumentError(`"${value}" is not a host name or address`);
+  return value;
+}
+
+/** Builds the commander program; exported so --help output and the README table come from one place. */
+export function configProgram(): Command {
+  const d = DEFAULT_CONFIG;
+  const opt = (flags: string, description: string, env: string) => new Option(flags, description).env(env);
+  return new Command('tickwire')
+    .description('Tickwire market-data fan-out server: simulated feed, WebSocket + SSE, dashboard at /')
+    .addOption(opt('--host <host>', 'interface to listen on', 'TICKWIRE_HOST').default(d.host).argParser(host))
+    .addOption(opt('--port <n>', 'TCP port (0 = any free port)', 'TICKWIRE_PORT').default(d.port).argParser(integer(0, 65535)))
+    .addOption(opt('--seed <n>', 'feed random seed', 'TICKWIRE_SEED').default(d.seed).argParser(integer(0, 2 ** 32 - 1)))
+    .addOption(opt('--symbols <n>', 'number of simulated instruments', 'TICKWIRE_SYMBOLS').default(d.symbols).argParser(integer(1, 65535)))
+    .addOption(opt('--tick-rate <n>', 'total feed ticks per second', 'TICKWIRE_TICK_RATE').default(d.tickRate).argParser(integer(1, 1_000_000)))
+    .addOption(opt('--batch-ms <n>', 'batching window in ms', 'TICKWIRE_BATCH_MS').default(d.batchMs).argParser(integer(1, 1000)))
+    .addOption(opt('--transports <list>', 'enabled transports: ws,sse', 'TICKWIRE_TRANSPORTS').default(d.transports).argParser(transports))
+    .addOption(opt('--web-dir <path>', 'built dashboard to serve at /', 'TICKWIRE_WEB_DIR').default(d.webDir))
+    .addOption(opt('--candles <n>', 'candles kept per symbol and interval', 'TICKWIRE_CANDLES').default(d.candleCapacity).argParser(integer(10, 65535)))
+    .addOption(opt('--history <n>', 'default candles per interval in snapshots', 'TICKWIRE_HISTORY').default(d.defaultHistory).argParser(integer(0, 2000)))
+    .addOption(opt('--warmup <s>', 'seconds of simulated past replayed at start', 'TICKWIRE_WARMUP').default(d.warmupSec).argParser(integer(0, 86_400)))
+    .addOption(opt('--heartbeat-ms <n>', 'heartbeat interval in ms', 'TICKWIRE_HEARTBEAT_MS').default(d.heartbeatMs).argParser(integer(100, 60_000)))
+    .addOption(opt('--max-symbols <n>', 'symbols one connection may subscribe', 'TICKWIRE_MAX_SYMBOLS').default(d.maxSymbolsPerConnection).argParser(integer(1, 10_000)))
+    .addOption(
+      opt('--log-level <level>', 'log level', 'TICKWIRE_LOG_LEVEL')
+        .default(d.logLevel)
+        .choices(['fatal', 'error', 'warn', 'info', 'debug', 'silent']),
+    )
+    .helpOption('-h, --help', 'show this help')
+    .allowExcessArguments(false);
+}
+
+/** Parses argv (without node and script) and the environment; throws StartupError TW_CONFIG on bad input. */
+export function parseConfig(argv: readonly string[], env: NodeJS.ProcessEnv = process.env): ServerConfig {
+  const saved = process.env;
+  process.env = env;
+  const program = configProgram().exitOverride().configureOutput({ writeErr: () => {}, writeOut: (s) => process.stdout.write(s) });
+  try {
+    program.parse([...argv], { from: 'user' });
+  } catch (error) {
+    const e = error as { code?: string; message: string };
+    if (e.code === 'commander.helpDisplayed' || e.code === 'commander.version') throw error;
+    throw new StartupError('TW_CONFIG', `invalid configuration: ${e.message.replace(/^error: /, '')}`, { cause: error });
+  } finally {
+    process.env = saved;
+  }
+  const o = program.opts<{
+    host: string;
+    port: number;
+    seed: number;
+    symbols: number;
+    tickRate: number;
+    batchMs: number;
+    transports: TransportName[];
+    webDir: string;
+    candles: number;
+    history: number;
+    warmup: number;
+    heartbeatMs: number;
+    maxSymbols: number;
+    logLevel: ServerConfig['logLevel'];
+  }>();
+  const config: ServerConfig = {
+    host: o.host,
+    port: o.port,
+    seed: o.seed,
+    symbols: o.symbols,
+    tickRate: o.tickRate,
+    batchMs: o.batchMs,
+    transports: o.transports,
+    webDir: o.webDir,
+    candleCapacity: o.candles,
+    defaultHistory: o.history,
+    warmupSec: o.warmup,
+    heartbeatMs: o.heartbeatMs,
+    maxSymbolsPerConnection: o.maxSymbols,
+    logLevel: o.logLevel,
+  };
+  return validateConfig(config);
+}
+
+/** Cross-field checks that single-flag parsers cannot make. */
+export function validateConfig(config: ServerConfig): ServerConfig {
+  if (config.defaultHistory > config.candleCapacity) {
+    throw new StartupError('TW_CONFIG', `invalid configuration: --history ${config.defaultHistory} exceeds --candles ${config.candleCapacity}`);
+  }
+  if (config.heartbeatMs < config.batchMs) {
+    throw new StartupError('TW_CONFIG', `invalid configuration: --heartbeat-ms ${config.heartbeatMs} is shorter than --batch-ms ${config.batchMs}`);
+  }
+  return config;
+}

@@ -1,0 +1,54 @@
+// Small helpers for uWS HTTP responses: JSON replies and bounded body reads. Every write is corked
+// because callers may answer after the handler returned (body reads, async work).
+import type { HttpResponse } from 'uWebSockets.js';
+
+const STATUS_TEXT: Record<number, string> = {
+  200: 'OK',
+  304: 'Not Modified',
+  400: 'Bad Request',
+  403: 'Forbidden',
+  404: 'Not Found',
+  405: 'Method Not Allowed',
+  413: 'Payload Too Large',
+  429: 'Too Many Requests',
+  500: 'Internal Server Error',
+  503: 'Service Unavailable',
+};
+
+export function statusLine(code: number): string {
+  return `${code} ${STATUS_TEXT[code] ?? ''}`.trim();
+}
+
+export function sendJson(res: HttpResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {
+  if (res.done) return;
+  res.done = true;
+  res.cork(() => {
+    res.writeStatus(statusLine(status));
+    res.writeHeader('Content-Type', 'application/json; charset=utf-8');
+    res.writeHeader('Cache-Control', 'no-store');
+    for (const [k, v] of Object.entries(headers)) res.writeHeader(k, v);
+    res.end(JSON.stringify(body));
+  });
+}
+
+/**
+ * Reads a request body of at most `limit` bytes, then calls `done` with it, or with null when the body
+ * is larger (the caller answers 413). An aborted request calls nothing.
+ */
+export function readBody(res: HttpResponse, limit: number, done: (body: Uint8Array | null) => void): void {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  let over = false;
+  res.onAborted(() => {
+    res.done = true;
+  });
+  res.onData((chunk, isLast) => {
+    if (!over) {
+      size += chunk.byteLength;
+      if (size > limit) over = true;
+      // uWS reuses the chunk's memory after this callback returns: copy it.
+      else chunks.push(Buffer.from(new Uint8Array(chunk).slice()));
+    }
+    if (isLast && !res.done) done(over ? null : Buffer.concat(chunks));
+  });
+}

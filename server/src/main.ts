@@ -1,0 +1,51 @@
+// Command-line entry: parse configuration, start the server, shut down cleanly on SIGINT/SIGTERM.
+// Start-up failures print one line with a stable code (see README "Troubleshooting") and exit 78.
+import { parseConfig } from './config.js';
+import { StartupError } from './errors.js';
+import { createLogger } from './log.js';
+import { createServer } from './server.js';
+
+/** Exit code for configuration/environment errors (EX_CONFIG from sysexits.h). */
+const EXIT_CONFIG = 78;
+/** A shutdown that hangs longer than this exits anyway. */
+const SHUTDOWN_DEADLINE_MS = 5000;
+
+async function main(): Promise<void> {
+  let config;
+  try {
+    config = parseConfig(process.argv.slice(2));
+  } catch (error) {
+    if ((error as { code?: string }).code === 'commander.helpDisplayed') process.exit(0);
+    throw error;
+  }
+  const log = createLogger(config.logLevel);
+  const server = await createServer(config, { logger: log });
+  let stopping = false;
+  const stop = (signal: NodeJS.Signals) => {
+    if (stopping) return;
+    stopping = true;
+    log.info({ signal }, 'shutting down');
+    setTimeout(() => {
+      log.error('shutdown deadline passed; exiting');
+      process.exit(1);
+    }, SHUTDOWN_DEADLINE_MS).unref();
+    server.close().then(
+      () => process.exit(0),
+      (error: unknown) => {
+        log.error({ err: error }, 'shutdown failed');
+        process.exit(1);
+      },
+    );
+  };
+  process.on('SIGINT', stop);
+  process.on('SIGTERM', stop);
+}
+
+main().catch((error: unknown) => {
+  if (error instanceof StartupError) {
+    process.stderr.write(`tickwire: ${error.code}: ${error.message}\n`);
+    process.exit(EXIT_CONFIG);
+  }
+  process.stderr.write(`tickwire: unexpected failure: ${(error as Error).stack ?? String(error)}\n`);
+  process.exit(1);
+});

@@ -1,0 +1,88 @@
+// Published state of one symbol: last trade, quote, session stats and candles. It advances only when a
+// batch is published, so a snapshot always ends exactly where the next Updates frame begins (seq + 1).
+import type { CandleSeries, Tick } from '../../../protocol/src/messages.js';
+import { CANDLE_INTERVALS } from '../../../protocol/src/messages.js';
+import type { SnapshotBody } from '../../../protocol/src/codec.js';
+import type { EpochMs, PriceTicks, SizeLots } from '../../../protocol/src/units.js';
+import { CandleRing } from './candle-ring.js';
+
+/** What the server needs to know of an instrument (the feed's Instrument is a superset). */
+export interface InstrumentInfo {
+  id: number;
+  ticker: string;
+  name: string;
+  assetClass: string;
+  priceScale: number;
+  sizeScale: number;
+}
+
+export class SymbolState {
+  seq = 0;
+  lastTimeMs = 0;
+  last = 0;
+  lastSize = 0;
+  bid = 0;
+  ask = 0;
+  open = 0;
+  high = 0;
+  low = 0;
+  volume = 0;
+  sessionStartMs = 0;
+  readonly candles: CandleRing[];
+
+  constructor(
+    readonly instrument: InstrumentInfo,
+    candleCapacity: number,
+  ) {
+    this.candles = CANDLE_INTERVALS.map((interval) => new CandleRing(interval, candleCapacity));
+  }
+
+  apply(tick: Tick): void {
+    if (this.seq === 0 && this.sessionStartMs === 0) {
+      this.sessionStartMs = tick.eventTimeMs;
+      this.open = tick.price;
+      this.high = tick.price;
+      this.low = tick.price;
+    }
+    this.seq = tick.seq;
+    this.lastTimeMs = tick.eventTimeMs;
+    this.last = tick.price;
+    this.lastSize = tick.size;
+    this.bid = tick.bid;
+    this.ask = tick.ask;
+    if (tick.price > this.high) this.high = tick.price;
+    if (tick.price < this.low) this.low = tick.price;
+    this.volume += tick.size;
+    for (const ring of this.candles) ring.add(tick.eventTimeMs, tick.price, tick.size);
+  }
+
+  /** Forgets everything after a feed epoch change: the old seq space means nothing in the new one. */
+  reset(): void {
+    this.seq = 0;
+    this.sessionStartMs = 0;
+  }
+
+  snapshot(history: number): SnapshotBody {
+    const i = this.instrument;
+    const candles: CandleSeries[] =
+      history > 0 ? this.candles.map((ring) => ({ intervalSec: ring.intervalSec, candles: ring.latest(history) })) : [];
+    return {
+      symbolId: i.id,
+      ticker: i.ticker,
+      priceScale: i.priceScale,
+      sizeScale: i.sizeScale,
+      seq: this.seq,
+      lastTimeMs: this.lastTimeMs as EpochMs,
+      last: this.last as PriceTicks,
+      lastSize: this.lastSize as SizeLots,
+      bid: this.bid as PriceTicks,
+      ask: this.ask as PriceTicks,
+      open: this.open as PriceTicks,
+      high: this.high as PriceTicks,
+      low: this.low as PriceTicks,
+      volume: this.volume,
+      sessionStartMs: this.sessionStartMs as EpochMs,
+      candles,
+    };
+  }
+}

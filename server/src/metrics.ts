@@ -1,0 +1,70 @@
+// Prometheus metrics (prom-client) on a private registry: what an operator needs to see fan-out health.
+// Counters are bumped per batch or per connection event, never per tick per client.
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import type { SessionRegistry } from './sessions.js';
+
+export class Metrics {
+  readonly registry = new Registry();
+  readonly ticksIn = new Counter({ name: 'tickwire_feed_ticks_total', help: 'Ticks received from the feed', registers: [this.registry] });
+  readonly batchTicks = new Histogram({
+    name: 'tickwire_batch_ticks',
+    help: 'Ticks per published batch',
+    buckets: [1, 5, 10, 50, 100, 500, 1000, 5000, 20000],
+    registers: [this.registry],
+  });
+  readonly framesSent = new Counter({
+    name: 'tickwire_frames_sent_total',
+    help: 'Frames delivered to clients (one per subscriber)',
+    labelNames: ['transport', 'type'] as const,
+    registers: [this.registry],
+  });
+  readonly bytesSent = new Counter({
+    name: 'tickwire_bytes_sent_total',
+    help: 'Payload bytes delivered to clients (before WebSocket/HTTP framing)',
+    labelNames: ['transport'] as const,
+    registers: [this.registry],
+  });
+  readonly connectionsOpened = new Counter({
+    name: 'tickwire_connections_opened_total',
+    help: 'Connections accepted',
+    labelNames: ['transport'] as const,
+    registers: [this.registry],
+  });
+  readonly controlErrors = new Counter({
+    name: 'tickwire_control_errors_total',
+    help: 'Control messages answered with an error',
+    labelNames: ['code'] as const,
+    registers: [this.registry],
+  });
+  readonly slowDisconnects = new Counter({
+    name: 'tickwire_slow_consumer_disconnects_total',
+    help: 'Clients closed because they fell too far behind',
+    labelNames: ['transport'] as const,
+    registers: [this.registry],
+  });
+
+  constructor(sessions: SessionRegistry) {
+    collectDefaultMetrics({ register: this.registry, prefix: 'tickwire_' });
+    const registry = this.registry;
+    new Gauge({
+      name: 'tickwire_connections',
+      help: 'Open connections',
+      labelNames: ['transport'] as const,
+      registers: [registry],
+      collect() {
+        this.set({ transport: 'ws' }, sessions.counts.ws);
+        this.set({ transport: 'sse' }, sessions.counts.sse);
+      },
+    });
+    new Gauge({
+      name: 'tickwire_subscriptions',
+      help: 'Symbol subscriptions over all connections',
+      registers: [registry],
+      collect() {
+        let n = 0;
+        for (const s of sessions) n += s.symbols.size;
+        this.set(n);
+      },
+    });
+  }
+}

@@ -1,0 +1,209 @@
+// Assembles a Tickwire server: embedded feed → fan-out → WebSocket and SSE transports, plus the HTTP
+// routes (dashboard, symbols API, health, metrics). createServer() is what main.ts and the tests call.
+import { hostname } from 'node:os';
+import type { HttpRequest, HttpResponse, TemplatedApp, us_listen_socket } from 'uWebSockets.js';
+import { encodeHeartbeat } from '../../protocol/src/codec.js';
+import { CloseCode } from '../../protocol/src/codes.js';
+import { PROTOCOL_VERSION } from '../../protocol/src/messages.js';
+import { systemClock, type Clock } from '../../feeds/src/clock.js';
+import { DEFAULT_CONFIG, validateConfig, type ServerConfig } from './config.js';
+import { StartupError } from './errors.js';
+import { createEmbeddedFeed } from './feed-source.js';
+import { Fanout } from './fanout.js';
+import { sendJson } from './http-util.js';
+import { createLogger, type Logger } from './log.js';
+import { Metrics } from './metrics.js';
+import { SessionRegistry } from './sessions.js';
+import { mountSse, type SseHub } from './sse.js';
+import { StaticFiles } from './static-files.js';
+import { Subscriptions } from './subscriptions.js';
+import { loadUws, uwsIsNative } from './uws.js';
+import { mountWebSocket } from './ws.js';
+
+export interface TickwireServer {
+  readonly port: number;
+  readonly url: string;
+  readonly epoch: number;
+  readonly fanout: Fanout;
+  readonly sessions: SessionRegistry;
+  /** Stops accepting, closes every WebSocket with 1001, ends every SSE stream, stops the feed. */
+  close(): Promise<void>;
+}
+
+export interface ServerOptions {
+  clock?: Clock;
+  logger?: Logger;
+  /** Fixed feed epoch (tests); default random per start. */
+  epoch?: number;
+}
+
+/** How long close() waits for peers to finish the closing handshake before cutting what is left. */
+const CLOSE_GRACE_MS = 1500;
+/** A feed silent for this long makes /healthz answer 503. */
+const FEED_STALL_MS = 5000;
+
+export async function createServer(partial: Partial<ServerConfig> = {}, options: ServerOptions = {}): Promise<TickwireServer> {
+  const config = validateConfig({ ...DEFAULT_CONFIG, ...partial });
+  const uws = loadUws();
+  const clock = options.clock ?? systemClock;
+  const now = () => clock.now();
+  const log = options.logger ?? createLogger(config.logLevel);
+  const staticFiles = new StaticFiles(config.webDir);
+
+  const feed = createEmbeddedFeed({
+    seed: config.seed,
+    symbols: config.symbols,
+    tickRate: config.tickRate,
+    warmupSec: config.warmupSec,
+    clock,
+    ...(options.epoch !== undefined ? { epoch: options.epoch } : {}),
+  });
+  const fanout = new Fanout(feed.instruments, feed.epoch, config.candleCapacity);
+  const warmed = feed.warmUp(fanout);
+
+  const sessions = new SessionRegistry();
+  const metrics = new Metrics(sessions);
+  fanout.onBatch = (ticks) => metrics.batchTicks.observe(ticks);
+  const subscriptions = new Subscriptions(
+    fanout,
+    { maxSymbols: config.maxSymbolsPerConnection, defaultHistory: config.defaultHistory, candleCapacity: config.candleCapacity },
+    now,
+    metrics,
+  );
+  const hello = { heartbeatMs: config.heartbeatMs, maxSymbols: config.maxSymbolsPerConnection, serverId: `${hostname()}-${process.pid}` };
+  const epoch = () => fanout.epoch;
+
+  const app: TemplatedApp = uws.App();
+  if (config.transports.includes('ws')) {
+    fanout.addSink(mountWebSocket(app, { uws, sessions, subscriptions, metrics, epoch, now, hello }));
+  }
+  let sse: SseHub | null = null;
+  if (config.transports.includes('sse')) {
+    sse = mountSse(app, {
+      sessions,
+      subscriptions,
+      metrics,
+      epoch,
+      seqOf: (id) => fanout.states[id]?.seq ?? 0,
+      now,
+      hello,
+      defaultHistory: config.defaultHistory,
+    });
+    fanout.addSink(sse);
+  }
+
+  const symbolsJson = JSON.stringify({
+    symbols: feed.instruments.map((i) => ({
+      id: i.id,
+      ticker: i.ticker,
+      name: i.name,
+      assetClass: i.assetClass,
+      priceScale: i.priceScale,
+      sizeScale: i.sizeScale,
+    })),
+  });
+  const startedAt = now();
+  app.get('/api/symbols', (res) => {
+    res.writeHeader('Content-Type', 'application/json; charset=utf-8');
+    res.writeHeader('Cache-Control', 'public, max-age=60');
+    res.end(symbolsJson);
+  });
+  app.get('/healthz', (res) => {
+    const sinceTick = now() - fanout.stats.lastTickAtMs;
+    const stalled = sinceTick > Math.max(FEED_STALL_MS, 50_000 / config.tickRate);
+    sendJson(res, stalled ? 503 : 200, {
+      status: stalled ? 'feed-stalled' : 'ok',
+      protocolVersion: PROTOCOL_VERSION,
+      epoch: fanout.epoch,
+      uptimeSec: Math.round((now() - startedAt) / 1000),
+      uwsNative: uwsIsNative(uws),
+      feed: { ticksIn: fanout.stats.ticksIn, msSinceLastBatch: Math.round(sinceTick) },
+      connections: { ws: sessions.counts.ws, sse: sessions.counts.sse },
+    });
+  });
+  app.get('/metrics', (res) => {
+    res.onAborted(() => {
+      res.done = true;
+    });
+    metrics.registry.metrics().then(
+      (text) => {
+        if (res.done) return;
+        res.cork(() => {
+          res.writeHeader('Content-Type', metrics.registry.contentType);
+          res.end(text);
+        });
+      },
+      (error: unknown) => {
+        log.error({ err: error }, 'metrics collection failed');
+        sendJson(res, 500, { error: { message: 'metrics collection failed' } });
+      },
+    );
+  });
+  const notFound = (res: HttpResponse, req: HttpRequest) => {
+    sendJson(res, 404, { error: { message: `no route for ${req.getMethod().toUpperCase()} ${req.getUrl()}` } });
+  };
+  app.get('/*', (res, req) => {
+    if (!staticFiles.serve(res, req)) notFound(res, req);
+  });
+  app.head('/*', (res, req) => {
+    if (!staticFiles.serve(res, req)) notFound(res, req);
+  });
+  app.any('/*', notFound);
+
+  const listenSocket = await new Promise<us_listen_socket>((resolve, reject) => {
+    // Exclusive port: uSockets otherwise sets SO_REUSEPORT and a stale server would silently share it.
+    // The binary takes (host, port, options, cb) and exports the flag; the typings know neither.
+    const native = uws as unknown as { LIBUS_LISTEN_EXCLUSIVE_PORT: number };
+    const listen = app.listen.bind(app) as unknown as (
+      host: string,
+      port: number,
+      options: number,
+      cb: (socket: us_listen_socket | false) => void,
+    ) => void;
+    listen(config.host, config.port, native.LIBUS_LISTEN_EXCLUSIVE_PORT, (socket) => {
+      if (socket) resolve(socket);
+      else reject(new StartupError('TW_LISTEN', `cannot listen on ${config.host}:${config.port}: the port is in use or the address is not local`));
+    });
+  });
+  const port = uws.us_socket_local_port(listenSocket);
+  const url = `http://${config.host.includes(':') ? `[${config.host}]` : config.host}:${port}`;
+
+  const batchTimer = setInterval(() => {
+    const n = feed.poll(fanout);
+    metrics.ticksIn.inc(n);
+    fanout.flush(now());
+  }, config.batchMs);
+
+  const heartbeatTimer = setInterval(() => {
+    const t = now();
+    for (const session of sessions) {
+      const entries = [];
+      for (const id of session.symbols) entries.push({ symbolId: id, seq: fanout.states[id]!.seq });
+      session.send(encodeHeartbeat(fanout.epoch, t, entries));
+    }
+  }, config.heartbeatMs);
+
+  log.info(
+    { port, host: config.host, url, epoch: fanout.epoch, symbols: feed.instruments.length, tickRate: config.tickRate, warmupTicks: warmed, transports: config.transports, files: staticFiles.count },
+    'listening',
+  );
+
+  let closing: Promise<void> | null = null;
+  const close = (): Promise<void> => {
+    closing ??= (async () => {
+      clearInterval(batchTimer);
+      clearInterval(heartbeatTimer);
+      uws.us_listen_socket_close(listenSocket);
+      sse?.close();
+      for (const session of [...sessions]) session.close(CloseCode.GoingAway, 'server shutting down');
+      const deadline = Date.now() + CLOSE_GRACE_MS;
+      while (sessions.size > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+      // Whatever did not finish the closing handshake in time is cut (native close is missing from the typings).
+      (app as unknown as { close?: () => void }).close?.();
+      log.info({ remaining: sessions.size }, 'closed');
+    })();
+    return closing;
+  };
+
+  return { port, url, epoch: fanout.epoch, fanout, sessions, close };
+}

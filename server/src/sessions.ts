@@ -1,0 +1,48 @@
+// A client connection as the subscription logic sees it, whatever its transport, and the registry of
+// open sessions (heartbeats, shutdown, metrics walk it).
+import { randomBytes } from 'node:crypto';
+import type { TransportName } from './config.js';
+
+export interface Session {
+  readonly id: string;
+  readonly transport: TransportName;
+  /** Subscribed symbol ids, in subscription order. */
+  readonly symbols: Set<number>;
+  /** Sends one frame to this client alone (hello, snapshot, ack, error, heartbeat). */
+  send(frame: Uint8Array): void;
+  /** Starts delivery of a symbol's Updates frames (after its snapshot was sent). */
+  attach(symbolId: number): void;
+  detach(symbolId: number): void;
+  /** Ends the connection: 1001 on shutdown, or another close code from protocol/src/codes.ts. */
+  close(code: number, reason: string): void;
+}
+
+export function newSessionId(): string {
+  return randomBytes(16).toString('base64url');
+}
+
+export class SessionRegistry {
+  private readonly byId = new Map<string, Session>();
+  readonly counts: Record<TransportName, number> = { ws: 0, sse: 0 };
+
+  add(session: Session): void {
+    this.byId.set(session.id, session);
+    this.counts[session.transport]++;
+  }
+
+  remove(session: Session): void {
+    if (this.byId.delete(session.id)) this.counts[session.transport]--;
+  }
+
+  get(id: string): Session | undefined {
+    return this.byId.get(id);
+  }
+
+  get size(): number {
+    return this.byId.size;
+  }
+
+  [Symbol.iterator](): IterableIterator<Session> {
+    return this.byId.values();
+  }
+}

@@ -1,0 +1,96 @@
+// Control-message handling shared by every transport: parse, validate atomically (unknown symbols or a
+// breached limit apply nothing), send snapshots, start delivery, acknowledge. Re-subscribing a symbol
+// already held sends a fresh snapshot: that is how a client repairs a gap without reconnecting.
+import { encodeAck, encodeError, encodeSnapshot } from '../../protocol/src/codec.js';
+import { ERROR_NAMES, ErrorCode } from '../../protocol/src/codes.js';
+import { parseControl } from '../../protocol/src/control.js';
+import { AckOp } from '../../protocol/src/messages.js';
+import type { Fanout } from './fanout.js';
+import type { Metrics } from './metrics.js';
+import type { Session } from './sessions.js';
+
+export interface SubscriptionLimits {
+  maxSymbols: number;
+  defaultHistory: number;
+  candleCapacity: number;
+}
+
+export interface ControlOutcome {
+  ok: boolean;
+  code?: number;
+  message?: string;
+}
+
+export class Subscriptions {
+  private readonly byTicker: Map<string, number>;
+
+  constructor(
+    private readonly fanout: Fanout,
+    private readonly limits: SubscriptionLimits,
+    private readonly now: () => number,
+    private readonly metrics: Metrics,
+  ) {
+    this.byTicker = new Map(fanout.states.map((s) => [s.instrument.ticker, s.instrument.id]));
+  }
+
+  symbolId(ticker: string): number | undefined {
+    return this.byTicker.get(ticker);
+  }
+
+  /** Handles one control message's text; the reply frames go to the session, the outcome to the caller. */
+  handle(session: Session, text: string): ControlOutcome {
+    const parsed = parseControl(text, this.limits.maxSymbols);
+    if (!parsed.ok) return this.reject(session, parsed.code, parsed.requestId, parsed.message);
+    const { op, symbols, requestId } = parsed.message;
+    const ids: number[] = [];
+    const unknown: string[] = [];
+    for (const ticker of symbols) {
+      const id = this.byTicker.get(ticker);
+      if (id === undefined) unknown.push(ticker);
+      else ids.push(id);
+    }
+    if (unknown.length > 0) {
+      return this.reject(session, ErrorCode.UnknownSymbol, requestId, `unknown symbol${unknown.length > 1 ? 's' : ''}: ${unknown.slice(0, 10).join(', ')}`);
+    }
+    if (op === 'subscribe') {
+      return this.subscribe(session, ids, parsed.message.history ?? this.limits.defaultHistory, requestId);
+    }
+    for (const id of ids) {
+      if (session.symbols.delete(id)) session.detach(id);
+    }
+    session.send(encodeAck(this.fanout.epoch, this.now(), requestId, AckOp.Unsubscribe, ids));
+    return { ok: true };
+  }
+
+  /** Subscribes known symbol ids (also used for symbols named in an SSE URL). */
+  subscribe(session: Session, ids: readonly number[], history: number, requestId: number | null): ControlOutcome {
+    let added = 0;
+    for (const id of ids) if (!session.symbols.has(id)) added++;
+    if (session.symbols.size + added > this.limits.maxSymbols) {
+      return this.reject(
+        session,
+        ErrorCode.TooManySymbols,
+        requestId ?? 0,
+        `subscribing ${added} more symbol(s) would hold ${session.symbols.size + added}; the limit is ${this.limits.maxSymbols} per connection`,
+      );
+    }
+    const bars = Math.min(history, this.limits.candleCapacity);
+    const now = this.now();
+    for (const id of ids) {
+      const state = this.fanout.states[id]!;
+      session.send(encodeSnapshot(this.fanout.epoch, now, state.snapshot(bars)));
+      if (!session.symbols.has(id)) {
+        session.symbols.add(id);
+        session.attach(id);
+      }
+    }
+    if (requestId !== null) session.send(encodeAck(this.fanout.epoch, now, requestId, AckOp.Subscribe, ids));
+    return { ok: true };
+  }
+
+  reject(session: Session, code: number, requestId: number, message: string): ControlOutcome {
+    this.metrics.controlErrors.inc({ code: ERROR_NAMES[code] ?? String(code) });
+    session.send(encodeError(this.fanout.epoch, this.now(), code, requestId, message));
+    return { ok: false, code, message };
+  }
+}

@@ -1,0 +1,153 @@
+// WebSocket transport at /ws: uWS pub/sub with one topic per symbol, so a batch frame is published once
+// and uWS copies it to every subscriber natively. Control messages are JSON text; replies are frames.
+import type { TemplatedApp, WebSocket } from 'uWebSockets.js';
+import { encodeHello } from '../../protocol/src/codec.js';
+import { CloseCode, ErrorCode } from '../../protocol/src/codes.js';
+import type { FrameSink } from './fanout.js';
+import type { Metrics } from './metrics.js';
+import { newSessionId, type Session, type SessionRegistry } from './sessions.js';
+import type { Subscriptions } from './subscriptions.js';
+import type { Uws } from './uws.js';
+
+/** Control messages are tiny: 100 tickers of 16 characters fit in 2 KiB. Larger ones close with 1009. */
+export const MAX_CONTROL_BYTES = 16 * 1024;
+/**
+ * uWS drops a connection whose message exceeds its maxPayloadLength without a close frame (1006), so it
+ * is set above MAX_CONTROL_BYTES and the 1009 close is sent here; only messages past this are cut off.
+ */
+export const TRANSPORT_MAX_PAYLOAD_BYTES = 64 * 1024;
+/**
+ * Per-socket send buffer cap. Large enough for a full subscribe burst (100 snapshots with 300 candles ×
+ * 4 intervals ≈ 3.4 MiB worst case is rare; 50 × default ≈ 1.7 MiB) plus seconds of updates.
+ */
+export const MAX_BACKPRESSURE_BYTES = 4 * 1024 * 1024;
+/** Seconds without receiving anything before uWS drops the peer; automatic pings make live peers answer. */
+export const IDLE_TIMEOUT_SEC = 60;
+
+interface UserData {
+  session: WsSession | null;
+}
+
+const utf8 = new TextDecoder('utf-8', { fatal: true });
+
+export function symbolTopic(symbolId: number): string {
+  return `s${symbolId}`;
+}
+
+class WsSession implements Session {
+  readonly transport = 'ws' as const;
+  readonly symbols = new Set<number>();
+  closed = false;
+
+  constructor(
+    readonly id: string,
+    private readonly ws: WebSocket<UserData>,
+    private readonly metrics: Metrics,
+  ) {}
+
+  send(frame: Uint8Array): void {
+    if (this.closed) return;
+    // Corked so sends from timers are batched into one syscall like sends from handlers.
+    this.ws.cork(() => {
+      const status = this.ws.send(frame, true, false);
+      // 2 = dropped by the backpressure cap: a lost snapshot or ack would corrupt the client's view.
+      if (status === 2) this.close(CloseCode.SlowConsumer, 'send buffer full');
+    });
+    this.metrics.framesSent.inc({ transport: 'ws', type: frame[1]! });
+    this.metrics.bytesSent.inc({ transport: 'ws' }, frame.length);
+  }
+
+  attach(symbolId: number): void {
+    if (!this.closed) this.ws.subscribe(symbolTopic(symbolId));
+  }
+
+  detach(symbolId: number): void {
+    if (!this.closed) this.ws.unsubscribe(symbolTopic(symbolId));
+  }
+
+  close(code: number, reason: string): void {
+    if (this.closed) return;
+    if (code === CloseCode.SlowConsumer) this.metrics.slowDisconnects.inc({ transport: 'ws' });
+    this.closed = true;
+    this.ws.cork(() => this.ws.end(code, reason));
+  }
+}
+
+export interface WsDeps {
+  uws: Uws;
+  sessions: SessionRegistry;
+  subscriptions: Subscriptions;
+  metrics: Metrics;
+  epoch: () => number;
+  now: () => number;
+  hello: { heartbeatMs: number; maxSymbols: number; serverId: string };
+}
+
+export function mountWebSocket(app: TemplatedApp, deps: WsDeps): FrameSink {
+  const { uws, sessions, subscriptions, metrics } = deps;
+  app.ws<UserData>('/ws', {
+    // Frames are small, binary and unique per batch: deflate would cost CPU for little gain.
+    compression: uws.DISABLED,
+    maxPayloadLength: TRANSPORT_MAX_PAYLOAD_BYTES,
+    maxBackpressure: MAX_BACKPRESSURE_BYTES,
+    // uWS otherwise skips publishes to a socket over the cap: a silent gap. Closing lets the client resync.
+    closeOnBackpressureLimit: 1,
+    idleTimeout: IDLE_TIMEOUT_SEC,
+    sendPingsAutomatically: true,
+    upgrade: (res, req, context) => {
+      res.upgrade<UserData>(
+        { session: null },
+        req.getHeader('sec-websocket-key'),
+        req.getHeader('sec-websocket-protocol'),
+        req.getHeader('sec-websocket-extensions'),
+        context,
+      );
+    },
+    open: (ws) => {
+      const session = new WsSession(newSessionId(), ws, metrics);
+      ws.getUserData().session = session;
+      sessions.add(session);
+      metrics.connectionsOpened.inc({ transport: 'ws' });
+      session.send(encodeHello(deps.epoch(), deps.now(), { ...deps.hello, sessionId: session.id }));
+    },
+    message: (ws, message, isBinary) => {
+      const session = ws.getUserData().session;
+      if (!session) return;
+      if (message.byteLength > MAX_CONTROL_BYTES) {
+        session.close(CloseCode.MessageTooBig, `control message of ${message.byteLength} bytes exceeds ${MAX_CONTROL_BYTES}`);
+        return;
+      }
+      if (isBinary) {
+        subscriptions.reject(session, ErrorCode.BinaryControl, 0, 'control messages are JSON text frames; binary frames are not accepted');
+        return;
+      }
+      let text: string;
+      try {
+        text = utf8.decode(message);
+      } catch {
+        subscriptions.reject(session, ErrorCode.BadMessage, 0, 'control message is not valid UTF-8');
+        return;
+      }
+      subscriptions.handle(session, text);
+    },
+    close: (ws) => {
+      const session = ws.getUserData().session;
+      if (!session) return;
+      session.closed = true;
+      sessions.remove(session);
+    },
+  });
+
+  const topics: string[] = [];
+  return {
+    publish(symbolId, frame) {
+      const topic = (topics[symbolId] ??= symbolTopic(symbolId));
+      const receivers = app.numSubscribers(topic);
+      if (receivers === 0) return;
+      app.publish(topic, frame, true, false);
+      metrics.framesSent.inc({ transport: 'ws', type: frame[1]! }, receivers);
+      metrics.bytesSent.inc({ transport: 'ws' }, frame.length * receivers);
+    },
+    endOfBatch() {},
+  };
+}

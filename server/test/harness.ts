@@ -1,0 +1,211 @@
+// Test harness: real Tickwire servers (in-process or as a child process) on ephemeral loopback ports and
+// real clients (ws, and an SSE reader over node:http) that decode every frame with the shared codec.
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, writeFileSync, existsSync } from 'node:fs';
+import { request, type IncomingMessage } from 'node:http';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import WebSocket from 'ws';
+import { decodeFrame } from '../../protocol/src/codec.js';
+import type { Frame } from '../../protocol/src/messages.js';
+import { SseParser, base64ToFrame, type SseEvent } from '../../protocol/src/sse.js';
+import type { ServerConfig } from '../src/config.js';
+import { createServer, type ServerOptions, type TickwireServer } from '../src/server.js';
+
+export const REPO_ROOT = resolve(import.meta.dirname, '../..');
+export const MAIN_JS = join(REPO_ROOT, 'dist/server/src/main.js');
+
+export async function waitFor<T>(probe: () => T | undefined | null | false, { timeoutMs = 5000, what = 'condition' } = {}): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = probe();
+    if (value !== undefined && value !== null && value !== false) return value;
+    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 10));
+  }
+}
+
+let webDir: string | undefined;
+/** A minimal dashboard build so server tests do not depend on the web build. */
+export function testWebDir(): string {
+  if (webDir) return webDir;
+  webDir = mkdtempSync(join(tmpdir(), 'tickwire-web-'));
+  writeFileSync(join(webDir, 'index.html'), '<!doctype html><title>Tickwire test</title>');
+  return webDir;
+}
+
+/** In-process server on an ephemeral port with a short warm-up and silent logs. */
+export function startServer(config: Partial<ServerConfig> = {}, options: ServerOptions = {}): Promise<TickwireServer> {
+  return createServer({ port: 0, warmupSec: 5, logLevel: 'silent', webDir: testWebDir(), ...config }, options);
+}
+
+export interface ServerProcess {
+  port: number;
+  url: string;
+  child: ChildProcess;
+  stdout: () => string;
+  stderr: () => string;
+  /** Sends the signal (default SIGTERM) and resolves with the exit code (null if killed by a signal). */
+  stop(signal?: NodeJS.Signals): Promise<number | null>;
+}
+
+/** Runs the built server (dist/) as a child process and resolves once it logged "listening". */
+export function startServerProcess(args: string[] = [], opts: { port?: number; env?: NodeJS.ProcessEnv; timeoutMs?: number } = {}): Promise<ServerProcess> {
+  if (!existsSync(MAIN_JS)) throw new Error(`${MAIN_JS} is missing: run "npm run build" first`);
+  const child = spawn(process.execPath, [MAIN_JS, '--port', String(opts.port ?? 0), '--warmup', '5', ...args], {
+    cwd: REPO_ROOT,
+    env: { ...process.env, ...opts.env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let out = '';
+  let err = '';
+  child.stdout.setEncoding('utf8').on('data', (s: string) => (out += s));
+  child.stderr.setEncoding('utf8').on('data', (s: string) => (err += s));
+  const exited = new Promise<number | null>((r) => child.once('exit', (code) => r(code)));
+  const stop = async (signal: NodeJS.Signals = 'SIGTERM') => {
+    if (child.exitCode === null && child.signalCode === null) child.kill(signal);
+    return exited;
+  };
+  return new Promise((resolvePromise, reject) => {
+    const timer = setTimeout(() => {
+      child.kill('SIGKILL');
+      reject(new Error(`server did not start in time; stderr: ${err}`));
+    }, opts.timeoutMs ?? 15_000);
+    const onData = () => {
+      const line = out.split('\n').find((l) => l.includes('"msg":"listening"'));
+      if (!line) return;
+      clearTimeout(timer);
+      child.stdout.off('data', onData);
+      const { port, url } = JSON.parse(line) as { port: number; url: string };
+      resolvePromise({ port, url, child, stdout: () => out, stderr: () => err, stop });
+    };
+    child.stdout.on('data', onData);
+    void exited.then((code) => {
+      clearTimeout(timer);
+      reject(new Error(`server exited with ${code} before listening; stderr: ${err}`));
+    });
+  });
+}
+
+/** Runs the built server expecting it to refuse to start; resolves with its exit code and stderr. */
+export function runServerExpectingFailure(args: string[], env: NodeJS.ProcessEnv = {}): Promise<{ code: number | null; stderr: string }> {
+  const child = spawn(process.execPath, [MAIN_JS, '--port', '0', '--warmup', '0', ...args], {
+    cwd: REPO_ROOT,
+    env: { ...process.env, ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let err = '';
+  child.stderr.setEncoding('utf8').on('data', (s: string) => (err += s));
+  const timer = setTimeout(() => child.kill('SIGKILL'), 10_000);
+  return new Promise((r) =>
+    child.once('exit', (code) => {
+      clearTimeout(timer);
+      r({ code, stderr: err });
+    }),
+  );
+}
+
+export interface Received {
+  bytes: Uint8Array;
+  frame: Frame;
+}
+
+/** Collects decoded frames and answers "wait until a frame like this arrived". */
+class FrameLog {
+  readonly frames: Received[] = [];
+  readonly decodeErrors: string[] = [];
+
+  push(bytes: Uint8Array): void {
+    const result = decodeFrame(bytes);
+    if (result.ok) this.frames.push({ bytes, frame: result.value });
+    else this.decodeErrors.push(result.error);
+  }
+
+  of<T extends Frame['type']>(type: T): Array<Received & { frame: Extract<Frame, { type: T }> }> {
+    return this.frames.filter((r) => r.frame.type === type) as Array<Received & { frame: Extract<Frame, { type: T }> }>;
+  }
+
+  waitFor<T extends Frame['type']>(type: T, match: (f: Extract<Frame, { type: T }>) => boolean = () => true, timeoutMs = 5000) {
+    return waitFor(() => this.of(type).find((r) => match(r.frame)), { timeoutMs, what: `frame type ${type}` });
+  }
+}
+
+export interface WsClient extends FrameLog {
+  ws: WebSocket;
+  closed: Promise<{ code: number; reason: string }>;
+  send(text: string | Buffer): void;
+  close(): void;
+}
+
+export async function connectWs(baseUrl: string): Promise<WsClient> {
+  const ws = new WebSocket(`${baseUrl.replace(/^http/, 'ws')}/ws`);
+  ws.binaryType = 'nodebuffer';
+  const log = new FrameLog();
+  ws.on('message', (data: Buffer, isBinary: boolean) => {
+    if (isBinary) log.push(new Uint8Array(data.buffer, data.byteOffset, data.byteLength));
+    else log.decodeErrors.push(`unexpected text message: ${data.toString().slice(0, 100)}`);
+  });
+  const closed = new Promise<{ code: number; reason: string }>((r) => ws.once('close', (code, reason) => r({ code, reason: reason.toString() })));
+  await new Promise<void>((resolveOpen, reject) => {
+    ws.once('open', () => resolveOpen());
+    ws.once('error', reject);
+  });
+  return Object.assign(log, {
+    ws,
+    closed,
+    send: (text: string | Buffer) => ws.send(text),
+    close: () => ws.close(),
+  }) as WsClient;
+}
+
+export interface SseClient extends FrameLog {
+  response: IncomingMessage;
+  events: SseEvent[];
+  parser: SseParser;
+  ended: Promise<void>;
+  close(): void;
+}
+
+/** Opens an SSE stream; rejects with the status and body when the server answers non-200. */
+export function connectSse(baseUrl: string, pathAndQuery: string, headers: Record<string, string> = {}): Promise<SseClient> {
+  return new Promise((resolveSse, reject) => {
+    const req = request(`${baseUrl}${pathAndQuery}`, { headers: { Accept: 'text/event-stream', ...headers } }, (res) => {
+      if (res.statusCode !== 200) {
+        let body = '';
+        res.setEncoding('utf8').on('data', (s: string) => (body += s));
+        res.on('end', () => reject(Object.assign(new Error(`SSE answered ${res.statusCode}: ${body}`), { status: res.statusCode, body })));
+        return;
+      }
+      const log = new FrameLog();
+      const events: SseEvent[] = [];
+      const parser = new SseParser((event) => {
+        events.push(event);
+        for (const line of event.data.split('\n')) {
+          const bytes = base64ToFrame(line);
+          if (bytes) log.push(bytes);
+          else log.decodeErrors.push(`bad base64 data line: ${line.slice(0, 50)}`);
+        }
+      });
+      res.setEncoding('utf8').on('data', (s: string) => parser.feed(s));
+      const ended = new Promise<void>((r) => {
+        res.once('end', r);
+        res.once('close', r);
+      });
+      resolveSse(Object.assign(log, { response: res, events, parser, ended, close: () => req.destroy() }) as SseClient);
+    });
+    req.on('error', reject);
+    req.end();
+  });
+}
+
+export async function httpJson(baseUrl: string, path: string, init: { method?: string; body?: string | Buffer } = {}): Promise<{ status: number; headers: Headers; body: unknown; text: string }> {
+  const res = await fetch(`${baseUrl}${path}`, { method: init.method ?? 'GET', ...(init.body !== undefined ? { body: init.body } : {}) });
+  const text = await res.text();
+  let body: unknown = null;
+  try {
+    body = JSON.parse(text);
+  } catch {
+    body = null;
+  }
+  return { status: res.status, headers: res.headers, body, text };
+}
