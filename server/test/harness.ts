@@ -49,10 +49,19 @@ export interface ServerProcess {
   stop(signal?: NodeJS.Signals): Promise<number | null>;
 }
 
-/** Runs the built server (dist/) as a child process and resolves once it logged "listening". */
-export function startServerProcess(args: string[] = [], opts: { port?: number; env?: NodeJS.ProcessEnv; timeoutMs?: number } = {}): Promise<ServerProcess> {
+export const BUILT_WEB_DIR = join(REPO_ROOT, 'dist/web');
+
+/**
+ * Runs the built server (dist/) as a child process and resolves once it logged "listening".
+ * `web: 'built'` serves the real dashboard build (e2e tests); the default serves a stub page.
+ */
+export function startServerProcess(
+  args: string[] = [],
+  opts: { port?: number; env?: NodeJS.ProcessEnv; timeoutMs?: number; web?: 'built' | 'stub' } = {},
+): Promise<ServerProcess> {
   if (!existsSync(MAIN_JS)) throw new Error(`${MAIN_JS} is missing: run "npm run build" first`);
-  const child = spawn(process.execPath, [MAIN_JS, '--port', String(opts.port ?? 0), '--warmup', '5', ...args], {
+  const web = opts.web === 'built' ? BUILT_WEB_DIR : testWebDir();
+  const child = spawn(process.execPath, [MAIN_JS, '--port', String(opts.port ?? 0), '--warmup', '5', '--web-dir', web, ...args], {
     cwd: REPO_ROOT,
     env: { ...process.env, ...opts.env },
     stdio: ['ignore', 'pipe', 'pipe'],
@@ -89,7 +98,7 @@ export function startServerProcess(args: string[] = [], opts: { port?: number; e
 
 /** Runs the built server expecting it to refuse to start; resolves with its exit code and stderr. */
 export function runServerExpectingFailure(args: string[], env: NodeJS.ProcessEnv = {}): Promise<{ code: number | null; stderr: string }> {
-  const child = spawn(process.execPath, [MAIN_JS, '--port', '0', '--warmup', '0', ...args], {
+  const child = spawn(process.execPath, [MAIN_JS, '--port', '0', '--warmup', '0', '--web-dir', testWebDir(), ...args], {
     cwd: REPO_ROOT,
     env: { ...process.env, ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
