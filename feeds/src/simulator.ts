@@ -1,0 +1,360 @@
+// The simulated market: a deterministic, seeded stream of trades with the quote after each, in event-time
+// order. It owns the price model (mean-reverting GBM with volatility regimes and jumps), spreads, sizes
+// and per-symbol seq. No sockets, no clocks, no Node imports, so it runs the same anywhere.
+import type { Tick } from '../../protocol/src/messages.js';
+import { U32_MAX, type EpochMs, type PriceTicks, type SizeLots } from '../../protocol/src/units.js';
+import { Rng } from './random.js';
+import { MAX_INSTRUMENTS, assertInstrument, type Instrument } from './universe.js';
+
+export interface SimulatorOptions {
+  /** Any safe integer; the same seed and options give the same stream. */
+  seed: number;
+  /** Symbol ids are the instruments' ids, which must equal their index (as defaultUniverse builds them). */
+  instruments: readonly Instrument[];
+  /** Mean total arrival rate over all symbols, in (0, 1_000_000]. */
+  ticksPerSecond: number;
+  /** Event time at which the market opens; the first tick comes a random moment later. */
+  startTimeMs: number;
+  /** Simulated seconds of volatility per event-time second (default DEFAULT_TIME_ACCELERATION). */
+  timeAcceleration?: number;
+}
+
+export interface Quote {
+  bid: PriceTicks;
+  ask: PriceTicks;
+  last: PriceTicks;
+}
+
+export const MAX_TICKS_PER_SECOND = 1_000_000;
+
+// ---- Model parameters. Changing any of them (or the order of random draws) changes every stream. ----
+
+/**
+ * annualVol is per trading year (252 days × 6.5 h) of event time sped up by this factor: a 25 % vol
+ * stock moves about 0.3 % per minute, which reads as lively on a chart without looking fake.
+ */
+export const DEFAULT_TIME_ACCELERATION = 10;
+const MS_PER_TRADING_YEAR = 252 * 6.5 * 3_600_000;
+/**
+ * Pull of the log mid towards its initial level, per simulated year: a half-life of about 14 hours of
+ * event time at the default acceleration, invisible within minutes but it keeps the stationary spread of
+ * prices near σ/4 (≈ ±7 % for a 30 % vol stock), so a day-long run never drifts to absurd levels.
+ */
+const MEAN_REVERSION_PER_YEAR = 8;
+
+const Regime = { Calm: 0, Normal: 1, Volatile: 2 } as const;
+type Regime = (typeof Regime)[keyof typeof Regime];
+const VOL_MULT = [0.5, 1, 2.5] as const;
+const SPREAD_MULT = [0.75, 1, 2.2] as const;
+/** Mean time in each regime, in event-time ms, so a few minutes of demo shows regime changes. */
+const DWELL_MS = [90_000, 120_000, 30_000] as const;
+/** From Normal the market calms down or heats up with equal odds; the other two return to Normal. */
+const P_NORMAL_TO_CALM = 0.5;
+
+/**
+ * Each tick jumps with probability 1 − e^(−rate·dt), dt being the gap since the symbol's last tick: a
+ * Poisson process in time (about one jump per two minutes, more in volatile regimes), so how busy a
+ * symbol is does not change how jumpy its price is.
+ */
+const JUMP_RATE_PER_MS = 1 / 120_000;
+/** Jump log-returns are Pareto (tail index 3) with this minimum per unit of annualVol, capped at JUMP_CAP × minimum. */
+const JUMP_MIN_PER_VOL = 0.004;
+const JUMP_TAIL_ALPHA = 3;
+const JUMP_CAP = 10;
+
+/** Log-normal noise on each quote's spread. */
+const SPREAD_NOISE_SIGMA = 0.3;
+/** Share of trades printing strictly inside a spread of two ticks or more (hidden liquidity, midpoint crosses). */
+const INSIDE_TRADE_PROB = 0.08;
+/** Trades lean to the ask when the mid just rose and to the bid when it fell. */
+const AGGRESSOR_BIAS = 0.15;
+
+/**
+ * Deterministic market simulator. Arrivals over all symbols form one Poisson process; each arrival
+ * picks a symbol by popularity (alias method), moves its hidden mid over the time since that symbol's
+ * last tick, draws a fresh spread, and prints a trade inside the new quote.
+ *
+ * Not re-entrant: call advanceTo again from inside emit and it throws.
+ */
+export class MarketSimulator {
+  readonly instruments: readonly Instrument[];
+  readonly ticksPerSecond: number;
+  readonly startTimeMs: number;
+
+  readonly #rng: Rng;
+  readonly #ratePerMs: number;
+  readonly #kappaPerMs: number;
+  // Alias tables (Vose) for picking a symbol in O(1).
+  readonly #aliasProb: Float64Array;
+  readonly #aliasIdx: Uint32Array;
+
+  // Per-symbol state in struct-of-arrays form: the hot path touches numbers only and allocates nothing.
+  // Indices are symbol ids already range-checked (or drawn from the alias table), hence the `!`s.
+  readonly #logRef: Float64Array;
+  readonly #varPerMs: Float64Array;
+  readonly #jumpMin: Float64Array;
+  readonly #baseSpread: Float64Array;
+  readonly #tickSize: Float64Array;
+  readonly #sizeMu: Float64Array;
+  readonly #sizeSigma: Float64Array;
+  readonly #logMid: Float64Array;
+  readonly #lastElapsed: Float64Array;
+  readonly #regime: Uint8Array;
+  readonly #regimeUntil: Float64Array;
+  readonly #seq: Float64Array;
+  readonly #bid: Float64Array;
+  readonly #ask: Float64Array;
+  readonly #last: Float64Array;
+
+  /** Time of the next arrival, as an offset from startTimeMs so inter-arrival gaps keep full precision. */
+  #nextElapsed: number;
+  #busy = false;
+  readonly #tick: Tick;
+
+  constructor(options: SimulatorOptions) {
+    const { seed, instruments, ticksPerSecond, startTimeMs } = options;
+    const acceleration = options.timeAcceleration ?? DEFAULT_TIME_ACCELERATION;
+    if (!Number.isSafeInteger(seed)) throw new RangeError(`seed must be a safe integer, got ${seed}`);
+    if (!(ticksPerSecond > 0 && ticksPerSecond <= MAX_TICKS_PER_SECOND)) {
+      throw new RangeError(`ticksPerSecond must be > 0 and <= ${MAX_TICKS_PER_SECOND}, got ${ticksPerSecond}`);
+    }
+    if (!Number.isFinite(startTimeMs)) throw new RangeError(`startTimeMs must be finite, got ${startTimeMs}`);
+    if (!(acceleration > 0 && Number.isFinite(acceleration))) {
+      throw new RangeError(`timeAcceleration must be finite and > 0, got ${acceleration}`);
+    }
+    const n = instruments.length;
+    if (n < 1 || n > MAX_INSTRUMENTS) throw new RangeError(`need 1..${MAX_INSTRUMENTS} instruments, got ${n}`);
+    instruments.forEach((inst, index) => {
+      if (inst.id !== index) throw new RangeError(`instrument ${inst.ticker} has id ${inst.id} but sits at index ${index}`);
+      assertInstrument(inst);
+    });
+
+    this.instruments = Object.freeze([...instruments]);
+    this.ticksPerSecond = ticksPerSecond;
+    this.startTimeMs = startTimeMs;
+    this.#rng = new Rng(seed);
+    this.#ratePerMs = ticksPerSecond / 1000;
+    const yearsPerMs = acceleration / MS_PER_TRADING_YEAR;
+    this.#kappaPerMs = MEAN_REVERSION_PER_YEAR * yearsPerMs;
+
+    [this.#aliasProb, this.#aliasIdx] = buildAlias(instruments.map((inst) => inst.popularity));
+
+    const f64 = (): Float64Array => new Float64Array(n);
+    this.#logRef = f64();
+    this.#varPerMs = f64();
+    this.#jumpMin = f64();
+    this.#baseSpread = f64();
+    this.#tickSize = f64();
+    this.#sizeMu = f64();
+    this.#sizeSigma = f64();
+    this.#logMid = f64();
+    this.#lastElapsed = f64();
+    this.#regime = new Uint8Array(n);
+    this.#regimeUntil = f64();
+    this.#seq = f64();
+    this.#bid = f64();
+    this.#ask = f64();
+    this.#last = f64();
+
+    // Start every symbol in a regime drawn from the chain's long-run shares, so the market does not
+    // all begin in the same mood.
+    const share = [P_NORMAL_TO_CALM * DWELL_MS[0], DWELL_MS[1], (1 - P_NORMAL_TO_CALM) * DWELL_MS[2]];
+    const total = share[0]! + share[1]! + share[2]!;
+    for (let i = 0; i < n; i++) {
+      const inst = instruments[i]!;
+      this.#logRef[i] = Math.log(inst.initialPrice);
+      this.#logMid[i] = this.#logRef[i]!;
+      this.#varPerMs[i] = inst.annualVol * inst.annualVol * yearsPerMs;
+      this.#jumpMin[i] = inst.annualVol * JUMP_MIN_PER_VOL;
+      this.#baseSpread[i] = inst.baseSpreadTicks;
+      this.#tickSize[i] = inst.tickSize;
+      this.#sizeMu[i] = inst.sizeMu;
+      this.#sizeSigma[i] = inst.sizeSigma;
+      const u = this.#rng.uniform() * total;
+      const regime = u < share[0]! ? Regime.Calm : u < share[0]! + share[1]! ? Regime.Normal : Regime.Volatile;
+      this.#regime[i] = regime;
+      this.#regimeUntil[i] = this.#rng.exponential(1 / DWELL_MS[regime]);
+      const steps = Math.max(1, Math.round(inst.baseSpreadTicks / inst.tickSize));
+      this.#setQuote(i, inst.initialPrice, steps);
+      const grid = Math.round(inst.initialPrice / inst.tickSize) * inst.tickSize;
+      this.#last[i] = Math.min(Math.max(grid, this.#bid[i]!), this.#ask[i]!);
+    }
+
+    this.#nextElapsed = this.#rng.exponential(this.#ratePerMs);
+    // Every field a number from the start, so the object keeps one hidden class.
+    this.#tick = {
+      symbolId: 0,
+      flags: 0,
+      seq: 0,
+      eventTimeMs: 0 as EpochMs,
+      price: 0 as PriceTicks,
+      size: 0 as SizeLots,
+      bid: 0 as PriceTicks,
+      ask: 0 as PriceTicks,
+    };
+  }
+
+  /** Event time of the next tick not yet emitted. */
+  get nextEventTimeMs(): number {
+    return this.startTimeMs + this.#nextElapsed;
+  }
+
+  /**
+   * Emits, in event-time order, every tick with eventTimeMs <= untilMs not emitted yet, and returns how
+   * many. The stream does not depend on how time is cut into calls. An untilMs earlier than the last
+   * call's emits nothing.
+   *
+   * `emit` receives ONE scratch Tick object, overwritten for every tick: copy whatever you keep. If emit
+   * throws, that tick counts as emitted and the simulator stays consistent.
+   */
+  advanceTo(untilMs: number, emit: (tick: Tick) => void): number {
+    if (!Number.isFinite(untilMs)) throw new RangeError(`untilMs must be finite, got ${untilMs}`);
+    if (this.#busy) throw new Error('MarketSimulator.advanceTo called from inside its own emit callback');
+    this.#busy = true;
+    let count = 0;
+    try {
+      const start = this.startTimeMs;
+      for (;;) {
+        const elapsed = this.#nextElapsed;
+        const eventTimeMs = start + elapsed;
+        if (eventTimeMs > untilMs) break;
+        this.#step(elapsed, eventTimeMs);
+        // Draw the next arrival before emitting so a throwing callback cannot desynchronise the stream.
+        this.#nextElapsed = elapsed + this.#rng.exponential(this.#ratePerMs);
+        count++;
+        emit(this.#tick);
+      }
+    } finally {
+      this.#busy = false;
+    }
+    return count;
+  }
+
+  /** Seq of the symbol's latest tick (0 before its first). */
+  lastSeq(symbolId: number): number {
+    this.#checkId(symbolId);
+    return this.#seq[symbolId]!;
+  }
+
+  /** The symbol's current quote and last trade price (the initial level before its first tick). */
+  quote(symbolId: number): Quote {
+    this.#checkId(symbolId);
+    return {
+      bid: this.#bid[symbolId]! as PriceTicks,
+      ask: this.#ask[symbolId]! as PriceTicks,
+      last: this.#last[symbolId]! as PriceTicks,
+    };
+  }
+
+  #checkId(symbolId: number): void {
+    if (!Number.isInteger(symbolId) || symbolId < 0 || symbolId >= this.instruments.length) {
+      throw new RangeError(`unknown symbol id ${symbolId}`);
+    }
+  }
+
+  /** Generates one tick at `elapsed` into the scratch object. Hot path: numbers only. */
+  #step(elapsed: number, eventTimeMs: number): void {
+    const rng = this.#rng;
+
+    // Symbol by popularity.
+    const column = Math.floor(rng.uniform() * this.#aliasProb.length);
+    const i = rng.uniform() < this.#aliasProb[column]! ? column : this.#aliasIdx[column]!;
+
+    const dt = elapsed - this.#lastElapsed[i]!;
+    this.#lastElapsed[i] = elapsed;
+
+    // Regime switches that fell due since this symbol's last tick. The new regime governs the whole gap:
+    // gaps are milliseconds against regimes lasting tens of seconds.
+    let regime = this.#regime[i]! as Regime;
+    while (elapsed >= this.#regimeUntil[i]!) {
+      regime =
+        regime === Regime.Normal
+          ? rng.uniform() < P_NORMAL_TO_CALM
+            ? Regime.Calm
+            : Regime.Volatile
+          : Regime.Normal;
+      this.#regimeUntil[i] = this.#regimeUntil[i]! + rng.exponential(1 / DWELL_MS[regime]);
+    }
+    this.#regime[i] = regime;
+    const volMult = VOL_MULT[regime];
+
+    // Exact Ornstein–Uhlenbeck step of the log mid: GBM-like over short gaps, pulled to its reference
+    // over long ones, and exact even after a long silence (where an Euler step would overshoot).
+    const k = this.#kappaPerMs;
+    const logRef = this.#logRef[i]!;
+    const variance = ((this.#varPerMs[i]! * volMult * volMult) * -Math.expm1(-2 * k * dt)) / (2 * k);
+    const shock = rng.normal();
+    let x = logRef + (this.#logMid[i]! - logRef) * Math.exp(-k * dt) + Math.sqrt(variance) * shock;
+
+    if (rng.uniform() < -Math.expm1(-JUMP_RATE_PER_MS * volMult * dt)) {
+      const min = this.#jumpMin[i]!;
+      const size = Math.min(min * (1 - rng.uniform()) ** (-1 / JUMP_TAIL_ALPHA), min * JUMP_CAP);
+      x += rng.uniform() < 0.5 ? -size : size;
+    }
+    this.#logMid[i] = x;
+
+    // Spread widens with the regime; always at least one tick.
+    const tickSize = this.#tickSize[i]!;
+    const spreadRaw = this.#baseSpread[i]! * SPREAD_MULT[regime] * Math.exp(SPREAD_NOISE_SIGMA * rng.normal());
+    const steps = Math.max(1, Math.round(spreadRaw / tickSize));
+    this.#setQuote(i, Math.exp(x), steps);
+    const bid = this.#bid[i]!;
+    const ask = this.#ask[i]!;
+
+    let price: number;
+    if (steps > 1 && rng.uniform() < INSIDE_TRADE_PROB) {
+      price = bid + (1 + Math.floor(rng.uniform() * (steps - 1))) * tickSize;
+    } else {
+      price = rng.uniform() < 0.5 + (shock > 0 ? AGGRESSOR_BIAS : -AGGRESSOR_BIAS) ? ask : bid;
+    }
+    this.#last[i] = price;
+
+    const lots = Math.round(Math.exp(this.#sizeMu[i]! + this.#sizeSigma[i]! * rng.normal()));
+    const seq = this.#seq[i]! + 1;
+    this.#seq[i] = seq;
+
+    const tick = this.#tick;
+    tick.symbolId = i;
+    tick.seq = seq;
+    tick.eventTimeMs = eventTimeMs as EpochMs;
+    tick.price = price as PriceTicks;
+    tick.size = (lots < 1 ? 1 : lots > U32_MAX ? U32_MAX : lots) as SizeLots;
+    tick.bid = bid as PriceTicks;
+    tick.ask = ask as PriceTicks;
+  }
+
+  /** Puts bid/ask on the tick grid around `mid`, `steps` ticks apart, with bid >= 1 tick and ask <= u32. */
+  #setQuote(i: number, mid: number, steps: number): void {
+    const tickSize = this.#tickSize[i]!;
+    const spread = steps * tickSize;
+    let bid = Math.round((mid - spread / 2) / tickSize) * tickSize;
+    if (bid + spread > U32_MAX) bid = Math.floor((U32_MAX - spread) / tickSize) * tickSize;
+    if (bid < tickSize) bid = tickSize;
+    this.#bid[i] = bid;
+    this.#ask[i] = bid + spread;
+  }
+}
+
+/** Vose's alias tables for sampling index i with probability weights[i] / Σ weights. */
+function buildAlias(weights: readonly number[]): [Float64Array, Uint32Array] {
+  const n = weights.length;
+  const sum = weights.reduce((a, b) => a + b, 0);
+  const prob = new Float64Array(n);
+  const alias = new Uint32Array(n);
+  const scaled = weights.map((w) => (w * n) / sum);
+  const small: number[] = [];
+  const large: number[] = [];
+  scaled.forEach((p, i) => (p < 1 ? small : large).push(i));
+  while (small.length > 0 && large.length > 0) {
+    const s = small.pop()!;
+    const l = large.pop()!;
+    prob[s] = scaled[s]!;
+    alias[s] = l;
+    scaled[l] = scaled[l]! + scaled[s]! - 1;
+    (scaled[l]! < 1 ? small : large).push(l);
+  }
+  // Leftovers are 1 up to rounding error.
+  for (const i of large) prob[i] = 1;
+  for (const i of small) prob[i] = 1;
+  return [prob, alias];
+}
