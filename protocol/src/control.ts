@@ -17,6 +17,8 @@ export interface ControlMessage {
   requestId: number;
   /** Candles per interval wanted in the snapshots of a subscribe (undefined: server default). */
   history?: number;
+  /** Resume cursor (see cursor.ts): symbols it covers get the missed ticks instead of a snapshot when possible. */
+  resume?: string;
 }
 
 export type ControlParse = { ok: true; message: ControlMessage } | { ok: false; code: ErrorCode; message: string; requestId: number };
@@ -80,10 +82,14 @@ export function parseControl(text: string, maxSymbols: number): ControlParse {
     }
     message.history = obj.history;
   }
+  if (obj.resume !== undefined) {
+    if (typeof obj.resume !== 'string') return fail(ErrorCode.BadMessage, '"resume" must be a cursor string', requestId);
+    message.resume = obj.resume;
+  }
   return { ok: true, message };
 }
 
 /** Builds the JSON text of a control message (the client side of parseControl). */
-export function controlText(op: ControlOp, symbols: readonly string[], extra: { id?: number; history?: number } = {}): string {
+export function controlText(op: ControlOp, symbols: readonly string[], extra: { id?: number; history?: number; resume?: string } = {}): string {
   return JSON.stringify({ op, symbols, ...extra });
 }

@@ -3,7 +3,8 @@
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { StartupError } from './errors.js';
 
-export type TransportName = 'ws' | 'sse';
+export type TransportName = 'ws' | 'sse' | 'stream' | 'poll';
+export const TRANSPORT_NAMES: readonly TransportName[] = ['ws', 'sse', 'stream', 'poll'];
 
 export interface ServerConfig {
   host: string;
@@ -18,6 +19,12 @@ export interface ServerConfig {
   candleCapacity: number;
   /** Candles per interval a snapshot carries when the subscriber does not say. */
   defaultHistory: number;
+  /** Ticks per symbol kept for resume and polling (0 disables replay: every resume gets a snapshot). */
+  resumeTicks: number;
+  /** Longest a long-poll request is held before it returns empty, ms. */
+  pollWaitMs: number;
+  /** Most long-poll requests held at once (more are refused with 503). */
+  maxHeldPolls: number;
   /** Simulated past the feed replays at start so charts and session stats are not empty. */
   warmupSec: number;
   heartbeatMs: number;
@@ -32,9 +39,12 @@ export const DEFAULT_CONFIG: ServerConfig = {
   symbols: 50,
   tickRate: 1000,
   batchMs: 20,
-  transports: ['ws', 'sse'],
+  transports: TRANSPORT_NAMES,
   webDir: 'dist/web',
   candleCapacity: 1000,
+  resumeTicks: 4096,
+  pollWaitMs: 25_000,
+  maxHeldPolls: 10_000,
   defaultHistory: 300,
   warmupSec: 300,
   heartbeatMs: 1000,
@@ -54,9 +64,11 @@ function integer(min: number, max: number) {
 
 function transports(value: string): TransportName[] {
   const names = value.split(',').map((s) => s.trim()).filter(Boolean);
-  if (names.length === 0) throw new InvalidArgumentError('name at least one of: ws, sse');
+  if (names.length === 0) throw new InvalidArgumentError(`name at least one of: ${TRANSPORT_NAMES.join(', ')}`);
   for (const name of names) {
-    if (name !== 'ws' && name !== 'sse') throw new InvalidArgumentError(`unknown transport "${name}" (use ws, sse)`);
+    if (!(TRANSPORT_NAMES as readonly string[]).includes(name)) {
+      throw new InvalidArgumentError(`unknown transport "${name}" (use ${TRANSPORT_NAMES.join(', ')})`);
+    }
   }
   return [...new Set(names)] as TransportName[];
 }
@@ -78,9 +90,12 @@ export function configProgram(): Command {
     .addOption(opt('--symbols <n>', 'number of simulated instruments', 'TICKWIRE_SYMBOLS').default(d.symbols).argParser(integer(1, 65535)))
     .addOption(opt('--tick-rate <n>', 'total feed ticks per second', 'TICKWIRE_TICK_RATE').default(d.tickRate).argParser(integer(1, 1_000_000)))
     .addOption(opt('--batch-ms <n>', 'batching window in ms', 'TICKWIRE_BATCH_MS').default(d.batchMs).argParser(integer(1, 1000)))
-    .addOption(opt('--transports <list>', 'enabled transports: ws,sse', 'TICKWIRE_TRANSPORTS').default(d.transports).argParser(transports))
+    .addOption(opt('--transports <list>', `enabled transports: ${TRANSPORT_NAMES.join(',')}`, 'TICKWIRE_TRANSPORTS').default(d.transports).argParser(transports))
     .addOption(opt('--web-dir <path>', 'built dashboard to serve at /', 'TICKWIRE_WEB_DIR').default(d.webDir))
     .addOption(opt('--candles <n>', 'candles kept per symbol and interval', 'TICKWIRE_CANDLES').default(d.candleCapacity).argParser(integer(10, 65535)))
+    .addOption(opt('--resume-ticks <n>', 'ticks per symbol kept for resume and polling', 'TICKWIRE_RESUME_TICKS').default(d.resumeTicks).argParser(integer(0, 1_000_000)))
+    .addOption(opt('--poll-wait-ms <n>', 'longest a long-poll request is held', 'TICKWIRE_POLL_WAIT_MS').default(d.pollWaitMs).argParser(integer(1000, 120_000)))
+    .addOption(opt('--max-held-polls <n>', 'long-poll requests held at once', 'TICKWIRE_MAX_HELD_POLLS').default(d.maxHeldPolls).argParser(integer(1, 1_000_000)))
     .addOption(opt('--history <n>', 'default candles per interval in snapshots', 'TICKWIRE_HISTORY').default(d.defaultHistory).argParser(integer(0, 2000)))
     .addOption(opt('--warmup <s>', 'seconds of simulated past replayed at start', 'TICKWIRE_WARMUP').default(d.warmupSec).argParser(integer(0, 86_400)))
     .addOption(opt('--heartbeat-ms <n>', 'heartbeat interval in ms', 'TICKWIRE_HEARTBEAT_MS').default(d.heartbeatMs).argParser(integer(100, 60_000)))
@@ -118,6 +133,9 @@ export function parseConfig(argv: readonly string[], env: NodeJS.ProcessEnv = pr
     transports: TransportName[];
     webDir: string;
     candles: number;
+    resumeTicks: number;
+    pollWaitMs: number;
+    maxHeldPolls: number;
     history: number;
     warmup: number;
     heartbeatMs: number;
@@ -134,6 +152,9 @@ export function parseConfig(argv: readonly string[], env: NodeJS.ProcessEnv = pr
     transports: o.transports,
     webDir: o.webDir,
     candleCapacity: o.candles,
+    resumeTicks: o.resumeTicks,
+    pollWaitMs: o.pollWaitMs,
+    maxHeldPolls: o.maxHeldPolls,
     defaultHistory: o.history,
     warmupSec: o.warmup,
     heartbeatMs: o.heartbeatMs,

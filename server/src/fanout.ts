@@ -4,6 +4,7 @@
 import { TICK_RECORD_SIZE, emptyTick, encodeUpdatesFromRecords, readTickRecord, writeTickRecord } from '../../protocol/src/codec.js';
 import type { Tick } from '../../protocol/src/messages.js';
 import { SymbolState, type InstrumentInfo } from './market/symbol-state.js';
+import { TickHistory } from './market/tick-history.js';
 
 /** A transport that delivers a symbol's frames to its subscribers. */
 export interface FrameSink {
@@ -39,6 +40,8 @@ class PendingRecords {
 
 export class Fanout {
   readonly states: SymbolState[];
+  /** Recent published ticks per symbol: the resume window. */
+  readonly histories: TickHistory[];
   private readonly pending: PendingRecords[];
   private readonly dirty: number[] = [];
   private readonly sinks: FrameSink[] = [];
@@ -48,8 +51,9 @@ export class Fanout {
   epoch: number;
   readonly stats: FanoutStats = { ticksIn: 0, batches: 0, frames: 0, lastTickAtMs: 0 };
 
-  constructor(instruments: readonly InstrumentInfo[], epoch: number, candleCapacity: number) {
+  constructor(instruments: readonly InstrumentInfo[], epoch: number, candleCapacity: number, resumeTicks = 0) {
     this.states = instruments.map((i) => new SymbolState(i, candleCapacity));
+    this.histories = instruments.map(() => new TickHistory(resumeTicks));
     this.pending = instruments.map(() => new PendingRecords());
     this.epoch = epoch;
   }
@@ -73,6 +77,7 @@ export class Fanout {
       const p = this.pending[id]!;
       const state = this.states[id]!;
       for (let i = 0; i < p.count; i++) state.apply(readTickRecord(p.view, i * TICK_RECORD_SIZE, this.scratch));
+      this.histories[id]!.append(p.bytes, p.count);
       p.count = 0;
     }
     this.dirty.length = 0;
@@ -88,6 +93,7 @@ export class Fanout {
       const frame = encodeUpdatesFromRecords(this.epoch, nowMs, p.bytes, p.count);
       const state = this.states[id]!;
       for (let i = 0; i < p.count; i++) state.apply(readTickRecord(p.view, i * TICK_RECORD_SIZE, this.scratch));
+      this.histories[id]!.append(p.bytes, p.count);
       ticks += p.count;
       p.count = 0;
       for (const sink of this.sinks) sink.publish(id, frame);
@@ -106,5 +112,6 @@ export class Fanout {
     this.absorb();
     this.epoch = epoch;
     for (const s of this.states) s.reset();
+    for (const h of this.histories) h.clear();
   }
 }

@@ -36,6 +36,12 @@ export class Metrics {
     labelNames: ['code'] as const,
     registers: [this.registry],
   });
+  readonly resumes = new Counter({
+    name: 'tickwire_resumes_total',
+    help: 'Resume attempts by outcome: replay (missed ticks sent) or snapshot (outside the window or epoch changed)',
+    labelNames: ['result'] as const,
+    registers: [this.registry],
+  });
   readonly slowDisconnects = new Counter({
     name: 'tickwire_slow_consumer_disconnects_total',
     help: 'Clients closed because they fell too far behind',
@@ -52,8 +58,7 @@ export class Metrics {
       labelNames: ['transport'] as const,
       registers: [registry],
       collect() {
-        this.set({ transport: 'ws' }, sessions.counts.ws);
-        this.set({ transport: 'sse' }, sessions.counts.sse);
+        for (const [transport, count] of Object.entries(sessions.counts)) this.set({ transport }, count);
       },
     });
     new Gauge({

@@ -14,7 +14,8 @@ import { sendJson } from './http-util.js';
 import { createLogger, type Logger } from './log.js';
 import { Metrics } from './metrics.js';
 import { SessionRegistry } from './sessions.js';
-import { mountSse, type SseHub } from './sse.js';
+import { mountHttpStreams, type HttpStreamHub } from './http-stream.js';
+import { mountPolling, type PollHub } from './poll.js';
 import { StaticFiles } from './static-files.js';
 import { Subscriptions } from './subscriptions.js';
 import { loadUws, uwsIsNative } from './uws.js';
@@ -58,7 +59,7 @@ export async function createServer(partial: Partial<ServerConfig> = {}, options:
     clock,
     ...(options.epoch !== undefined ? { epoch: options.epoch } : {}),
   });
-  const fanout = new Fanout(feed.instruments, feed.epoch, config.candleCapacity);
+  const fanout = new Fanout(feed.instruments, feed.epoch, config.candleCapacity, config.resumeTicks);
   const warmed = feed.warmUp(fanout);
 
   const sessions = new SessionRegistry();
@@ -77,19 +78,26 @@ export async function createServer(partial: Partial<ServerConfig> = {}, options:
   if (config.transports.includes('ws')) {
     fanout.addSink(mountWebSocket(app, { uws, sessions, subscriptions, metrics, epoch, now, hello }));
   }
-  let sse: SseHub | null = null;
-  if (config.transports.includes('sse')) {
-    sse = mountSse(app, {
-      sessions,
-      subscriptions,
-      metrics,
-      epoch,
-      seqOf: (id) => fanout.states[id]?.seq ?? 0,
-      now,
-      hello,
-      defaultHistory: config.defaultHistory,
-    });
-    fanout.addSink(sse);
+  const shared = {
+    sessions,
+    subscriptions,
+    metrics,
+    epoch,
+    seqOf: (id: number) => fanout.states[id]?.seq ?? 0,
+    now,
+    hello,
+    defaultHistory: config.defaultHistory,
+  };
+  const encodings = config.transports.filter((t): t is 'sse' | 'stream' => t === 'sse' || t === 'stream');
+  let streams: HttpStreamHub | null = null;
+  if (encodings.length > 0) {
+    streams = mountHttpStreams(app, shared, encodings);
+    fanout.addSink(streams);
+  }
+  let polls: PollHub | null = null;
+  if (config.transports.includes('poll')) {
+    polls = mountPolling(app, { ...shared, maxWaitMs: config.pollWaitMs, maxHeld: config.maxHeldPolls });
+    fanout.addSink(polls);
   }
 
   const symbolsJson = JSON.stringify({
@@ -118,7 +126,7 @@ export async function createServer(partial: Partial<ServerConfig> = {}, options:
       uptimeSec: Math.round((now() - startedAt) / 1000),
       uwsNative: uwsIsNative(uws),
       feed: { ticksIn: fanout.stats.ticksIn, msSinceLastBatch: Math.round(sinceTick) },
-      connections: { ws: sessions.counts.ws, sse: sessions.counts.sse },
+      connections: sessions.counts,
     });
   });
   app.get('/metrics', (res) => {
@@ -194,7 +202,8 @@ export async function createServer(partial: Partial<ServerConfig> = {}, options:
       clearInterval(batchTimer);
       clearInterval(heartbeatTimer);
       uws.us_listen_socket_close(listenSocket);
-      sse?.close();
+      streams?.close();
+      polls?.close();
       for (const session of [...sessions]) session.close(CloseCode.GoingAway, 'server shutting down');
       const deadline = Date.now() + CLOSE_GRACE_MS;
       while (sessions.size > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));

@@ -23,7 +23,7 @@ export function newSessionId(): string {
 
 export class SessionRegistry {
   private readonly byId = new Map<string, Session>();
-  readonly counts: Record<TransportName, number> = { ws: 0, sse: 0 };
+  readonly counts: Record<TransportName, number> = { ws: 0, sse: 0, stream: 0, poll: 0 };
 
   add(session: Session): void {
     this.byId.set(session.id, session);

@@ -1,9 +1,10 @@
 // Control-message handling shared by every transport: parse, validate atomically (unknown symbols or a
 // breached limit apply nothing), send snapshots, start delivery, acknowledge. Re-subscribing a symbol
 // already held sends a fresh snapshot: that is how a client repairs a gap without reconnecting.
-import { encodeAck, encodeError, encodeSnapshot } from '../../protocol/src/codec.js';
+import { TICK_RECORD_SIZE, encodeAck, encodeError, encodeSnapshot, encodeUpdatesFromRecords } from '../../protocol/src/codec.js';
 import { ERROR_NAMES, ErrorCode } from '../../protocol/src/codes.js';
 import { parseControl } from '../../protocol/src/control.js';
+import { parseCursor, type Cursor } from '../../protocol/src/cursor.js';
 import { AckOp } from '../../protocol/src/messages.js';
 import type { Fanout } from './fanout.js';
 import type { Metrics } from './metrics.js';
@@ -53,7 +54,13 @@ export class Subscriptions {
       return this.reject(session, ErrorCode.UnknownSymbol, requestId, `unknown symbol${unknown.length > 1 ? 's' : ''}: ${unknown.slice(0, 10).join(', ')}`);
     }
     if (op === 'subscribe') {
-      return this.subscribe(session, ids, parsed.message.history ?? this.limits.defaultHistory, requestId);
+      let cursor: Cursor | null = null;
+      if (parsed.message.resume !== undefined) {
+        const c = parseCursor(parsed.message.resume, this.limits.maxSymbols);
+        if (!c.ok) return this.reject(session, ErrorCode.BadMessage, requestId, `bad resume cursor: ${c.error}`);
+        cursor = c.value;
+      }
+      return this.subscribe(session, ids, parsed.message.history ?? this.limits.defaultHistory, requestId, cursor);
     }
     for (const id of ids) {
       if (session.symbols.delete(id)) session.detach(id);
@@ -62,8 +69,28 @@ export class Subscriptions {
     return { ok: true };
   }
 
-  /** Subscribes known symbol ids (also used for symbols named in an SSE URL). */
-  subscribe(session: Session, ids: readonly number[], history: number, requestId: number | null): ControlOutcome {
+  /**
+   * The frame that brings a client from `cursor` to the published state of a symbol: the missed ticks when
+   * the cursor's epoch matches and its seq is inside the resume window, otherwise a full snapshot. Null when
+   * the client is already up to date.
+   */
+  catchUp(symbolId: number, cursor: Cursor | null, history: number, now: number): Uint8Array | null {
+    const state = this.fanout.states[symbolId]!;
+    const seen = cursor !== null && cursor.epoch === this.fanout.epoch ? cursor.seqs.get(symbolId) : undefined;
+    if (seen !== undefined) {
+      const records = this.fanout.histories[symbolId]!.after(seen, state.seq);
+      if (records !== null) {
+        this.metrics.resumes.inc({ result: 'replay' });
+        if (records.length === 0) return null;
+        return encodeUpdatesFromRecords(this.fanout.epoch, now, records, records.length / TICK_RECORD_SIZE);
+      }
+      this.metrics.resumes.inc({ result: 'snapshot' });
+    }
+    return encodeSnapshot(this.fanout.epoch, now, state.snapshot(Math.min(history, this.limits.candleCapacity)));
+  }
+
+  /** Subscribes known symbol ids (also used for symbols named in an HTTP stream's URL). */
+  subscribe(session: Session, ids: readonly number[], history: number, requestId: number | null, cursor: Cursor | null = null): ControlOutcome {
     let added = 0;
     for (const id of ids) if (!session.symbols.has(id)) added++;
     if (session.symbols.size + added > this.limits.maxSymbols) {
@@ -74,11 +101,10 @@ export class Subscriptions {
         `subscribing ${added} more symbol(s) would hold ${session.symbols.size + added}; the limit is ${this.limits.maxSymbols} per connection`,
       );
     }
-    const bars = Math.min(history, this.limits.candleCapacity);
     const now = this.now();
     for (const id of ids) {
-      const state = this.fanout.states[id]!;
-      session.send(encodeSnapshot(this.fanout.epoch, now, state.snapshot(bars)));
+      const frame = this.catchUp(id, cursor, history, now);
+      if (frame !== null) session.send(frame);
       if (!session.symbols.has(id)) {
         session.symbols.add(id);
         session.attach(id);

@@ -126,7 +126,7 @@ describe('Fanout', () => {
 
 describe('parseConfig', () => {
   it('takes defaults, flags, and environment (flags win)', () => {
-    expect(parseConfig([], {})).toMatchObject({ host: '127.0.0.1', port: 8080, symbols: 50, tickRate: 1000, batchMs: 20, transports: ['ws', 'sse'] });
+    expect(parseConfig([], {})).toMatchObject({ host: '127.0.0.1', port: 8080, symbols: 50, tickRate: 1000, batchMs: 20, transports: ['ws', 'sse', 'stream', 'poll'] });
     expect(parseConfig(['--port', '9000'], { TICKWIRE_PORT: '7000', TICKWIRE_TICK_RATE: '250' })).toMatchObject({ port: 9000, tickRate: 250 });
     expect(parseConfig(['--transports', 'sse'], {})).toMatchObject({ transports: ['sse'] });
   });

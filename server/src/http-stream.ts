@@ -1,0 +1,270 @@
+// HTTP streaming transports: one response that never ends, carrying the same frames as /ws.
+//   GET /sse?symbols=A,B      Server-Sent Events: one event per batch, one base64 data line per frame,
+//                             a resume cursor as every event's id (EventSource's Last-Event-ID resumes).
+//   GET /stream?symbols=A,B   binary chunked body: each frame prefixed by its u32 LE length (no base64),
+//                             for fetch() streaming readers.
+// Both resume from a cursor (Last-Event-ID or ?cursor=), and change subscriptions on the open stream via
+// POST /sse/control?session=ID (or /stream/control) with the WebSocket's JSON. uWS puts no cap on what
+// an HTTP response buffers, so this file enforces one.
+import type { HttpRequest, HttpResponse, TemplatedApp } from 'uWebSockets.js';
+import { encodeHello } from '../../protocol/src/codec.js';
+import { CloseCode, ErrorCode } from '../../protocol/src/codes.js';
+import { parseCursor, formatCursor, type Cursor } from '../../protocol/src/cursor.js';
+import type { FrameSink } from './fanout.js';
+import type { Metrics } from './metrics.js';
+import { newSessionId, type Session, type SessionRegistry } from './sessions.js';
+import type { Subscriptions } from './subscriptions.js';
+import { MAX_CONTROL_BYTES } from './ws.js';
+import { readBody, sendJson } from './http-util.js';
+import { parseSymbolQuery } from './symbol-query.js';
+
+/** A stream whose unsent backlog passes this is ended; the client reconnects and resumes from its cursor. */
+export const STREAM_MAX_BUFFERED_BYTES = 4 * 1024 * 1024;
+/** Comment lines keep proxies from timing out an idle SSE stream (the spec suggests ~15 s). */
+export const SSE_KEEPALIVE_MS = 15_000;
+/** Reconnection delay hint for EventSource. */
+export const SSE_RETRY_MS = 1000;
+
+type Encoding = 'sse' | 'stream';
+
+function base64(frame: Uint8Array): string {
+  return Buffer.from(frame.buffer, frame.byteOffset, frame.byteLength).toString('base64');
+}
+
+/** A frame with its u32 LE length in front: the binary stream's framing. */
+export function lengthPrefixed(frame: Uint8Array): Uint8Array {
+  const out = new Uint8Array(4 + frame.length);
+  new DataView(out.buffer).setUint32(0, frame.length, true);
+  out.set(frame, 4);
+  return out;
+}
+
+class StreamSession implements Session {
+  readonly symbols = new Set<number>();
+  /** Encoded frames collected during the current batch, written at its end. */
+  readonly batch: Array<string | Uint8Array> = [];
+  closed = false;
+  private written = 0;
+
+  constructor(
+    readonly id: string,
+    readonly transport: Encoding,
+    private readonly res: HttpResponse,
+    private readonly hub: HttpStreamHub,
+  ) {}
+
+  send(frame: Uint8Array): void {
+    this.flushBatch([this.transport === 'sse' ? base64(frame) : lengthPrefixed(frame)]);
+    this.hub.countFrame(this.transport, frame);
+  }
+
+  /** Writes frames as one SSE event (id = cursor after them) or as consecutive binary records. */
+  flushBatch(frames: ReadonlyArray<string | Uint8Array>): void {
+    if (this.closed || frames.length === 0) return;
+    this.res.cork(() => {
+      if (this.transport === 'sse') {
+        const text = `id: ${this.cursor()}\ndata: ${frames.join('\ndata: ')}\n\n`;
+        this.res.write(text);
+        this.written += text.length;
+      } else {
+        for (const f of frames) {
+          this.res.write(f as Uint8Array);
+          this.written += (f as Uint8Array).length;
+        }
+      }
+    });
+    this.checkBacklog();
+  }
+
+  writeText(text: string): void {
+    if (this.closed) return;
+    this.res.cork(() => this.res.write(text));
+    this.written += text.length;
+    this.checkBacklog();
+  }
+
+  private cursor(): string {
+    const entries: Array<[number, number]> = [];
+    for (const id of this.symbols) entries.push([id, this.hub.seqOf(id)]);
+    return formatCursor(this.hub.epoch(), entries);
+  }
+
+  private checkBacklog(): void {
+    // What uWS holds for us = what we wrote minus what reached the socket.
+    if (this.written - this.res.getWriteOffset() > STREAM_MAX_BUFFERED_BYTES) {
+      this.hub.slowDisconnect(this.transport);
+      this.close(CloseCode.SlowConsumer, 'client too slow');
+    }
+  }
+
+  attach(symbolId: number): void {
+    this.hub.attach(this, symbolId);
+  }
+
+  detach(symbolId: number): void {
+    this.hub.detach(this, symbolId);
+  }
+
+  close(_code: number, _reason: string): void {
+    if (this.closed) return;
+    this.closed = true;
+    this.res.cork(() => this.res.end());
+    this.hub.remove(this);
+  }
+
+  aborted(): void {
+    this.closed = true;
+    this.hub.remove(this);
+  }
+}
+
+export interface HttpStreamDeps {
+  sessions: SessionRegistry;
+  subscriptions: Subscriptions;
+  metrics: Metrics;
+  epoch: () => number;
+  seqOf: (symbolId: number) => number;
+  now: () => number;
+  hello: { heartbeatMs: number; maxSymbols: number; serverId: string };
+  defaultHistory: number;
+}
+
+export class HttpStreamHub implements FrameSink {
+  private readonly bySymbol = new Map<number, Set<StreamSession>>();
+  private readonly pending = new Set<StreamSession>();
+  private readonly keepalive: NodeJS.Timeout;
+
+  constructor(private readonly deps: HttpStreamDeps) {
+    this.keepalive = setInterval(() => {
+      for (const s of deps.sessions) if (s instanceof StreamSession && s.transport === 'sse') s.writeText(': keepalive\n\n');
+    }, SSE_KEEPALIVE_MS);
+    this.keepalive.unref();
+  }
+
+  epoch(): number {
+    return this.deps.epoch();
+  }
+
+  seqOf(symbolId: number): number {
+    return this.deps.seqOf(symbolId);
+  }
+
+  publish(symbolId: number, frame: Uint8Array): void {
+    const receivers = this.bySymbol.get(symbolId);
+    if (receivers === undefined || receivers.size === 0) return;
+    // Each encoding is produced once per frame and shared by every stream that wants it.
+    let text: string | undefined;
+    let binary: Uint8Array | undefined;
+    for (const s of receivers) {
+      if (s.transport === 'sse') s.batch.push((text ??= base64(frame)));
+      else s.batch.push((binary ??= lengthPrefixed(frame)));
+      this.pending.add(s);
+    }
+    for (const s of receivers) this.countFrame(s.transport, frame);
+  }
+
+  endOfBatch(): void {
+    for (const s of this.pending) {
+      s.flushBatch(s.batch);
+      s.batch.length = 0;
+    }
+    this.pending.clear();
+  }
+
+  countFrame(transport: Encoding, frame: Uint8Array): void {
+    this.deps.metrics.framesSent.inc({ transport, type: frame[1]! });
+    this.deps.metrics.bytesSent.inc({ transport }, transport === 'sse' ? Math.ceil(frame.length / 3) * 4 : frame.length + 4);
+  }
+
+  slowDisconnect(transport: Encoding): void {
+    this.deps.metrics.slowDisconnects.inc({ transport });
+  }
+
+  attach(session: StreamSession, symbolId: number): void {
+    let set = this.bySymbol.get(symbolId);
+    if (!set) this.bySymbol.set(symbolId, (set = new Set()));
+    set.add(session);
+  }
+
+  detach(session: StreamSession, symbolId: number): void {
+    this.bySymbol.get(symbolId)?.delete(session);
+  }
+
+  remove(session: StreamSession): void {
+    for (const id of session.symbols) this.detach(session, id);
+    this.pending.delete(session);
+    this.deps.sessions.remove(session);
+  }
+
+  close(): void {
+    clearInterval(this.keepalive);
+  }
+
+  /** GET /sse and GET /stream */
+  open(res: HttpResponse, req: HttpRequest, encoding: Encoding): void {
+    const query = parseSymbolQuery(req, this.deps.subscriptions, this.deps.hello.maxSymbols, this.deps.defaultHistory);
+    // Refuse before the stream starts: a non-200 answer stops EventSource's retries, right for bad input.
+    if (!query.ok) return sendJson(res, query.status, { error: query.error });
+    let cursor: Cursor | null = null;
+    const cursorText = req.getHeader('last-event-id') || req.getQuery('cursor') || '';
+    if (cursorText !== '') {
+      const parsed = parseCursor(cursorText, this.deps.hello.maxSymbols);
+      if (!parsed.ok) {
+        return sendJson(res, 400, { error: { code: ErrorCode.BadMessage, name: 'BadMessage', message: `bad resume cursor: ${parsed.error}` } });
+      }
+      cursor = parsed.value;
+    }
+    const session = new StreamSession(newSessionId(), encoding, res, this);
+    res.onAborted(() => session.aborted());
+    this.deps.sessions.add(session);
+    this.deps.metrics.connectionsOpened.inc({ transport: encoding });
+    res.cork(() => {
+      res.writeStatus('200 OK');
+      if (encoding === 'sse') {
+        res.writeHeader('Content-Type', 'text/event-stream; charset=utf-8');
+        res.writeHeader('Cache-Control', 'no-cache, no-transform');
+      } else {
+        res.writeHeader('Content-Type', 'application/vnd.tickwire.frames');
+        res.writeHeader('Cache-Control', 'no-store, no-transform');
+      }
+      res.writeHeader('X-Accel-Buffering', 'no');
+      res.writeHeader('Connection', 'keep-alive');
+    });
+    if (encoding === 'sse') session.writeText(`retry: ${SSE_RETRY_MS}\n\n`);
+    session.send(encodeHello(this.deps.epoch(), this.deps.now(), { ...this.deps.hello, sessionId: session.id }));
+    if (query.ids.length > 0) this.deps.subscriptions.subscribe(session, query.ids, query.history, null, cursor);
+  }
+
+  /** POST /sse/control?session=ID (and /stream/control) */
+  control(res: HttpResponse, req: HttpRequest): void {
+    const sessionId = req.getQuery('session') ?? '';
+    readBody(res, MAX_CONTROL_BYTES, (body) => {
+      if (body === null) {
+        return sendJson(res, 413, { error: { name: 'TooLarge', message: `control body exceeds ${MAX_CONTROL_BYTES} bytes` } });
+      }
+      const session = this.deps.sessions.get(sessionId);
+      if (!(session instanceof StreamSession) || session.closed) {
+        return sendJson(res, 404, { error: { name: 'UnknownSession', message: 'no open stream has this session id; reconnect the stream first' } });
+      }
+      let text: string;
+      try {
+        text = new TextDecoder('utf-8', { fatal: true }).decode(body);
+      } catch {
+        const outcome = this.deps.subscriptions.reject(session, ErrorCode.BadMessage, 0, 'control message is not valid UTF-8');
+        return sendJson(res, 400, { error: { code: outcome.code, name: 'BadMessage', message: outcome.message } });
+      }
+      const outcome = this.deps.subscriptions.handle(session, text);
+      if (outcome.ok) return sendJson(res, 200, { ok: true });
+      return sendJson(res, 400, { error: { code: outcome.code, message: outcome.message } });
+    });
+  }
+}
+
+export function mountHttpStreams(app: TemplatedApp, deps: HttpStreamDeps, encodings: readonly Encoding[]): HttpStreamHub {
+  const hub = new HttpStreamHub(deps);
+  for (const encoding of encodings) {
+    app.get(`/${encoding}`, (res, req) => hub.open(res, req, encoding));
+    app.post(`/${encoding}/control`, (res, req) => hub.control(res, req));
+  }
+  return hub;
+}

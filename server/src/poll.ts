@@ -1,0 +1,178 @@
+// Polling transports at GET /poll?symbols=A,B&cursor=C&wait=MS. Stateless on the server: the client's
+// cursor (epoch + last seq per symbol) says what it has; the answer carries every frame it lacks (missed
+// ticks from the resume window, or a snapshot) as length-prefixed binary frames, and the next cursor in
+// X-Tickwire-Cursor. wait=0 is short polling (answer now, possibly empty); wait>0 is long polling (RFC
+// 6202): the request is held until data exists or the wait passes. Held requests are bounded in number
+// and time and released on abort and on shutdown.
+import type { HttpRequest, HttpResponse, TemplatedApp } from 'uWebSockets.js';
+import { encodeHeartbeat, encodeHello } from '../../protocol/src/codec.js';
+import { ErrorCode } from '../../protocol/src/codes.js';
+import { formatCursor, parseCursor, type Cursor } from '../../protocol/src/cursor.js';
+import type { FrameSink } from './fanout.js';
+import { sendJson, statusLine } from './http-util.js';
+import type { Metrics } from './metrics.js';
+import type { SessionRegistry } from './sessions.js';
+import type { Subscriptions } from './subscriptions.js';
+import { parseSymbolQuery } from './symbol-query.js';
+
+interface Waiter {
+  res: HttpResponse;
+  ids: number[];
+  cursor: Cursor | null;
+  history: number;
+  timer: NodeJS.Timeout;
+}
+
+export interface PollDeps {
+  sessions: SessionRegistry;
+  subscriptions: Subscriptions;
+  metrics: Metrics;
+  epoch: () => number;
+  seqOf: (symbolId: number) => number;
+  now: () => number;
+  hello: { heartbeatMs: number; maxSymbols: number; serverId: string };
+  defaultHistory: number;
+  maxWaitMs: number;
+  maxHeld: number;
+}
+
+export class PollHub implements FrameSink {
+  private readonly held = new Set<Waiter>();
+  private readonly bySymbol = new Map<number, Set<Waiter>>();
+  private readonly woken = new Set<Waiter>();
+  private closing = false;
+
+  constructor(private readonly deps: PollDeps) {}
+
+  get heldCount(): number {
+    return this.held.size;
+  }
+
+  publish(symbolId: number): void {
+    const waiters = this.bySymbol.get(symbolId);
+    if (waiters) for (const w of waiters) this.woken.add(w);
+  }
+
+  endOfBatch(): void {
+    for (const w of this.woken) {
+      this.release(w);
+      this.answer(w.res, this.collect(w.ids, w.cursor, w.history), w.ids);
+    }
+    this.woken.clear();
+  }
+
+  handle(res: HttpResponse, req: HttpRequest): void {
+    const { deps } = this;
+    const query = parseSymbolQuery(req, deps.subscriptions, deps.hello.maxSymbols, deps.defaultHistory);
+    if (!query.ok) return sendJson(res, query.status, { error: query.error });
+    if (query.ids.length === 0) {
+      return sendJson(res, 400, { error: { code: ErrorCode.BadMessage, name: 'BadMessage', message: 'name at least one symbol: /poll?symbols=AAPL' } });
+    }
+    const waitText = req.getQuery('wait') ?? '';
+    const wait = waitText === '' ? 0 : Number(waitText);
+    if (!/^\d*$/.test(waitText) || wait > deps.maxWaitMs) {
+      return sendJson(res, 400, { error: { code: ErrorCode.BadMessage, name: 'BadMessage', message: `wait must be an integer in 0..${deps.maxWaitMs} ms` } });
+    }
+    let cursor: Cursor | null = null;
+    const cursorText = req.getQuery('cursor') ?? '';
+    if (cursorText !== '') {
+      const parsed = parseCursor(cursorText, deps.hello.maxSymbols);
+      if (!parsed.ok) return sendJson(res, 400, { error: { code: ErrorCode.BadMessage, name: 'BadMessage', message: `bad cursor: ${parsed.error}` } });
+      cursor = parsed.value;
+    }
+    deps.metrics.connectionsOpened.inc({ transport: 'poll' });
+    const frames = this.collect(query.ids, cursor, query.history);
+    if (cursor === null) frames.unshift(encodeHello(deps.epoch(), deps.now(), { ...deps.hello, sessionId: '' }));
+    if (frames.length > 0 || wait === 0 || this.closing) return this.answer(res, frames, query.ids);
+    if (this.held.size >= deps.maxHeld) {
+      return sendJson(res, 503, { error: { name: 'Busy', message: `${deps.maxHeld} long polls are already held; retry shortly` } }, { 'Retry-After': '1' });
+    }
+    const waiter: Waiter = {
+      res,
+      ids: query.ids,
+      cursor,
+      history: query.history,
+      timer: setTimeout(() => {
+        this.release(waiter);
+        // Nothing arrived: an empty answer with a heartbeat, so the client still learns the latest seqs.
+        this.answer(res, [this.heartbeat(waiter.ids)], waiter.ids);
+      }, wait),
+    };
+    res.onAborted(() => {
+      res.done = true;
+      this.release(waiter);
+    });
+    this.held.add(waiter);
+    for (const id of query.ids) {
+      let set = this.bySymbol.get(id);
+      if (!set) this.bySymbol.set(id, (set = new Set()));
+      set.add(waiter);
+    }
+    deps.sessions.counts.poll = this.held.size;
+  }
+
+  /** Answers every held request (shutdown): 503 with Retry-After, so clients back off and come back. */
+  close(): void {
+    this.closing = true;
+    for (const w of [...this.held]) {
+      this.release(w);
+      sendJson(w.res, 503, { error: { name: 'ShuttingDown', message: 'server shutting down; retry shortly' } }, { 'Retry-After': '1', Connection: 'close' });
+    }
+  }
+
+  private collect(ids: readonly number[], cursor: Cursor | null, history: number): Uint8Array[] {
+    const now = this.deps.now();
+    const frames: Uint8Array[] = [];
+    for (const id of ids) {
+      const frame = this.deps.subscriptions.catchUp(id, cursor, history, now);
+      if (frame !== null) frames.push(frame);
+    }
+    return frames;
+  }
+
+  private heartbeat(ids: readonly number[]): Uint8Array {
+    return encodeHeartbeat(this.deps.epoch(), this.deps.now(), ids.map((symbolId) => ({ symbolId, seq: this.deps.seqOf(symbolId) })));
+  }
+
+  private release(w: Waiter): void {
+    if (!this.held.delete(w)) return;
+    clearTimeout(w.timer);
+    for (const id of w.ids) this.bySymbol.get(id)?.delete(w);
+    this.woken.delete(w);
+    this.deps.sessions.counts.poll = this.held.size;
+  }
+
+  private answer(res: HttpResponse, frames: readonly Uint8Array[], ids: readonly number[]): void {
+    if (res.done) return;
+    res.done = true;
+    const cursor = formatCursor(
+      this.deps.epoch(),
+      ids.map((id) => [id, this.deps.seqOf(id)] as const),
+    );
+    let size = 0;
+    for (const f of frames) size += 4 + f.length;
+    const body = new Uint8Array(size);
+    const view = new DataView(body.buffer);
+    let offset = 0;
+    for (const f of frames) {
+      view.setUint32(offset, f.length, true);
+      body.set(f, offset + 4);
+      offset += 4 + f.length;
+      this.deps.metrics.framesSent.inc({ transport: 'poll', type: f[1]! });
+    }
+    this.deps.metrics.bytesSent.inc({ transport: 'poll' }, size);
+    res.cork(() => {
+      res.writeStatus(statusLine(200));
+      res.writeHeader('Content-Type', 'application/vnd.tickwire.frames');
+      res.writeHeader('Cache-Control', 'no-store');
+      res.writeHeader('X-Tickwire-Cursor', cursor);
+      res.end(body);
+    });
+  }
+}
+
+export function mountPolling(app: TemplatedApp, deps: PollDeps): PollHub {
+  const hub = new PollHub(deps);
+  app.get('/poll', (res, req) => hub.handle(res, req));
+  return hub;
+}
