@@ -6,3 +6,4 @@ export * from './codec.js';
 export * from './control.js';
 export * from './sse.js';
 export * from './cursor.js';
+export * from './framing.js';

@@ -10,6 +10,7 @@ import type { HttpRequest, HttpResponse, TemplatedApp } from 'uWebSockets.js';
 import { encodeHello } from '../../protocol/src/codec.js';
 import { CloseCode, ErrorCode } from '../../protocol/src/codes.js';
 import { parseCursor, formatCursor, type Cursor } from '../../protocol/src/cursor.js';
+import { joinFrames } from '../../protocol/src/framing.js';
 import type { FrameSink } from './fanout.js';
 import type { Metrics } from './metrics.js';
 import { newSessionId, type Session, type SessionRegistry } from './sessions.js';
@@ -32,11 +33,8 @@ function base64(frame: Uint8Array): string {
 }
 
 /** A frame with its u32 LE length in front: the binary stream's framing. */
-export function lengthPrefixed(frame: Uint8Array): Uint8Array {
-  const out = new Uint8Array(4 + frame.length);
-  new DataView(out.buffer).setUint32(0, frame.length, true);
-  out.set(frame, 4);
-  return out;
+function lengthPrefixed(frame: Uint8Array): Uint8Array {
+  return joinFrames([frame]);
 }
 
 class StreamSession implements Session {

@@ -8,6 +8,7 @@ import type { HttpRequest, HttpResponse, TemplatedApp } from 'uWebSockets.js';
 import { encodeHeartbeat, encodeHello } from '../../protocol/src/codec.js';
 import { ErrorCode } from '../../protocol/src/codes.js';
 import { formatCursor, parseCursor, type Cursor } from '../../protocol/src/cursor.js';
+import { joinFrames } from '../../protocol/src/framing.js';
 import type { FrameSink } from './fanout.js';
 import { sendJson, statusLine } from './http-util.js';
 import type { Metrics } from './metrics.js';
@@ -149,18 +150,9 @@ export class PollHub implements FrameSink {
       this.deps.epoch(),
       ids.map((id) => [id, this.deps.seqOf(id)] as const),
     );
-    let size = 0;
-    for (const f of frames) size += 4 + f.length;
-    const body = new Uint8Array(size);
-    const view = new DataView(body.buffer);
-    let offset = 0;
-    for (const f of frames) {
-      view.setUint32(offset, f.length, true);
-      body.set(f, offset + 4);
-      offset += 4 + f.length;
-      this.deps.metrics.framesSent.inc({ transport: 'poll', type: f[1]! });
-    }
-    this.deps.metrics.bytesSent.inc({ transport: 'poll' }, size);
+    const body = joinFrames(frames);
+    for (const f of frames) this.deps.metrics.framesSent.inc({ transport: 'poll', type: f[1]! });
+    this.deps.metrics.bytesSent.inc({ transport: 'poll' }, body.length);
     res.cork(() => {
       res.writeStatus(statusLine(200));
       res.writeHeader('Content-Type', 'application/vnd.tickwire.frames');

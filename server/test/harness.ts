@@ -9,6 +9,7 @@ import WebSocket from 'ws';
 import { decodeFrame } from '../../protocol/src/codec.js';
 import type { Frame } from '../../protocol/src/messages.js';
 import { SseParser, base64ToFrame, type SseEvent } from '../../protocol/src/sse.js';
+import { FrameStreamParser, splitFrames } from '../../protocol/src/framing.js';
 import type { ServerConfig } from '../src/config.js';
 import { createServer, type ServerOptions, type TickwireServer } from '../src/server.js';
 
@@ -120,7 +121,7 @@ export interface Received {
 }
 
 /** Collects decoded frames and answers "wait until a frame like this arrived". */
-class FrameLog {
+export class FrameLog {
   readonly frames: Received[] = [];
   readonly decodeErrors: string[] = [];
 
@@ -217,4 +218,57 @@ export async function httpJson(baseUrl: string, path: string, init: { method?: s
     body = null;
   }
   return { status: res.status, headers: res.headers, body, text };
+}
+
+export interface StreamClient extends FrameLog {
+  response: IncomingMessage;
+  parser: FrameStreamParser;
+  ended: Promise<void>;
+  close(): void;
+}
+
+/** Opens a binary HTTP stream (/stream): length-prefixed frames in a chunked body. */
+export function connectStream(baseUrl: string, pathAndQuery: string): Promise<StreamClient> {
+  return new Promise((resolveStream, reject) => {
+    const req = request(`${baseUrl}${pathAndQuery}`, (res) => {
+      if (res.statusCode !== 200) {
+        let body = '';
+        res.setEncoding('utf8').on('data', (s: string) => (body += s));
+        res.on('end', () => reject(Object.assign(new Error(`stream answered ${res.statusCode}: ${body}`), { status: res.statusCode, body })));
+        return;
+      }
+      const log = new FrameLog();
+      const parser = new FrameStreamParser((frame) => log.push(frame));
+      res.on('data', (chunk: Buffer) => {
+        if (!parser.feed(new Uint8Array(chunk.buffer, chunk.byteOffset, chunk.byteLength))) log.decodeErrors.push(parser.error ?? 'broken');
+      });
+      const ended = new Promise<void>((r) => {
+        res.once('end', r);
+        res.once('close', r);
+      });
+      resolveStream(Object.assign(log, { response: res, parser, ended, close: () => req.destroy() }) as StreamClient);
+    });
+    req.on('error', reject);
+    req.end();
+  });
+}
+
+export interface PollAnswer {
+  status: number;
+  cursor: string | null;
+  frames: Received[];
+  text: string;
+}
+
+/** One /poll request; frames decoded, the next cursor read from X-Tickwire-Cursor. */
+export async function pollOnce(baseUrl: string, query: string, signal?: AbortSignal): Promise<PollAnswer> {
+  const res = await fetch(`${baseUrl}/poll?${query}`, signal ? { signal } : {});
+  const body = new Uint8Array(await res.arrayBuffer());
+  if (res.status !== 200) return { status: res.status, cursor: null, frames: [], text: Buffer.from(body).toString('utf8') };
+  const split = splitFrames(body);
+  if (!split.ok) throw new Error(split.error);
+  const log = new FrameLog();
+  for (const f of split.value) log.push(f);
+  if (log.decodeErrors.length > 0) throw new Error(log.decodeErrors.join('; '));
+  return { status: res.status, cursor: res.headers.get('x-tickwire-cursor'), frames: log.frames, text: '' };
 }
