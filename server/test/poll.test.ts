@@ -45,11 +45,11 @@ describe('polling', () => {
 
   it('short polling chains cursors with no gap or duplicate across request boundaries', async () => {
     const { frames } = await pollChain('symbols=AAPL&history=0', 15, 0);
-    const snap = frames.find((f) => f.frame.type === FrameType.Snapshot)!;
-    if (snap.frame.type !== FrameType.Snapshot) throw new Error('unreachable');
-    const seqs = ticksOf(frames, snap.frame.symbolId).map((t) => t.seq);
+    const snap = frames.find((f) => f.frame.type === FrameType.Snapshot)!.frame;
+    if (snap.type !== FrameType.Snapshot) throw new Error('unreachable');
+    const seqs = ticksOf(frames, snap.symbolId).map((t) => t.seq);
     expect(seqs.length).toBeGreaterThan(5);
-    seqs.forEach((seq, i) => expect(seq).toBe(snap.frame.seq + 1 + i));
+    seqs.forEach((seq, i) => expect(seq).toBe(snap.seq + 1 + i));
   });
 
   it('long polling returns as soon as data exists and delivers the WebSocket ticks', async () => {
