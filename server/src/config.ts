@@ -29,6 +29,10 @@ export interface ServerConfig {
   warmupSec: number;
   heartbeatMs: number;
   maxSymbolsPerConnection: number;
+  maxConnections: number;
+  maxConnectionsPerIp: number;
+  /** Browser origins allowed besides the server's own and localhost; '*' allows any. */
+  allowedOrigins: readonly string[];
   logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'silent';
 }
 
@@ -49,6 +53,9 @@ export const DEFAULT_CONFIG: ServerConfig = {
   warmupSec: 300,
   heartbeatMs: 1000,
   maxSymbolsPerConnection: 100,
+  maxConnections: 50_000,
+  maxConnectionsPerIp: 10_000,
+  allowedOrigins: [],
   logLevel: 'info',
 };
 
@@ -71,6 +78,16 @@ function transports(value: string): TransportName[] {
     }
   }
   return [...new Set(names)] as TransportName[];
+}
+
+function origins(value: string): string[] {
+  const list = value.split(',').map((s) => s.trim()).filter(Boolean);
+  for (const o of list) {
+    if (o !== '*' && !/^https?:\/\/[A-Za-z0-9.-]+(:\d{1,5})?$/.test(o)) {
+      throw new InvalidArgumentError(`"${o}" is not an origin like https://example.com:8443`);
+    }
+  }
+  return list;
 }
 
 function host(value: string): string {
@@ -100,6 +117,9 @@ export function configProgram(): Command {
     .addOption(opt('--warmup <s>', 'seconds of simulated past replayed at start', 'TICKWIRE_WARMUP').default(d.warmupSec).argParser(integer(0, 86_400)))
     .addOption(opt('--heartbeat-ms <n>', 'heartbeat interval in ms', 'TICKWIRE_HEARTBEAT_MS').default(d.heartbeatMs).argParser(integer(100, 60_000)))
     .addOption(opt('--max-symbols <n>', 'symbols one connection may subscribe', 'TICKWIRE_MAX_SYMBOLS').default(d.maxSymbolsPerConnection).argParser(integer(1, 10_000)))
+    .addOption(opt('--max-connections <n>', 'connections held at once (WebSocket + streams)', 'TICKWIRE_MAX_CONNECTIONS').default(d.maxConnections).argParser(integer(1, 10_000_000)))
+    .addOption(opt('--max-connections-per-ip <n>', 'connections one client address may hold', 'TICKWIRE_MAX_CONNECTIONS_PER_IP').default(d.maxConnectionsPerIp).argParser(integer(1, 10_000_000)))
+    .addOption(opt('--allowed-origins <list>', 'extra browser origins allowed (exact, comma-separated; * = any)', 'TICKWIRE_ALLOWED_ORIGINS').default(d.allowedOrigins).argParser(origins))
     .addOption(
       opt('--log-level <level>', 'log level', 'TICKWIRE_LOG_LEVEL')
         .default(d.logLevel)
@@ -140,6 +160,9 @@ export function parseConfig(argv: readonly string[], env: NodeJS.ProcessEnv = pr
     warmup: number;
     heartbeatMs: number;
     maxSymbols: number;
+    maxConnections: number;
+    maxConnectionsPerIp: number;
+    allowedOrigins: string[];
     logLevel: ServerConfig['logLevel'];
   }>();
   const config: ServerConfig = {
@@ -159,6 +182,9 @@ export function parseConfig(argv: readonly string[], env: NodeJS.ProcessEnv = pr
     warmupSec: o.warmup,
     heartbeatMs: o.heartbeatMs,
     maxSymbolsPerConnection: o.maxSymbols,
+    maxConnections: o.maxConnections,
+    maxConnectionsPerIp: o.maxConnectionsPerIp,
+    allowedOrigins: o.allowedOrigins,
     logLevel: o.logLevel,
   };
   return validateConfig(config);

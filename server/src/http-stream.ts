@@ -11,10 +11,11 @@ import { encodeHello } from '../../protocol/src/codec.js';
 import { CloseCode, ErrorCode } from '../../protocol/src/codes.js';
 import { parseCursor, formatCursor, type Cursor } from '../../protocol/src/cursor.js';
 import { joinFrames } from '../../protocol/src/framing.js';
+import { RateLimiter, remoteIp, type Admission } from './admission.js';
 import type { FrameSink } from './fanout.js';
 import type { Metrics } from './metrics.js';
 import { newSessionId, type Session, type SessionRegistry } from './sessions.js';
-import type { Subscriptions } from './subscriptions.js';
+import { CONTROL_BURST, CONTROL_PER_SECOND, type Subscriptions } from './subscriptions.js';
 import { MAX_CONTROL_BYTES } from './ws.js';
 import { readBody, sendJson } from './http-util.js';
 import { parseSymbolQuery } from './symbol-query.js';
@@ -46,6 +47,8 @@ class StreamSession implements Session {
 
   constructor(
     readonly id: string,
+    readonly ip: string,
+    readonly limiter: RateLimiter,
     readonly transport: Encoding,
     private readonly res: HttpResponse,
     private readonly hub: HttpStreamHub,
@@ -117,6 +120,7 @@ class StreamSession implements Session {
 }
 
 export interface HttpStreamDeps {
+  admission: Admission;
   sessions: SessionRegistry;
   subscriptions: Subscriptions;
   metrics: Metrics;
@@ -192,6 +196,7 @@ export class HttpStreamHub implements FrameSink {
     for (const id of session.symbols) this.detach(session, id);
     this.pending.delete(session);
     this.deps.sessions.remove(session);
+    this.deps.admission.closed(session.ip);
   }
 
   close(): void {
@@ -200,6 +205,12 @@ export class HttpStreamHub implements FrameSink {
 
   /** GET /sse and GET /stream */
   open(res: HttpResponse, req: HttpRequest, encoding: Encoding): void {
+    const ip = remoteIp(res);
+    const refusal = this.deps.admission.check(req, ip);
+    if (refusal) {
+      const headers: Record<string, string> = refusal.retryAfterSec ? { 'Retry-After': String(refusal.retryAfterSec) } : {};
+      return sendJson(res, refusal.status, { error: { name: refusal.name, message: refusal.message } }, headers);
+    }
     const query = parseSymbolQuery(req, this.deps.subscriptions, this.deps.hello.maxSymbols, this.deps.defaultHistory);
     // Refuse before the stream starts: a non-200 answer stops EventSource's retries, right for bad input.
     if (!query.ok) return sendJson(res, query.status, { error: query.error });
@@ -212,9 +223,10 @@ export class HttpStreamHub implements FrameSink {
       }
       cursor = parsed.value;
     }
-    const session = new StreamSession(newSessionId(), encoding, res, this);
+    const session = new StreamSession(newSessionId(), ip, new RateLimiter(CONTROL_BURST, CONTROL_PER_SECOND, this.deps.now()), encoding, res, this);
     res.onAborted(() => session.aborted());
     this.deps.sessions.add(session);
+    this.deps.admission.opened(ip);
     this.deps.metrics.connectionsOpened.inc({ transport: encoding });
     res.cork(() => {
       res.writeStatus('200 OK');

@@ -9,6 +9,7 @@ import { encodeHeartbeat, encodeHello } from '../../protocol/src/codec.js';
 import { ErrorCode } from '../../protocol/src/codes.js';
 import { formatCursor, parseCursor, type Cursor } from '../../protocol/src/cursor.js';
 import { joinFrames } from '../../protocol/src/framing.js';
+import { remoteIp, type Admission } from './admission.js';
 import type { FrameSink } from './fanout.js';
 import { sendJson, statusLine } from './http-util.js';
 import type { Metrics } from './metrics.js';
@@ -25,6 +26,7 @@ interface Waiter {
 }
 
 export interface PollDeps {
+  admission: Admission;
   sessions: SessionRegistry;
   subscriptions: Subscriptions;
   metrics: Metrics;
@@ -64,6 +66,11 @@ export class PollHub implements FrameSink {
 
   handle(res: HttpResponse, req: HttpRequest): void {
     const { deps } = this;
+    // Polls are short-lived requests: only the Origin and the global cap apply, not per-address counts.
+    const refusal = deps.admission.check(req, remoteIp(res));
+    if (refusal && refusal.name !== 'TooManyConnections') {
+      return sendJson(res, refusal.status, { error: { name: refusal.name, message: refusal.message } });
+    }
     const query = parseSymbolQuery(req, deps.subscriptions, deps.hello.maxSymbols, deps.defaultHistory);
     if (!query.ok) return sendJson(res, query.status, { error: query.error });
     if (query.ids.length === 0) {

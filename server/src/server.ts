@@ -7,6 +7,7 @@ import { CloseCode } from '../../protocol/src/codes.js';
 import { PROTOCOL_VERSION } from '../../protocol/src/messages.js';
 import { systemClock, type Clock } from '../../feeds/src/clock.js';
 import { DEFAULT_CONFIG, validateConfig, type ServerConfig } from './config.js';
+import { Admission } from './admission.js';
 import { StartupError } from './errors.js';
 import { createEmbeddedFeed } from './feed-source.js';
 import { Fanout } from './fanout.js';
@@ -74,11 +75,17 @@ export async function createServer(partial: Partial<ServerConfig> = {}, options:
   const hello = { heartbeatMs: config.heartbeatMs, maxSymbols: config.maxSymbolsPerConnection, serverId: `${hostname()}-${process.pid}` };
   const epoch = () => fanout.epoch;
 
+  const admission = new Admission({
+    maxConnections: config.maxConnections,
+    maxConnectionsPerIp: config.maxConnectionsPerIp,
+    allowedOrigins: config.allowedOrigins,
+  });
   const app: TemplatedApp = uws.App();
   if (config.transports.includes('ws')) {
-    fanout.addSink(mountWebSocket(app, { uws, sessions, subscriptions, metrics, epoch, now, hello }));
+    fanout.addSink(mountWebSocket(app, { uws, admission, sessions, subscriptions, metrics, epoch, now, hello }));
   }
   const shared = {
+    admission,
     sessions,
     subscriptions,
     metrics,

@@ -1,11 +1,16 @@
 // A client connection as the subscription logic sees it, whatever its transport, and the registry of
 // open sessions (heartbeats, shutdown, metrics walk it).
 import { randomBytes } from 'node:crypto';
+import type { RateLimiter } from './admission.js';
 import type { TransportName } from './config.js';
 
 export interface Session {
   readonly id: string;
   readonly transport: TransportName;
+  /** Client address (admission counts connections per address). */
+  readonly ip: string;
+  /** Control-message budget of this connection. */
+  readonly limiter: RateLimiter;
   /** Subscribed symbol ids, in subscription order. */
   readonly symbols: Set<number>;
   /** Sends one frame to this client alone (hello, snapshot, ack, error, heartbeat). */

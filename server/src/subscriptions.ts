@@ -10,6 +10,10 @@ import type { Fanout } from './fanout.js';
 import type { Metrics } from './metrics.js';
 import type { Session } from './sessions.js';
 
+/** Control messages a connection may send at once, and per second after that. */
+export const CONTROL_BURST = 20;
+export const CONTROL_PER_SECOND = 10;
+
 export interface SubscriptionLimits {
   maxSymbols: number;
   defaultHistory: number;
@@ -40,6 +44,9 @@ export class Subscriptions {
 
   /** Handles one control message's text; the reply frames go to the session, the outcome to the caller. */
   handle(session: Session, text: string): ControlOutcome {
+    if (!session.limiter.take(this.now())) {
+      return this.reject(session, ErrorCode.RateLimited, 0, `more than ${CONTROL_BURST} control messages at once or ${CONTROL_PER_SECOND}/s sustained; message ignored`);
+    }
     const parsed = parseControl(text, this.limits.maxSymbols);
     if (!parsed.ok) return this.reject(session, parsed.code, parsed.requestId, parsed.message);
     const { op, symbols, requestId } = parsed.message;

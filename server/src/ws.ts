@@ -3,10 +3,12 @@
 import type { TemplatedApp, WebSocket } from 'uWebSockets.js';
 import { encodeHello } from '../../protocol/src/codec.js';
 import { CloseCode, ErrorCode } from '../../protocol/src/codes.js';
+import { Admission, RateLimiter, remoteIp } from './admission.js';
 import type { FrameSink } from './fanout.js';
+import { sendJson } from './http-util.js';
 import type { Metrics } from './metrics.js';
 import { newSessionId, type Session, type SessionRegistry } from './sessions.js';
-import type { Subscriptions } from './subscriptions.js';
+import { CONTROL_BURST, CONTROL_PER_SECOND, type Subscriptions } from './subscriptions.js';
 import type { Uws } from './uws.js';
 
 /** Control messages are tiny: 100 tickers of 16 characters fit in 2 KiB. Larger ones close with 1009. */
@@ -26,6 +28,7 @@ export const IDLE_TIMEOUT_SEC = 60;
 
 interface UserData {
   session: WsSession | null;
+  ip: string;
 }
 
 const utf8 = new TextDecoder('utf-8', { fatal: true });
@@ -41,6 +44,8 @@ class WsSession implements Session {
 
   constructor(
     readonly id: string,
+    readonly ip: string,
+    readonly limiter: RateLimiter,
     private readonly ws: WebSocket<UserData>,
     private readonly metrics: Metrics,
   ) {}
@@ -75,6 +80,7 @@ class WsSession implements Session {
 
 export interface WsDeps {
   uws: Uws;
+  admission: Admission;
   sessions: SessionRegistry;
   subscriptions: Subscriptions;
   metrics: Metrics;
@@ -95,8 +101,14 @@ export function mountWebSocket(app: TemplatedApp, deps: WsDeps): FrameSink {
     idleTimeout: IDLE_TIMEOUT_SEC,
     sendPingsAutomatically: true,
     upgrade: (res, req, context) => {
+      const ip = remoteIp(res);
+      const refusal = deps.admission.check(req, ip);
+      if (refusal) {
+        const headers: Record<string, string> = refusal.retryAfterSec ? { 'Retry-After': String(refusal.retryAfterSec) } : {};
+        return sendJson(res, refusal.status, { error: { name: refusal.name, message: refusal.message } }, headers);
+      }
       res.upgrade<UserData>(
-        { session: null },
+        { session: null, ip },
         req.getHeader('sec-websocket-key'),
         req.getHeader('sec-websocket-protocol'),
         req.getHeader('sec-websocket-extensions'),
@@ -104,8 +116,10 @@ export function mountWebSocket(app: TemplatedApp, deps: WsDeps): FrameSink {
       );
     },
     open: (ws) => {
-      const session = new WsSession(newSessionId(), ws, metrics);
-      ws.getUserData().session = session;
+      const data = ws.getUserData();
+      const session = new WsSession(newSessionId(), data.ip, new RateLimiter(CONTROL_BURST, CONTROL_PER_SECOND, deps.now()), ws, metrics);
+      data.session = session;
+      deps.admission.opened(data.ip);
       sessions.add(session);
       metrics.connectionsOpened.inc({ transport: 'ws' });
       session.send(encodeHello(deps.epoch(), deps.now(), { ...deps.hello, sessionId: session.id }));
@@ -135,6 +149,7 @@ export function mountWebSocket(app: TemplatedApp, deps: WsDeps): FrameSink {
       if (!session) return;
       session.closed = true;
       sessions.remove(session);
+      deps.admission.closed(session.ip);
     },
   });
 

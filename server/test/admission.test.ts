@@ -1,0 +1,110 @@
+// Admission: Origin allow-list, connection caps (total and per address) and the control-message rate
+// limit, over WebSocket and HTTP streams; refusals carry statuses a client can act on.
+import WebSocket from 'ws';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ErrorCode } from '../../protocol/src/codes.js';
+import { FrameType } from '../../protocol/src/messages.js';
+import { RateLimiter } from '../src/admission.js';
+import { connectSse, connectWs, startServer, type WsClient } from './harness.js';
+import type { TickwireServer } from '../src/server.js';
+
+/** Attempts an upgrade with given headers; resolves with "open" or the HTTP status of the refusal. */
+function tryUpgrade(url: string, headers: Record<string, string>): Promise<number | 'open'> {
+  return new Promise((resolve) => {
+    const ws = new WebSocket(`${url.replace(/^http/, 'ws')}/ws`, { headers });
+    ws.once('open', () => {
+      ws.close();
+      resolve('open');
+    });
+    ws.once('unexpected-response', (_req, res) => {
+      resolve(res.statusCode ?? 0);
+      ws.terminate();
+    });
+    ws.once('error', () => {});
+  });
+}
+
+describe('origin allow-list', () => {
+  let server: TickwireServer;
+  beforeAll(async () => {
+    server = await startServer({ allowedOrigins: ['https://trader.example'] });
+  });
+  afterAll(() => server.close());
+
+  it.each([
+    [{}, 'open'],
+    [{ Origin: 'http://localhost:5173' }, 'open'],
+    [{ Origin: 'http://127.0.0.1:8080' }, 'open'],
+    [{ Origin: 'https://trader.example' }, 'open'],
+    [{ Origin: 'https://trader.example.evil.test' }, 403],
+    [{ Origin: 'https://evil.test' }, 403],
+    [{ Origin: 'null' }, 403],
+    [{ Origin: 'http://localhost.evil.test' }, 403],
+  ] as const)('WebSocket upgrade with %j → %s', async (headers, expected) => {
+    expect(await tryUpgrade(server.url, headers)).toBe(expected);
+  });
+
+  it('accepts the server’s own origin', async () => {
+    const host = new URL(server.url).host;
+    expect(await tryUpgrade(server.url, { Origin: `http://${host}` })).toBe('open');
+  });
+
+  it('refuses a foreign origin on SSE with 403 before the stream starts', async () => {
+    await expect(connectSse(server.url, '/sse?symbols=AAPL', { Origin: 'https://evil.test' })).rejects.toMatchObject({ status: 403 });
+  });
+});
+
+describe('connection caps', () => {
+  let server: TickwireServer;
+  const held: Array<{ close(): void }> = [];
+  beforeAll(async () => {
+    server = await startServer({ maxConnections: 4, maxConnectionsPerIp: 3 });
+  });
+  afterAll(async () => {
+    for (const c of held) c.close();
+    await server.close();
+  });
+
+  it('refuses past the per-address cap with 429, counting WebSockets and streams together, and frees slots on close', async () => {
+    held.push(await connectWs(server.url), await connectWs(server.url));
+    held.push(await connectSse(server.url, '/sse'));
+    expect(await tryUpgrade(server.url, {})).toBe(429);
+    await expect(connectSse(server.url, '/sse')).rejects.toMatchObject({ status: 429 });
+    held.shift()!.close();
+    await new Promise((r) => setTimeout(r, 100));
+    expect(await tryUpgrade(server.url, {})).toBe('open');
+  });
+});
+
+describe('control-message rate limit', () => {
+  let server: TickwireServer;
+  let c: WsClient;
+  beforeAll(async () => {
+    server = await startServer({});
+    c = await connectWs(server.url);
+  });
+  afterAll(async () => {
+    c.close();
+    await server.close();
+  });
+
+  it('answers a burst past the budget with RateLimited and keeps the connection', async () => {
+    for (let i = 1; i <= 40; i++) c.send(JSON.stringify({ op: 'unsubscribe', symbols: ['AAPL'], id: i }));
+    await c.waitFor(FrameType.Ack, (f) => f.requestId === 20);
+    const limited = await c.waitFor(FrameType.Error, (f) => f.code === ErrorCode.RateLimited);
+    expect(limited.frame.message).toMatch(/control messages/);
+    await new Promise((r) => setTimeout(r, 300));
+    const acks = c.of(FrameType.Ack).length;
+    expect(acks).toBeGreaterThanOrEqual(20);
+    expect(acks).toBeLessThan(40);
+    c.send(JSON.stringify({ op: 'subscribe', symbols: ['AAPL'], id: 99, history: 0 }));
+    await c.waitFor(FrameType.Ack, (f) => f.requestId === 99);
+  });
+
+  it('refills over time', () => {
+    const limiter = new RateLimiter(2, 10, 0);
+    expect([limiter.take(0), limiter.take(0), limiter.take(0)]).toEqual([true, true, false]);
+    expect(limiter.take(100)).toBe(true);
+    expect(limiter.take(100)).toBe(false);
+  });
+});
