@@ -208,7 +208,7 @@ export function connectSse(baseUrl: string, pathAndQuery: string, headers: Recor
   });
 }
 
-export async function httpJson(baseUrl: string, path: string, init: { method?: string; body?: string | Buffer } = {}): Promise<{ status: number; headers: Headers; body: unknown; text: string }> {
+export async function httpJson(baseUrl: string, path: string, init: { method?: string; body?: string } = {}): Promise<{ status: number; headers: Headers; body: unknown; text: string }> {
   const res = await fetch(`${baseUrl}${path}`, { method: init.method ?? 'GET', ...(init.body !== undefined ? { body: init.body } : {}) });
   const text = await res.text();
   let body: unknown = null;
