@@ -31,6 +31,12 @@ export interface ServerConfig {
   maxSymbolsPerConnection: number;
   maxConnections: number;
   maxConnectionsPerIp: number;
+  /** Unsent bytes past which a client gets conflated updates instead of every tick. */
+  slowSoftBytes: number;
+  /** Unsent bytes past which a client is closed with 4000. */
+  slowHardBytes: number;
+  /** Longest a client may stay in conflation before it is closed with 4000, ms. */
+  slowLagMs: number;
   /** Browser origins allowed besides the server's own and localhost; '*' allows any. */
   allowedOrigins: readonly string[];
   logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'silent';
@@ -53,6 +59,9 @@ export const DEFAULT_CONFIG: ServerConfig = {
   warmupSec: 300,
   heartbeatMs: 1000,
   maxSymbolsPerConnection: 100,
+  slowSoftBytes: 64 * 1024,
+  slowHardBytes: 1024 * 1024,
+  slowLagMs: 5000,
   maxConnections: 50_000,
   maxConnectionsPerIp: 10_000,
   allowedOrigins: [],
@@ -117,6 +126,9 @@ export function configProgram(): Command {
     .addOption(opt('--warmup <s>', 'seconds of simulated past replayed at start', 'TICKWIRE_WARMUP').default(d.warmupSec).argParser(integer(0, 86_400)))
     .addOption(opt('--heartbeat-ms <n>', 'heartbeat interval in ms', 'TICKWIRE_HEARTBEAT_MS').default(d.heartbeatMs).argParser(integer(100, 60_000)))
     .addOption(opt('--max-symbols <n>', 'symbols one connection may subscribe', 'TICKWIRE_MAX_SYMBOLS').default(d.maxSymbolsPerConnection).argParser(integer(1, 10_000)))
+    .addOption(opt('--slow-soft-bytes <n>', 'backlog that switches a client to conflated updates', 'TICKWIRE_SLOW_SOFT_BYTES').default(d.slowSoftBytes).argParser(integer(1024, 1 << 30)))
+    .addOption(opt('--slow-hard-bytes <n>', 'backlog that closes a client (4000)', 'TICKWIRE_SLOW_HARD_BYTES').default(d.slowHardBytes).argParser(integer(1024, 1 << 30)))
+    .addOption(opt('--slow-lag-ms <n>', 'longest a client may conflate before it is closed (4000)', 'TICKWIRE_SLOW_LAG_MS').default(d.slowLagMs).argParser(integer(100, 600_000)))
     .addOption(opt('--max-connections <n>', 'connections held at once (WebSocket + streams)', 'TICKWIRE_MAX_CONNECTIONS').default(d.maxConnections).argParser(integer(1, 10_000_000)))
     .addOption(opt('--max-connections-per-ip <n>', 'connections one client address may hold', 'TICKWIRE_MAX_CONNECTIONS_PER_IP').default(d.maxConnectionsPerIp).argParser(integer(1, 10_000_000)))
     .addOption(opt('--allowed-origins <list>', 'extra browser origins allowed (exact, comma-separated; * = any)', 'TICKWIRE_ALLOWED_ORIGINS').default(d.allowedOrigins).argParser(origins))
@@ -163,6 +175,9 @@ export function parseConfig(argv: readonly string[], env: NodeJS.ProcessEnv = pr
     maxConnections: number;
     maxConnectionsPerIp: number;
     allowedOrigins: string[];
+    slowSoftBytes: number;
+    slowHardBytes: number;
+    slowLagMs: number;
     logLevel: ServerConfig['logLevel'];
   }>();
   const config: ServerConfig = {
@@ -182,6 +197,9 @@ export function parseConfig(argv: readonly string[], env: NodeJS.ProcessEnv = pr
     warmupSec: o.warmup,
     heartbeatMs: o.heartbeatMs,
     maxSymbolsPerConnection: o.maxSymbols,
+    slowSoftBytes: o.slowSoftBytes,
+    slowHardBytes: o.slowHardBytes,
+    slowLagMs: o.slowLagMs,
     maxConnections: o.maxConnections,
     maxConnectionsPerIp: o.maxConnectionsPerIp,
     allowedOrigins: o.allowedOrigins,
@@ -194,6 +212,9 @@ export function parseConfig(argv: readonly string[], env: NodeJS.ProcessEnv = pr
 export function validateConfig(config: ServerConfig): ServerConfig {
   if (config.defaultHistory > config.candleCapacity) {
     throw new StartupError('TW_CONFIG', `invalid configuration: --history ${config.defaultHistory} exceeds --candles ${config.candleCapacity}`);
+  }
+  if (config.slowSoftBytes >= config.slowHardBytes) {
+    throw new StartupError('TW_CONFIG', `invalid configuration: --slow-soft-bytes ${config.slowSoftBytes} must be below --slow-hard-bytes ${config.slowHardBytes}`);
   }
   if (config.heartbeatMs < config.batchMs) {
     throw new StartupError('TW_CONFIG', `invalid configuration: --heartbeat-ms ${config.heartbeatMs} is shorter than --batch-ms ${config.batchMs}`);

@@ -14,14 +14,13 @@ import { joinFrames } from '../../protocol/src/framing.js';
 import { RateLimiter, remoteIp, type Admission } from './admission.js';
 import type { FrameSink } from './fanout.js';
 import type { Metrics } from './metrics.js';
+import type { Lag } from './slow-consumer.js';
 import { newSessionId, type Session, type SessionRegistry } from './sessions.js';
 import { CONTROL_BURST, CONTROL_PER_SECOND, type Subscriptions } from './subscriptions.js';
 import { MAX_CONTROL_BYTES } from './ws.js';
 import { readBody, sendJson } from './http-util.js';
 import { parseSymbolQuery } from './symbol-query.js';
 
-/** A stream whose unsent backlog passes this is ended; the client reconnects and resumes from its cursor. */
-export const STREAM_MAX_BUFFERED_BYTES = 4 * 1024 * 1024;
 /** Comment lines keep proxies from timing out an idle SSE stream (the spec suggests ~15 s). */
 export const SSE_KEEPALIVE_MS = 15_000;
 /** Reconnection delay hint for EventSource. */
@@ -42,6 +41,7 @@ class StreamSession implements Session {
   readonly symbols = new Set<number>();
   /** Encoded frames collected during the current batch, written at its end. */
   readonly batch: Array<string | Uint8Array> = [];
+  lag: Lag | null = null;
   closed = false;
   private written = 0;
 
@@ -90,24 +90,27 @@ class StreamSession implements Session {
     return formatCursor(this.hub.epoch(), entries);
   }
 
+  /** What uWS holds for us = what we wrote minus what reached the socket (uWS puts no cap on it). */
+  bufferedBytes(): number {
+    return this.closed ? 0 : this.written - this.res.getWriteOffset();
+  }
+
   private checkBacklog(): void {
-    // What uWS holds for us = what we wrote minus what reached the socket.
-    if (this.written - this.res.getWriteOffset() > STREAM_MAX_BUFFERED_BYTES) {
-      this.hub.slowDisconnect(this.transport);
-      this.close(CloseCode.SlowConsumer, 'client too slow');
-    }
+    // Checked on every write too, not only by the policy's timer: nothing else bounds an HTTP response.
+    if (this.bufferedBytes() > this.hub.hardBytes) this.close(CloseCode.SlowConsumer, 'client too slow');
   }
 
   attach(symbolId: number): void {
-    this.hub.attach(this, symbolId);
+    if (this.lag === null) this.hub.attach(this, symbolId);
   }
 
   detach(symbolId: number): void {
     this.hub.detach(this, symbolId);
   }
 
-  close(_code: number, _reason: string): void {
+  close(code: number, _reason: string): void {
     if (this.closed) return;
+    if (code === CloseCode.SlowConsumer) this.hub.slowDisconnect(this.transport);
     this.closed = true;
     this.res.cork(() => this.res.end());
     this.hub.remove(this);
@@ -129,6 +132,7 @@ export interface HttpStreamDeps {
   now: () => number;
   hello: { heartbeatMs: number; maxSymbols: number; serverId: string };
   defaultHistory: number;
+  hardBytes: number;
 }
 
 export class HttpStreamHub implements FrameSink {
@@ -136,7 +140,10 @@ export class HttpStreamHub implements FrameSink {
   private readonly pending = new Set<StreamSession>();
   private readonly keepalive: NodeJS.Timeout;
 
+  readonly hardBytes: number;
+
   constructor(private readonly deps: HttpStreamDeps) {
+    this.hardBytes = deps.hardBytes;
     this.keepalive = setInterval(() => {
       for (const s of deps.sessions) if (s instanceof StreamSession && s.transport === 'sse') s.writeText(': keepalive\n\n');
     }, SSE_KEEPALIVE_MS);

@@ -42,6 +42,12 @@ export class Metrics {
     labelNames: ['result'] as const,
     registers: [this.registry],
   });
+  readonly conflations = new Counter({
+    name: 'tickwire_conflations_total',
+    help: 'Times a client fell past the soft backlog limit and switched to conflated updates',
+    labelNames: ['transport'] as const,
+    registers: [this.registry],
+  });
   readonly slowDisconnects = new Counter({
     name: 'tickwire_slow_consumer_disconnects_total',
     help: 'Clients closed because they fell too far behind',

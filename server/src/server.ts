@@ -15,6 +15,7 @@ import { sendJson } from './http-util.js';
 import { createLogger, type Logger } from './log.js';
 import { Metrics } from './metrics.js';
 import { SessionRegistry } from './sessions.js';
+import { SLOW_CHECK_MS, SlowConsumerPolicy } from './slow-consumer.js';
 import { mountHttpStreams, type HttpStreamHub } from './http-stream.js';
 import { mountPolling, type PollHub } from './poll.js';
 import { StaticFiles } from './static-files.js';
@@ -82,7 +83,7 @@ export async function createServer(partial: Partial<ServerConfig> = {}, options:
   });
   const app: TemplatedApp = uws.App();
   if (config.transports.includes('ws')) {
-    fanout.addSink(mountWebSocket(app, { uws, admission, sessions, subscriptions, metrics, epoch, now, hello }));
+    fanout.addSink(mountWebSocket(app, { uws, admission, sessions, subscriptions, metrics, epoch, now, hello, hardBytes: config.slowHardBytes }));
   }
   const shared = {
     admission,
@@ -94,6 +95,7 @@ export async function createServer(partial: Partial<ServerConfig> = {}, options:
     now,
     hello,
     defaultHistory: config.defaultHistory,
+    hardBytes: config.slowHardBytes,
   };
   const encodings = config.transports.filter((t): t is 'sse' | 'stream' => t === 'sse' || t === 'stream');
   let streams: HttpStreamHub | null = null;
@@ -189,9 +191,19 @@ export async function createServer(partial: Partial<ServerConfig> = {}, options:
     fanout.flush(now());
   }, config.batchMs);
 
+  const slow = new SlowConsumerPolicy(
+    { softBytes: config.slowSoftBytes, hardBytes: config.slowHardBytes, maxLagMs: config.slowLagMs },
+    fanout,
+    metrics,
+    now,
+  );
+  const slowTimer = setInterval(() => slow.check(sessions), SLOW_CHECK_MS);
+
   const heartbeatTimer = setInterval(() => {
     const t = now();
     for (const session of sessions) {
+      // A conflating client is behind by design; its next frame (conflated records) tells it where it stands.
+      if (session.lag !== null) continue;
       const entries = [];
       for (const id of session.symbols) entries.push({ symbolId: id, seq: fanout.states[id]!.seq });
       session.send(encodeHeartbeat(fanout.epoch, t, entries));
@@ -208,6 +220,7 @@ export async function createServer(partial: Partial<ServerConfig> = {}, options:
     closing ??= (async () => {
       clearInterval(batchTimer);
       clearInterval(heartbeatTimer);
+      clearInterval(slowTimer);
       uws.us_listen_socket_close(listenSocket);
       streams?.close();
       polls?.close();

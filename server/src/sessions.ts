@@ -3,6 +3,7 @@
 import { randomBytes } from 'node:crypto';
 import type { RateLimiter } from './admission.js';
 import type { TransportName } from './config.js';
+import type { Lag } from './slow-consumer.js';
 
 export interface Session {
   readonly id: string;
@@ -13,6 +14,10 @@ export interface Session {
   readonly limiter: RateLimiter;
   /** Subscribed symbol ids, in subscription order. */
   readonly symbols: Set<number>;
+  /** Non-null while the slow-consumer policy holds back full ticks (see slow-consumer.ts). */
+  lag: Lag | null;
+  /** Bytes written for this client that have not reached its socket yet. */
+  bufferedBytes(): number;
   /** Sends one frame to this client alone (hello, snapshot, ack, error, heartbeat). */
   send(frame: Uint8Array): void;
   /** Starts delivery of a symbol's Updates frames (after its snapshot was sent). */

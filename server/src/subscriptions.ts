@@ -112,6 +112,8 @@ export class Subscriptions {
     for (const id of ids) {
       const frame = this.catchUp(id, cursor, history, now);
       if (frame !== null) session.send(frame);
+      // A conflating client will be brought forward from here when it drains.
+      session.lag?.seqs.set(id, this.fanout.states[id]!.seq);
       if (!session.symbols.has(id)) {
         session.symbols.add(id);
         session.attach(id);

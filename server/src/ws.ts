@@ -7,6 +7,7 @@ import { Admission, RateLimiter, remoteIp } from './admission.js';
 import type { FrameSink } from './fanout.js';
 import { sendJson } from './http-util.js';
 import type { Metrics } from './metrics.js';
+import type { Lag } from './slow-consumer.js';
 import { newSessionId, type Session, type SessionRegistry } from './sessions.js';
 import { CONTROL_BURST, CONTROL_PER_SECOND, type Subscriptions } from './subscriptions.js';
 import type { Uws } from './uws.js';
@@ -19,10 +20,10 @@ export const MAX_CONTROL_BYTES = 16 * 1024;
  */
 export const TRANSPORT_MAX_PAYLOAD_BYTES = 64 * 1024;
 /**
- * Per-socket send buffer cap. Large enough for a full subscribe burst (100 snapshots with 300 candles ×
- * 4 intervals ≈ 3.4 MiB worst case is rare; 50 × default ≈ 1.7 MiB) plus seconds of updates.
+ * uWS's own per-socket cap sits this far above the slow-consumer hard limit: it is only a safety net for
+ * a burst between two policy checks (the policy closes with 4000 first).
  */
-export const MAX_BACKPRESSURE_BYTES = 4 * 1024 * 1024;
+export const BACKPRESSURE_SAFETY_BYTES = 1024 * 1024;
 /** Seconds without receiving anything before uWS drops the peer; automatic pings make live peers answer. */
 export const IDLE_TIMEOUT_SEC = 60;
 
@@ -40,6 +41,7 @@ export function symbolTopic(symbolId: number): string {
 class WsSession implements Session {
   readonly transport = 'ws' as const;
   readonly symbols = new Set<number>();
+  lag: Lag | null = null;
   closed = false;
 
   constructor(
@@ -62,8 +64,13 @@ class WsSession implements Session {
     this.metrics.bytesSent.inc({ transport: 'ws' }, frame.length);
   }
 
+  bufferedBytes(): number {
+    return this.closed ? 0 : this.ws.getBufferedAmount();
+  }
+
   attach(symbolId: number): void {
-    if (!this.closed) this.ws.subscribe(symbolTopic(symbolId));
+    // While conflating, delivery resumes only when the policy says so.
+    if (!this.closed && this.lag === null) this.ws.subscribe(symbolTopic(symbolId));
   }
 
   detach(symbolId: number): void {
@@ -87,6 +94,7 @@ export interface WsDeps {
   epoch: () => number;
   now: () => number;
   hello: { heartbeatMs: number; maxSymbols: number; serverId: string };
+  hardBytes: number;
 }
 
 export function mountWebSocket(app: TemplatedApp, deps: WsDeps): FrameSink {
@@ -95,7 +103,7 @@ export function mountWebSocket(app: TemplatedApp, deps: WsDeps): FrameSink {
     // Frames are small, binary and unique per batch: deflate would cost CPU for little gain.
     compression: uws.DISABLED,
     maxPayloadLength: TRANSPORT_MAX_PAYLOAD_BYTES,
-    maxBackpressure: MAX_BACKPRESSURE_BYTES,
+    maxBackpressure: deps.hardBytes + BACKPRESSURE_SAFETY_BYTES,
     // uWS otherwise skips publishes to a socket over the cap: a silent gap. Closing lets the client resync.
     closeOnBackpressureLimit: 1,
     idleTimeout: IDLE_TIMEOUT_SEC,

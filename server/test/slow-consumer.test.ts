@@ -1,0 +1,107 @@
+// Fault test: slow and stalled readers with tiny socket receive buffers (a Python client: Node cannot set
+// SO_RCVBUF) against the built server. They must enter conflation, receive conflated records with no
+// unexplained seq jump, be closed with 4000 when they stay behind, while the server's memory stays
+// bounded and a healthy client's latency barely moves.
+import { execFile } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, beforeAll, expect, it } from 'vitest';
+import { FrameType } from '../../protocol/src/messages.js';
+import { connectWs, httpJson, startServerProcess, waitFor, type ServerProcess, type WsClient } from './harness.js';
+
+const READER = join(import.meta.dirname, 'fixtures/slow_reader.py');
+interface ReaderStats {
+  frames: number;
+  ticks: number;
+  conflated: number;
+  violations: number;
+  closeCode: number | null;
+  bytes: number;
+}
+
+let server: ServerProcess;
+let symbols = '';
+
+function reader(args: string[]): Promise<ReaderStats> {
+  return new Promise((resolve, reject) => {
+    execFile('python3', [READER, '--port', String(server.port), '--symbols', symbols, ...args], { timeout: 30_000 }, (error, stdout, stderr) => {
+      if (error) reject(new Error(`slow reader failed: ${error.message} ${stderr}`));
+      else resolve(JSON.parse(stdout) as ReaderStats);
+    });
+  });
+}
+
+function rssBytes(): number {
+  const status = readFileSync(`/proc/${server.child.pid}/status`, 'utf8');
+  return Number(/VmRSS:\s+(\d+) kB/.exec(status)![1]) * 1024;
+}
+
+function metric(text: string, name: string): number {
+  return [...text.matchAll(new RegExp(`^${name}(?:\\{[^}]*\\})? (\\d+)`, 'gm'))].reduce((sum, m) => sum + Number(m[1]), 0);
+}
+
+/** Latencies (receive − server send time) of a healthy client over a window. */
+async function latencies(c: WsClient, ms: number): Promise<number[]> {
+  const samples: number[] = [];
+  const onMessage = () => {
+    const last = c.frames.at(-1);
+    if (last?.frame.type === FrameType.Updates) samples.push(Date.now() - last.frame.sendTimeMs);
+  };
+  c.ws.on('message', onMessage);
+  await new Promise((r) => setTimeout(r, ms));
+  c.ws.off('message', onMessage);
+  return samples.sort((a, b) => a - b);
+}
+const p99 = (xs: number[]) => xs[Math.floor(xs.length * 0.99)] ?? 0;
+
+beforeAll(async () => {
+  server = await startServerProcess(['--tick-rate', '50000', '--slow-soft-bytes', '65536', '--slow-hard-bytes', '1048576', '--slow-lag-ms', '3000']);
+  const res = await httpJson(server.url, '/api/symbols');
+  symbols = (res.body as { symbols: Array<{ ticker: string }> }).symbols.map((s) => s.ticker).join(',');
+});
+
+afterAll(async () => {
+  await server?.stop('SIGKILL');
+});
+
+it('conflates slow readers, closes stalled ones with 4000, keeps memory bounded and healthy clients fast', async () => {
+  const healthy = await connectWs(server.url);
+  healthy.send(JSON.stringify({ op: 'subscribe', symbols: ['AAPL', 'MSFT', 'EURUSD', 'BTCUSD', 'NVDA'], history: 0 }));
+  await healthy.waitFor(FrameType.Updates);
+  const baseline = await latencies(healthy, 1500);
+  const rssBefore = rssBytes();
+
+  const [recovering, stalled, slow] = await Promise.all([
+    // Stops reading long enough to fall behind, then reads at full speed: conflation, then recovery.
+    reader(['--mode', 'stall', '--stall', '4', '--seconds', '9']),
+    // Never reads within the lag limit: must be closed.
+    reader(['--mode', 'stall', '--stall', '9', '--seconds', '11']),
+    // Reads far slower than its symbols tick.
+    reader(['--mode', 'slow', '--rate', '40000', '--seconds', '9']),
+    (async () => {
+      await new Promise((r) => setTimeout(r, 2500));
+      const during = await latencies(healthy, 4000);
+      // The healthy client's tail barely moves while others fall behind.
+      expect(p99(during)).toBeLessThan(Math.max(3 * p99(baseline), p99(baseline) + 60));
+      expect(rssBytes() - rssBefore).toBeLessThan(96 * 1024 * 1024);
+    })(),
+  ]);
+
+  // Conflated records explain every seq jump; nothing else skips.
+  for (const r of [recovering, stalled, slow]) expect(r.violations).toBe(0);
+  expect(recovering.conflated).toBeGreaterThan(0);
+  expect(recovering.closeCode).toBeNull();
+  // The stalled reader, once it reads again, finds the backlog it was allowed (≤ hard limit plus what the
+  // kernel held) followed by the 4000 close.
+  expect(stalled.closeCode).toBe(4000);
+  // The slow reader only ever got what it could read; it never saw a gap.
+  expect(slow.ticks).toBeGreaterThan(0);
+
+  const metrics = await httpJson(server.url, '/metrics');
+  expect(metric(metrics.text, 'tickwire_conflations_total')).toBeGreaterThanOrEqual(2);
+  expect(metric(metrics.text, 'tickwire_slow_consumer_disconnects_total')).toBeGreaterThanOrEqual(1);
+  // Healthy client still receives in order.
+  expect(healthy.decodeErrors).toEqual([]);
+  await waitFor(() => healthy.ws.readyState === healthy.ws.OPEN, { what: 'healthy still open' });
+  healthy.close();
+}, 40_000);
