@@ -1,13 +1,17 @@
-// Who may connect: the Origin allow-list and the connection caps (total and per client IP), checked
+// Who may connect: the Origin allow-list, the optional token, and the connection caps (total and per client IP), checked
 // before a WebSocket upgrade or an HTTP stream starts. Refusals use distinct HTTP statuses so a client
 // can tell "not allowed" (403, do not retry) from "busy" (429/503 with Retry-After, back off and retry).
 import type { HttpRequest, HttpResponse } from 'uWebSockets.js';
+import { authRefusal } from './auth.js';
 
 export interface AdmissionConfig {
   maxConnections: number;
   maxConnectionsPerIp: number;
   /** Exact origins allowed besides the server's own; ['*'] allows any. */
   allowedOrigins: readonly string[];
+  /** HMAC secret for tokens; null disables authentication. */
+  authSecret: string | null;
+  now: () => number;
 }
 
 export type Refusal = { status: number; name: string; message: string; retryAfterSec?: number };
@@ -33,6 +37,8 @@ export class Admission {
     if (origin !== '' && !this.originAllowed(origin, req.getHeader('host'))) {
       return { status: 403, name: 'OriginNotAllowed', message: `origin ${JSON.stringify(origin.slice(0, 100))} is not allowed` };
     }
+    const auth = authRefusal(this.config.authSecret, req, this.config.now());
+    if (auth) return auth;
     if (this.total >= this.config.maxConnections) {
       return { status: 503, name: 'ServerFull', message: `server holds its maximum of ${this.config.maxConnections} connections`, retryAfterSec: 5 };
     }

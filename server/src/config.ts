@@ -39,6 +39,10 @@ export interface ServerConfig {
   slowLagMs: number;
   /** Browser origins allowed besides the server's own and localhost; '*' allows any. */
   allowedOrigins: readonly string[];
+  /** HMAC secret enabling token authentication on data endpoints; null = open. */
+  authSecret: string | null;
+  /** Enables /__test/* fault-injection routes (tests only; never in production). */
+  testHooks: boolean;
   logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'silent';
 }
 
@@ -65,6 +69,8 @@ export const DEFAULT_CONFIG: ServerConfig = {
   maxConnections: 50_000,
   maxConnectionsPerIp: 10_000,
   allowedOrigins: [],
+  authSecret: null,
+  testHooks: false,
   logLevel: 'info',
 };
 
@@ -97,6 +103,11 @@ function origins(value: string): string[] {
     }
   }
   return list;
+}
+
+function secret(value: string): string {
+  if (value.length < 16) throw new InvalidArgumentError('use at least 16 characters');
+  return value;
 }
 
 function host(value: string): string {
@@ -132,6 +143,8 @@ export function configProgram(): Command {
     .addOption(opt('--max-connections <n>', 'connections held at once (WebSocket + streams)', 'TICKWIRE_MAX_CONNECTIONS').default(d.maxConnections).argParser(integer(1, 10_000_000)))
     .addOption(opt('--max-connections-per-ip <n>', 'connections one client address may hold', 'TICKWIRE_MAX_CONNECTIONS_PER_IP').default(d.maxConnectionsPerIp).argParser(integer(1, 10_000_000)))
     .addOption(opt('--allowed-origins <list>', 'extra browser origins allowed (exact, comma-separated; * = any)', 'TICKWIRE_ALLOWED_ORIGINS').default(d.allowedOrigins).argParser(origins))
+    .addOption(opt('--auth-secret <secret>', 'require HMAC tokens on data endpoints (prefer the env variable: flags show in ps)', 'TICKWIRE_AUTH_SECRET').argParser(secret))
+    .addOption(new Option('--test-hooks', 'enable fault-injection routes under /__test (tests only)').env('TICKWIRE_TEST_HOOKS'))
     .addOption(
       opt('--log-level <level>', 'log level', 'TICKWIRE_LOG_LEVEL')
         .default(d.logLevel)
@@ -175,6 +188,8 @@ export function parseConfig(argv: readonly string[], env: NodeJS.ProcessEnv = pr
     maxConnections: number;
     maxConnectionsPerIp: number;
     allowedOrigins: string[];
+    authSecret?: string;
+    testHooks?: boolean;
     slowSoftBytes: number;
     slowHardBytes: number;
     slowLagMs: number;
@@ -203,6 +218,8 @@ export function parseConfig(argv: readonly string[], env: NodeJS.ProcessEnv = pr
     maxConnections: o.maxConnections,
     maxConnectionsPerIp: o.maxConnectionsPerIp,
     allowedOrigins: o.allowedOrigins,
+    authSecret: o.authSecret ?? null,
+    testHooks: o.testHooks === true,
     logLevel: o.logLevel,
   };
   return validateConfig(config);

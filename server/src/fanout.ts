@@ -49,6 +49,8 @@ export class Fanout {
   /** Observer of each batch's tick count (metrics histogram). */
   onBatch: ((ticks: number, frames: number) => void) | null = null;
   epoch: number;
+  /** Test hook: Updates frames per symbol to lose before the transports (state still advances). */
+  readonly dropFrames = new Map<number, number>();
   readonly stats: FanoutStats = { ticksIn: 0, batches: 0, frames: 0, lastTickAtMs: 0 };
 
   constructor(instruments: readonly InstrumentInfo[], epoch: number, candleCapacity: number, resumeTicks = 0) {
@@ -96,6 +98,7 @@ export class Fanout {
       this.histories[id]!.append(p.bytes, p.count);
       ticks += p.count;
       p.count = 0;
+      if (this.dropFrames.size > 0 && this.dropped(id)) continue;
       for (const sink of this.sinks) sink.publish(id, frame);
     }
     this.dirty.length = 0;
@@ -104,6 +107,14 @@ export class Fanout {
     this.stats.frames += frames;
     this.stats.lastTickAtMs = nowMs;
     this.onBatch?.(ticks, frames);
+  }
+
+  private dropped(symbolId: number): boolean {
+    const left = this.dropFrames.get(symbolId);
+    if (left === undefined) return false;
+    if (left <= 1) this.dropFrames.delete(symbolId);
+    else this.dropFrames.set(symbolId, left - 1);
+    return true;
   }
 
   /** A new feed epoch: every seq restarts, so published state must too (subscribers get snapshots). */

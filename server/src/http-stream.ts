@@ -108,6 +108,12 @@ class StreamSession implements Session {
     this.hub.detach(this, symbolId);
   }
 
+  goAway(retryAfterMs: number): void {
+    // EventSource honours a retry field: the jitter spreads the reconnects of a restart.
+    if (this.transport === 'sse') this.writeText(`retry: ${Math.round(retryAfterMs)}\n\n`);
+    this.close(CloseCode.GoingAway, 'server shutting down');
+  }
+
   close(code: number, _reason: string): void {
     if (this.closed) return;
     if (code === CloseCode.SlowConsumer) this.hub.slowDisconnect(this.transport);

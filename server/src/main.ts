@@ -3,7 +3,7 @@
 import { parseConfig } from './config.js';
 import { StartupError } from './errors.js';
 import { createLogger } from './log.js';
-import { createServer } from './server.js';
+import { createServer, type TickwireServer } from './server.js';
 
 /** Exit code for configuration/environment errors (EX_CONFIG from sysexits.h). */
 const EXIT_CONFIG = 78;
@@ -19,7 +19,8 @@ async function main(): Promise<void> {
     throw error;
   }
   const log = createLogger(config.logLevel);
-  const server = await createServer(config, { logger: log });
+  // Handlers go in before the server starts: a signal during start-up must still shut down cleanly.
+  let server: TickwireServer | null = null;
   let stopping = false;
   const stop = (signal: NodeJS.Signals) => {
     if (stopping) return;
@@ -29,6 +30,7 @@ async function main(): Promise<void> {
       log.error('shutdown deadline passed; exiting');
       process.exit(1);
     }, SHUTDOWN_DEADLINE_MS).unref();
+    if (server === null) return;
     server.close().then(
       () => process.exit(0),
       (error: unknown) => {
@@ -39,6 +41,11 @@ async function main(): Promise<void> {
   };
   process.on('SIGINT', stop);
   process.on('SIGTERM', stop);
+  server = await createServer(config, { logger: log });
+  if (stopping) {
+    await server.close();
+    process.exit(0);
+  }
 }
 
 main().catch((error: unknown) => {

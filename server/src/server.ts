@@ -3,7 +3,6 @@
 import { hostname } from 'node:os';
 import type { HttpRequest, HttpResponse, TemplatedApp, us_listen_socket } from 'uWebSockets.js';
 import { encodeHeartbeat } from '../../protocol/src/codec.js';
-import { CloseCode } from '../../protocol/src/codes.js';
 import { PROTOCOL_VERSION } from '../../protocol/src/messages.js';
 import { systemClock, type Clock } from '../../feeds/src/clock.js';
 import { DEFAULT_CONFIG, validateConfig, type ServerConfig } from './config.js';
@@ -16,6 +15,7 @@ import { createLogger, type Logger } from './log.js';
 import { Metrics } from './metrics.js';
 import { SessionRegistry } from './sessions.js';
 import { SLOW_CHECK_MS, SlowConsumerPolicy } from './slow-consumer.js';
+import { mountTestHooks, type FeedSwitch } from './test-hooks.js';
 import { mountHttpStreams, type HttpStreamHub } from './http-stream.js';
 import { mountPolling, type PollHub } from './poll.js';
 import { StaticFiles } from './static-files.js';
@@ -42,6 +42,8 @@ export interface ServerOptions {
 
 /** How long close() waits for peers to finish the closing handshake before cutting what is left. */
 const CLOSE_GRACE_MS = 1500;
+/** Clients told to reconnect on shutdown spread their reconnects uniformly over this window. */
+export const RECONNECT_SPREAD_MS = 5000;
 /** A feed silent for this long makes /healthz answer 503. */
 const FEED_STALL_MS = 5000;
 
@@ -80,6 +82,8 @@ export async function createServer(partial: Partial<ServerConfig> = {}, options:
     maxConnections: config.maxConnections,
     maxConnectionsPerIp: config.maxConnectionsPerIp,
     allowedOrigins: config.allowedOrigins,
+    authSecret: config.authSecret,
+    now: () => Date.now(),
   });
   const app: TemplatedApp = uws.App();
   if (config.transports.includes('ws')) {
@@ -185,7 +189,14 @@ export async function createServer(partial: Partial<ServerConfig> = {}, options:
   const port = uws.us_socket_local_port(listenSocket);
   const url = `http://${config.host.includes(':') ? `[${config.host}]` : config.host}:${port}`;
 
+  const feedSwitch: FeedSwitch = { stalled: false };
+  if (config.testHooks) {
+    mountTestHooks(app, fanout, subscriptions, feedSwitch);
+    log.warn('test hooks enabled: /__test/* can stall the feed and drop frames');
+  }
+
   const batchTimer = setInterval(() => {
+    if (feedSwitch.stalled) return;
     const n = feed.poll(fanout);
     metrics.ticksIn.inc(n);
     fanout.flush(now());
@@ -224,7 +235,8 @@ export async function createServer(partial: Partial<ServerConfig> = {}, options:
       uws.us_listen_socket_close(listenSocket);
       streams?.close();
       polls?.close();
-      for (const session of [...sessions]) session.close(CloseCode.GoingAway, 'server shutting down');
+      // Each client gets its own random delay so a restart under thousands of clients is no thundering herd.
+      for (const session of [...sessions]) session.goAway(Math.random() * RECONNECT_SPREAD_MS);
       const deadline = Date.now() + CLOSE_GRACE_MS;
       while (sessions.size > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
       // Whatever did not finish the closing handshake in time is cut (native close is missing from the typings).

@@ -23,8 +23,10 @@ export interface Session {
   /** Starts delivery of a symbol's Updates frames (after its snapshot was sent). */
   attach(symbolId: number): void;
   detach(symbolId: number): void;
-  /** Ends the connection: 1001 on shutdown, or another close code from protocol/src/codes.ts. */
+  /** Ends the connection with a close code from protocol/src/codes.ts. */
   close(code: number, reason: string): void;
+  /** Ends the connection for a shutdown, asking the client to come back after `retryAfterMs` (jittered per client). */
+  goAway(retryAfterMs: number): void;
 }
 
 export function newSessionId(): string {

@@ -2,7 +2,7 @@
 // and uWS copies it to every subscriber natively. Control messages are JSON text; replies are frames.
 import type { TemplatedApp, WebSocket } from 'uWebSockets.js';
 import { encodeHello } from '../../protocol/src/codec.js';
-import { CloseCode, ErrorCode } from '../../protocol/src/codes.js';
+import { CloseCode, ErrorCode, goingAwayReason } from '../../protocol/src/codes.js';
 import { Admission, RateLimiter, remoteIp } from './admission.js';
 import type { FrameSink } from './fanout.js';
 import { sendJson } from './http-util.js';
@@ -75,6 +75,10 @@ class WsSession implements Session {
 
   detach(symbolId: number): void {
     if (!this.closed) this.ws.unsubscribe(symbolTopic(symbolId));
+  }
+
+  goAway(retryAfterMs: number): void {
+    this.close(CloseCode.GoingAway, goingAwayReason(retryAfterMs));
   }
 
   close(code: number, reason: string): void {

@@ -5,6 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ErrorCode } from '../../protocol/src/codes.js';
 import { FrameType } from '../../protocol/src/messages.js';
 import { RateLimiter } from '../src/admission.js';
+import { signToken, verifyToken } from '../src/auth.js';
 import { connectSse, connectWs, startServer, type WsClient } from './harness.js';
 import type { TickwireServer } from '../src/server.js';
 
@@ -106,5 +107,55 @@ describe('control-message rate limit', () => {
     expect([limiter.take(0), limiter.take(0), limiter.take(0)]).toEqual([true, true, false]);
     expect(limiter.take(100)).toBe(true);
     expect(limiter.take(100)).toBe(false);
+  });
+});
+
+describe('token authentication', () => {
+  const secret = 'correct horse battery staple';
+  let server: TickwireServer;
+  beforeAll(async () => {
+    server = await startServer({ authSecret: secret });
+  });
+  afterAll(() => server.close());
+  const future = () => Math.floor(Date.now() / 1000) + 60;
+
+  it('verifies signature and expiry', () => {
+    const token = signToken(secret, { sub: 'alice', exp: future() });
+    expect(verifyToken(secret, token, Date.now())).toEqual({ ok: true, claims: { sub: 'alice', exp: expect.any(Number) } });
+    expect(verifyToken('another secret of length', token, Date.now())).toMatchObject({ ok: false, name: 'TokenInvalid' });
+    expect(verifyToken(secret, signToken(secret, { sub: 'a', exp: 1 }), Date.now())).toMatchObject({ ok: false, name: 'TokenExpired' });
+    const [payload, sig] = token.split('.') as [string, string];
+    const forged = Buffer.from(JSON.stringify({ sub: 'mallory', exp: future() })).toString('base64url');
+    expect(verifyToken(secret, `${forged}.${sig}`, Date.now())).toMatchObject({ ok: false, name: 'TokenInvalid' });
+    expect(verifyToken(secret, `${payload}.${sig}x`, Date.now())).toMatchObject({ ok: false, name: 'TokenInvalid' });
+    for (const junk of ['', '.', 'a.b.c', 'x'.repeat(5000)]) expect(verifyToken(secret, junk, Date.now()).ok).toBe(false);
+  });
+
+  it('admits a valid token on the WebSocket upgrade (query or bearer) and refuses the rest with 401', async () => {
+    const token = signToken(secret, { sub: 'alice', exp: future() });
+    const url = server.url;
+    expect(await tryUpgrade(url, {})).toBe(401);
+    expect(await tryUpgrade(url, { Authorization: `Bearer ${token}` })).toBe('open');
+    expect(await tryUpgrade(url, { Authorization: `Bearer ${token.slice(0, -2)}` })).toBe(401);
+    expect(await tryUpgrade(url, { Authorization: `Bearer ${signToken(secret, { sub: 'a', exp: 1 })}` })).toBe(401);
+    const viaQuery = new WebSocket(`${url.replace(/^http/, 'ws')}/ws?token=${token}`);
+    await new Promise((resolve, reject) => {
+      viaQuery.once('open', resolve);
+      viaQuery.once('error', reject);
+    });
+    viaQuery.close();
+  });
+
+  it('guards SSE, streams and polls the same way', async () => {
+    const token = signToken(secret, { sub: 'bob', exp: future() });
+    await expect(connectSse(server.url, '/sse?symbols=AAPL')).rejects.toMatchObject({ status: 401, body: expect.stringContaining('TokenMissing') });
+    await expect(connectSse(server.url, '/sse?symbols=AAPL&token=nope')).rejects.toMatchObject({ status: 401, body: expect.stringContaining('TokenInvalid') });
+    const ok = await connectSse(server.url, `/sse?symbols=AAPL&token=${token}`);
+    await ok.waitFor(FrameType.Snapshot);
+    ok.close();
+    expect((await fetch(`${server.url}/poll?symbols=AAPL`)).status).toBe(401);
+    expect((await fetch(`${server.url}/poll?symbols=AAPL&token=${token}`)).status).toBe(200);
+    // Public routes stay public.
+    expect((await fetch(`${server.url}/api/symbols`)).status).toBe(200);
   });
 });

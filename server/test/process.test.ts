@@ -2,7 +2,7 @@
 // configuration and a non-native uWebSockets.js with one clear line, and a taken port is reported.
 import { createRequire } from 'node:module';
 import { describe, expect, it } from 'vitest';
-import { CloseCode } from '../../protocol/src/codes.js';
+import { CloseCode, retryAfterFromReason } from '../../protocol/src/codes.js';
 import { FrameType } from '../../protocol/src/messages.js';
 import { connectSse, connectWs, runServerExpectingFailure, startServerProcess } from './harness.js';
 import { loadUws, uwsIsNative } from '../src/uws.js';
@@ -20,6 +20,11 @@ describe('server process', () => {
       const exit = server.stop('SIGTERM');
       const closed = await ws.closed;
       expect(closed.code).toBe(CloseCode.GoingAway);
+      // A per-client jittered delay, so a restart under many clients is no thundering herd.
+      const delay = retryAfterFromReason(closed.reason);
+      expect(delay).not.toBeNull();
+      expect(delay!).toBeGreaterThanOrEqual(0);
+      expect(delay!).toBeLessThanOrEqual(5000);
       await sse.ended;
       expect(await exit).toBe(0);
       expect(Date.now() - started).toBeLessThan(3000);

@@ -1,0 +1,30 @@
+// Fault injection for tests, mounted only with --test-hooks: stall the feed, and lose Updates frames of a
+// symbol between the fan-out and the transports (a transport-level gap that heartbeats must reveal).
+import type { TemplatedApp } from 'uWebSockets.js';
+import type { Fanout } from './fanout.js';
+import { sendJson } from './http-util.js';
+import type { Subscriptions } from './subscriptions.js';
+
+export interface FeedSwitch {
+  stalled: boolean;
+}
+
+export function mountTestHooks(app: TemplatedApp, fanout: Fanout, subscriptions: Subscriptions, feed: FeedSwitch): void {
+  app.post('/__test/feed/stall', (res) => {
+    feed.stalled = true;
+    sendJson(res, 200, { stalled: true });
+  });
+  app.post('/__test/feed/resume', (res) => {
+    feed.stalled = false;
+    sendJson(res, 200, { stalled: false });
+  });
+  app.post('/__test/drop', (res, req) => {
+    const id = subscriptions.symbolId(req.getQuery('symbol') ?? '');
+    const frames = Number(req.getQuery('frames') ?? '1');
+    if (id === undefined || !Number.isInteger(frames) || frames < 1 || frames > 1000) {
+      return sendJson(res, 400, { error: { message: 'use /__test/drop?symbol=TICKER&frames=1..1000' } });
+    }
+    fanout.dropFrames.set(id, frames);
+    sendJson(res, 200, { symbolId: id, frames });
+  });
+}
