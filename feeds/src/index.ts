@@ -1,6 +1,6 @@
 // Public surface of the simulated market feed: the seeded simulator, its instrument universe, and the
 // clock-driven live wrapper the server ingests from.
-export { Rng } from './random.js';
+export { Rng, type RngState } from './random.js';
 export {
   DEFAULT_UNIVERSE_SIZE,
   MAX_INSTRUMENTS,
@@ -14,7 +14,9 @@ export {
   DEFAULT_TIME_ACCELERATION,
   MAX_TICKS_PER_SECOND,
   MarketSimulator,
+  SIMULATOR_STATE_VERSION,
   type Quote,
+  type SimulatorState,
   type SimulatorOptions,
 } from './simulator.js';
 export { ManualClock, systemClock, type Clock } from './clock.js';

@@ -12,6 +12,12 @@ function splitmix32(state: number): number {
   return (z ^ (z >>> 16)) >>> 0;
 }
 
+export interface RngState {
+  words: number[];
+  spare: number;
+  hasSpare: boolean;
+}
+
 export class Rng {
   #a: number;
   #b: number;
@@ -37,6 +43,23 @@ export class Rng {
     this.#d = next() | 1;
     // sfc32's authors advise discarding the first outputs so correlated seeds decorrelate.
     for (let i = 0; i < 12; i++) this.nextUint32();
+  }
+
+  /** The generator's complete state (to persist a simulation across a restart). */
+  getState(): RngState {
+    return { words: [this.#a, this.#b, this.#c, this.#d], spare: this.#spare, hasSpare: this.#hasSpare };
+  }
+
+  /** Continues exactly where a saved state left off. */
+  setState(state: RngState): void {
+    const [a, b, c, d] = state.words;
+    if (state.words.length !== 4 || [a, b, c, d].some((w) => !Number.isInteger(w))) throw new RangeError('RNG state needs four integer words');
+    this.#a = a! | 0;
+    this.#b = b! | 0;
+    this.#c = c! | 0;
+    this.#d = d! | 0;
+    this.#spare = state.spare;
+    this.#hasSpare = state.hasSpare;
   }
 
   /** Next raw 32-bit output, as an unsigned integer. */

@@ -3,7 +3,7 @@
 // and per-symbol seq. No sockets, no clocks, no Node imports, so it runs the same anywhere.
 import type { Tick } from '../../protocol/src/messages.js';
 import { U32_MAX, type EpochMs, type PriceTicks, type SizeLots } from '../../protocol/src/units.js';
-import { Rng } from './random.js';
+import { Rng, type RngState } from './random.js';
 import { MAX_INSTRUMENTS, assertInstrument, type Instrument } from './universe.js';
 
 export interface SimulatorOptions {
@@ -26,6 +26,26 @@ export interface Quote {
 }
 
 export const MAX_TICKS_PER_SECOND = 1_000_000;
+
+export const SIMULATOR_STATE_VERSION = 1;
+
+/** Serializable simulator state (plain JSON). */
+export interface SimulatorState {
+  version: number;
+  startTimeMs: number;
+  symbols: number;
+  ticksPerSecond: number;
+  rng: RngState;
+  nextElapsed: number;
+  logMid: number[];
+  lastElapsed: number[];
+  regime: number[];
+  regimeUntil: number[];
+  seq: number[];
+  bid: number[];
+  ask: number[];
+  last: number[];
+}
 
 // ---- Model parameters. Changing any of them (or the order of random draws) changes every stream. ----
 
@@ -228,6 +248,57 @@ export class MarketSimulator {
       this.#busy = false;
     }
     return count;
+  }
+
+  /**
+   * Everything that changes as the market runs, so a process can save it on shutdown and a new process
+   * built with the same options can continue the identical stream (same ticks, same seqs).
+   */
+  exportState(): SimulatorState {
+    const list = (a: Float64Array | Uint8Array) => Array.from(a);
+    return {
+      version: SIMULATOR_STATE_VERSION,
+      startTimeMs: this.startTimeMs,
+      symbols: this.instruments.length,
+      ticksPerSecond: this.ticksPerSecond,
+      rng: this.#rng.getState(),
+      nextElapsed: this.#nextElapsed,
+      logMid: list(this.#logMid),
+      lastElapsed: list(this.#lastElapsed),
+      regime: list(this.#regime),
+      regimeUntil: list(this.#regimeUntil),
+      seq: list(this.#seq),
+      bid: list(this.#bid),
+      ask: list(this.#ask),
+      last: list(this.#last),
+    };
+  }
+
+  /** Restores a state saved by exportState from a simulator built with the same options. */
+  importState(state: SimulatorState): void {
+    const n = this.instruments.length;
+    if (state.version !== SIMULATOR_STATE_VERSION) throw new RangeError(`simulator state version ${state.version} is not ${SIMULATOR_STATE_VERSION}`);
+    if (state.symbols !== n || state.ticksPerSecond !== this.ticksPerSecond || state.startTimeMs !== this.startTimeMs) {
+      throw new RangeError('simulator state was saved with other options (symbols, rate or start time)');
+    }
+    const arrays: Array<[Float64Array | Uint8Array, number[]]> = [
+      [this.#logMid, state.logMid],
+      [this.#lastElapsed, state.lastElapsed],
+      [this.#regime, state.regime],
+      [this.#regimeUntil, state.regimeUntil],
+      [this.#seq, state.seq],
+      [this.#bid, state.bid],
+      [this.#ask, state.ask],
+      [this.#last, state.last],
+    ];
+    for (const [target, source] of arrays) {
+      if (!Array.isArray(source) || source.length !== n || source.some((v) => typeof v !== 'number' || !Number.isFinite(v))) {
+        throw new RangeError('simulator state arrays do not match the instrument count');
+      }
+    }
+    this.#rng.setState(state.rng);
+    for (const [target, source] of arrays) target.set(source);
+    this.#nextElapsed = state.nextElapsed;
   }
 
   /** Seq of the symbol's latest tick (0 before its first). */

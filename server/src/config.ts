@@ -41,6 +41,10 @@ export interface ServerConfig {
   allowedOrigins: readonly string[];
   /** HMAC secret enabling token authentication on data endpoints; null = open. */
   authSecret: string | null;
+  /** Where a graceful shutdown saves the feed and published state for a seamless restart; null = off. */
+  stateFile: string | null;
+  /** How long start-up waits for a port still held by a crashed predecessor's connections, s. */
+  listenWaitSec: number;
   /** Enables /__test/* fault-injection routes (tests only; never in production). */
   testHooks: boolean;
   logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'silent';
@@ -70,6 +74,8 @@ export const DEFAULT_CONFIG: ServerConfig = {
   maxConnectionsPerIp: 10_000,
   allowedOrigins: [],
   authSecret: null,
+  stateFile: null,
+  listenWaitSec: 90,
   testHooks: false,
   logLevel: 'info',
 };
@@ -144,6 +150,8 @@ export function configProgram(): Command {
     .addOption(opt('--max-connections-per-ip <n>', 'connections one client address may hold', 'TICKWIRE_MAX_CONNECTIONS_PER_IP').default(d.maxConnectionsPerIp).argParser(integer(1, 10_000_000)))
     .addOption(opt('--allowed-origins <list>', 'extra browser origins allowed (exact, comma-separated; * = any)', 'TICKWIRE_ALLOWED_ORIGINS').default(d.allowedOrigins).argParser(origins))
     .addOption(opt('--auth-secret <secret>', 'require HMAC tokens on data endpoints (prefer the env variable: flags show in ps)', 'TICKWIRE_AUTH_SECRET').argParser(secret))
+    .addOption(opt('--state-file <path>', 'save feed + state on graceful shutdown and continue the same stream on the next start', 'TICKWIRE_STATE_FILE'))
+    .addOption(opt('--listen-wait <s>', 'wait this long for a port a crashed predecessor left in TIME_WAIT', 'TICKWIRE_LISTEN_WAIT').default(d.listenWaitSec).argParser(integer(0, 600)))
     .addOption(new Option('--test-hooks', 'enable fault-injection routes under /__test (tests only)').env('TICKWIRE_TEST_HOOKS'))
     .addOption(
       opt('--log-level <level>', 'log level', 'TICKWIRE_LOG_LEVEL')
@@ -189,6 +197,8 @@ export function parseConfig(argv: readonly string[], env: NodeJS.ProcessEnv = pr
     maxConnectionsPerIp: number;
     allowedOrigins: string[];
     authSecret?: string;
+    stateFile?: string;
+    listenWait: number;
     testHooks?: boolean;
     slowSoftBytes: number;
     slowHardBytes: number;
@@ -219,6 +229,8 @@ export function parseConfig(argv: readonly string[], env: NodeJS.ProcessEnv = pr
     maxConnectionsPerIp: o.maxConnectionsPerIp,
     allowedOrigins: o.allowedOrigins,
     authSecret: o.authSecret ?? null,
+    stateFile: o.stateFile ?? null,
+    listenWaitSec: o.listenWait,
     testHooks: o.testHooks === true,
     logLevel: o.logLevel,
   };

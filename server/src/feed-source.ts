@@ -1,7 +1,12 @@
 // The embedded feed: the simulator running in this process, warmed up over a stretch of simulated past
 // so charts and session stats have content the moment the dashboard opens.
-import { LiveFeed, MarketSimulator, defaultUniverse, type Clock, type Instrument } from '../../feeds/src/index.js';
+import { LiveFeed, MarketSimulator, defaultUniverse, type Clock, type Instrument, type SimulatorState } from '../../feeds/src/index.js';
 import type { Fanout } from './fanout.js';
+import type { Logger } from './log.js';
+import type { InstrumentInfo } from './market/symbol-state.js';
+import type { Metrics } from './metrics.js';
+import type { Bus } from './nats/bus.js';
+import type { SymbolGate } from './subscriptions.js';
 
 /** Warm-up never replays more ticks than this, whatever the rate (keeps start-up near a second). */
 export const MAX_WARMUP_TICKS = 1_500_000;
@@ -13,6 +18,8 @@ export interface EmbeddedFeed {
   poll(fanout: Fanout): number;
   /** Replays the warm-up period into published state (before the server accepts clients). */
   warmUp(fanout: Fanout): number;
+  /** The simulator's state, to save on a graceful shutdown. */
+  exportState(): SimulatorState;
 }
 
 export function createEmbeddedFeed(options: {
@@ -22,6 +29,8 @@ export function createEmbeddedFeed(options: {
   warmupSec: number;
   clock: Clock;
   epoch?: number;
+  /** Continue a saved stream instead of starting a new one (warm-up is skipped). */
+  restore?: SimulatorState;
 }): EmbeddedFeed {
   const instruments = defaultUniverse(options.symbols);
   const warmupMs = Math.min(options.warmupSec * 1000, (MAX_WARMUP_TICKS / options.tickRate) * 1000);
@@ -30,8 +39,9 @@ export function createEmbeddedFeed(options: {
     seed: options.seed,
     instruments,
     ticksPerSecond: options.tickRate,
-    startTimeMs: now - warmupMs,
+    startTimeMs: options.restore?.startTimeMs ?? now - warmupMs,
   });
+  if (options.restore) simulator.importState(options.restore);
   const feed = new LiveFeed({ simulator, clock: options.clock, ...(options.epoch !== undefined ? { epoch: options.epoch } : {}) });
   return {
     instruments,
@@ -39,7 +49,11 @@ export function createEmbeddedFeed(options: {
     poll(fanout) {
       return feed.poll((tick) => fanout.ingest(tick));
     },
+    exportState() {
+      return simulator.exportState();
+    },
     warmUp(fanout) {
+      if (options.restore) return 0;
       let total = 0;
       // In one-second slices so pending buffers stay small.
       for (let t = now - warmupMs + 1000; t < now; t += 1000) {
@@ -51,4 +65,83 @@ export function createEmbeddedFeed(options: {
       return total;
     },
   };
+}
+
+// ---- The FeedSource seam: where a server's ticks come from. Embedded: the simulator above, in this
+// process, every symbol always ready. Bus: a feed process over NATS (or the in-process hub of --workers),
+// relayed frame for frame, symbols subscribed on local interest (server/src/nats/gateway-source.ts). ----
+
+/** A feed silent for this long makes /healthz answer 503. */
+export const FEED_STALL_MS = 5000;
+
+export interface FeedHealth {
+  stalled: boolean;
+  detail: Record<string, unknown>;
+}
+
+export interface FeedHooks {
+  now: () => number;
+  metrics: Metrics;
+  /** A symbol's continuity was lost and its state replaced from a fresh snapshot: its holders need one too. */
+  refreshed(symbolId: number): void;
+}
+
+export interface FeedSource extends SymbolGate {
+  readonly kind: 'embedded' | 'bus';
+  readonly instruments: readonly InstrumentInfo[];
+  /** Epoch at start (a bus feed may move the fan-out to a new one later, when the feed restarts). */
+  readonly epoch: number;
+  /** Folds simulated past into state before clients arrive (0 for a bus feed: the feed process did it). */
+  warmUp(fanout: Fanout): number;
+  /** Once per batch window: moves due ticks into the fan-out (0 for a bus feed, whose frames arrive on their own). */
+  poll(fanout: Fanout): number;
+  /** Starts delivering into `fanout` (a bus feed subscribes to its heartbeat here). */
+  start(fanout: Fanout, hooks: FeedHooks): void;
+  health(nowMs: number, fanout: Fanout): FeedHealth;
+  /** The simulator's state for --state-file (embedded only; the feed process owns a bus feed's state). */
+  exportState(): SimulatorState;
+  close(): Promise<void>;
+}
+
+export function embeddedSource(feed: EmbeddedFeed, tickRate: number): FeedSource {
+  return {
+    kind: 'embedded',
+    instruments: feed.instruments,
+    epoch: feed.epoch,
+    warmUp: (fanout) => feed.warmUp(fanout),
+    poll: (fanout) => feed.poll(fanout),
+    exportState: () => feed.exportState(),
+    start() {},
+    ready: () => true,
+    whenReady: (_ids, ready) => ready(),
+    interest() {},
+    health(nowMs, fanout) {
+      const sinceTick = nowMs - fanout.stats.lastTickAtMs;
+      return { stalled: sinceTick > Math.max(FEED_STALL_MS, 50_000 / tickRate), detail: { source: 'embedded' } };
+    },
+    close: async () => {},
+  };
+}
+
+export interface BusSourceOptions {
+  /** NATS URL(s); ignored when `bus` is given. */
+  nats: string | null;
+  /** An already-connected bus (the in-process hub's port in a worker thread). */
+  bus?: Bus;
+  /** Client name on the NATS server (monitoring shows it). */
+  name: string;
+  log: Logger;
+  now: () => number;
+  /** Candles per interval to take over in snapshots (the gateway's ring size). */
+  candleCapacity: number;
+  /** Recent ticks to take over per symbol (the gateway's resume window). */
+  resumeTicks: number;
+  /** How long a symbol stays subscribed after its last local subscriber left, ms. */
+  lingerMs?: number;
+}
+
+/** Connects a gateway to the feed bus (NATS loaded only here, so the embedded default never pays for it). */
+export async function openBusSource(options: BusSourceOptions): Promise<FeedSource> {
+  const { openGatewaySource } = await import('./nats/gateway-source.js');
+  return openGatewaySource(options);
 }

@@ -1,5 +1,6 @@
 // Assembles a Tickwire server: embedded feed → fan-out → WebSocket and SSE transports, plus the HTTP
 // routes (dashboard, symbols API, health, metrics). createServer() is what main.ts and the tests call.
+import { connect } from 'node:net';
 import { hostname } from 'node:os';
 import type { HttpRequest, HttpResponse, TemplatedApp, us_listen_socket } from 'uWebSockets.js';
 import { encodeHeartbeat } from '../../protocol/src/codec.js';
@@ -8,7 +9,8 @@ import { systemClock, type Clock } from '../../feeds/src/clock.js';
 import { DEFAULT_CONFIG, validateConfig, type ServerConfig } from './config.js';
 import { Admission } from './admission.js';
 import { StartupError } from './errors.js';
-import { createEmbeddedFeed } from './feed-source.js';
+import { MAX_WARMUP_TICKS, createEmbeddedFeed } from './feed-source.js';
+import { restoreFanout, saveState, takeState, type FeedFingerprint } from './state-file.js';
 import { Fanout } from './fanout.js';
 import { sendJson } from './http-util.js';
 import { createLogger, type Logger } from './log.js';
@@ -47,6 +49,20 @@ export const RECONNECT_SPREAD_MS = 5000;
 /** A feed silent for this long makes /healthz answer 503. */
 const FEED_STALL_MS = 5000;
 
+/** True when something accepts TCP connections at host:port (checked before listening). */
+function portAnswers(host: string, port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const socket = connect({ host, port });
+    const done = (answer: boolean) => {
+      socket.destroy();
+      resolve(answer);
+    };
+    socket.setTimeout(500, () => done(false));
+    socket.once('connect', () => done(true));
+    socket.once('error', () => done(false));
+  });
+}
+
 export async function createServer(partial: Partial<ServerConfig> = {}, options: ServerOptions = {}): Promise<TickwireServer> {
   const config = validateConfig({ ...DEFAULT_CONFIG, ...partial });
   const uws = loadUws();
@@ -55,15 +71,27 @@ export async function createServer(partial: Partial<ServerConfig> = {}, options:
   const log = options.logger ?? createLogger(config.logLevel);
   const staticFiles = new StaticFiles(config.webDir);
 
+  const fingerprint: FeedFingerprint = {
+    seed: config.seed,
+    symbols: config.symbols,
+    tickRate: config.tickRate,
+    candleCapacity: config.candleCapacity,
+    resumeTicks: config.resumeTicks,
+  };
+  // A saved stream is continued only while the catch-up it implies stays a short burst.
+  const saved = config.stateFile === null ? null : takeState(config.stateFile, fingerprint, now(), (MAX_WARMUP_TICKS / config.tickRate) * 1000);
+  if (saved && !saved.ok && saved.reason !== 'no saved state') log.warn({ reason: saved.reason }, 'starting a new stream instead of the saved one');
+  const restored = saved?.ok ? saved.state : null;
   const feed = createEmbeddedFeed({
     seed: config.seed,
     symbols: config.symbols,
     tickRate: config.tickRate,
     warmupSec: config.warmupSec,
     clock,
-    ...(options.epoch !== undefined ? { epoch: options.epoch } : {}),
+    ...(restored ? { epoch: restored.epoch, restore: restored.simulator } : options.epoch !== undefined ? { epoch: options.epoch } : {}),
   });
   const fanout = new Fanout(feed.instruments, feed.epoch, config.candleCapacity, config.resumeTicks);
+  if (restored) restoreFanout(fanout, restored);
   const warmed = feed.warmUp(fanout);
 
   const sessions = new SessionRegistry();
@@ -171,21 +199,26 @@ export async function createServer(partial: Partial<ServerConfig> = {}, options:
   });
   app.any('/*', notFound);
 
-  const listenSocket = await new Promise<us_listen_socket>((resolve, reject) => {
-    // Exclusive port: uSockets otherwise sets SO_REUSEPORT and a stale server would silently share it.
-    // The binary takes (host, port, options, cb) and exports the flag; the typings know neither.
-    const native = uws as unknown as { LIBUS_LISTEN_EXCLUSIVE_PORT: number };
-    const listen = app.listen.bind(app) as unknown as (
-      host: string,
-      port: number,
-      options: number,
-      cb: (socket: us_listen_socket | false) => void,
-    ) => void;
-    listen(config.host, config.port, native.LIBUS_LISTEN_EXCLUSIVE_PORT, (socket) => {
-      if (socket) resolve(socket);
-      else reject(new StartupError('TW_LISTEN', `cannot listen on ${config.host}:${config.port}: the port is in use or the address is not local`));
-    });
-  });
+  // uSockets sets SO_REUSEPORT, so a live server on the port would silently share it: refuse instead.
+  if (config.port !== 0 && (await portAnswers(config.host, config.port))) {
+    throw new StartupError('TW_LISTEN', `cannot listen on ${config.host}:${config.port}: another process is serving on that port`);
+  }
+  const listenOnce = () =>
+    new Promise<us_listen_socket | false>((resolve) => app.listen(config.host, config.port, (socket) => resolve(socket)));
+  let listenSocket = await listenOnce();
+  // uWS v20.30 listens without SO_REUSEADDR, so after a crash the dead process's connections hold the port
+  // in TIME_WAIT for up to 60 s. Nobody answers on it then: wait for the kernel rather than fail.
+  const listenDeadline = Date.now() + config.listenWaitSec * 1000;
+  if (!listenSocket && config.port !== 0 && Date.now() < listenDeadline) {
+    log.warn({ port: config.port }, 'port still held by closed connections (TIME_WAIT) of a previous process; retrying');
+    while (!listenSocket && Date.now() < listenDeadline && !(await portAnswers(config.host, config.port))) {
+      await new Promise((r) => setTimeout(r, 500));
+      listenSocket = await listenOnce();
+    }
+  }
+  if (!listenSocket) {
+    throw new StartupError('TW_LISTEN', `cannot listen on ${config.host}:${config.port}: the port is in use or the address is not local`);
+  }
   const port = uws.us_socket_local_port(listenSocket);
   const url = `http://${config.host.includes(':') ? `[${config.host}]` : config.host}:${port}`;
 
@@ -222,7 +255,7 @@ export async function createServer(partial: Partial<ServerConfig> = {}, options:
   }, config.heartbeatMs);
 
   log.info(
-    { port, host: config.host, url, epoch: fanout.epoch, symbols: feed.instruments.length, tickRate: config.tickRate, warmupTicks: warmed, transports: config.transports, files: staticFiles.count },
+    { port, host: config.host, url, epoch: fanout.epoch, continued: restored !== null, symbols: feed.instruments.length, tickRate: config.tickRate, warmupTicks: warmed, transports: config.transports, files: staticFiles.count },
     'listening',
   );
 
@@ -239,6 +272,17 @@ export async function createServer(partial: Partial<ServerConfig> = {}, options:
       for (const session of [...sessions]) session.goAway(Math.random() * RECONNECT_SPREAD_MS);
       const deadline = Date.now() + CLOSE_GRACE_MS;
       while (sessions.size > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+      if (config.stateFile !== null) {
+        saveState(config.stateFile, {
+          savedAtMs: now(),
+          fingerprint,
+          epoch: fanout.epoch,
+          simulator: feed.exportState(),
+          symbols: fanout.states.map((s) => s.exportState()),
+          histories: fanout.histories.map((h) => h.exportState()),
+        });
+        log.info({ path: config.stateFile }, 'saved feed state for the next start');
+      }
       // Whatever did not finish the closing handshake in time is cut (native close is missing from the typings).
       (app as unknown as { close?: () => void }).close?.();
       log.info({ remaining: sessions.size }, 'closed');

@@ -3,6 +3,33 @@
 import type { Candle } from '../../../protocol/src/messages.js';
 import { barStart, type PriceTicks, type UtcSeconds } from '../../../protocol/src/units.js';
 
+export interface CandleRingState {
+  head: number;
+  size: number;
+  /** time, open, high, low, close (u32) and volume (f64) columns, base64 of their bytes. */
+  columns: string[];
+}
+
+function b64(a: Uint32Array | Float64Array): string {
+  return Buffer.from(a.buffer, a.byteOffset, a.byteLength).toString('base64');
+}
+
+function bytesOf(text: string, length: number): Buffer {
+  const bytes = Buffer.from(text, 'base64');
+  if (bytes.length !== length) throw new RangeError(`saved column has ${bytes.length} bytes, expected ${length}`);
+  return bytes;
+}
+
+function u32(text: string, n: number): Uint32Array {
+  const bytes = bytesOf(text, n * 4);
+  return new Uint32Array(bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.length));
+}
+
+function f64(text: string, n: number): Float64Array {
+  const bytes = bytesOf(text, n * 8);
+  return new Float64Array(bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.length));
+}
+
 export class CandleRing {
   private readonly time: Uint32Array;
   private readonly open: Uint32Array;
@@ -50,6 +77,41 @@ export class CandleRing {
     this.low[next] = price;
     this.close[next] = price;
     this.volume[next] = size;
+  }
+
+  /** Raw ring contents, to save across a restart. */
+  exportState(): CandleRingState {
+    return { head: this.head, size: this.size, columns: [this.time, this.open, this.high, this.low, this.close].map(b64).concat(b64(this.volume)) };
+  }
+
+  importState(state: CandleRingState): void {
+    const [time, open, high, low, close, volume] = state.columns;
+    if (state.columns.length !== 6 || state.size > this.capacity || state.head >= this.capacity) throw new RangeError('candle ring state does not fit this ring');
+    this.time.set(u32(time!, this.capacity));
+    this.open.set(u32(open!, this.capacity));
+    this.high.set(u32(high!, this.capacity));
+    this.low.set(u32(low!, this.capacity));
+    this.close.set(u32(close!, this.capacity));
+    this.volume.set(f64(volume!, this.capacity));
+    this.head = state.head;
+    this.size = state.size;
+  }
+
+  /** Replaces every bar with `bars` (oldest first; a snapshot's series), keeping the newest that fit. */
+  load(bars: readonly Candle[]): void {
+    this.head = -1;
+    this.size = 0;
+    for (const bar of bars.slice(-this.capacity)) {
+      const next = (this.head + 1) % this.capacity;
+      this.head = next;
+      this.size++;
+      this.time[next] = bar.time;
+      this.open[next] = bar.open;
+      this.high[next] = bar.high;
+      this.low[next] = bar.low;
+      this.close[next] = bar.close;
+      this.volume[next] = bar.volume;
+    }
   }
 
   /** The newest `count` bars, oldest first. */

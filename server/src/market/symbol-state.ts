@@ -4,7 +4,7 @@ import type { CandleSeries, Tick } from '../../../protocol/src/messages.js';
 import { CANDLE_INTERVALS } from '../../../protocol/src/messages.js';
 import type { SnapshotBody } from '../../../protocol/src/codec.js';
 import type { EpochMs, PriceTicks, SizeLots } from '../../../protocol/src/units.js';
-import { CandleRing } from './candle-ring.js';
+import { CandleRing, type CandleRingState } from './candle-ring.js';
 
 /** What the server needs to know of an instrument (the feed's Instrument is a superset). */
 export interface InstrumentInfo {
@@ -14,6 +14,21 @@ export interface InstrumentInfo {
   assetClass: string;
   priceScale: number;
   sizeScale: number;
+}
+
+export interface SymbolStateSnapshot {
+  seq: number;
+  lastTimeMs: number;
+  last: number;
+  lastSize: number;
+  bid: number;
+  ask: number;
+  open: number;
+  high: number;
+  low: number;
+  volume: number;
+  sessionStartMs: number;
+  candles: CandleRingState[];
 }
 
 export class SymbolState {
@@ -56,10 +71,40 @@ export class SymbolState {
     for (const ring of this.candles) ring.add(tick.eventTimeMs, tick.price, tick.size);
   }
 
+  exportState(): SymbolStateSnapshot {
+    const { seq, lastTimeMs, last, lastSize, bid, ask, open, high, low, volume, sessionStartMs } = this;
+    return { seq, lastTimeMs, last, lastSize, bid, ask, open, high, low, volume, sessionStartMs, candles: this.candles.map((r) => r.exportState()) };
+  }
+
+  importState(s: SymbolStateSnapshot): void {
+    if (s.candles.length !== this.candles.length) throw new RangeError('saved symbol state has other candle intervals');
+    for (const key of ['seq', 'lastTimeMs', 'last', 'lastSize', 'bid', 'ask', 'open', 'high', 'low', 'volume', 'sessionStartMs'] as const) {
+      if (typeof s[key] !== 'number' || !Number.isFinite(s[key])) throw new RangeError(`saved symbol state has a bad ${key}`);
+      this[key] = s[key];
+    }
+    s.candles.forEach((c, i) => this.candles[i]!.importState(c));
+  }
+
   /** Forgets everything after a feed epoch change: the old seq space means nothing in the new one. */
   reset(): void {
     this.seq = 0;
     this.sessionStartMs = 0;
+  }
+
+  /** Takes over the state a snapshot describes (a gateway syncing from the feed process). */
+  load(s: SnapshotBody): void {
+    this.seq = s.seq;
+    this.lastTimeMs = s.lastTimeMs;
+    this.last = s.last;
+    this.lastSize = s.lastSize;
+    this.bid = s.bid;
+    this.ask = s.ask;
+    this.open = s.open;
+    this.high = s.high;
+    this.low = s.low;
+    this.volume = s.volume;
+    this.sessionStartMs = s.sessionStartMs;
+    for (const ring of this.candles) ring.load(s.candles.find((c) => c.intervalSec === ring.intervalSec)?.candles ?? []);
   }
 
   snapshot(history: number): SnapshotBody {

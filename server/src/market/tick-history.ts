@@ -4,6 +4,12 @@
 // partial replay.
 import { TICK_RECORD_SIZE } from '../../../protocol/src/codec.js';
 
+export interface TickHistoryState {
+  lastSeq: number;
+  count: number;
+  bytes: string;
+}
+
 export class TickHistory {
   private readonly bytes: Uint8Array;
   /** Seq of the newest record held; 0 while empty. */
@@ -27,6 +33,18 @@ export class TickHistory {
       this.lastSeq = seq;
       if (this.count < this.capacity) this.count++;
     }
+  }
+
+  exportState(): TickHistoryState {
+    return { lastSeq: this.lastSeq, count: this.count, bytes: Buffer.from(this.bytes).toString('base64') };
+  }
+
+  importState(state: TickHistoryState): void {
+    const bytes = Buffer.from(state.bytes, 'base64');
+    if (bytes.length !== this.bytes.length || state.count > this.capacity) throw new RangeError('tick history state does not fit this window');
+    this.bytes.set(bytes);
+    this.lastSeq = state.lastSeq;
+    this.count = state.count;
   }
 
   clear(): void {
