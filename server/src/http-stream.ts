@@ -43,7 +43,13 @@ class StreamSession implements Session {
   readonly batch: Array<string | Uint8Array> = [];
   lag: Lag | null = null;
   closed = false;
-  private written = 0;
+  /**
+   * Bytes uWS holds for this response. This uWS build does not advance getWriteOffset() on streamed
+   * responses, so the backlog is counted from write() results instead: everything written since the first
+   * write that reported backpressure, until uWS calls onWritable with its buffer drained.
+   */
+  private backlog = 0;
+  private blocked = false;
 
   constructor(
     readonly id: string,
@@ -65,13 +71,9 @@ class StreamSession implements Session {
     this.res.cork(() => {
       if (this.transport === 'sse') {
         const text = `id: ${this.cursor()}\ndata: ${frames.join('\ndata: ')}\n\n`;
-        this.res.write(text);
-        this.written += text.length;
+        this.track(this.res.write(text), text.length);
       } else {
-        for (const f of frames) {
-          this.res.write(f as Uint8Array);
-          this.written += (f as Uint8Array).length;
-        }
+        for (const f of frames) this.track(this.res.write(f as Uint8Array), (f as Uint8Array).length);
       }
     });
     this.checkBacklog();
@@ -79,9 +81,21 @@ class StreamSession implements Session {
 
   writeText(text: string): void {
     if (this.closed) return;
-    this.res.cork(() => this.res.write(text));
-    this.written += text.length;
+    this.res.cork(() => this.track(this.res.write(text), text.length));
     this.checkBacklog();
+  }
+
+  private track(accepted: boolean, bytes: number): void {
+    if (!accepted && !this.blocked) {
+      this.blocked = true;
+      this.res.onWritable(() => {
+        // uWS drained what it held for us: the backlog is gone.
+        this.blocked = false;
+        this.backlog = 0;
+        return true;
+      });
+    }
+    if (this.blocked) this.backlog += bytes;
   }
 
   private cursor(): string {
@@ -90,9 +104,9 @@ class StreamSession implements Session {
     return formatCursor(this.hub.epoch(), entries);
   }
 
-  /** What uWS holds for us = what we wrote minus what reached the socket (uWS puts no cap on it). */
+  /** What uWS holds for us (an upper bound; uWS puts no cap on it). */
   bufferedBytes(): number {
-    return this.closed ? 0 : this.written - this.res.getWriteOffset();
+    return this.closed ? 0 : this.backlog;
   }
 
   private checkBacklog(): void {

@@ -1,0 +1,318 @@
+// One lightweight-charts instance (candles + a volume pane) bound to a symbol and interval. Created
+// once per panel and fed imperatively from the store on the render cadence: bars appended or changed
+// since the last frame go through series.update(); setData only when the bar set was replaced (new
+// target, snapshot merge, history trim). Never touched by Svelte reactivity.
+import {
+  CandlestickSeries,
+  ColorType,
+  CrosshairMode,
+  HistogramSeries,
+  TickMarkType,
+  createChart,
+  type CandlestickData,
+  type HistogramData,
+  type IChartApi,
+  type ISeriesApi,
+  type MouseEventParams,
+  type Time,
+  type UTCTimestamp,
+} from 'lightweight-charts';
+import { formatBarTime, formatPrice, formatVolume } from '../format.js';
+import type { MarketStore } from '../market/store.js';
+import type { BarBook, ChartInterval } from '../market/symbol.js';
+import { lowerBound, strictlyIncreasing, type Bar } from './candles.js';
+import type { Palette } from './theme.js';
+
+export interface Legend {
+  time: string;
+  open: string;
+  high: string;
+  low: string;
+  close: string;
+  volume: string;
+  change: number;
+  hovering: boolean;
+}
+
+export interface ChartDebug {
+  symbol: string;
+  interval: number;
+  bars: number;
+  firstTime: number | null;
+  lastTime: number | null;
+  /** Times in the chart strictly increase: no duplicated and no out-of-order bars. */
+  strictlyIncreasing: boolean;
+  volumeBars: number;
+  /** The chart holds exactly the store's bars (same times, same OHLCV) after a sync. */
+  matchesStore: boolean;
+  setDataCalls: number;
+  updateCalls: number;
+}
+
+const DEFAULT_BAR_SPACING = 6;
+const FONT = "ui-sans-serif, system-ui, -apple-system, 'Segoe UI', Roboto, 'Helvetica Neue', Arial, sans-serif";
+
+function tickMark(time: Time, type: TickMarkType): string {
+  const sec = time as number;
+  if (type === TickMarkType.TimeWithSeconds) return formatBarTime(sec, true);
+  if (type === TickMarkType.Time) return formatBarTime(sec, false);
+  return new Date(sec * 1000).toLocaleDateString('en-GB', { day: 'numeric', month: 'short' });
+}
+
+export class ChartController {
+  private readonly chart: IChartApi;
+  private readonly candles: ISeriesApi<'Candlestick'>;
+  private readonly volume: ISeriesApi<'Histogram'>;
+  private palette: Palette;
+
+  private symbol = '';
+  private interval: ChartInterval = 60;
+  private book: BarBook | undefined;
+  private generation = -1;
+  private version = -1;
+  private lastTime = -Infinity;
+  private priceScale = -1;
+  private sizeScale = 0;
+  private hovering = false;
+  /** The next reload is for a new target: frame its bars instead of keeping the old scroll position. */
+  private fresh = true;
+  private setDataCalls = 0;
+  private updateCalls = 0;
+
+  constructor(
+    container: HTMLElement,
+    palette: Palette,
+    private readonly onLegend: (legend: Legend | null) => void,
+  ) {
+    this.palette = palette;
+    this.chart = createChart(container, {
+      autoSize: true,
+      layout: {
+        background: { type: ColorType.Solid, color: palette.background },
+        textColor: palette.text,
+        fontSize: 11,
+        fontFamily: FONT,
+        // Attribution is given once in the status bar ("Charts by TradingView"), as the licence asks.
+        attributionLogo: false,
+        panes: { separatorColor: palette.border, separatorHoverColor: palette.border, enableResize: false },
+      },
+      grid: { vertLines: { color: palette.grid }, horzLines: { color: palette.grid } },
+      crosshair: { mode: CrosshairMode.Normal },
+      rightPriceScale: { borderColor: palette.border, scaleMargins: { top: 0.12, bottom: 0.06 } },
+      timeScale: {
+        borderColor: palette.border,
+        timeVisible: true,
+        secondsVisible: true,
+        rightOffset: 4,
+        barSpacing: DEFAULT_BAR_SPACING,
+        maxBarSpacing: 14,
+        tickMarkFormatter: tickMark,
+      },
+      localization: { timeFormatter: (t: Time) => formatBarTime(t as number, true), locale: 'en-US' },
+    });
+    this.candles = this.chart.addSeries(CandlestickSeries, {
+      upColor: palette.up,
+      downColor: palette.down,
+      wickUpColor: palette.up,
+      wickDownColor: palette.down,
+      borderVisible: false,
+      priceLineWidth: 1,
+    });
+    this.volume = this.chart.addSeries(
+      HistogramSeries,
+      { priceLineVisible: false, lastValueVisible: false, priceFormat: { type: 'custom', minMove: 1, formatter: (v: number) => formatVolume(v, 0) } },
+      1,
+    );
+    this.chart.panes()[0]?.setStretchFactor(4);
+    this.chart.panes()[1]?.setStretchFactor(1);
+    this.chart.subscribeCrosshairMove(this.onCrosshair);
+  }
+
+  /** Points the chart at another symbol/interval; the next sync reloads its bars. */
+  setTarget(symbol: string, interval: ChartInterval): void {
+    if (symbol === this.symbol && interval === this.interval) return;
+    this.symbol = symbol;
+    this.interval = interval;
+    this.book = undefined;
+    this.generation = -1;
+    this.version = -1;
+    this.fresh = true;
+    this.chart.applyOptions({ timeScale: { secondsVisible: interval < 60 } });
+  }
+
+  setPalette(palette: Palette): void {
+    this.palette = palette;
+    this.chart.applyOptions({
+      layout: {
+        background: { type: ColorType.Solid, color: palette.background },
+        textColor: palette.text,
+        panes: { separatorColor: palette.border, separatorHoverColor: palette.border },
+      },
+      grid: { vertLines: { color: palette.grid }, horzLines: { color: palette.grid } },
+      rightPriceScale: { borderColor: palette.border },
+      timeScale: { borderColor: palette.border },
+    });
+    this.candles.applyOptions({ upColor: palette.up, downColor: palette.down, wickUpColor: palette.up, wickDownColor: palette.down });
+    this.generation = -1; // volume colours are per bar: reload them
+  }
+
+  /** Brings the chart up to date with the store. Called once per render flush (≤ once per frame). */
+  sync(store: MarketStore): void {
+    const book = store.book(this.symbol, this.interval);
+    const state = store.symbol(this.symbol);
+    if (book === undefined || state === undefined) {
+      if (this.book !== undefined || this.generation !== -2) this.reload([]);
+      this.book = undefined;
+      this.generation = -2;
+      return;
+    }
+    if (state.priceScale !== this.priceScale || state.sizeScale !== this.sizeScale) this.applyScales(state.priceScale, state.sizeScale);
+    if (book !== this.book || book.generation !== this.generation) {
+      this.book = book;
+      this.generation = book.generation;
+      this.version = book.version;
+      this.reload(book.bars);
+      this.publishLegend();
+      return;
+    }
+    if (book.version === this.version) return;
+    this.version = book.version;
+    const bars = book.bars;
+    // Bars at or after the last pushed time changed since the previous frame (usually just the last one).
+    let i = bars.length;
+    while (i > 0 && (bars[i - 1] as Bar).time >= this.lastTime) i--;
+    for (; i < bars.length; i++) {
+      const bar = bars[i] as Bar;
+      this.candles.update(this.candle(bar));
+      this.volume.update(this.volumeBar(bar));
+      this.updateCalls++;
+    }
+    const last = bars[bars.length - 1];
+    if (last !== undefined) this.lastTime = last.time;
+    this.publishLegend();
+  }
+
+  private reload(bars: readonly Bar[]): void {
+    this.candles.setData(bars.map((b) => this.candle(b)));
+    this.volume.setData(bars.map((b) => this.volumeBar(b)));
+    this.setDataCalls++;
+    this.lastTime = bars.length > 0 ? (bars[bars.length - 1] as Bar).time : -Infinity;
+    if (this.fresh && bars.length > 0) {
+      this.fresh = false;
+      const timeScale = this.chart.timeScale();
+      // Few bars: spread them over the width (bar spacing capped by maxBarSpacing). Many: newest on the right.
+      if (bars.length * DEFAULT_BAR_SPACING < timeScale.width()) timeScale.fitContent();
+      else timeScale.scrollToRealTime();
+    }
+  }
+
+  private applyScales(priceScale: number, sizeScale: number): void {
+    this.priceScale = priceScale;
+    this.sizeScale = sizeScale;
+    const factor = 10 ** priceScale;
+    this.candles.applyOptions({
+      priceFormat: { type: 'custom', minMove: 1 / factor, formatter: (p: number) => formatPrice(Math.round(p * factor), priceScale) },
+    });
+    const sizeFactor = 10 ** sizeScale;
+    this.volume.applyOptions({
+      priceFormat: { type: 'custom', minMove: 1 / sizeFactor, formatter: (v: number) => formatVolume(Math.round(v * sizeFactor), sizeScale) },
+    });
+    this.generation = -1;
+  }
+
+  private candle(b: Bar): CandlestickData<Time> {
+    const f = 10 ** this.priceScale;
+    return { time: b.time as UTCTimestamp, open: b.open / f, high: b.high / f, low: b.low / f, close: b.close / f };
+  }
+
+  private volumeBar(b: Bar): HistogramData<Time> {
+    return {
+      time: b.time as UTCTimestamp,
+      value: b.volume / 10 ** this.sizeScale,
+      color: b.close >= b.open ? this.palette.upVolume : this.palette.downVolume,
+    };
+  }
+
+  private legendOf(bar: Bar, hovering: boolean): Legend {
+    const s = this.priceScale;
+    return {
+      time: formatBarTime(bar.time, this.interval < 60),
+      open: formatPrice(bar.open, s),
+      high: formatPrice(bar.high, s),
+      low: formatPrice(bar.low, s),
+      close: formatPrice(bar.close, s),
+      volume: formatVolume(bar.volume, this.sizeScale),
+      change: Math.sign(bar.close - bar.open),
+      hovering,
+    };
+  }
+
+  private publishLegend(): void {
+    if (this.hovering) return;
+    const last = this.book?.bars[this.book.bars.length - 1];
+    this.onLegend(last === undefined ? null : this.legendOf(last, false));
+  }
+
+  private readonly onCrosshair = (param: MouseEventParams<Time>): void => {
+    const bars = this.book?.bars;
+    if (param.time === undefined || bars === undefined) {
+      this.hovering = false;
+      this.publishLegend();
+      return;
+    }
+    const time = param.time as number;
+    const found = bars[lowerBound(bars, time)];
+    const bar = found !== undefined && found.time === time ? found : undefined;
+    this.hovering = bar !== undefined;
+    if (bar !== undefined) this.onLegend(this.legendOf(bar, true));
+  };
+
+  /** Syncs first, so the comparison with the store is not off by the ticks of one frame. */
+  debug(store: MarketStore): ChartDebug {
+    this.sync(store);
+    const data = this.candles.data();
+    const volumes = this.volume.data();
+    const times = data.map((d) => d.time as number);
+    const bars = this.book?.bars ?? [];
+    const f = 10 ** this.priceScale;
+    const vf = 10 ** this.sizeScale;
+    const matchesStore =
+      data.length === bars.length &&
+      volumes.length === bars.length &&
+      bars.every((b, i) => {
+        const c = data[i] as CandlestickData<Time>;
+        const v = volumes[i] as HistogramData<Time>;
+        return (
+          c.time === b.time &&
+          Math.round(c.open * f) === b.open &&
+          Math.round(c.high * f) === b.high &&
+          Math.round(c.low * f) === b.low &&
+          Math.round(c.close * f) === b.close &&
+          v.time === b.time &&
+          Math.abs(v.value * vf - b.volume) < 1e-6 * Math.max(1, b.volume)
+        );
+      });
+    return {
+      symbol: this.symbol,
+      interval: this.interval,
+      bars: data.length,
+      firstTime: times[0] ?? null,
+      lastTime: times[times.length - 1] ?? null,
+      strictlyIncreasing: strictlyIncreasing(times),
+      volumeBars: volumes.length,
+      matchesStore,
+      setDataCalls: this.setDataCalls,
+      updateCalls: this.updateCalls,
+    };
+  }
+
+  /** Times of the bars the chart holds (tests compare them across pages). */
+  barTimes(): number[] {
+    return this.candles.data().map((d) => d.time as number);
+  }
+
+  destroy(): void {
+    this.chart.unsubscribeCrosshairMove(this.onCrosshair);
+    this.chart.remove();
+  }
+}

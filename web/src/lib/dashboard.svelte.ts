@@ -1,0 +1,279 @@
+// The dashboard's long-lived state and actions: settings (persisted), the symbol catalogue, and the
+// bridge between the non-reactive market store and Svelte. On a capped render cadence (frame-loop.ts,
+// at most once per frame) it syncs every chart and republishes the store's immutable views into
+// $state.raw fields; components only read those fields and call the actions here.
+import { ConnectionManager, initialStatus, type ConnectionStatus } from './connection.js';
+import { FrameLoop } from './frame-loop.js';
+import { MarketStore, type FeedStats, type RowView, type SymbolInfo, type TapeRow } from './market/store.js';
+import type { ChartInterval } from './market/symbol.js';
+import type { ChartController } from './chart/controller.js';
+import type { TickwireDebug } from './debug.js';
+import {
+  STORAGE_KEY,
+  addTicker,
+  defaultPanels,
+  loadSettings,
+  neighbour,
+  removeTicker,
+  saveSettings,
+  type Layout,
+  type Settings,
+  type Theme,
+} from './settings.js';
+import { preferenceFromQuery, tokenFromQuery, type TransportPreference } from './transport/policy.js';
+import { SseTransport } from './transport/sse.js';
+import type { TransportFactory } from './transport/types.js';
+import { WsTransport } from './transport/ws.js';
+
+export const createBrowserTransport: TransportFactory = (kind, options, handlers) =>
+  kind === 'ws' ? new WsTransport(options, handlers) : new SseTransport(options, handlers);
+
+const CATALOGUE_RETRY_MS = 2_000;
+/** Connect without the catalogue if it is this slow (unknown tickers are then refused one by one). */
+const CATALOGUE_WAIT_MS = 3_000;
+const STATS_PUBLISH_MS = 500;
+/**
+ * Chart cadence: live candles at ~20 Hz. Measured (docs/benchmarks.md, software-rendered Chromium):
+ * at 50 symbols × 20 updates/s with four charts, ~30 Hz costs several points more main thread than 20 Hz.
+ */
+const FRAME_MIN_INTERVAL_MS = 50;
+/** Watchlist and tape cadence: ~10 Hz, the usual quote conflation of trading screens. */
+const TEXT_MIN_INTERVAL_MS = 100;
+
+export interface DashboardOptions {
+  baseUrl: string;
+  storage: Storage | null;
+  search: string;
+}
+
+export class Dashboard {
+  settings: Settings = $state.raw(loadSettings(null));
+  catalogue: SymbolInfo[] = $state.raw([]);
+  rows: RowView[] = $state.raw([]);
+  tape: TapeRow[] = $state.raw([]);
+  stats: FeedStats = $state.raw(emptyStats());
+  connection: ConnectionStatus = $state.raw(initialStatus('auto'));
+  /** The URL forces a transport (`?transport=sse`): the UI control shows it and is locked. */
+  readonly forcedTransport: TransportPreference | null;
+
+  readonly selected: string = $derived(this.settings.panels[this.settings.activePanel]?.symbol ?? '');
+
+  readonly store: MarketStore;
+  readonly manager: ConnectionManager;
+  private readonly loop = new FrameLoop({ minIntervalMs: FRAME_MIN_INTERVAL_MS });
+  /** Live charts and the panel each one sits in. */
+  private readonly charts = new Map<ChartController, number>();
+  private readonly firstVisit: boolean;
+  private statsAt = -Infinity;
+  private textAt = -Infinity;
+  /** Text (rows, tape) changed since the last time it was published. */
+  private textDirty = true;
+  private started = false;
+
+  constructor(private readonly options: DashboardOptions) {
+    this.firstVisit = options.storage?.getItem(STORAGE_KEY) == null;
+    this.settings = loadSettings(options.storage);
+    this.forcedTransport = preferenceFromQuery(options.search);
+    this.store = new MarketStore({
+      requestResync: (tickers) => this.manager.resync(tickers),
+      onDirty: () => {
+        this.textDirty = true;
+        this.loop.request();
+      },
+    });
+    this.manager = new ConnectionManager({
+      baseUrl: options.baseUrl,
+      token: tokenFromQuery(options.search),
+      sink: this.store,
+      createTransport: createBrowserTransport,
+      preference: this.forcedTransport ?? this.settings.transport,
+      onStatus: (status) => {
+        this.connection = status;
+        this.loop.request();
+      },
+      onRejected: (tickers, message) => this.store.markRejected(tickers, message),
+    });
+    this.connection = this.manager.snapshot;
+    this.store.setWatched(this.settings.watchlist);
+    this.loop.add(this.onFrame);
+  }
+
+  async start(): Promise<void> {
+    if (this.started) return;
+    this.started = true;
+    // Stats (rates, latency windows) keep moving even when no ticks arrive.
+    setInterval(() => this.loop.request(), STATS_PUBLISH_MS);
+    document.addEventListener('visibilitychange', () => this.loop.request());
+    const loaded = this.loadCatalogue();
+    await Promise.race([loaded, new Promise((r) => setTimeout(r, CATALOGUE_WAIT_MS))]);
+    this.manager.setSymbols(this.subscribable(this.settings.watchlist));
+    this.manager.start();
+  }
+
+  private async loadCatalogue(): Promise<void> {
+    for (;;) {
+      try {
+        const response = await fetch(new URL('/api/symbols', this.options.baseUrl));
+        if (response.ok) {
+          const body = (await response.json()) as { symbols?: SymbolInfo[] };
+          if (Array.isArray(body.symbols)) {
+            this.applyCatalogue(body.symbols);
+            return;
+          }
+        }
+      } catch {
+        // Server not up yet: the connection manager reports that; keep trying quietly.
+      }
+      await new Promise((r) => setTimeout(r, CATALOGUE_RETRY_MS));
+    }
+  }
+
+  private applyCatalogue(list: SymbolInfo[]): void {
+    this.catalogue = list;
+    this.store.setCatalogue(list);
+    if (this.firstVisit) {
+      // Default list: keep what this server lists; top up from the catalogue so it is never near-empty.
+      const known = new Set(list.map((s) => s.ticker));
+      const watchlist = this.settings.watchlist.filter((t) => known.has(t));
+      for (const s of list) {
+        if (watchlist.length >= 8) break;
+        if (!watchlist.includes(s.ticker)) watchlist.push(s.ticker);
+      }
+      this.update({ ...this.settings, watchlist, panels: defaultPanels(watchlist) }, false);
+    } else {
+      this.manager.setSymbols(this.subscribable(this.settings.watchlist));
+    }
+  }
+
+  /** Tickers worth subscribing: all of them until the catalogue is known, then only listed ones. */
+  private subscribable(watchlist: readonly string[]): string[] {
+    if (this.catalogue.length === 0) return [...watchlist];
+    return watchlist.filter((t) => this.store.info(t) !== undefined);
+  }
+
+  private update(next: Settings, persist = true): void {
+    const watchChanged = next.watchlist !== this.settings.watchlist;
+    this.settings = next;
+    if (persist) saveSettings(this.options.storage, next);
+    if (watchChanged) {
+      this.store.setWatched(next.watchlist);
+      this.manager.setSymbols(this.subscribable(next.watchlist));
+    }
+    this.textDirty = true; // e.g. another selected symbol: its tape
+    this.loop.request();
+  }
+
+  // -- actions ------------------------------------------------------------------------------------
+
+  addSymbol(ticker: string): void {
+    const next = addTicker(this.settings, ticker);
+    if (next === this.settings) {
+      if (this.settings.watchlist.includes(ticker)) this.select(ticker);
+      return;
+    }
+    this.update(next);
+    this.select(ticker);
+  }
+
+  removeSymbol(ticker: string): void {
+    this.update(removeTicker(this.settings, ticker));
+  }
+
+  /** Shows `ticker` in the active chart panel (and so in the tape). */
+  select(ticker: string): void {
+    const i = this.settings.activePanel;
+    const panels = this.settings.panels.map((p, j) => (j === i ? { ...p, symbol: ticker } : p));
+    this.update({ ...this.settings, panels });
+  }
+
+  moveSelection(delta: number): void {
+    const next = neighbour(this.settings.watchlist, this.selected, delta);
+    if (next !== null && next !== this.selected) this.select(next);
+  }
+
+  activatePanel(index: number): void {
+    if (index !== this.settings.activePanel) this.update({ ...this.settings, activePanel: index });
+  }
+
+  setPanelSymbol(index: number, ticker: string): void {
+    const panels = this.settings.panels.map((p, j) => (j === index ? { ...p, symbol: ticker } : p));
+    this.update({ ...this.settings, panels, activePanel: index });
+  }
+
+  setPanelInterval(index: number, interval: ChartInterval): void {
+    const panels = this.settings.panels.map((p, j) => (j === index ? { ...p, interval } : p));
+    this.update({ ...this.settings, panels, activePanel: index });
+  }
+
+  setLayout(layout: Layout): void {
+    const activePanel = this.settings.activePanel < layout ? this.settings.activePanel : 0;
+    this.update({ ...this.settings, layout, activePanel });
+  }
+
+  setTheme(theme: Theme): void {
+    this.update({ ...this.settings, theme });
+  }
+
+  setTransport(preference: TransportPreference): void {
+    this.update({ ...this.settings, transport: preference });
+    if (this.forcedTransport === null) this.manager.setPreference(preference);
+  }
+
+  // -- charts and frames --------------------------------------------------------------------------
+
+  registerChart(chart: ChartController, panel: number): () => void {
+    this.charts.set(chart, panel);
+    this.loop.request();
+    return () => this.charts.delete(chart);
+  }
+
+  private readonly onFrame = (now: number): void => {
+    this.store.sampleFrame();
+    // A hidden page paints nothing: leave the work (and the dirty flags) for when it is visible again.
+    if (typeof document !== 'undefined' && document.hidden) return;
+    for (const chart of this.charts.keys()) chart.sync(this.store);
+    if (this.textDirty && now - this.textAt >= TEXT_MIN_INTERVAL_MS) {
+      this.textAt = now;
+      this.textDirty = false;
+      this.rows = this.store.rows();
+      this.tape = this.store.tape(this.selected || null);
+      if (this.store.hasFlash()) {
+        this.textDirty = true; // clear the flash tints on a later publish
+        this.loop.request();
+      }
+    } else if (this.textDirty) {
+      this.loop.request(); // publish the rest on a later flush
+    }
+    if (now - this.statsAt >= STATS_PUBLISH_MS) {
+      this.statsAt = now;
+      this.stats = { ...this.store.stats };
+    }
+  };
+
+  /** Small read-only window for tests and for poking at a live page: window.__tickwire. */
+  debugHook(): TickwireDebug {
+    return {
+      connection: () => this.manager.snapshot,
+      stats: () => ({ ...this.store.stats }),
+      symbols: () => this.store.debugSymbols(),
+      charts: () =>
+        [...this.charts].map(([c, panel]) => ({ panel, ...c.debug(this.store) })).sort((a, b) => a.panel - b.panel),
+      barTimes: (panel) => [...this.charts].find(([, p]) => p === panel)?.[0].barTimes() ?? [],
+      settings: () => this.settings,
+    };
+  }
+}
+
+function emptyStats(): FeedStats {
+  return {
+    feedToScreenP50: null,
+    serverToScreenP50: null,
+    updatesPerSec: 0,
+    snapshots: 0,
+    duplicates: 0,
+    gaps: 0,
+    resyncs: 0,
+    epochChanges: 0,
+    decodeErrors: 0,
+  };
+}

@@ -1,0 +1,31 @@
+// Shape of the small read-only debug hook the page exposes as window.__tickwire: e2e tests read
+// connection state, feed stats and chart contents through it, and so can a person in the console.
+import type { ChartDebug } from './chart/controller.js';
+import type { ConnectionStatus } from './connection.js';
+import type { FeedStats } from './market/store.js';
+import type { Settings } from './settings.js';
+
+export interface SymbolDebug {
+  ready: boolean;
+  seq: number;
+  epoch: number;
+  last: number;
+  volume: number;
+}
+
+export interface TickwireDebug {
+  connection(): ConnectionStatus;
+  stats(): FeedStats;
+  symbols(): Record<string, SymbolDebug>;
+  /** Every live chart, by panel index (synced with the store first). */
+  charts(): Array<ChartDebug & { panel: number }>;
+  /** Bar times held by the chart in `panel`. */
+  barTimes(panel: number): number[];
+  settings(): Settings;
+}
+
+declare global {
+  interface Window {
+    __tickwire?: TickwireDebug;
+  }
+}

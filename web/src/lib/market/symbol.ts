@@ -1,0 +1,151 @@
+// Live state of one subscribed symbol, kept outside Svelte reactivity: a plain object the decoder
+// mutates per tick (quote, session stats, candles per interval, recent trades). The UI reads it once
+// per render flush through the store's immutable views.
+import { CANDLE_INTERVALS, type SnapshotFrame, type Tick } from '../../../../protocol/src/messages.js';
+import { barsFromCandles, foldTick, mergeBars, trimBars, MAX_BARS, type Bar } from '../chart/candles.js';
+import type { SeqState } from './sequence.js';
+
+export type ChartInterval = (typeof CANDLE_INTERVALS)[number];
+
+/** Bars of one interval plus change counters the chart sync reads. */
+export interface BarBook {
+  readonly intervalSec: ChartInterval;
+  bars: Bar[];
+  /** Bumped when `bars` is replaced (snapshot merge): charts must reload instead of appending. */
+  generation: number;
+  /** Bumped on every change. */
+  version: number;
+}
+
+/** One trade of the tape; ring slots are reused, so readers copy what they keep. */
+export interface Trade {
+  seq: number;
+  timeMs: number;
+  price: number;
+  size: number;
+  /** +1 uptick, −1 downtick; a zero tick keeps the previous direction (the "tick test"). */
+  dir: 1 | -1 | 0;
+}
+
+export const TAPE_CAPACITY = 128;
+
+export class SymbolState implements SeqState {
+  ready = false;
+  epoch = 0;
+  seq = 0;
+  heartbeatSeq = 0;
+  /** Set once a snapshot has ever arrived (rows show dashes until then). */
+  seeded = false;
+  /** The server refused the symbol (unknown, limit reached): why, for the row. */
+  rejected: string | null = null;
+  /** When state was last voided (ms), so long-unresolved symbols get a fresh snapshot request. */
+  voidedAt = 0;
+
+  id = -1;
+  priceScale = 2;
+  sizeScale = 0;
+  last = 0;
+  lastSize = 0;
+  lastTimeMs = 0;
+  bid = 0;
+  ask = 0;
+  open = 0;
+  high = 0;
+  low = 0;
+  volume = 0;
+  /** Bumped on any visible change (row re-format is skipped when unchanged). */
+  version = 0;
+
+  readonly books: Map<ChartInterval, BarBook> = new Map(
+    CANDLE_INTERVALS.map((intervalSec) => [intervalSec, { intervalSec, bars: [], generation: 0, version: 0 }]),
+  );
+
+  private readonly tape: Trade[] = [];
+  private tapeNext = 0;
+  tapeVersion = 0;
+
+  constructor(readonly ticker: string) {}
+
+  /** Applies a snapshot: quote and session stats replaced, candle history merged (see mergeBars). */
+  applySnapshot(s: SnapshotFrame): void {
+    this.id = s.symbolId;
+    this.priceScale = s.priceScale;
+    this.sizeScale = s.sizeScale;
+    this.last = s.last;
+    this.lastSize = s.lastSize;
+    this.lastTimeMs = s.lastTimeMs;
+    this.bid = s.bid;
+    this.ask = s.ask;
+    this.open = s.open;
+    this.high = s.high;
+    this.low = s.low;
+    this.volume = s.volume;
+    this.seeded = true;
+    this.rejected = null;
+    for (const series of s.candles) {
+      const book = this.books.get(series.intervalSec as ChartInterval);
+      if (book === undefined) continue;
+      book.bars = mergeBars(book.bars, barsFromCandles(series.candles), MAX_BARS);
+      book.generation++;
+      book.version++;
+    }
+    this.version++;
+  }
+
+  /** Folds one in-sequence trade (the caller has classified it as 'apply'). */
+  applyTick(t: Tick): void {
+    const previous = this.last;
+    this.seq = t.seq;
+    this.last = t.price;
+    this.lastSize = t.size;
+    this.lastTimeMs = t.eventTimeMs;
+    this.bid = t.bid;
+    this.ask = t.ask;
+    if (t.price > this.high || this.high === 0) this.high = t.price;
+    if (t.price < this.low || this.low === 0) this.low = t.price;
+    this.volume += t.size;
+    for (const book of this.books.values()) {
+      foldTick(book.bars, t.eventTimeMs, t.price, t.size, book.intervalSec);
+      if (trimBars(book.bars) > 0) book.generation++;
+      book.version++;
+    }
+    this.pushTrade(t, previous);
+    this.version++;
+  }
+
+  private pushTrade(t: Tick, previousPrice: number): void {
+    const prevTrade = this.tape[(this.tapeNext + TAPE_CAPACITY - 1) % TAPE_CAPACITY];
+    const dir: 1 | -1 | 0 = t.price > previousPrice ? 1 : t.price < previousPrice ? -1 : (prevTrade?.dir ?? 0);
+    let slot = this.tape[this.tapeNext];
+    if (slot === undefined) {
+      slot = { seq: 0, timeMs: 0, price: 0, size: 0, dir: 0 };
+      this.tape[this.tapeNext] = slot;
+    }
+    slot.seq = t.seq;
+    slot.timeMs = t.eventTimeMs;
+    slot.price = t.price;
+    slot.size = t.size;
+    slot.dir = dir;
+    this.tapeNext = (this.tapeNext + 1) % TAPE_CAPACITY;
+    this.tapeVersion++;
+  }
+
+  /** Newest trades first (at most `limit`), only those with seq > `afterSeq`, copied out of the ring. */
+  recentTrades(limit: number, afterSeq = -1): Trade[] {
+    const out: Trade[] = [];
+    const n = Math.min(limit, this.tape.length);
+    for (let i = 1; i <= n; i++) {
+      const t = this.tape[(this.tapeNext - i + TAPE_CAPACITY) % TAPE_CAPACITY];
+      if (t === undefined || t.seq <= afterSeq) break;
+      out.push({ ...t });
+    }
+    return out;
+  }
+
+  /** Forgets the tape (after a gap or an epoch change its continuity is unknown). */
+  clearTape(): void {
+    this.tape.length = 0;
+    this.tapeNext = 0;
+    this.tapeVersion++;
+  }
+}

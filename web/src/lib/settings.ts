@@ -1,0 +1,118 @@
+// The user's saved choices (watchlist, chart layout, theme, transport) and their validation. Whatever
+// is in localStorage is untrusted: parseSettings keeps what is valid and falls back to defaults for the
+// rest, so a stale or hand-edited entry can never break the page.
+import { isTicker } from '../../../protocol/src/control.js';
+import type { TransportPreference } from './transport/policy.js';
+import type { ChartInterval } from './market/symbol.js';
+
+export const STORAGE_KEY = 'tickwire.settings.v1';
+export const INTERVALS: readonly ChartInterval[] = [1, 5, 60, 300];
+export const INTERVAL_LABELS: Readonly<Record<ChartInterval, string>> = { 1: '1s', 5: '5s', 60: '1m', 300: '5m' };
+export const LAYOUTS = [1, 2, 4] as const;
+export type Layout = (typeof LAYOUTS)[number];
+export type Theme = 'dark' | 'light';
+export const MAX_WATCHLIST = 100;
+
+export const DEFAULT_WATCHLIST: readonly string[] = ['AAPL', 'MSFT', 'NVDA', 'TSLA', 'AMZN', 'GOOGL', 'META', 'EURUSD', 'GBPUSD', 'USDJPY', 'BTCUSD', 'ETHUSD'];
+
+export interface PanelSettings {
+  symbol: string;
+  interval: ChartInterval;
+}
+
+export interface Settings {
+  watchlist: string[];
+  layout: Layout;
+  /** Always four panels; the layout shows the first 1, 2 or 4. */
+  panels: PanelSettings[];
+  activePanel: number;
+  theme: Theme;
+  transport: TransportPreference;
+}
+
+export function defaultPanels(watchlist: readonly string[]): PanelSettings[] {
+  const pick = (i: number) => watchlist[i] ?? watchlist[0] ?? '';
+  return [
+    { symbol: pick(0), interval: 5 },
+    { symbol: pick(1), interval: 5 },
+    { symbol: pick(watchlist.length > 10 ? 10 : 2), interval: 60 },
+    { symbol: pick(watchlist.length > 7 ? 7 : 3), interval: 60 },
+  ];
+}
+
+export function defaultSettings(): Settings {
+  const watchlist = [...DEFAULT_WATCHLIST];
+  return { watchlist, layout: 1, panels: defaultPanels(watchlist), activePanel: 0, theme: 'dark', transport: 'auto' };
+}
+
+function isInterval(v: unknown): v is ChartInterval {
+  return v === 1 || v === 5 || v === 60 || v === 300;
+}
+
+/** Validates a parsed localStorage value; anything invalid is replaced by its default. */
+export function parseSettings(raw: unknown): Settings {
+  const d = defaultSettings();
+  if (typeof raw !== 'object' || raw === null) return d;
+  const o = raw as Record<string, unknown>;
+  const watchlist = Array.isArray(o.watchlist)
+    ? [...new Set(o.watchlist.filter(isTicker))].slice(0, MAX_WATCHLIST)
+    : d.watchlist;
+  const layout = LAYOUTS.find((l) => l === o.layout) ?? d.layout;
+  const fallbackPanels = defaultPanels(watchlist);
+  const panels = fallbackPanels.map((fallback, i) => {
+    const p = Array.isArray(o.panels) ? (o.panels[i] as Record<string, unknown> | undefined) : undefined;
+    const symbol = p !== undefined && isTicker(p.symbol) && watchlist.includes(p.symbol) ? p.symbol : fallback.symbol;
+    const interval = p !== undefined && isInterval(p.interval) ? p.interval : fallback.interval;
+    return { symbol, interval };
+  });
+  const activePanel = typeof o.activePanel === 'number' && Number.isInteger(o.activePanel) && o.activePanel >= 0 && o.activePanel < layout ? o.activePanel : 0;
+  const theme: Theme = o.theme === 'light' ? 'light' : 'dark';
+  const transport: TransportPreference = o.transport === 'sse' || o.transport === 'ws' ? o.transport : 'auto';
+  return { watchlist, layout, panels, activePanel, theme, transport };
+}
+
+export function loadSettings(storage: Pick<Storage, 'getItem'> | null): Settings {
+  if (storage === null) return defaultSettings();
+  try {
+    const text = storage.getItem(STORAGE_KEY);
+    return text === null ? defaultSettings() : parseSettings(JSON.parse(text));
+  } catch {
+    return defaultSettings();
+  }
+}
+
+export function saveSettings(storage: Pick<Storage, 'setItem'> | null, settings: Settings): void {
+  try {
+    storage?.setItem(STORAGE_KEY, JSON.stringify(settings));
+  } catch {
+    // Private mode or quota: the session still works, it just will not be remembered.
+  }
+}
+
+/**
+ * Removes a ticker from the watchlist and repoints every panel that showed it (to the row that took its
+ * place), so panels only ever show watched symbols.
+ */
+export function removeTicker(s: Settings, ticker: string): Settings {
+  const index = s.watchlist.indexOf(ticker);
+  if (index === -1) return s;
+  const watchlist = s.watchlist.filter((t) => t !== ticker);
+  const replacement = watchlist[Math.min(index, watchlist.length - 1)] ?? '';
+  const panels = s.panels.map((p) => (p.symbol === ticker ? { ...p, symbol: replacement } : p));
+  return { ...s, watchlist, panels };
+}
+
+export function addTicker(s: Settings, ticker: string): Settings {
+  if (!isTicker(ticker) || s.watchlist.includes(ticker) || s.watchlist.length >= MAX_WATCHLIST) return s;
+  const watchlist = [...s.watchlist, ticker];
+  const panels = s.panels.map((p) => (p.symbol === '' ? { ...p, symbol: ticker } : p));
+  return { ...s, watchlist, panels };
+}
+
+/** The ticker `delta` rows away from `current` (clamped), for keyboard navigation. */
+export function neighbour(watchlist: readonly string[], current: string, delta: number): string | null {
+  if (watchlist.length === 0) return null;
+  const i = watchlist.indexOf(current);
+  if (i === -1) return watchlist[0] ?? null;
+  return watchlist[Math.max(0, Math.min(watchlist.length - 1, i + delta))] ?? null;
+}

@@ -1,0 +1,50 @@
+// The one seam between the connection manager and a wire. WebSocket and SSE deliver the same binary
+// frames (protocol/src/codec.ts), so the manager never branches on which one it is talking to; each
+// implementation only knows how to open, carry control messages and report that it is gone.
+
+export type TransportKind = 'ws' | 'sse';
+
+export interface TransportOptions {
+  /** Origin (and optional path prefix) of the Tickwire server, e.g. `location.origin`. */
+  baseUrl: string;
+  /** Symbols to subscribe as soon as the connection opens (WS: a subscribe message; SSE: the URL). */
+  symbols: readonly string[];
+  /** Candles per interval wanted in snapshots. */
+  history: number;
+  /** Request id for the initial subscribe (echoed in its Ack or Error frame). */
+  requestId: number;
+  /**
+   * Resume cursor (protocol/src/cursor.ts) of what the client already holds: symbols inside the server's
+   * window get their missed ticks instead of a snapshot. WS: `resume` in the subscribe; SSE: `cursor=`.
+   */
+  resume?: string;
+  /** Access token for servers started with --auth-secret (`?token=` on the data endpoints). */
+  token?: string;
+}
+
+export interface TransportClose {
+  /** Whether the connection ever opened (WS `open` / EventSource `open`). */
+  opened: boolean;
+  /** WebSocket close code; null for SSE and for connections that never opened. */
+  code: number | null;
+  reason: string;
+}
+
+export interface TransportHandlers {
+  /** The connection is open; frames may follow. */
+  open(): void;
+  /** One complete binary frame, not yet decoded. The transport does not keep or reuse the bytes. */
+  frame(bytes: Uint8Array): void;
+  /** The connection is gone for good. Called at most once, never after `close()`. */
+  closed(info: TransportClose): void;
+}
+
+export interface Transport {
+  readonly kind: TransportKind;
+  /** Sends one JSON control message (subscribe/unsubscribe); queued until the transport can send it. */
+  control(text: string): void;
+  /** Tears the connection down without calling `closed` (the caller has already moved on). */
+  close(): void;
+}
+
+export type TransportFactory = (kind: TransportKind, options: TransportOptions, handlers: TransportHandlers) => Transport;

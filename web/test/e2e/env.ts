@@ -1,0 +1,142 @@
+// Shared e2e plumbing: the built server as a child process (via the server harness), real Chromium via
+// playwright-core (never downloaded: a missing browser is a failure, not a skip), console-error
+// capture, and small readers of the page's debug hook (window.__tickwire).
+import { existsSync, mkdirSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { join } from 'node:path';
+import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
+import { REPO_ROOT, startServerProcess, type ServerProcess } from '../../../server/test/harness.js';
+import type { TickwireDebug } from '../../src/lib/debug.js';
+
+export { REPO_ROOT };
+export const RESULTS_DIR = join(REPO_ROOT, 'test-results');
+const CHROMIUM_CANDIDATES = [process.env.CHROMIUM_PATH, '/usr/lib/chromium/chromium', '/usr/bin/chromium'].filter(Boolean) as string[];
+const CHROMIUM_ARGS = [
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-quic',
+  '--no-first-run',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+];
+
+export async function launchBrowser(): Promise<Browser> {
+  const executablePath = CHROMIUM_CANDIDATES.find((p) => existsSync(p));
+  if (executablePath === undefined) {
+    throw new Error(`Chromium not found (looked at ${CHROMIUM_CANDIDATES.join(', ')}): install it with "apt-get install -y chromium" or set CHROMIUM_PATH`);
+  }
+  return chromium.launch({ executablePath, args: CHROMIUM_ARGS, timeout: 20_000 });
+}
+
+export function resultsPath(name: string): string {
+  mkdirSync(RESULTS_DIR, { recursive: true });
+  return join(RESULTS_DIR, name);
+}
+
+/** Built server serving the built dashboard; 5 minutes of simulated history so charts have bars. */
+export function startDashboardServer(args: string[] = [], port?: number): Promise<ServerProcess> {
+  return startServerProcess(['--warmup', '300', ...args], { web: 'built', port });
+}
+
+/**
+ * A free loopback port below the kernel's ephemeral range (32768+ here). Tests that restart a server on
+ * the same port need one: rebinding a port picked by `--port 0` (ephemeral) fails for ~60 s while the
+ * old connections sit in TIME_WAIT, whereas a port outside that range rebinds at once.
+ */
+export async function freeFixedPort(): Promise<number> {
+  for (let i = 0; i < 50; i++) {
+    const port = 20_000 + Math.floor(Math.random() * 12_000);
+    const free = await new Promise<boolean>((resolve) => {
+      const probe = createServer();
+      probe.once('error', () => resolve(false));
+      probe.listen(port, '127.0.0.1', () => probe.close(() => resolve(true)));
+    });
+    if (free) return port;
+  }
+  throw new Error('no free port found in 20000..32000');
+}
+
+/** Browser noise that is expected when a test makes the network fail on purpose. */
+const NETWORK_NOISE = [/WebSocket connection to .* failed/i, /Failed to load resource/i, /EventSource/i, /net::ERR_/i];
+
+export interface PageErrors {
+  all: string[];
+  /** Errors other than the expected network-failure noise. */
+  unexpected(): string[];
+}
+
+/** Opens `url` in a new page, capturing console errors; `before` runs before navigation (listeners). */
+export async function openPage(
+  context: BrowserContext,
+  url: string,
+  before?: (page: Page) => void,
+): Promise<{ page: Page; errors: PageErrors }> {
+  const page = await context.newPage();
+  before?.(page);
+  const all: string[] = [];
+  page.on('console', (m) => {
+    if (m.type() === 'error') all.push(m.text());
+  });
+  page.on('pageerror', (e) => all.push(`pageerror: ${e.message}`));
+  await page.goto(url);
+  return { page, errors: { all, unexpected: () => all.filter((e) => !NETWORK_NOISE.some((re) => re.test(e))) } };
+}
+
+type Debug = TickwireDebug;
+
+/** Readers of window.__tickwire (see web/src/lib/debug.ts). */
+export const hook = {
+  connection: (page: Page): Promise<ReturnType<Debug['connection']>> => page.evaluate(() => window.__tickwire!.connection()),
+  stats: (page: Page): Promise<ReturnType<Debug['stats']>> => page.evaluate(() => window.__tickwire!.stats()),
+  charts: (page: Page): Promise<ReturnType<Debug['charts']>> => page.evaluate(() => window.__tickwire!.charts()),
+  barTimes: (page: Page, panel: number): Promise<number[]> => page.evaluate((p) => window.__tickwire!.barTimes(p), panel),
+  symbols: (page: Page): Promise<ReturnType<Debug['symbols']>> => page.evaluate(() => window.__tickwire!.symbols()),
+};
+
+/** Polls `probe` until it returns a truthy value; throws with `what` on timeout. */
+export async function until<T>(probe: () => Promise<T | null | undefined | false>, what: string, timeoutMs = 10_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  let last: unknown;
+  for (;;) {
+    try {
+      const value = await probe();
+      if (value) return value;
+      last = value;
+    } catch (error) {
+      last = error;
+    }
+    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what} (last: ${String(last)})`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+/** Texts of the watchlist's last-price cells, by ticker. */
+export function lastPrices(page: Page): Promise<Record<string, string>> {
+  return page.$$eval('[data-ticker]', (rows) =>
+    Object.fromEntries(rows.map((r) => [(r as HTMLElement).dataset.ticker, r.querySelector('[data-field="last"]')?.textContent ?? ''])),
+  );
+}
+
+/**
+ * Pixels of the chart canvases in panel `index` painted in the candle colours: proves candles were
+ * actually drawn, not just that a canvas exists.
+ */
+export function candlePixels(page: Page, index = 0): Promise<number> {
+  return page.evaluate((i) => {
+    const panel = document.querySelector(`[data-panel="${i}"]`);
+    let count = 0;
+    for (const canvas of panel?.querySelectorAll('canvas') ?? []) {
+      const ctx = (canvas as HTMLCanvasElement).getContext('2d');
+      if (!ctx || canvas.width === 0 || canvas.height === 0) continue;
+      const data = ctx.getImageData(0, 0, canvas.width, canvas.height).data;
+      for (let p = 0; p < data.length; p += 4) {
+        const r = data[p]!, g = data[p + 1]!, b = data[p + 2]!;
+        const teal = Math.abs(r - 0x26) < 24 && Math.abs(g - 0xa6) < 24 && Math.abs(b - 0x9a) < 24;
+        const red = Math.abs(r - 0xef) < 24 && Math.abs(g - 0x53) < 24 && Math.abs(b - 0x50) < 24;
+        if (teal || red) count++;
+      }
+    }
+    return count;
+  }, index);
+}

@@ -1,0 +1,293 @@
+// Tick application in the market store (web/src/lib/market/store.ts + sequence.ts), fed real frames
+// from the shared codec: duplicates dropped, gaps and lost ticks trigger a fresh snapshot, an epoch
+// change voids state until snapshots arrive, and reconnect snapshots merge into the bars.
+import { describe, expect, it } from 'vitest';
+import { decodeHeader, encodeHeartbeat, encodeHello, encodeSnapshot, encodeUpdates, type SnapshotBody } from '../../protocol/src/codec.js';
+import { TickFlag, type HelloFrame, type Tick } from '../../protocol/src/messages.js';
+import { decodeFrame } from '../../protocol/src/codec.js';
+import type { EpochMs, PriceTicks, SizeLots, UtcSeconds } from '../../protocol/src/units.js';
+import { MarketStore } from '../src/lib/market/store.js';
+import { checkHeartbeat, classifyTick } from '../src/lib/market/sequence.js';
+
+const T0 = Date.UTC(2026, 0, 5, 14, 30, 0);
+const EPOCH = 7;
+
+function tick(seq: number, price: number, ms = T0 + seq * 100, flags = 0): Tick {
+  return { symbolId: 3, flags, seq, eventTimeMs: ms as EpochMs, price: price as PriceTicks, size: 10 as SizeLots, bid: (price - 1) as PriceTicks, ask: (price + 1) as PriceTicks };
+}
+
+function snapshot(seq: number, last: number, candles: Array<[number, number]> = []): SnapshotBody {
+  return {
+    symbolId: 3,
+    ticker: 'MSFT',
+    priceScale: 2,
+    sizeScale: 0,
+    seq,
+    lastTimeMs: T0 as EpochMs,
+    last: last as PriceTicks,
+    lastSize: 1 as SizeLots,
+    bid: (last - 1) as PriceTicks,
+    ask: (last + 1) as PriceTicks,
+    open: 40_000 as PriceTicks,
+    high: last as PriceTicks,
+    low: last as PriceTicks,
+    volume: 1000,
+    sessionStartMs: T0 as EpochMs,
+    candles: [
+      {
+        intervalSec: 1,
+        candles: candles.map(([time, close]) => ({ time: time as UtcSeconds, open: close as PriceTicks, high: close as PriceTicks, low: close as PriceTicks, close: close as PriceTicks, volume: 5 })),
+      },
+    ],
+  };
+}
+
+function harness() {
+  const resyncs: string[][] = [];
+  let now = T0;
+  const store = new MarketStore({ requestResync: (t) => resyncs.push(t), onDirty: () => {}, now: () => now });
+  store.setCatalogue([{ id: 3, ticker: 'MSFT', name: 'Microsoft', assetClass: 'equity', priceScale: 2, sizeScale: 0 }]);
+  store.setWatched(['MSFT']);
+  const feed = (bytes: Uint8Array) => {
+    const head = decodeHeader(bytes);
+    if (!head.ok) throw new Error(head.error);
+    store.frame(bytes, head.value);
+  };
+  const hello = (epoch = EPOCH) => {
+    const f = decodeFrame(encodeHello(epoch, now, { heartbeatMs: 1000, maxSymbols: 100, sessionId: 's', serverId: 'x' }));
+    if (!f.ok) throw new Error(f.error);
+    store.sessionStarted(f.value as HelloFrame, false);
+  };
+  return {
+    store,
+    resyncs,
+    feed,
+    hello,
+    advance: (ms: number) => (now += ms),
+    sym: () => store.symbol('MSFT')!,
+    bars: () => store.book('MSFT', 1)!.bars,
+  };
+}
+
+describe('classifyTick / checkHeartbeat', () => {
+  const ready = () => ({ ready: true, epoch: 1, seq: 10, heartbeatSeq: 0 });
+  it('classifies by seq and epoch', () => {
+    expect(classifyTick(ready(), 1, 11, 0)).toBe('apply');
+    expect(classifyTick(ready(), 1, 10, 0)).toBe('duplicate');
+    expect(classifyTick(ready(), 1, 3, 0)).toBe('duplicate');
+    expect(classifyTick(ready(), 1, 13, 0)).toBe('gap');
+    expect(classifyTick(ready(), 1, 13, TickFlag.Conflated)).toBe('apply');
+    expect(classifyTick(ready(), 2, 11, 0)).toBe('epoch');
+    expect(classifyTick({ ...ready(), ready: false }, 1, 11, 0)).toBe('not-ready');
+  });
+  it('flags lost ticks one heartbeat late (heartbeats may overtake ticks in flight)', () => {
+    const s = ready();
+    expect(checkHeartbeat(s, 1, 15)).toBe('ok'); // 15 may still be in flight
+    s.seq = 15;
+    expect(checkHeartbeat(s, 1, 20)).toBe('ok');
+    expect(checkHeartbeat(s, 1, 20)).toBe('lost'); // a second beat later we still lack 16..20
+    expect(checkHeartbeat(s, 2, 20)).toBe('epoch');
+  });
+});
+
+describe('MarketStore', () => {
+  it('shows a snapshot at once, then applies in-sequence ticks', () => {
+    const h = harness();
+    h.hello();
+    h.feed(encodeSnapshot(EPOCH, T0, snapshot(100, 41_000)));
+    expect(h.store.rows()[0]).toMatchObject({ ticker: 'MSFT', status: 'live', last: '410.00', change: '+10.00', changePct: '+2.50%' });
+    h.feed(encodeUpdates(EPOCH, T0, [tick(101, 41_010), tick(102, 40_990)]));
+    expect(h.sym().seq).toBe(102);
+    expect(h.store.rows()[0]).toMatchObject({ last: '409.90', bid: '409.89', ask: '409.91', trend: 1 });
+    expect(h.store.tape('MSFT').map((t) => [t.price, t.dir])).toEqual([
+      ['409.90', -1],
+      ['410.10', 1],
+    ]);
+  });
+
+  it('drops duplicates without touching state', () => {
+    const h = harness();
+    h.hello();
+    h.feed(encodeSnapshot(EPOCH, T0, snapshot(100, 41_000)));
+    h.feed(encodeUpdates(EPOCH, T0, [tick(101, 41_010)]));
+    const volume = h.sym().volume;
+    h.feed(encodeUpdates(EPOCH, T0, [tick(100, 1), tick(101, 2)]));
+    expect(h.sym().last).toBe(41_010);
+    expect(h.sym().volume).toBe(volume);
+    expect(h.store.stats.duplicates).toBe(2);
+  });
+
+  it('ignores ticks until the snapshot arrives (they are folded into it)', () => {
+    const h = harness();
+    h.hello();
+    h.feed(encodeUpdates(EPOCH, T0, [tick(99, 1)]));
+    expect(h.sym().seeded).toBe(false);
+  });
+
+  it('on a gap asks for a fresh snapshot and ignores ticks until it arrives', () => {
+    const h = harness();
+    h.hello();
+    h.feed(encodeSnapshot(EPOCH, T0, snapshot(100, 41_000)));
+    h.feed(encodeUpdates(EPOCH, T0, [tick(101, 41_010), tick(105, 41_050), tick(106, 41_060)]));
+    expect(h.resyncs).toEqual([['MSFT']]);
+    expect(h.sym().ready).toBe(false);
+    expect(h.sym().last).toBe(41_010);
+    expect(h.store.rows()[0]?.status).toBe('resync');
+    h.feed(encodeSnapshot(EPOCH, T0, snapshot(106, 41_060)));
+    h.feed(encodeUpdates(EPOCH, T0, [tick(107, 41_070)]));
+    expect(h.sym().seq).toBe(107);
+    expect(h.store.stats.gaps).toBe(1);
+  });
+
+  it('accepts a conflated seq jump', () => {
+    const h = harness();
+    h.hello();
+    h.feed(encodeSnapshot(EPOCH, T0, snapshot(100, 41_000)));
+    h.feed(encodeUpdates(EPOCH, T0, [tick(150, 41_500, T0 + 100, TickFlag.Conflated)]));
+    expect(h.sym().seq).toBe(150);
+    expect(h.resyncs).toEqual([]);
+  });
+
+  it('detects lost ticks from heartbeats', () => {
+    const h = harness();
+    h.hello();
+    h.feed(encodeSnapshot(EPOCH, T0, snapshot(100, 41_000)));
+    h.feed(encodeHeartbeat(EPOCH, T0, [{ symbolId: 3, seq: 103 }]));
+    expect(h.resyncs).toEqual([]);
+    h.feed(encodeHeartbeat(EPOCH, T0, [{ symbolId: 3, seq: 104 }]));
+    expect(h.resyncs).toEqual([['MSFT']]);
+  });
+
+  it('on an epoch change drops seq state and waits for snapshots, asking if none come', () => {
+    const h = harness();
+    h.hello();
+    h.feed(encodeSnapshot(EPOCH, T0, snapshot(100, 41_000)));
+    h.feed(encodeUpdates(EPOCH + 1, T0, [tick(1, 50_000)]));
+    expect(h.sym().ready).toBe(false);
+    expect(h.sym().last).toBe(41_000);
+    expect(h.resyncs).toEqual([]);
+    h.advance(3_000);
+    h.feed(encodeHeartbeat(EPOCH + 1, T0, []));
+    expect(h.resyncs).toEqual([['MSFT']]);
+    h.feed(encodeSnapshot(EPOCH + 1, T0, snapshot(1, 50_000)));
+    h.feed(encodeUpdates(EPOCH + 1, T0, [tick(2, 50_010)]));
+    expect(h.sym()).toMatchObject({ ready: true, epoch: EPOCH + 1, seq: 2, last: 50_010 });
+  });
+
+  it('reconnect: a fresh snapshot merges into the bars without duplicated or missing times', () => {
+    const h = harness();
+    const sec = T0 / 1000;
+    h.hello();
+    h.feed(encodeSnapshot(EPOCH, T0, snapshot(100, 41_000, [[sec - 2, 40_990], [sec - 1, 41_000]])));
+    // Live ticks at sec, sec+1 (bar sec+1 is cut short by the disconnect).
+    h.feed(encodeUpdates(EPOCH, T0, [tick(101, 41_010, T0 + 100), tick(102, 41_020, T0 + 1_100)]));
+    expect(h.bars().map((b) => b.time)).toEqual([sec - 2, sec - 1, sec, sec + 1]);
+    // New connection: the snapshot covers sec-1 .. sec+3, including what was missed.
+    h.hello();
+    h.feed(encodeUpdates(EPOCH, T0, [tick(103, 1)])); // a stale frame of the old stream: ignored
+    h.feed(encodeSnapshot(EPOCH, T0, snapshot(110, 41_100, [[sec - 1, 41_000], [sec, 41_010], [sec + 1, 41_030], [sec + 2, 41_050], [sec + 3, 41_100]])));
+    h.feed(encodeUpdates(EPOCH, T0, [tick(111, 41_110, T0 + 3_500), tick(112, 41_120, T0 + 4_200)]));
+    const bars = h.bars();
+    expect(bars.map((b) => b.time)).toEqual([sec - 2, sec - 1, sec, sec + 1, sec + 2, sec + 3, sec + 4]);
+    expect(bars[4]?.close).toBe(41_050);
+    expect(bars[5]?.close).toBe(41_110);
+    expect(bars[6]?.open).toBe(41_120);
+  });
+
+  it('marks refused symbols and keeps unchanged rows identical between frames', () => {
+    const h = harness();
+    h.store.setWatched(['MSFT', 'NOPE']);
+    h.store.markRejected(['NOPE'], 'unknown symbol');
+    const first = h.store.rows();
+    expect(first[1]).toMatchObject({ ticker: 'NOPE', status: 'rejected', note: 'unknown symbol' });
+    const second = h.store.rows();
+    expect(second).toBe(first);
+  });
+});
+
+describe('MarketStore row flashes', () => {
+  it('flashes a row when its price moves, clears it after a moment, and never flashes rows just because the list changed', () => {
+    const resyncs: string[][] = [];
+    let now = T0;
+    const store = new MarketStore({ requestResync: (t) => resyncs.push(t), onDirty: () => {}, now: () => now });
+    store.setCatalogue([
+      { id: 3, ticker: 'MSFT', name: 'Microsoft', assetClass: 'equity', priceScale: 2, sizeScale: 0 },
+      { id: 4, ticker: 'AAPL', name: 'Apple', assetClass: 'equity', priceScale: 2, sizeScale: 0 },
+    ]);
+    store.setWatched(['MSFT']);
+    const feed = (bytes: Uint8Array) => {
+      const head = decodeHeader(bytes);
+      if (!head.ok) throw new Error(head.error);
+      store.frame(bytes, head.value);
+    };
+    const f = decodeFrame(encodeHello(EPOCH, now, { heartbeatMs: 1000, maxSymbols: 100, sessionId: 's', serverId: 'x' }));
+    store.sessionStarted((f as { ok: true; value: HelloFrame }).value, false);
+    feed(encodeSnapshot(EPOCH, T0, snapshot(100, 41_000)));
+    expect(store.rows()[0]?.flash).toBe(0);
+    now += 1000;
+    feed(encodeUpdates(EPOCH, T0, [tick(101, 41_010)]));
+    expect(store.rows()[0]?.flash).toBe(1);
+    expect(store.hasFlash()).toBe(true);
+    now += 400;
+    expect(store.rows()[0]?.flash).toBe(0);
+    now += 1000;
+    feed(encodeUpdates(EPOCH, T0, [tick(102, 40_990)]));
+    expect(store.rows()[0]?.flash).toBe(-1);
+    now += 400;
+    expect(store.rows()[0]?.flash).toBe(0);
+    // A move inside the throttle window is shown without a flash...
+    now += 100;
+    feed(encodeUpdates(EPOCH, T0, [tick(103, 40_950)]));
+    expect(store.rows()[0]).toMatchObject({ last: '409.50', flash: 0 });
+    // ...and a later rebuild of every row (the list changed) does not flash it after the fact.
+    now += 1000;
+    store.setWatched(['MSFT', 'AAPL']);
+    expect(store.rows().map((r) => r.flash)).toEqual([0, 0]);
+  });
+});
+
+describe('MarketStore resume', () => {
+  function resumable() {
+    const resyncs: string[][] = [];
+    const store = new MarketStore({ requestResync: (t) => resyncs.push(t), onDirty: () => {}, now: () => T0 });
+    store.setCatalogue([{ id: 3, ticker: 'MSFT', name: 'Microsoft', assetClass: 'equity', priceScale: 2, sizeScale: 0 }]);
+    store.setWatched(['MSFT']);
+    const feed = (bytes: Uint8Array) => {
+      const head = decodeHeader(bytes);
+      if (!head.ok) throw new Error(head.error);
+      store.frame(bytes, head.value);
+    };
+    const hello = (epoch: number, resumed: boolean) => {
+      const f = decodeFrame(encodeHello(epoch, T0, { heartbeatMs: 1000, maxSymbols: 100, sessionId: 's', serverId: 'x' }));
+      store.sessionStarted((f as { ok: true; value: HelloFrame }).value, resumed);
+    };
+    return { store, feed, hello, resyncs };
+  }
+
+  it('offers a cursor of what it holds and, in the same epoch, applies the replayed ticks without a snapshot', () => {
+    const { store, feed, hello } = resumable();
+    expect(store.resumeCursor(['MSFT'])).toBeNull(); // nothing held yet
+    hello(EPOCH, false);
+    feed(encodeSnapshot(EPOCH, T0, snapshot(100, 41_000)));
+    feed(encodeUpdates(EPOCH, T0, [tick(101, 41_010)]));
+    expect(store.resumeCursor(['MSFT'])).toBe(`e${EPOCH.toString(36)}-3.${(101).toString(36)}`);
+    hello(EPOCH, true);
+    expect(store.symbol('MSFT')!.ready).toBe(true);
+    feed(encodeUpdates(EPOCH, T0, [tick(102, 41_020), tick(103, 41_030)]));
+    expect(store.symbol('MSFT')!.seq).toBe(103);
+    expect(store.tape('MSFT').map((t) => t.key)).toEqual([103, 102, 101]);
+  });
+
+  it('drops held state when the new connection is another epoch, or the cursor was not offered', () => {
+    const { store, feed, hello } = resumable();
+    hello(EPOCH, false);
+    feed(encodeSnapshot(EPOCH, T0, snapshot(100, 41_000)));
+    store.resumeCursor(['MSFT']);
+    hello(EPOCH + 1, true);
+    expect(store.symbol('MSFT')!.ready).toBe(false);
+    feed(encodeSnapshot(EPOCH + 1, T0, snapshot(5, 41_000)));
+    store.resumeCursor(['MSFT']);
+    hello(EPOCH + 1, false);
+    expect(store.symbol('MSFT')!.ready).toBe(false);
+  });
+});
