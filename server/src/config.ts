@@ -2,6 +2,7 @@
 // validated by commander so a bad value stops the start with one clear line. README's table mirrors this.
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { StartupError } from './errors.js';
+import { parseNatsUrls } from './nats/subjects.js';
 
 export type TransportName = 'ws' | 'sse' | 'stream' | 'poll';
 export const TRANSPORT_NAMES: readonly TransportName[] = ['ws', 'sse', 'stream', 'poll'];
@@ -47,6 +48,10 @@ export interface ServerConfig {
   listenWaitSec: number;
   /** Enables /__test/* fault-injection routes (tests only; never in production). */
   testHooks: boolean;
+  /** Gateway mode: NATS URL(s) of the feed bus (`npm run feed`); null = embedded simulator. */
+  nats: string | null;
+  /** uWS gateway threads sharing the port (SO_REUSEPORT); 1 = this thread only. */
+  workers: number;
   logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'silent';
 }
 
@@ -64,7 +69,7 @@ export const DEFAULT_CONFIG: ServerConfig = {
   pollWaitMs: 25_000,
   maxHeldPolls: 10_000,
   defaultHistory: 300,
-  warmupSec: 300,
+  warmupSec: 1800,
   heartbeatMs: 1000,
   maxSymbolsPerConnection: 100,
   slowSoftBytes: 64 * 1024,
@@ -77,8 +82,16 @@ export const DEFAULT_CONFIG: ServerConfig = {
   stateFile: null,
   listenWaitSec: 90,
   testHooks: false,
+  nats: null,
+  workers: 1,
   logLevel: 'info',
 };
+
+function natsUrls(value: string): string {
+  const urls = parseNatsUrls(value);
+  if (typeof urls === 'string') throw new InvalidArgumentError(urls);
+  return urls.join(',');
+}
 
 function integer(min: number, max: number) {
   return (value: string): number => {
@@ -153,6 +166,8 @@ export function configProgram(): Command {
     .addOption(opt('--state-file <path>', 'save feed + state on graceful shutdown and continue the same stream on the next start', 'TICKWIRE_STATE_FILE'))
     .addOption(opt('--listen-wait <s>', 'wait this long for a port a crashed predecessor left in TIME_WAIT', 'TICKWIRE_LISTEN_WAIT').default(d.listenWaitSec).argParser(integer(0, 600)))
     .addOption(new Option('--test-hooks', 'enable fault-injection routes under /__test (tests only)').env('TICKWIRE_TEST_HOOKS'))
+    .addOption(opt('--nats <urls>', 'gateway mode: take the feed from NATS (npm run feed) instead of the embedded simulator', 'TICKWIRE_NATS').argParser(natsUrls))
+    .addOption(opt('--workers <n>', 'uWS gateway threads sharing the port (SO_REUSEPORT)', 'TICKWIRE_WORKERS').default(d.workers).argParser(integer(1, 64)))
     .addOption(
       opt('--log-level <level>', 'log level', 'TICKWIRE_LOG_LEVEL')
         .default(d.logLevel)
@@ -200,6 +215,8 @@ export function parseConfig(argv: readonly string[], env: NodeJS.ProcessEnv = pr
     stateFile?: string;
     listenWait: number;
     testHooks?: boolean;
+    nats?: string;
+    workers: number;
     slowSoftBytes: number;
     slowHardBytes: number;
     slowLagMs: number;
@@ -232,6 +249,8 @@ export function parseConfig(argv: readonly string[], env: NodeJS.ProcessEnv = pr
     stateFile: o.stateFile ?? null,
     listenWaitSec: o.listenWait,
     testHooks: o.testHooks === true,
+    nats: o.nats ?? null,
+    workers: o.workers,
     logLevel: o.logLevel,
   };
   return validateConfig(config);
@@ -244,6 +263,12 @@ export function validateConfig(config: ServerConfig): ServerConfig {
   }
   if (config.slowSoftBytes >= config.slowHardBytes) {
     throw new StartupError('TW_CONFIG', `invalid configuration: --slow-soft-bytes ${config.slowSoftBytes} must be below --slow-hard-bytes ${config.slowHardBytes}`);
+  }
+  if (config.workers > 1 && config.stateFile !== null) {
+    throw new StartupError('TW_CONFIG', 'invalid configuration: --state-file works with one worker; run a feed process (npm run feed) to scale out');
+  }
+  if (config.nats !== null && config.stateFile !== null) {
+    throw new StartupError('TW_CONFIG', 'invalid configuration: --state-file belongs to the feed process; a --nats gateway holds no feed state');
   }
   if (config.heartbeatMs < config.batchMs) {
     throw new StartupError('TW_CONFIG', `invalid configuration: --heartbeat-ms ${config.heartbeatMs} is shorter than --batch-ms ${config.batchMs}`);
