@@ -3,6 +3,7 @@
 // can tell "not allowed" (403, do not retry) from "busy" (429/503 with Retry-After, back off and retry).
 import type { HttpRequest, HttpResponse } from 'uWebSockets.js';
 import { authRefusal } from './auth.js';
+import { sendJson } from './http-util.js';
 
 export interface AdmissionConfig {
   maxConnections: number;
@@ -17,6 +18,12 @@ export interface AdmissionConfig {
 export type Refusal = { status: number; name: string; message: string; retryAfterSec?: number };
 
 const LOCAL_ORIGIN = /^https?:\/\/(localhost|127\.0\.0\.1|\[::1\])(:\d{1,5})?$/;
+
+/** Answers a refused request with its status, a JSON body and Retry-After when the client may come back. */
+export function sendRefusal(res: HttpResponse, refusal: Refusal): void {
+  const headers: Record<string, string> = refusal.retryAfterSec ? { 'Retry-After': String(refusal.retryAfterSec) } : {};
+  sendJson(res, refusal.status, { error: { name: refusal.name, message: refusal.message } }, headers);
+}
 
 export function remoteIp(res: HttpResponse): string {
   return Buffer.from(res.getRemoteAddressAsText()).toString('utf8');

@@ -11,15 +11,15 @@ import { encodeHello } from '../../protocol/src/codec.js';
 import { CloseCode, ErrorCode } from '../../protocol/src/codes.js';
 import { parseCursor, formatCursor, type Cursor } from '../../protocol/src/cursor.js';
 import { joinFrames } from '../../protocol/src/framing.js';
-import { RateLimiter, remoteIp, type Admission } from './admission.js';
+import { RateLimiter, remoteIp, sendRefusal } from './admission.js';
 import type { FrameSink } from './fanout.js';
-import type { Metrics } from './metrics.js';
 import type { Lag } from './slow-consumer.js';
-import { newSessionId, type Session, type SessionRegistry } from './sessions.js';
-import { CONTROL_BURST, CONTROL_PER_SECOND, type Subscriptions } from './subscriptions.js';
+import { newSessionId, type Session } from './sessions.js';
+import { CONTROL_BURST, CONTROL_PER_SECOND } from './subscriptions.js';
 import { MAX_CONTROL_BYTES } from './ws.js';
 import { readBody, sendJson } from './http-util.js';
 import { parseSymbolQuery } from './symbol-query.js';
+import type { TransportDeps } from './transport-deps.js';
 
 /** Comment lines keep proxies from timing out an idle SSE stream (the spec suggests ~15 s). */
 export const SSE_KEEPALIVE_MS = 15_000;
@@ -142,16 +142,7 @@ class StreamSession implements Session {
   }
 }
 
-export interface HttpStreamDeps {
-  admission: Admission;
-  sessions: SessionRegistry;
-  subscriptions: Subscriptions;
-  metrics: Metrics;
-  epoch: () => number;
-  seqOf: (symbolId: number) => number;
-  now: () => number;
-  hello: { heartbeatMs: number; maxSymbols: number; serverId: string };
-  defaultHistory: number;
+export interface HttpStreamDeps extends TransportDeps {
   hardBytes: number;
 }
 
@@ -234,10 +225,7 @@ export class HttpStreamHub implements FrameSink {
   open(res: HttpResponse, req: HttpRequest, encoding: Encoding): void {
     const ip = remoteIp(res);
     const refusal = this.deps.admission.check(req, ip);
-    if (refusal) {
-      const headers: Record<string, string> = refusal.retryAfterSec ? { 'Retry-After': String(refusal.retryAfterSec) } : {};
-      return sendJson(res, refusal.status, { error: { name: refusal.name, message: refusal.message } }, headers);
-    }
+    if (refusal) return sendRefusal(res, refusal);
     const query = parseSymbolQuery(req, this.deps.subscriptions, this.deps.hello.maxSymbols, this.deps.defaultHistory);
     // Refuse before the stream starts: a non-200 answer stops EventSource's retries, right for bad input.
     if (!query.ok) return sendJson(res, query.status, { error: query.error });

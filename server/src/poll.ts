@@ -9,13 +9,11 @@ import { encodeHeartbeat, encodeHello } from '../../protocol/src/codec.js';
 import { ErrorCode } from '../../protocol/src/codes.js';
 import { formatCursor, parseCursor, type Cursor } from '../../protocol/src/cursor.js';
 import { joinFrames } from '../../protocol/src/framing.js';
-import { remoteIp, type Admission } from './admission.js';
+import { remoteIp, sendRefusal } from './admission.js';
 import type { FrameSink } from './fanout.js';
 import { sendJson, statusLine } from './http-util.js';
-import type { Metrics } from './metrics.js';
-import type { SessionRegistry } from './sessions.js';
-import type { Subscriptions } from './subscriptions.js';
 import { parseSymbolQuery } from './symbol-query.js';
+import type { TransportDeps } from './transport-deps.js';
 
 interface Waiter {
   res: HttpResponse;
@@ -25,16 +23,7 @@ interface Waiter {
   timer: NodeJS.Timeout;
 }
 
-export interface PollDeps {
-  admission: Admission;
-  sessions: SessionRegistry;
-  subscriptions: Subscriptions;
-  metrics: Metrics;
-  epoch: () => number;
-  seqOf: (symbolId: number) => number;
-  now: () => number;
-  hello: { heartbeatMs: number; maxSymbols: number; serverId: string };
-  defaultHistory: number;
+export interface PollDeps extends TransportDeps {
   maxWaitMs: number;
   maxHeld: number;
 }
@@ -68,9 +57,7 @@ export class PollHub implements FrameSink {
     const { deps } = this;
     // Polls are short-lived requests: only the Origin and the global cap apply, not per-address counts.
     const refusal = deps.admission.check(req, remoteIp(res));
-    if (refusal && refusal.name !== 'TooManyConnections') {
-      return sendJson(res, refusal.status, { error: { name: refusal.name, message: refusal.message } });
-    }
+    if (refusal && refusal.name !== 'TooManyConnections') return sendRefusal(res, refusal);
     const query = parseSymbolQuery(req, deps.subscriptions, deps.hello.maxSymbols, deps.defaultHistory);
     if (!query.ok) return sendJson(res, query.status, { error: query.error });
     if (query.ids.length === 0) {
@@ -89,17 +76,32 @@ export class PollHub implements FrameSink {
       cursor = parsed.value;
     }
     deps.metrics.connectionsOpened.inc({ transport: 'poll' });
-    const frames = this.collect(query.ids, cursor, query.history);
+    // A gateway syncs symbols it does not hold yet from the feed first (a poll keeps them for a while).
+    const ids = query.ids;
+    const history = query.history;
+    if (!deps.subscriptions.prepare(ids, () => this.serve(res, ids, cursor, history, wait))) {
+      res.onAborted(() => {
+        res.done = true;
+      });
+      return;
+    }
+    this.serve(res, ids, cursor, history, wait);
+  }
+
+  private serve(res: HttpResponse, ids: number[], cursor: Cursor | null, history: number, wait: number): void {
+    if (res.done) return;
+    const { deps } = this;
+    const frames = this.collect(ids, cursor, history);
     if (cursor === null) frames.unshift(encodeHello(deps.epoch(), deps.now(), { ...deps.hello, sessionId: '' }));
-    if (frames.length > 0 || wait === 0 || this.closing) return this.answer(res, frames, query.ids);
+    if (frames.length > 0 || wait === 0 || this.closing) return this.answer(res, frames, ids);
     if (this.held.size >= deps.maxHeld) {
       return sendJson(res, 503, { error: { name: 'Busy', message: `${deps.maxHeld} long polls are already held; retry shortly` } }, { 'Retry-After': '1' });
     }
     const waiter: Waiter = {
       res,
-      ids: query.ids,
+      ids,
       cursor,
-      history: query.history,
+      history,
       timer: setTimeout(() => {
         this.release(waiter);
         // Nothing arrived: an empty answer with a heartbeat, so the client still learns the latest seqs.
@@ -111,7 +113,7 @@ export class PollHub implements FrameSink {
       this.release(waiter);
     });
     this.held.add(waiter);
-    for (const id of query.ids) {
+    for (const id of ids) {
       let set = this.bySymbol.get(id);
       if (!set) this.bySymbol.set(id, (set = new Set()));
       set.add(waiter);

@@ -3,9 +3,8 @@
 import type { TemplatedApp, WebSocket } from 'uWebSockets.js';
 import { encodeHello } from '../../protocol/src/codec.js';
 import { CloseCode, ErrorCode, goingAwayReason } from '../../protocol/src/codes.js';
-import { Admission, RateLimiter, remoteIp } from './admission.js';
+import { Admission, RateLimiter, remoteIp, sendRefusal } from './admission.js';
 import type { FrameSink } from './fanout.js';
-import { sendJson } from './http-util.js';
 import type { Metrics } from './metrics.js';
 import type { Lag } from './slow-consumer.js';
 import { newSessionId, type Session, type SessionRegistry } from './sessions.js';
@@ -115,10 +114,7 @@ export function mountWebSocket(app: TemplatedApp, deps: WsDeps): FrameSink {
     upgrade: (res, req, context) => {
       const ip = remoteIp(res);
       const refusal = deps.admission.check(req, ip);
-      if (refusal) {
-        const headers: Record<string, string> = refusal.retryAfterSec ? { 'Retry-After': String(refusal.retryAfterSec) } : {};
-        return sendJson(res, refusal.status, { error: { name: refusal.name, message: refusal.message } }, headers);
-      }
+      if (refusal) return sendRefusal(res, refusal);
       res.upgrade<UserData>(
         { session: null, ip },
         req.getHeader('sec-websocket-key'),
