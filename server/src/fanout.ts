@@ -1,7 +1,7 @@
 // Batching and fan-out: ticks are written as wire records the moment they arrive, and once per batch
 // window each symbol's pending records become ONE Updates frame, encoded once and handed to every
 // transport (uWS pub/sub for WebSocket, the SSE hub) as the same bytes. Published state advances here.
-import { TICK_RECORD_SIZE, emptyTick, encodeUpdatesFromRecords, readTickRecord, writeTickRecord } from '../../protocol/src/codec.js';
+import { HEADER_SIZE, TICK_RECORD_SIZE, emptyTick, encodeUpdatesFromRecords, readTickRecord, writeTickRecord, type SnapshotBody } from '../../protocol/src/codec.js';
 import type { Tick } from '../../protocol/src/messages.js';
 import { SymbolState, type InstrumentInfo } from './market/symbol-state.js';
 import { TickHistory } from './market/tick-history.js';
@@ -115,6 +115,51 @@ export class Fanout {
     if (left <= 1) this.dropFrames.delete(symbolId);
     else this.dropFrames.set(symbolId, left - 1);
     return true;
+  }
+
+  // ---- Gateway mode (server/src/nats/gateway-source.ts): frames encoded by the feed process. ----
+  private relayedTicks = 0;
+  private relayedFrames = 0;
+
+  /**
+   * Relays one symbol's Updates frame exactly as the feed encoded it: folds its ticks into published
+   * state and the resume window, then hands the SAME bytes to every sink, so every gateway sends
+   * byte-identical frames. The caller checked the frame (well-formed, this epoch, seq continues the
+   * symbol's). endRelay() closes a group of relayed frames (SSE writes one event per group).
+   */
+  relay(symbolId: number, frame: Uint8Array): void {
+    const view = new DataView(frame.buffer, frame.byteOffset, frame.byteLength);
+    const count = view.getUint32(HEADER_SIZE, true);
+    const state = this.states[symbolId]!;
+    for (let i = 0; i < count; i++) state.apply(readTickRecord(view, HEADER_SIZE + 4 + i * TICK_RECORD_SIZE, this.scratch));
+    this.histories[symbolId]!.append(frame.subarray(HEADER_SIZE + 4), count);
+    for (const sink of this.sinks) sink.publish(symbolId, frame);
+    this.stats.ticksIn += count;
+    this.relayedTicks += count;
+    this.relayedFrames++;
+  }
+
+  /** Ends a group of relayed frames, like the end of a batch window. */
+  endRelay(nowMs: number): void {
+    if (this.relayedFrames === 0) return;
+    for (const sink of this.sinks) sink.endOfBatch();
+    this.stats.batches++;
+    this.stats.frames += this.relayedFrames;
+    this.stats.lastTickAtMs = nowMs;
+    this.onBatch?.(this.relayedTicks, this.relayedFrames);
+    this.relayedTicks = 0;
+    this.relayedFrames = 0;
+  }
+
+  /**
+   * Replaces a symbol's published state with a feed snapshot, and its resume window with `records`
+   * (the feed's recent ticks, ending at the snapshot's seq), so resume works on any gateway.
+   */
+  restore(snapshot: SnapshotBody, records: Uint8Array, count: number): void {
+    this.states[snapshot.symbolId]!.load(snapshot);
+    const history = this.histories[snapshot.symbolId]!;
+    history.clear();
+    history.append(records, count);
   }
 
   /** A new feed epoch: every seq restarts, so published state must too (subscribers get snapshots). */

@@ -138,6 +138,8 @@ export interface BusSourceOptions {
   resumeTicks: number;
   /** How long a symbol stays subscribed after its last local subscriber left, ms. */
   lingerMs?: number;
+  /** Stops waiting for NATS or a feed at start-up. */
+  signal?: AbortSignal;
 }
 
 /** Connects a gateway to the feed bus (NATS loaded only here, so the embedded default never pays for it). */

@@ -4,6 +4,7 @@ import { parseConfig } from './config.js';
 import { StartupError } from './errors.js';
 import { createLogger } from './log.js';
 import { createServer, type TickwireServer } from './server.js';
+import { startWorkers } from './workers.js';
 
 /** Exit code for configuration/environment errors (EX_CONFIG from sysexits.h). */
 const EXIT_CONFIG = 78;
@@ -20,8 +21,10 @@ async function main(): Promise<void> {
   }
   const log = createLogger(config.logLevel);
   // Handlers go in before the server starts: a signal during start-up must still shut down cleanly.
-  let server: TickwireServer | null = null;
+  let server: Pick<TickwireServer, 'close'> | null = null;
   let stopping = false;
+  // Aborts a gateway still waiting for NATS or a feed at start-up.
+  const startup = new AbortController();
   const stop = (signal: NodeJS.Signals) => {
     if (stopping) return;
     stopping = true;
@@ -30,6 +33,7 @@ async function main(): Promise<void> {
       log.error('shutdown deadline passed; exiting');
       process.exit(1);
     }, SHUTDOWN_DEADLINE_MS).unref();
+    startup.abort();
     if (server === null) return;
     server.close().then(
       () => process.exit(0),
@@ -41,7 +45,7 @@ async function main(): Promise<void> {
   };
   process.on('SIGINT', stop);
   process.on('SIGTERM', stop);
-  server = await createServer(config, { logger: log });
+  server = config.workers > 1 ? await startWorkers(config, log) : await createServer(config, { logger: log, signal: startup.signal });
   if (stopping) {
     await server.close();
     process.exit(0);
@@ -49,6 +53,8 @@ async function main(): Promise<void> {
 }
 
 main().catch((error: unknown) => {
+  // Stopped by a signal while still waiting for NATS or a feed: nothing was started, nothing to clean.
+  if ((error as Error).name === 'StartupAbortedError') process.exit(0);
   if (error instanceof StartupError) {
     process.stderr.write(`tickwire: ${error.code}: ${error.message}\n`);
     process.exit(EXIT_CONFIG);

@@ -9,7 +9,8 @@ import { systemClock, type Clock } from '../../feeds/src/clock.js';
 import { DEFAULT_CONFIG, validateConfig, type ServerConfig } from './config.js';
 import { Admission } from './admission.js';
 import { StartupError } from './errors.js';
-import { MAX_WARMUP_TICKS, createEmbeddedFeed } from './feed-source.js';
+import { MAX_WARMUP_TICKS, createEmbeddedFeed, embeddedSource, openBusSource, type FeedSource } from './feed-source.js';
+import type { Bus } from './nats/bus.js';
 import { restoreFanout, saveState, takeState, type FeedFingerprint } from './state-file.js';
 import { Fanout } from './fanout.js';
 import { sendJson } from './http-util.js';
@@ -40,17 +41,23 @@ export interface ServerOptions {
   logger?: Logger;
   /** Fixed feed epoch (tests); default random per start. */
   epoch?: number;
+  /** Gateway on an already-connected feed bus (a --workers thread on the in-process hub). */
+  bus?: Bus;
+  /** Set in --workers threads: the port is shared with the other workers on purpose (SO_REUSEPORT). */
+  worker?: number;
+  /** Gateway mode: how long a symbol stays subscribed on the bus after its last local subscriber left. */
+  lingerMs?: number;
+  /** Gateway mode: gives up waiting for NATS or a feed at start-up (a signal arrived). */
+  signal?: AbortSignal;
 }
 
 /** How long close() waits for peers to finish the closing handshake before cutting what is left. */
 const CLOSE_GRACE_MS = 1500;
 /** Clients told to reconnect on shutdown spread their reconnects uniformly over this window. */
 export const RECONNECT_SPREAD_MS = 5000;
-/** A feed silent for this long makes /healthz answer 503. */
-const FEED_STALL_MS = 5000;
 
 /** True when something accepts TCP connections at host:port (checked before listening). */
-function portAnswers(host: string, port: number): Promise<boolean> {
+export function portAnswers(host: string, port: number): Promise<boolean> {
   return new Promise((resolve) => {
     const socket = connect({ host, port });
     const done = (answer: boolean) => {
@@ -82,14 +89,32 @@ export async function createServer(partial: Partial<ServerConfig> = {}, options:
   const saved = config.stateFile === null ? null : takeState(config.stateFile, fingerprint, now(), (MAX_WARMUP_TICKS / config.tickRate) * 1000);
   if (saved && !saved.ok && saved.reason !== 'no saved state') log.warn({ reason: saved.reason }, 'starting a new stream instead of the saved one');
   const restored = saved?.ok ? saved.state : null;
-  const feed = createEmbeddedFeed({
-    seed: config.seed,
-    symbols: config.symbols,
-    tickRate: config.tickRate,
-    warmupSec: config.warmupSec,
-    clock,
-    ...(restored ? { epoch: restored.epoch, restore: restored.simulator } : options.epoch !== undefined ? { epoch: options.epoch } : {}),
-  });
+  const workerTag = options.worker === undefined ? '' : `-w${options.worker}`;
+  // The FeedSource seam: the embedded simulator, or a feed process over the bus (gateway mode).
+  const feed: FeedSource =
+    config.nats !== null || options.bus !== undefined
+      ? await openBusSource({
+          nats: config.nats,
+          ...(options.bus !== undefined ? { bus: options.bus } : {}),
+          name: `tickwire-gateway-${hostname()}-${process.pid}${workerTag}`,
+          log,
+          now,
+          candleCapacity: config.candleCapacity,
+          resumeTicks: config.resumeTicks,
+          ...(options.lingerMs !== undefined ? { lingerMs: options.lingerMs } : {}),
+          ...(options.signal !== undefined ? { signal: options.signal } : {}),
+        })
+      : embeddedSource(
+          createEmbeddedFeed({
+            seed: config.seed,
+            symbols: config.symbols,
+            tickRate: config.tickRate,
+            warmupSec: config.warmupSec,
+            clock,
+            ...(restored ? { epoch: restored.epoch, restore: restored.simulator } : options.epoch !== undefined ? { epoch: options.epoch } : {}),
+          }),
+          config.tickRate,
+        );
   const fanout = new Fanout(feed.instruments, feed.epoch, config.candleCapacity, config.resumeTicks);
   if (restored) restoreFanout(fanout, restored);
   const warmed = feed.warmUp(fanout);
@@ -102,8 +127,11 @@ export async function createServer(partial: Partial<ServerConfig> = {}, options:
     { maxSymbols: config.maxSymbolsPerConnection, defaultHistory: config.defaultHistory, candleCapacity: config.candleCapacity },
     now,
     metrics,
+    feed,
   );
-  const hello = { heartbeatMs: config.heartbeatMs, maxSymbols: config.maxSymbolsPerConnection, serverId: `${hostname()}-${process.pid}` };
+  // Interest-based feed subscriptions: a session leaving releases its symbols.
+  sessions.onRemove = (session) => subscriptions.sessionClosed(session);
+  const hello = { heartbeatMs: config.heartbeatMs, maxSymbols: config.maxSymbolsPerConnection, serverId: `${hostname()}-${process.pid}${workerTag}` };
   const epoch = () => fanout.epoch;
 
   const admission = new Admission({
@@ -159,14 +187,14 @@ export async function createServer(partial: Partial<ServerConfig> = {}, options:
   });
   app.get('/healthz', (res) => {
     const sinceTick = now() - fanout.stats.lastTickAtMs;
-    const stalled = sinceTick > Math.max(FEED_STALL_MS, 50_000 / config.tickRate);
+    const { stalled, detail } = feed.health(now(), fanout);
     sendJson(res, stalled ? 503 : 200, {
       status: stalled ? 'feed-stalled' : 'ok',
       protocolVersion: PROTOCOL_VERSION,
       epoch: fanout.epoch,
       uptimeSec: Math.round((now() - startedAt) / 1000),
       uwsNative: uwsIsNative(uws),
-      feed: { ticksIn: fanout.stats.ticksIn, msSinceLastBatch: Math.round(sinceTick) },
+      feed: { ticksIn: fanout.stats.ticksIn, msSinceLastBatch: Math.round(sinceTick), ...detail },
       connections: sessions.counts,
     });
   });
@@ -200,7 +228,8 @@ export async function createServer(partial: Partial<ServerConfig> = {}, options:
   app.any('/*', notFound);
 
   // uSockets sets SO_REUSEPORT, so a live server on the port would silently share it: refuse instead.
-  if (config.port !== 0 && (await portAnswers(config.host, config.port))) {
+  // (--workers threads share the port on purpose; the main thread made this check once for all of them.)
+  if (config.port !== 0 && options.worker === undefined && (await portAnswers(config.host, config.port))) {
     throw new StartupError('TW_LISTEN', `cannot listen on ${config.host}:${config.port}: another process is serving on that port`);
   }
   const listenOnce = () =>
@@ -234,6 +263,7 @@ export async function createServer(partial: Partial<ServerConfig> = {}, options:
     metrics.ticksIn.inc(n);
     fanout.flush(now());
   }, config.batchMs);
+  feed.start(fanout, { now, metrics, refreshed: (id) => subscriptions.refresh(id, sessions) });
 
   const slow = new SlowConsumerPolicy(
     { softBytes: config.slowSoftBytes, hardBytes: config.slowHardBytes, maxLagMs: config.slowLagMs },
@@ -255,8 +285,8 @@ export async function createServer(partial: Partial<ServerConfig> = {}, options:
   }, config.heartbeatMs);
 
   log.info(
-    { port, host: config.host, url, epoch: fanout.epoch, continued: restored !== null, symbols: feed.instruments.length, tickRate: config.tickRate, warmupTicks: warmed, transports: config.transports, files: staticFiles.count },
-    'listening',
+    { port, host: config.host, url, epoch: fanout.epoch, continued: restored !== null, feed: feed.kind, symbols: feed.instruments.length, tickRate: config.tickRate, warmupTicks: warmed, transports: config.transports, files: staticFiles.count },
+    options.worker === undefined ? 'listening' : 'worker listening',
   );
 
   let closing: Promise<void> | null = null;
@@ -272,6 +302,7 @@ export async function createServer(partial: Partial<ServerConfig> = {}, options:
       for (const session of [...sessions]) session.goAway(Math.random() * RECONNECT_SPREAD_MS);
       const deadline = Date.now() + CLOSE_GRACE_MS;
       while (sessions.size > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+      await feed.close();
       if (config.stateFile !== null) {
         saveState(config.stateFile, {
           savedAtMs: now(),

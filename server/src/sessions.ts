@@ -14,6 +14,8 @@ export interface Session {
   readonly limiter: RateLimiter;
   /** Subscribed symbol ids, in subscription order. */
   readonly symbols: Set<number>;
+  /** True once the connection ended (a deferred snapshot must not be delivered to it). */
+  readonly closed: boolean;
   /** Non-null while the slow-consumer policy holds back full ticks (see slow-consumer.ts). */
   lag: Lag | null;
   /** Bytes written for this client that have not reached its socket yet. */
@@ -36,6 +38,8 @@ export function newSessionId(): string {
 export class SessionRegistry {
   private readonly byId = new Map<string, Session>();
   readonly counts: Record<TransportName, number> = { ws: 0, sse: 0, stream: 0, poll: 0 };
+  /** Called once per session that leaves (its symbols lose a holder: interest-based feed subscriptions). */
+  onRemove: ((session: Session) => void) | null = null;
 
   add(session: Session): void {
     this.byId.set(session.id, session);
@@ -43,7 +47,9 @@ export class SessionRegistry {
   }
 
   remove(session: Session): void {
-    if (this.byId.delete(session.id)) this.counts[session.transport]--;
+    if (!this.byId.delete(session.id)) return;
+    this.counts[session.transport]--;
+    this.onRemove?.(session);
   }
 
   get(id: string): Session | undefined {

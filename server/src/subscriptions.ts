@@ -26,16 +26,35 @@ export interface ControlOutcome {
   message?: string;
 }
 
+/**
+ * Whether a symbol's published state can be served yet, and who wants it. The embedded feed has every
+ * symbol at all times; a gateway (server/src/nats/gateway-source.ts) holds only the symbols its clients
+ * subscribe, and syncs one from the feed when its first local subscriber arrives.
+ */
+export interface SymbolGate {
+  ready(symbolId: number): boolean;
+  /** Calls `ready` once every symbol is ready (at once when they already are). */
+  whenReady(symbolIds: readonly number[], ready: () => void): void;
+  /** The first local holder of a symbol arrived (true) or the last one left (false). */
+  interest(symbolId: number, held: boolean): void;
+}
+
+const ALWAYS_READY: SymbolGate = { ready: () => true, whenReady: (_ids, ready) => ready(), interest: () => {} };
+
 export class Subscriptions {
   private readonly byTicker: Map<string, number>;
+  /** Sessions holding each symbol: the gate hears of 0 → 1 and 1 → 0 (interest-based feed subscriptions). */
+  private readonly holders: Uint32Array;
 
   constructor(
     private readonly fanout: Fanout,
     private readonly limits: SubscriptionLimits,
     private readonly now: () => number,
     private readonly metrics: Metrics,
+    private readonly gate: SymbolGate = ALWAYS_READY,
   ) {
     this.byTicker = new Map(fanout.states.map((s) => [s.instrument.ticker, s.instrument.id]));
+    this.holders = new Uint32Array(fanout.states.length);
   }
 
   symbolId(ticker: string): number | undefined {
@@ -70,7 +89,10 @@ export class Subscriptions {
       return this.subscribe(session, ids, parsed.message.history ?? this.limits.defaultHistory, requestId, cursor);
     }
     for (const id of ids) {
-      if (session.symbols.delete(id)) session.detach(id);
+      if (session.symbols.delete(id)) {
+        session.detach(id);
+        this.release(id);
+      }
     }
     session.send(encodeAck(this.fanout.epoch, this.now(), requestId, AckOp.Unsubscribe, ids));
     return { ok: true };
@@ -109,18 +131,84 @@ export class Subscriptions {
       );
     }
     const now = this.now();
+    const waiting: number[] = [];
     for (const id of ids) {
-      const frame = this.catchUp(id, cursor, history, now);
-      if (frame !== null) session.send(frame);
-      // A conflating client will be brought forward from here when it drains.
-      session.lag?.seqs.set(id, this.fanout.states[id]!.seq);
-      if (!session.symbols.has(id)) {
+      const fresh = !session.symbols.has(id);
+      if (fresh) {
         session.symbols.add(id);
-        session.attach(id);
+        this.hold(id);
       }
+      if (this.gate.ready(id)) this.deliver(session, id, fresh, cursor, history, now);
+      else waiting.push(id);
     }
-    if (requestId !== null) session.send(encodeAck(this.fanout.epoch, now, requestId, AckOp.Subscribe, ids));
+    if (waiting.length === 0) {
+      if (requestId !== null) session.send(encodeAck(this.fanout.epoch, now, requestId, AckOp.Subscribe, ids));
+      return { ok: true };
+    }
+    // A gateway still syncing a symbol from the feed: its snapshot (and so the Ack) waits for the state.
+    this.gate.whenReady(waiting, () => {
+      if (session.closed) return;
+      const t = this.now();
+      for (const id of waiting) if (session.symbols.has(id)) this.deliver(session, id, true, cursor, history, t);
+      if (requestId !== null) session.send(encodeAck(this.fanout.epoch, t, requestId, AckOp.Subscribe, ids));
+    });
     return { ok: true };
+  }
+
+  /** Sends the symbol's catch-up frame (snapshot or missed ticks), then starts its Updates. */
+  private deliver(session: Session, id: number, attach: boolean, cursor: Cursor | null, history: number, now: number): void {
+    const frame = this.catchUp(id, cursor, history, now);
+    if (frame !== null) session.send(frame);
+    // A conflating client will be brought forward from here when it drains.
+    session.lag?.seqs.set(id, this.fanout.states[id]!.seq);
+    if (attach) session.attach(id);
+  }
+
+  private hold(id: number): void {
+    if (this.holders[id]!++ === 0) this.gate.interest(id, true);
+  }
+
+  private release(id: number): void {
+    if (this.holders[id]! > 0 && --this.holders[id]! === 0) this.gate.interest(id, false);
+  }
+
+  /** A session went away: its symbols lose a holder (SessionRegistry.onRemove calls this). */
+  sessionClosed(session: Session): void {
+    for (const id of session.symbols) this.release(id);
+  }
+
+  /** Local holders of a symbol (tests, metrics). */
+  holdersOf(id: number): number {
+    return this.holders[id] ?? 0;
+  }
+
+  /**
+   * For stateless readers (polls): true when every symbol can be served now; otherwise `ready` runs once
+   * they can. A poll counts as a holder for a moment, so a gateway keeps (or starts) the symbols on the
+   * bus for its linger time after each poll.
+   */
+  prepare(ids: readonly number[], ready: () => void): boolean {
+    for (const id of ids) {
+      this.hold(id);
+      this.release(id);
+    }
+    if (ids.every((id) => this.gate.ready(id))) return true;
+    this.gate.whenReady(ids, ready);
+    return false;
+  }
+
+  /**
+   * The gateway lost a symbol's continuity (feed restart, a gap it could not bridge) and took a fresh
+   * snapshot: every session holding the symbol gets one too, and its Updates continue from there.
+   */
+  refresh(id: number, sessions: Iterable<Session>): void {
+    let frame: Uint8Array | null = null;
+    for (const session of sessions) {
+      if (!session.symbols.has(id)) continue;
+      frame ??= encodeSnapshot(this.fanout.epoch, this.now(), this.fanout.states[id]!.snapshot(this.limits.defaultHistory));
+      session.send(frame);
+      session.lag?.seqs.set(id, this.fanout.states[id]!.seq);
+    }
   }
 
   reject(session: Session, code: number, requestId: number, message: string): ControlOutcome {

@@ -1,5 +1,6 @@
-// Fault injection for tests, mounted only with --test-hooks: stall the feed, and lose Updates frames of a
-// symbol between the fan-out and the transports (a transport-level gap that heartbeats must reveal).
+// Fault injection for tests, mounted only with --test-hooks: stall the feed, lose Updates frames of a
+// symbol between the fan-out and the transports (a transport-level gap that heartbeats must reveal), and
+// report memory after a forced GC (soak tests).
 import type { TemplatedApp } from 'uWebSockets.js';
 import type { Fanout } from './fanout.js';
 import { sendJson } from './http-util.js';
@@ -17,6 +18,12 @@ export function mountTestHooks(app: TemplatedApp, fanout: Fanout, subscriptions:
   app.post('/__test/feed/resume', (res) => {
     feed.stalled = false;
     sendJson(res, 200, { stalled: false });
+  });
+  // Memory after a full collection (needs node --expose-gc): what a soak test trends over time.
+  app.post('/__test/memory', (res) => {
+    const gc = (globalThis as { gc?: () => void }).gc;
+    gc?.();
+    sendJson(res, 200, { gcRan: gc !== undefined, ...process.memoryUsage() });
   });
   app.post('/__test/drop', (res, req) => {
     const id = subscriptions.symbolId(req.getQuery('symbol') ?? '');

@@ -26,13 +26,14 @@ export interface Bus {
   /** Rejects on timeout, on no responders, and when the connection drops meanwhile. */
   request(subject: string, data: Uint8Array, timeoutMs: number): Promise<Uint8Array>;
   onStatus(listener: (status: BusStatus) => void): void;
+  /** Resolves once the bus has taken everything published so far (backpressure for fast publishers). */
+  flush(): Promise<void>;
   close(): Promise<void>;
 }
 
-/** Raised (and logged with its code) while NATS cannot be reached; see README "Troubleshooting". */
-export class BusUnavailableError extends Error {
-  override readonly name = 'BusUnavailableError';
-  readonly code = 'TW_NATS';
+/** Start-up gave up waiting for NATS or a feed because it was told to stop (a signal). */
+export class StartupAbortedError extends Error {
+  override readonly name = 'StartupAbortedError';
 }
 
 export interface NatsBusOptions {
@@ -74,7 +75,7 @@ export async function connectNatsBus(options: NatsBusOptions): Promise<Bus> {
   const minMs = options.retryMinMs ?? 500;
   const maxMs = options.retryMaxMs ?? 10_000;
   for (let attempt = 0; ; attempt++) {
-    if (options.signal?.aborted) throw new BusUnavailableError('start-up aborted while connecting to NATS');
+    if (options.signal?.aborted) throw new StartupAbortedError('stopped while connecting to NATS');
     try {
       const nc = await connect({
         servers,
@@ -197,6 +198,11 @@ class NatsBus implements Bus {
   async request(subject: string, data: Uint8Array, timeoutMs: number): Promise<Uint8Array> {
     const msg = await this.nc.request(subject, data, { timeout: timeoutMs });
     return msg.data;
+  }
+
+  async flush(): Promise<void> {
+    // While disconnected a flush would wait for the reconnect; a publisher must not stall on it.
+    if (this.connected) await this.nc.flush().catch(() => {});
   }
 
   async close(): Promise<void> {

@@ -25,6 +25,18 @@ export const META_SUBJECT = `${SUBJECT_PREFIX}.meta.instruments`;
 /** A Heartbeat frame (every symbol's latest published seq) every heartbeatMs. */
 export const HEARTBEAT_SUBJECT = `${SUBJECT_PREFIX}.feed.hb`;
 
+/** Splits and checks a comma-separated list of NATS URLs; returns the problem as a string when one is bad. */
+export function parseNatsUrls(value: string): string[] | string {
+  const urls = value.split(',').map((s) => s.trim()).filter(Boolean);
+  if (urls.length === 0) return 'name at least one NATS URL, e.g. nats://127.0.0.1:4222';
+  for (const u of urls) {
+    if (!/^(nats|tls):\/\/([^\s/@]+@)?[A-Za-z0-9.[\]:-]+(:\d{1,5})?\/?$/.test(u) && !/^[A-Za-z0-9.[\]:-]+:\d{1,5}$/.test(u)) {
+      return `"${u}" is not a NATS URL like nats://127.0.0.1:4222`;
+    }
+  }
+  return urls;
+}
+
 /** Symbol id named by a `tickwire.md.<id>` or `tickwire.snap.<id>` subject, or null. */
 export function symbolIdOf(subject: string): number | null {
   const dot = subject.lastIndexOf('.');

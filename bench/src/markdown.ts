@@ -1,0 +1,232 @@
+// Renders docs/benchmarks.md from a bench run: machine, micro-benchmarks, the peer capacity table with
+// Tickwire/peer ratios and every sweep step, idle-connection memory, the targets, a placeholder for the
+// frontend's render-load numbers, hand-written analysis (bench/analysis.md, if present) and how to reproduce.
+import type { IdleResult } from './idle.js';
+import type { MicroResult } from './micro.js';
+import type { SeriesResult, StepResult } from './sweep.js';
+import { P99_LIMIT_MS } from './sweep.js';
+
+export interface Machine {
+  nproc: number;
+  cpuModel: string;
+  node: string;
+  platform: string;
+  kernel: string;
+  date: string;
+}
+
+export interface BenchReport {
+  formatVersion: 1;
+  /** Where the raw JSON of this run was written, relative to the repo. */
+  resultsFile: string;
+  quick: boolean;
+  machine: Machine;
+  command: string;
+  durationS: number;
+  settings: Record<string, unknown>;
+  micro: MicroResult[];
+  sweep: SeriesResult[];
+  idle: IdleResult[];
+}
+
+const int = new Intl.NumberFormat('en-US', { maximumFractionDigits: 0 });
+const f = (n: number | null | undefined, suffix = ''): string => (n === null || n === undefined ? 'n/a' : `${int.format(n)}${suffix}`);
+const ms = (n: number): string => (n >= 100 ? int.format(n) : n >= 10 ? n.toFixed(1) : n.toFixed(2));
+
+/** True when a step above the capacity failed, i.e. the capacity is a measured limit, not a lower bound. */
+function reached(s: SeriesResult | undefined): boolean {
+  if (s === undefined || s.capacity === null) return true;
+  const cap = s.capacity.tickRate;
+  return s.steps.some((st) => !st.pass && st.tickRate > cap);
+}
+
+function ratio(tw: SeriesResult | undefined, peer: SeriesResult | undefined): { text: string; value: number | null } {
+  const a = tw?.capacity?.updatesPerSec;
+  const b = peer?.capacity?.updatesPerSec;
+  if (a === undefined || a <= 0 || peer === undefined) return { text: 'n/a', value: null };
+  if (b === undefined || b <= 0) return { text: '∞ (peer held no step)', value: Number.POSITIVE_INFINITY };
+  // A Tickwire capacity that was not reached makes the ratio a lower bound; an unreached peer one, an upper bound.
+  const lower = !reached(tw);
+  const upper = !reached(peer);
+  const prefix = lower && !upper ? '≥ ' : upper && !lower ? '≤ ' : upper && lower ? '~ ' : '';
+  return { text: `${prefix}${(a / b).toFixed(1)}×`, value: a / b };
+}
+
+function serverName(s: SeriesResult): string {
+  if (s.spec.note !== undefined) return `${baseName(s)} — ${s.spec.note}`;
+  return baseName(s);
+}
+
+function baseName(s: SeriesResult): string {
+  return s.spec.server === 'tickwire' ? `Tickwire (${s.spec.transport === 'sse' ? 'SSE' : 'WebSocket'})` : s.spec.server === 'socketio' ? 'Socket.IO 4' : 'plain ws (JSON)';
+}
+
+/** What stopped a series: read off the first failing step above its capacity. */
+export function limitNote(s: SeriesResult, workers: number): string {
+  const cap = s.capacity;
+  const next = s.steps.find((st) => !st.pass && (cap === null || st.tickRate > cap.tickRate));
+  if (cap !== null && next === undefined) return 'not reached (highest step tried passed)';
+  if (next === undefined) return '';
+  const at = `at ${int.format(next.tickRate)} ticks/s`;
+  if (next.reasons.some((r) => r.startsWith('step failed'))) return `${at}: ${next.reasons[0]}`;
+  if (next.unexpectedCloses > 0) return `${at}: server disconnected slow consumers`;
+  if ((next.serverCpu ?? 0) >= 90) return `${at}: server CPU (${next.serverCpu}% of its one thread)`;
+  if ((next.machineCpu ?? 0) >= 180) {
+    return `${at}: both cores busy (generator ${next.generatorCpu ?? '?'}%, server ${next.serverCpu ?? '?'}%, other ${next.otherCpu ?? '?'}%)`;
+  }
+  if ((next.generatorCpu ?? 0) >= 90 * Math.min(workers, 2)) return `${at}: load generator CPU (${next.generatorCpu}%)`;
+  return `${at}: ${next.reasons.join('; ')}`;
+}
+
+function stepRow(s: SeriesResult, st: StepResult): string {
+  const cap = s.capacity === st ? ' **(capacity)**' : '';
+  return `| ${s.spec.id} | ${f(st.tickRate)} | ${f(st.updatesPerSec)}${cap} | ${f(st.framesPerSec)} | ${ms(st.p50)} | ${ms(st.p90)} | ${ms(st.p99)} | ${ms(st.max)} | ${f(st.serverCpu, '%')} | ${st.serverPeakRssMiB ?? 'n/a'} | ${f(st.generatorCpu, '%')} | ${f(st.otherCpu, '%')} | ${st.pass ? 'pass' : `fail: ${st.reasons.join('; ').replace(/\|/g, '/')}`}${st.attempts > 1 ? ` (run ${st.attempts}×: disturbed)` : ''} |`;
+}
+
+export function renderMarkdown(r: BenchReport, analysis: string | null): string {
+  const m = r.machine;
+  const out: string[] = [];
+  out.push('# Tickwire benchmarks');
+  out.push('');
+  out.push(
+    `Measured ${m.date} on ${m.nproc} × ${m.cpuModel} (${m.platform}, Linux ${m.kernel}), Node ${m.node}. ` +
+      `Run: \`${r.command}\` (${r.quick ? 'QUICK mode — indicative only' : 'full run'}, ${Math.round(r.durationS / 60)} min). ` +
+      `Servers and load generator share the same ${m.nproc} cores; the load generator runs its clients in ${String(r.settings.workers)} worker thread(s) ` +
+      `and its CPU is reported next to every result (CPU figures are % of one core). Raw data: \`${r.resultsFile}\`.`,
+  );
+  out.push('');
+
+  out.push('## Micro-benchmarks');
+  out.push('');
+  if (r.micro.length === 0) {
+    out.push('_Not run._');
+  } else {
+    out.push('Median of 11 calibrated runs (~80 ms each; 5 in quick mode), min–max over the runs. Single-threaded, in the bench process, after waiting for the machine to be quiet.');
+    out.push('');
+    out.push('| case | median | unit | per second | min–max (ns) |');
+    out.push('| --- | ---: | --- | ---: | ---: |');
+    for (const x of r.micro) out.push(`| ${x.name} | ${x.medianNs} ns | ${x.unit} | ${f(x.perSecond)} | ${x.minNs}–${x.maxNs} |`);
+  }
+  out.push('');
+
+  out.push('## Peer capacity');
+  out.push('');
+  if (r.sweep.length === 0) {
+    out.push('_Not run._');
+  } else {
+    const st = r.settings;
+    out.push(
+      `Same seeded feed for every server (feeds/ simulator, seed ${String(st.seed)}, ${String(st.symbols)} symbols, Zipf-distributed activity), ` +
+        `each client subscribes ${String(st.symbolsPerClient)} symbols picked uniformly, ${String(st.durationS)} s steady window per step after a ramp of ~1,000 connects/s. ` +
+        `The feed rate climbs a ladder (${String(st.ladder)} ticks/s); a step passes when every client is connected and current, ` +
+        `no update is missing, duplicated or reordered, nobody is disconnected, and feed → client p99 ≤ ${P99_LIMIT_MS} ms. ` +
+        '**Capacity** = highest delivered updates/s (ticks received by all clients per second) of a passing step. ' +
+        'Latency is receive time − tick event time (it includes Tickwire\'s 20 ms batch window; peers poll the feed every 5 ms and send each tick at once).',
+    );
+    out.push('');
+    out.push('| series | server | transport | clients | capacity (updates/s) | at feed rate | p50 / p99 at capacity (ms) | server CPU | server peak RSS (MiB) | load-gen CPU | what stopped it |');
+    out.push('| --- | --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- |');
+    for (const s of r.sweep) {
+      const c = s.capacity;
+      out.push(
+        `| ${s.spec.id} | ${serverName(s)} | ${s.spec.transport} | ${f(s.spec.clients)} | ${c ? `${reached(s) ? '' : '≥ '}${f(c.updatesPerSec)}` : 'none held'} | ${c ? f(c.tickRate) : '—'} | ${c ? `${ms(c.p50)} / ${ms(c.p99)}` : '—'} | ${c ? f(c.serverCpu, '%') : '—'} | ${c?.serverPeakRssMiB ?? '—'} | ${c ? f(c.generatorCpu, '%') : '—'} | ${limitNote(s, Number(r.settings.workers))} |`,
+      );
+    }
+    out.push('');
+    out.push('### Ratios (Tickwire WebSocket capacity ÷ peer capacity, same client count)');
+    out.push('');
+    out.push('| clients | vs Socket.IO (target ≥ 10×) | vs plain ws (target ≥ 3×) |');
+    out.push('| ---: | ---: | ---: |');
+    const counts = [...new Set(r.sweep.map((s) => s.spec.clients))].sort((a, b) => a - b);
+    for (const n of counts) {
+      const find = (server: string, transport: string) =>
+        r.sweep.find((s) => s.spec.clients === n && s.spec.server === server && s.spec.transport === transport);
+      const tw = find('tickwire', 'ws');
+      if (tw === undefined) continue;
+      out.push(`| ${f(n)} | ${ratio(tw, find('socketio', 'socketio')).text} | ${ratio(tw, find('ws-json', 'ws-json')).text} |`);
+    }
+    out.push('');
+    out.push('### Every step');
+    out.push('');
+    out.push('CPU columns are % of one core over the steady window; "other" is what the rest of the machine (other engineers\' processes) used meanwhile.');
+    out.push('');
+    out.push('| series | feed ticks/s | updates/s | frames/s | p50 | p90 | p99 | max (ms) | server CPU | server peak RSS (MiB) | load-gen CPU | other CPU | verdict |');
+    out.push('| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- |');
+    for (const s of r.sweep) for (const st of s.steps) out.push(stepRow(s, st));
+  }
+  out.push('');
+
+  out.push('## Idle-connection memory');
+  out.push('');
+  if (r.idle.length === 0) {
+    out.push('_Not run._');
+  } else {
+    out.push('Server RSS (median of 3 samples) before and after N WebSocket clients that connect and subscribe to nothing, 3 s after the last connect. Kernel socket buffers are not part of RSS.');
+    out.push('');
+    out.push('| server | clients open | RSS before (MiB) | RSS after (MiB) | per idle connection | server CPU while idle | connect time |');
+    out.push('| --- | ---: | ---: | ---: | ---: | ---: | ---: |');
+    for (const x of r.idle) {
+      const name = x.server === 'tickwire' ? 'Tickwire' : x.server === 'socketio' ? 'Socket.IO 4' : 'plain ws';
+      out.push(`| ${name} | ${f(x.opened)}/${f(x.clients)} | ${x.baselineRssMiB} | ${x.loadedRssMiB} | ${(x.bytesPerConnection / 1024).toFixed(2)} KiB | ${f(x.serverCpuIdlePercent, '%')} | ${x.connectSeconds} s |`);
+    }
+  }
+  out.push('');
+
+  out.push('## Targets');
+  out.push('');
+  out.push(...targets(r));
+  out.push('');
+
+  out.push('## Dashboard render load');
+  out.push('');
+  out.push('_Placeholder for the frontend engineer\'s numbers (browser frame time / dropped frames with the dashboard under live load)._');
+  out.push('');
+
+  if (analysis !== null && analysis.trim() !== '') {
+    out.push('## Analysis');
+    out.push('');
+    out.push(analysis.trim());
+    out.push('');
+  }
+
+  out.push('## How to reproduce');
+  out.push('');
+  out.push('```sh');
+  out.push('npm ci');
+  out.push('npm run bench                      # everything: micro, capacity sweep, idle memory; rewrites this file (~25 min here)');
+  out.push('npm run bench -- --quick           # small and fast (~3 min), writes bench/results/quick.md instead');
+  out.push('npm run bench -- --only micro      # or sweep, idle; --series tw-ws-1k,sio-1k to pick sweep series');
+  out.push('npm run bench -- --only sweep --series tw-ws-1k --profile   # server child under --cpu-prof, top functions printed');
+  out.push('# one load test by hand against a running server:');
+  out.push('node dist/server/src/main.js --port 9001 --tick-rate 5000 --warmup 5 &');
+  out.push('npm run loadtest -- --url http://127.0.0.1:9001 --clients 1000 --ramp-up 2s --duration 10s --json out/lt.json --html out/lt.html');
+  out.push('```');
+  out.push('');
+  return out.join('\n');
+}
+
+function targets(r: BenchReport): string[] {
+  const lines: string[] = ['| target | measured | met? |', '| --- | --- | --- |'];
+  const find = (server: string, transport: string, clients: number) =>
+    r.sweep.find((s) => s.spec.server === server && s.spec.transport === transport && s.spec.clients === clients);
+  for (const n of [1000, 5000]) {
+    const tw = find('tickwire', 'ws', n);
+    for (const [server, name, target] of [['socketio', 'Socket.IO', 10], ['ws-json', 'plain ws', 3]] as const) {
+      const peer = find(server, server, n);
+      if (tw?.capacity == null || peer === undefined) continue;
+      const q = ratio(tw, peer);
+      lines.push(`| capacity ≥ ${target}× ${name} at ${f(n)} clients | ${q.text} | ${q.value !== null && q.value >= target ? 'yes' : 'no'} |`);
+    }
+  }
+  const at1k = find('tickwire', 'ws', 1000)?.steps.find((s) => s.tickRate === 1000);
+  if (at1k !== undefined) {
+    lines.push(`| p99 feed → client < 50 ms, 1,000 clients × 5 symbols, default 1,000 ticks/s | p99 ${ms(at1k.p99)} ms | ${at1k.p99 < 50 && at1k.pass ? 'yes' : 'no'} |`);
+  }
+  const idle = r.idle.find((x) => x.server === 'tickwire');
+  if (idle !== undefined) {
+    lines.push(
+      `| ${f(idle.clients)} idle WS clients at ≤ 10 KiB server RSS each | ${f(idle.opened)} open, ${(idle.bytesPerConnection / 1024).toFixed(2)} KiB each | ${idle.opened === idle.clients && idle.bytesPerConnection <= 10240 ? 'yes' : 'no'} |`,
+    );
+  }
+  return lines;
+}

@@ -1,0 +1,246 @@
+// Scale-out capacity on this machine, one workload, three topologies: one process (embedded feed), one
+// process with --workers 2, and two gateway processes over NATS (feed process + nats-server). The load
+// tester (loadtest/) drives each at rising client counts; server-side CPU of every process involved is
+// read from /proc over the steady window. Loopback only, every run bounded; results go to
+// bench/results/scaleout.{json,md}. Run: npm run build:node && node dist/bench/src/scaleout.js [--levels 500,1000,2000]
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { availableParallelism, cpus, release, tmpdir } from 'node:os';
+import { createServer } from 'node:net';
+import { join } from 'node:path';
+import type { LoadTestResult } from '../../loadtest/src/run.js';
+import { DIST, REPO_ROOT } from './servers.js';
+
+const TICK_RATE = 2000;
+const SYMBOLS = 50;
+const RAMP_S = 3;
+const SETTLE_S = 1;
+const DURATION_S = 8;
+/** Clock ticks per second of /proc/<pid>/stat times (USER_HZ, 100 on Linux). */
+const USER_HZ = 100;
+
+interface Proc {
+  name: string;
+  child: ChildProcess;
+  output: () => string;
+  stop(): Promise<void>;
+}
+
+const procs = new Set<Proc>();
+
+function start(name: string, command: string, args: string[]): Proc {
+  const child = spawn(command, args, { cwd: REPO_ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
+  let out = '';
+  const keep = (s: string) => {
+    out = (out + s).slice(-65536);
+  };
+  child.stdout!.setEncoding('utf8').on('data', keep);
+  child.stderr!.setEncoding('utf8').on('data', keep);
+  const exited = new Promise<void>((r) => child.once('exit', () => r()));
+  const proc: Proc = {
+    name,
+    child,
+    output: () => out,
+    async stop() {
+      if (child.exitCode === null && child.signalCode === null) process.kill(child.pid!, 'SIGTERM');
+      const timer = setTimeout(() => child.exitCode === null && child.signalCode === null && process.kill(child.pid!, 'SIGKILL'), 6000);
+      await exited;
+      clearTimeout(timer);
+      procs.delete(proc);
+    },
+  };
+  procs.add(proc);
+  return proc;
+}
+
+async function waitForLine(p: Proc, pattern: RegExp, timeoutMs = 20_000): Promise<string> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const line = p.output().split('\n').find((l) => pattern.test(l));
+    if (line !== undefined) return line;
+    if (Date.now() > deadline || p.child.exitCode !== null) throw new Error(`${p.name}: no ${pattern} in time; output: ${p.output().slice(-2000)}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const s = createServer();
+    s.once('error', reject);
+    s.listen({ host: '127.0.0.1', port: 0, exclusive: true }, () => {
+      const a = s.address();
+      s.close(() => (typeof a === 'object' && a !== null ? resolve(a.port) : reject(new Error('no port'))));
+    });
+  });
+}
+
+/** User + system CPU seconds a process has used so far (all its threads). */
+function cpuSeconds(pid: number): number {
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return (Number(fields[11]) + Number(fields[12])) / USER_HZ;
+}
+
+const webDir = (() => {
+  const dir = mkdtempSync(join(tmpdir(), 'tickwire-scaleout-web-'));
+  writeFileSync(join(dir, 'index.html'), '<!doctype html><title>bench</title>');
+  return dir;
+})();
+const serverJs = join(DIST, 'server/src/main.js');
+const feedJs = join(DIST, 'server/src/feed-main.js');
+const feedFlags = ['--tick-rate', String(TICK_RATE), '--symbols', String(SYMBOLS), '--batch-ms', '20', '--warmup', '5'];
+const quiet = ['--log-level', 'info', '--web-dir', webDir, '--listen-wait', '0', '--max-connections-per-ip', '100000'];
+
+interface Topology {
+  name: string;
+  describe: string;
+  /** One URL per load generator; the client count is split evenly over them. */
+  urls: string[];
+  /** Server-side processes whose CPU counts (gateways, feed, NATS). */
+  servers: Proc[];
+  gateways: Proc[];
+}
+
+async function single(): Promise<Topology> {
+  const p = start('tickwire', process.execPath, [serverJs, '--port', '0', ...feedFlags, ...quiet]);
+  const { url } = JSON.parse(await waitForLine(p, /"msg":"listening"/)) as { url: string };
+  return { name: 'single', describe: '1 process, embedded feed', urls: [url], servers: [p], gateways: [p] };
+}
+
+async function workers2(): Promise<Topology> {
+  const p = start('tickwire --workers 2', process.execPath, [serverJs, '--port', '0', '--workers', '2', ...feedFlags, ...quiet]);
+  const { url } = JSON.parse(await waitForLine(p, /"workers":2.*"msg":"listening"/)) as { url: string };
+  return { name: 'workers-2', describe: '1 process, --workers 2 (feed in the main thread)', urls: [url], servers: [p], gateways: [p] };
+}
+
+async function natsTwo(): Promise<Topology> {
+  const port = await freePort();
+  const nats = start('nats-server', 'nats-server', ['-a', '127.0.0.1', '-p', String(port)]);
+  await waitForLine(nats, /Server is ready/);
+  const natsUrl = `nats://127.0.0.1:${port}`;
+  const feed = start('feed', process.execPath, [feedJs, '--nats', natsUrl, ...feedFlags]);
+  await waitForLine(feed, /"msg":"feed publishing"/);
+  const gws = [0, 1].map((i) => start(`gateway ${i}`, process.execPath, [serverJs, '--port', '0', '--nats', natsUrl, ...quiet]));
+  const urls = await Promise.all(gws.map(async (g) => (JSON.parse(await waitForLine(g, /"msg":"listening"/)) as { url: string }).url));
+  return { name: 'nats-2gw', describe: '2 gateway processes + feed process + nats-server', urls, servers: [...gws, feed, nats], gateways: gws };
+}
+
+interface Row {
+  topology: string;
+  clients: number;
+  updatesPerSec: number;
+  p50: number;
+  p99: number;
+  lossFree: boolean;
+  missing: number;
+  /** CPU of every server-side process over the steady window, % of one core. */
+  serverCpu: number;
+  gatewayCpu: number;
+  /** Feed process + nats-server (NATS topology only). */
+  busCpu: number;
+  generatorCpu: number;
+  machineBusy: number | null;
+  /** Server-side CPU per delivered update, µs. */
+  usPerUpdate: number;
+}
+
+async function runLevel(t: Topology, clients: number, dir: string): Promise<Row> {
+  const share = Math.floor(clients / t.urls.length);
+  const runs = t.urls.map((url, i) => {
+    const json = join(dir, `${t.name}-${clients}-${i}.json`);
+    const args = [join(DIST, 'loadtest/src/main.js'), '--url', url, '--clients', String(share), '--ramp-up', `${RAMP_S}s`, '--duration', `${DURATION_S}s`,
+      '--grace', '2s', '--progress', '0', '--json', json, '--label', `${t.name} ${clients}`, '--workers', '1'];
+    if (t.gateways.length === t.urls.length) args.push('--server-pid', String(t.gateways[i]!.child.pid));
+    const p = start(`loadtest ${i}`, process.execPath, args);
+    return { p, json, done: new Promise<void>((r) => p.child.once('exit', () => r())) };
+  });
+  // Server CPU over the steady window (after ramp and settle), read from /proc like the load tester does.
+  await new Promise((r) => setTimeout(r, (RAMP_S + SETTLE_S) * 1000));
+  const before = t.servers.map((s) => cpuSeconds(s.child.pid!));
+  const t0 = Date.now();
+  await new Promise((r) => setTimeout(r, DURATION_S * 1000 - 500));
+  const after = t.servers.map((s) => cpuSeconds(s.child.pid!));
+  const wall = (Date.now() - t0) / 1000;
+  const hardDeadline = setTimeout(() => runs.forEach((r) => void r.p.stop()), 60_000);
+  await Promise.all(runs.map((r) => r.done));
+  clearTimeout(hardDeadline);
+  const results = runs.map((r) => JSON.parse(readFileSync(r.json, 'utf8')) as LoadTestResult);
+  const pct = (i: number) => ((after[i]! - before[i]!) / wall) * 100;
+  const serverCpu = t.servers.reduce((sum, _, i) => sum + pct(i), 0);
+  const gatewayCpu = t.gateways.reduce((sum, g) => sum + pct(t.servers.indexOf(g)), 0);
+  const updatesPerSec = results.reduce((s, r) => s + r.rates.updatesPerSec, 0);
+  return {
+    topology: t.name,
+    clients,
+    updatesPerSec: Math.round(updatesPerSec),
+    p50: Math.max(...results.map((r) => r.latency.event.p50)),
+    p99: Math.max(...results.map((r) => r.latency.event.p99)),
+    lossFree: results.every((r) => r.verdict.lossFree),
+    missing: results.reduce((s, r) => s + r.verdict.missing, 0),
+    serverCpu: Math.round(serverCpu),
+    gatewayCpu: Math.round(gatewayCpu),
+    busCpu: Math.round(serverCpu - gatewayCpu),
+    generatorCpu: Math.round(results.reduce((s, r) => s + (r.generator.cpuPercent ?? 0), 0)),
+    machineBusy: results[0]!.machineLoad.busyPercent,
+    usPerUpdate: updatesPerSec > 0 ? Math.round(((serverCpu / 100) * 1e6 * 100) / updatesPerSec) / 100 : 0,
+  };
+}
+
+function markdown(rows: Row[], topologies: Array<{ name: string; describe: string }>, meta: Record<string, string | number>): string {
+  const out: string[] = [];
+  out.push(`Machine: ${meta.cpu} × ${meta.nproc}, Linux ${meta.kernel}, Node ${meta.node}; ${meta.date}.`);
+  out.push(
+    `Workload: ${SYMBOLS} symbols at ${TICK_RATE} ticks/s, 20 ms batches, WebSocket clients with 5 uniform symbols each, ` +
+      `ramp ${RAMP_S} s + ${DURATION_S} s steady per step; the load generator runs on the same 2 cores.`,
+  );
+  out.push('');
+  for (const t of topologies) out.push(`- **${t.name}**: ${t.describe}`);
+  out.push('');
+  out.push('| topology | clients | updates/s | p50 ms | p99 ms | loss-free | server CPU % (gateways + feed/NATS) | µs server CPU / update | generator CPU % | machine busy % |');
+  out.push('|---|---:|---:|---:|---:|---|---:|---:|---:|---:|');
+  for (const r of rows) {
+    out.push(
+      `| ${r.topology} | ${r.clients} | ${r.updatesPerSec.toLocaleString('en-US')} | ${r.p50.toFixed(1)} | ${r.p99.toFixed(1)} | ${r.lossFree ? 'yes' : `no (${r.missing})`} | ` +
+        `${r.serverCpu} (${r.gatewayCpu} + ${r.busCpu}) | ${r.usPerUpdate.toFixed(2)} | ${r.generatorCpu} | ${r.machineBusy ?? 'n/a'} |`,
+    );
+  }
+  return out.join('\n');
+}
+
+async function main(): Promise<void> {
+  const levelsArg = process.argv.indexOf('--levels');
+  const levels = levelsArg > 0 ? process.argv[levelsArg + 1]!.split(',').map(Number) : [500, 1000, 2000];
+  const dir = mkdtempSync(join(tmpdir(), 'tickwire-scaleout-'));
+  const rows: Row[] = [];
+  const topologies: Array<{ name: string; describe: string }> = [];
+  for (const make of [single, workers2, natsTwo]) {
+    const t = await make();
+    topologies.push({ name: t.name, describe: t.describe });
+    try {
+      for (const clients of levels) {
+        const row = await runLevel(t, clients, dir);
+        rows.push(row);
+        process.stdout.write(`${JSON.stringify(row)}\n`);
+        await new Promise((r) => setTimeout(r, 2000));
+      }
+    } finally {
+      for (const s of t.servers) await s.stop();
+    }
+  }
+  const meta = { cpu: cpus()[0]?.model ?? 'unknown', nproc: availableParallelism(), kernel: release(), node: process.version, date: new Date().toISOString().slice(0, 10) };
+  writeFileSync(join(REPO_ROOT, 'bench/results/scaleout.json'), `${JSON.stringify({ meta, tickRate: TICK_RATE, symbols: SYMBOLS, rows }, null, 2)}\n`);
+  const md = markdown(rows, topologies, meta);
+  writeFileSync(join(REPO_ROOT, 'bench/results/scaleout.md'), `${md}\n`);
+  process.stdout.write(`\n${md}\n`);
+}
+
+const stopAll = () => Promise.all([...procs].map((p) => p.stop()));
+process.on('SIGINT', () => void stopAll().then(() => process.exit(130)));
+main().then(
+  () => stopAll(),
+  async (error: unknown) => {
+    process.stderr.write(`scaleout: ${(error as Error).stack ?? String(error)}\n`);
+    await stopAll();
+    process.exit(1);
+  },
+);

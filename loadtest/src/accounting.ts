@@ -1,0 +1,325 @@
+// Per-connection sequence and latency accounting, fed by frames and nothing else: no sockets, no timers,
+// no clocks (receive times are passed in). Every protocol adapter (Tickwire binary over WebSocket or SSE,
+// the JSON peers) reduces what it receives to the same calls, so every server is judged by one rulebook.
+//
+// Rules, per symbol of one connection:
+// - A snapshot sets the baseline: the next tick must carry snapshot.seq + 1. So does an epoch change
+//   (the feed restarted and seqs start over), and — for peers that send no snapshot — the first tick.
+// - seq == last + 1: in order. seq > last + 1: the seqs in between are missing (a gap), unless the tick
+//   carries the Conflated flag, which announces the jump: those skipped seqs are counted apart.
+// - seq <= last: a seq that was missing arriving late is out-of-order (and no longer missing);
+//   any other is a duplicate.
+import { decodeFrame, decodeHeader, emptyTick, visitTicks } from '../../protocol/src/codec.js';
+import { FrameType, TickFlag, type FrameHeader, type Tick } from '../../protocol/src/messages.js';
+import { FastRecorder, newHistogram, type Histogram } from './histogram.js';
+
+/** Most missing seqs remembered per symbol to recognise late arrivals; older ones stay missing for good. */
+export const MAX_PENDING_PER_SYMBOL = 4096;
+
+export interface Counters {
+  /** Frames or messages received, of any kind. */
+  frames: number;
+  /** Bytes received as the transport delivered them (WebSocket payloads; SSE text; JSON text), counted by adapters. */
+  bytes: number;
+  /** Ticks delivered (every tick received, including duplicates). */
+  ticks: number;
+  /** Ticks received for the first time and in order (the useful updates). */
+  inOrder: number;
+  snapshots: number;
+  heartbeats: number;
+  acks: number;
+  /** Error frames sent by the server. */
+  errorFrames: number;
+  /** Frames the codec (or JSON parser) rejected. */
+  decodeErrors: number;
+  /** Seqs currently known to be missing: + on a gap, − when a missing seq arrives late. */
+  missing: number;
+  /** Jumps that opened a gap (one gap may miss many seqs). */
+  gapEvents: number;
+  duplicates: number;
+  outOfOrder: number;
+  /** Ticks flagged Conflated, and the seqs they announced as skipped. */
+  conflatedTicks: number;
+  conflatedSkipped: number;
+  /** Baseline resets caused by an epoch change, and by a snapshot of a symbol that already had one. */
+  epochResets: number;
+  snapshotResets: number;
+  /** Ticks that arrived for a symbol with no baseline yet and set it (normal for peers without snapshots). */
+  baselineTicks: number;
+  /** Latency samples below zero (clock disagreement), clamped to 0. */
+  negativeLatency: number;
+  /**
+   * Heartbeat entries announcing a seq this connection has not received yet. The server stamps heartbeats
+   * with published state on the same ordered stream, so a nonzero count means updates stalled or were lost
+   * at the tail, where no later tick would reveal the gap.
+   */
+  heartbeatAhead: number;
+}
+
+export function zeroCounters(): Counters {
+  return {
+    frames: 0,
+    bytes: 0,
+    ticks: 0,
+    inOrder: 0,
+    snapshots: 0,
+    heartbeats: 0,
+    acks: 0,
+    errorFrames: 0,
+    decodeErrors: 0,
+    missing: 0,
+    gapEvents: 0,
+    duplicates: 0,
+    outOfOrder: 0,
+    conflatedTicks: 0,
+    conflatedSkipped: 0,
+    epochResets: 0,
+    snapshotResets: 0,
+    baselineTicks: 0,
+    negativeLatency: 0,
+    heartbeatAhead: 0,
+  };
+}
+
+export function addCounters(into: Counters, from: Counters): Counters {
+  for (const key of Object.keys(into) as (keyof Counters)[]) into[key] += from[key];
+  return into;
+}
+
+export function subCounters(a: Counters, b: Counters): Counters {
+  const out = zeroCounters();
+  for (const key of Object.keys(out) as (keyof Counters)[]) out[key] = a[key] - b[key];
+  return out;
+}
+
+/**
+ * Where many connections' accounting accumulates (one per worker and client class): counters plus two
+ * latency histograms in µs. `eventLatency` is receive time − tick event time (feed → client), one sample
+ * per tick; `sendLatency` is receive time − frame send time (server → client), weighted by the frame's
+ * tick count. Samples go through FastRecorders (same buckets, integer maths) and reach the HDR
+ * histograms on `flush()`. Latencies are only recorded while `recording` is true.
+ */
+export class AccountingSink {
+  readonly counters: Counters = zeroCounters();
+  readonly eventLatency: Histogram = newHistogram();
+  readonly sendLatency: Histogram = newHistogram();
+  readonly #event = new FastRecorder();
+  readonly #send = new FastRecorder();
+  recording = true;
+
+  eventSample(ms: number, count: number): void {
+    if (ms < 0) this.counters.negativeLatency += count;
+    if (this.recording) this.#event.record(ms * 1000, count);
+  }
+
+  sendSample(ms: number, count: number): void {
+    if (ms < 0) this.counters.negativeLatency += count;
+    if (this.recording) this.#send.record(ms * 1000, count);
+  }
+
+  /** Moves recorded samples into the HDR histograms; call before reading them. */
+  flush(): void {
+    this.#event.flushInto(this.eventLatency);
+    this.#send.flushInto(this.sendLatency);
+  }
+
+  /** Frees the histograms (they hold sizeable typed arrays). */
+  destroy(): void {
+    this.eventLatency.destroy();
+    this.sendLatency.destroy();
+  }
+}
+
+interface SymbolState {
+  epoch: number;
+  last: number;
+  /** Missing seqs still hoped for, oldest first; null until the first gap. */
+  pending: Set<number> | null;
+}
+
+/** One shared scratch tick: visitTicks is synchronous, so connections never interleave inside it. */
+const scratch: Tick = emptyTick();
+
+/** Accounting of one connection (one per connect: a reconnect starts a new one, with fresh baselines). */
+export class StreamAccounting {
+  readonly sink: AccountingSink;
+  readonly #symbols = new Map<number, SymbolState>();
+  /** Frames carry one symbol's ticks: the last lookup is almost always the next one. */
+  #lastId = -1;
+  #lastState: SymbolState | undefined = undefined;
+  #recvMs = 0;
+  #sendTimeMs = 0;
+  /** Receive time of the first snapshot (or first tick for snapshot-less peers); NaN until then. */
+  firstDataMs = Number.NaN;
+  /** Bound once so the per-frame visit allocates no closure. */
+  readonly #visit = (tick: Tick, header: FrameHeader): void => {
+    this.#sendTimeMs = header.sendTimeMs;
+    this.tick(tick.symbolId, tick.seq, tick.flags, header.epoch, tick.eventTimeMs, this.#recvMs);
+  };
+
+  constructor(sink: AccountingSink) {
+    this.sink = sink;
+  }
+
+  /** Latest seq accounted for a symbol (undefined before its baseline). */
+  lastSeq(symbolId: number): number | undefined {
+    return this.#symbols.get(symbolId)?.last;
+  }
+
+  snapshot(symbolId: number, seq: number, epoch: number, recvMs: number): void {
+    const c = this.sink.counters;
+    c.snapshots++;
+    if (Number.isNaN(this.firstDataMs)) this.firstDataMs = recvMs;
+    const state = this.#symbols.get(symbolId);
+    if (state === undefined) {
+      this.#symbols.set(symbolId, { epoch, last: seq, pending: null });
+      this.#lastId = -1;
+      return;
+    }
+    c.snapshotResets++;
+    state.epoch = epoch;
+    state.last = seq;
+    // Seqs missing before the reset stay counted as missing: they were lost on this connection.
+    state.pending = null;
+  }
+
+  /** One tick. `eventTimeMs` and `recvMs` give the feed → client latency. */
+  tick(symbolId: number, seq: number, flags: number, epoch: number, eventTimeMs: number, recvMs: number): void {
+    const sink = this.sink;
+    const c = sink.counters;
+    c.ticks++;
+    sink.eventSample(recvMs - eventTimeMs, 1);
+    const conflated = (flags & TickFlag.Conflated) !== 0;
+    if (conflated) c.conflatedTicks++;
+
+    let state = this.#lastState;
+    if (symbolId !== this.#lastId || state === undefined) {
+      state = this.#symbols.get(symbolId);
+      this.#lastId = symbolId;
+      this.#lastState = state;
+    }
+    if (state === undefined) {
+      c.baselineTicks++;
+      c.inOrder++;
+      if (Number.isNaN(this.firstDataMs)) this.firstDataMs = recvMs;
+      const created: SymbolState = { epoch, last: seq, pending: null };
+      this.#symbols.set(symbolId, created);
+      this.#lastId = symbolId;
+      this.#lastState = created;
+      return;
+    }
+    if (state.epoch !== epoch) {
+      c.epochResets++;
+      c.inOrder++;
+      state.epoch = epoch;
+      state.last = seq;
+      state.pending = null;
+      return;
+    }
+    const expected = state.last + 1;
+    if (seq === expected) {
+      c.inOrder++;
+      state.last = seq;
+      return;
+    }
+    if (seq > expected) {
+      const skipped = seq - expected;
+      c.inOrder++;
+      if (conflated) {
+        c.conflatedSkipped += skipped;
+      } else {
+        c.gapEvents++;
+        c.missing += skipped;
+        remember(state, expected, seq);
+      }
+      state.last = seq;
+      return;
+    }
+    // seq <= last: late or repeated.
+    if (state.pending !== null && state.pending.delete(seq)) {
+      c.outOfOrder++;
+      c.missing--;
+    } else {
+      c.duplicates++;
+    }
+  }
+
+  /** Server → client latency of a frame carrying `ticks` ticks. */
+  frameLatency(sendTimeMs: number, recvMs: number, ticks: number): void {
+    if (ticks > 0) this.sink.sendSample(recvMs - sendTimeMs, ticks);
+  }
+
+  /**
+   * One binary Tickwire frame. Updates are visited without allocating per tick; other frame types are
+   * rare and decoded in full. Returns false when the codec rejects the frame.
+   */
+  tickwireFrame(bytes: Uint8Array, recvMs: number): boolean {
+    const c = this.sink.counters;
+    c.frames++;
+    // Updates are nearly every frame: visitTicks validates the header itself, so it is decoded once.
+    if (bytes.byteLength > 1 && bytes[1] === FrameType.Updates) {
+      this.#recvMs = recvMs;
+      this.#sendTimeMs = Number.NaN;
+      const result = visitTicks(bytes, this.#visit, scratch);
+      if (!result.ok) {
+        c.decodeErrors++;
+        return false;
+      }
+      if (result.value > 0) this.frameLatency(this.#sendTimeMs, recvMs, result.value);
+      return true;
+    }
+    const head = decodeHeader(bytes);
+    if (!head.ok) {
+      c.decodeErrors++;
+      return false;
+    }
+    const type = head.value.type;
+    if (type === FrameType.Heartbeat) {
+      c.heartbeats++;
+      const hb = decodeFrame(bytes);
+      if (!hb.ok || hb.value.type !== FrameType.Heartbeat) {
+        c.decodeErrors++;
+        return false;
+      }
+      for (const { symbolId, seq } of hb.value.symbols) {
+        const state = this.#symbols.get(symbolId);
+        if (state !== undefined && state.epoch === hb.value.epoch && seq > state.last) c.heartbeatAhead++;
+      }
+      return true;
+    }
+    const frame = decodeFrame(bytes);
+    if (!frame.ok) {
+      c.decodeErrors++;
+      return false;
+    }
+    const f = frame.value;
+    switch (f.type) {
+      case FrameType.Snapshot:
+        this.snapshot(f.symbolId, f.seq, f.epoch, recvMs);
+        break;
+      case FrameType.Ack:
+        c.acks++;
+        break;
+      case FrameType.Error:
+        c.errorFrames++;
+        break;
+      default:
+        break;
+    }
+    return true;
+  }
+}
+
+/** Remembers the missing seqs [from, to) of a gap, keeping at most MAX_PENDING_PER_SYMBOL (the newest). */
+function remember(state: SymbolState, from: number, to: number): void {
+  const pending = (state.pending ??= new Set<number>());
+  const start = Math.max(from, to - MAX_PENDING_PER_SYMBOL);
+  for (let s = start; s < to; s++) pending.add(s);
+  if (pending.size > MAX_PENDING_PER_SYMBOL) {
+    let excess = pending.size - MAX_PENDING_PER_SYMBOL;
+    for (const s of pending) {
+      if (excess-- <= 0) break;
+      pending.delete(s);
+    }
+  }
+}

@@ -1,0 +1,221 @@
+// One simulated dashboard user across reconnects: connects through an adapter, reconnects with jittered
+// backoff when the server drops it, and plays its role — a normal reader, a slow reader (token bucket
+// that pauses the socket), or a churner that hangs up and comes back periodically.
+import { StreamAccounting, type AccountingSink } from './accounting.js';
+import type { Connect, Connection } from './adapters/types.js';
+import { recordUs, newHistogram, type Histogram } from './histogram.js';
+import type { SymbolRef } from './symbols.js';
+
+export type ClientKind = 'normal' | 'slow' | 'churn';
+
+/** Connection lifecycle of many clients (one per worker); times in µs histograms. */
+export class LifecycleStats {
+  attempts = 0;
+  opened = 0;
+  failures = 0;
+  /** Closes of open connections the client did not ask for, by code ("1006", "4000", "200" = SSE ended…). */
+  readonly unexpectedCloses: Record<string, number> = {};
+  churnReconnects = 0;
+  /** Connections open right now, and clients that have received their first snapshot or tick. */
+  open = 0;
+  ready = 0;
+  readonly connectTime: Histogram = newHistogram();
+  readonly firstDataTime: Histogram = newHistogram();
+  /** A few distinct error messages, for the report. */
+  readonly errors: string[] = [];
+
+  noteError(message: string): void {
+    if (this.errors.length < 8 && !this.errors.includes(message)) this.errors.push(message);
+  }
+
+  destroy(): void {
+    this.connectTime.destroy();
+    this.firstDataTime.destroy();
+  }
+}
+
+export interface ClientSpec {
+  index: number;
+  kind: ClientKind;
+  connect: Connect;
+  base: URL;
+  symbols: readonly SymbolRef[];
+  history: number;
+  localAddress: string | undefined;
+  sink: AccountingSink;
+  life: LifecycleStats;
+  now: () => number;
+  random: () => number;
+  slowRateBps: number;
+  churnIntervalMs: number;
+  wsClient: 'raw' | 'ws';
+  token: string | null;
+}
+
+const BACKOFF_BASE_MS = 250;
+const BACKOFF_MAX_MS = 5_000;
+
+export class SimClient {
+  readonly spec: ClientSpec;
+  #conn: Connection | null = null;
+  #stream: StreamAccounting | null = null;
+  #stopped = false;
+  /** Set while we close on purpose, so the resulting close/error is not counted against the server. */
+  #closing = false;
+  #isOpen = false;
+  #ready = false;
+  #failedStreak = 0;
+  /** When the current connection last delivered anything (or opened). */
+  lastReceiveMs = 0;
+  #attemptStart = 0;
+  #timer: NodeJS.Timeout | null = null;
+  // Slow-reader token bucket (bytes).
+  #tokens = 0;
+  #refillAt = 0;
+  #paused = false;
+
+  constructor(spec: ClientSpec) {
+    this.spec = spec;
+  }
+
+  start(): void {
+    if (this.#stopped) return;
+    const s = this.spec;
+    this.#closing = false;
+    this.#isOpen = false;
+    this.#ready = false;
+    this.#attemptStart = s.now();
+    this.#tokens = s.slowRateBps / 4;
+    this.#refillAt = this.#attemptStart;
+    const stream = new StreamAccounting(s.sink);
+    this.#stream = stream;
+    s.life.attempts++;
+    let ended = false;
+    const conn = s.connect({
+      base: s.base,
+      symbols: s.symbols,
+      history: s.history,
+      localAddress: s.localAddress,
+      now: s.now,
+      wsClient: s.wsClient,
+      token: s.token,
+      hooks: {
+        stream,
+        opened: () => this.#opened(),
+        received: (bytes) => this.#received(bytes),
+        // Failures are counted once, when the attempt closes; here only the reason is kept.
+        failed: (error) => {
+          if (!ended && !this.#closing) s.life.noteError(error.message);
+        },
+        closed: (code) => {
+          if (ended) return;
+          ended = true;
+          this.#ended(code);
+        },
+      },
+    });
+    this.#conn = conn;
+  }
+
+  /** Closes for good. */
+  stop(graceful: boolean): void {
+    this.#stopped = true;
+    this.#clearTimer();
+    if (this.#conn !== null) {
+      this.#closing = true;
+      this.#conn.close(graceful);
+    }
+  }
+
+  #opened(): void {
+    const s = this.spec;
+    this.#isOpen = true;
+    this.lastReceiveMs = s.now();
+    this.#failedStreak = 0;
+    s.life.opened++;
+    s.life.open++;
+    recordUs(s.life.connectTime, (s.now() - this.#attemptStart) * 1000);
+    if (s.kind === 'churn') {
+      const lifetime = s.churnIntervalMs * (0.5 + s.random());
+      this.#schedule(lifetime, () => {
+        s.life.churnReconnects++;
+        this.#closing = true;
+        this.#conn?.close(true);
+      });
+    }
+  }
+
+  /** Open and silent for longer than `ms`: the server stopped sending to this client. */
+  isStalled(now: number, ms: number): boolean {
+    return this.#isOpen && now - this.lastReceiveMs > ms;
+  }
+
+  #received(bytes: number): void {
+    const s = this.spec;
+    this.lastReceiveMs = s.now();
+    if (!this.#ready) {
+      const first = this.#stream?.firstDataMs ?? Number.NaN;
+      if (!Number.isNaN(first)) {
+        this.#ready = true;
+        s.life.ready++;
+        recordUs(s.life.firstDataTime, (first - this.#attemptStart) * 1000);
+      }
+    }
+    if (s.kind !== 'slow') return;
+    const t = s.now();
+    const burst = s.slowRateBps / 4;
+    this.#tokens = Math.min(burst, this.#tokens + ((t - this.#refillAt) / 1000) * s.slowRateBps);
+    this.#refillAt = t;
+    this.#tokens -= bytes;
+    if (this.#tokens < 0 && !this.#paused && this.#conn !== null) {
+      this.#paused = true;
+      this.#conn.pause();
+      const waitMs = Math.max(10, Math.ceil((-this.#tokens / s.slowRateBps) * 1000));
+      setTimeout(() => {
+        this.#paused = false;
+        this.#conn?.resume();
+      }, waitMs).unref();
+    }
+  }
+
+  #ended(code: number): void {
+    const s = this.spec;
+    const wasOpen = this.#isOpen;
+    if (wasOpen) s.life.open--;
+    if (this.#ready) s.life.ready--;
+    this.#isOpen = false;
+    this.#ready = false;
+    this.#conn = null;
+    this.#clearTimer();
+    if (this.#stopped) return;
+    if (this.#closing) {
+      // Our own hang-up (churn): come back shortly.
+      this.#schedule(50 + s.random() * 200, () => this.start());
+      return;
+    }
+    if (wasOpen) {
+      const key = String(code);
+      s.life.unexpectedCloses[key] = (s.life.unexpectedCloses[key] ?? 0) + 1;
+    } else {
+      s.life.failures++;
+    }
+    this.#failedStreak++;
+    const cap = Math.min(BACKOFF_MAX_MS, BACKOFF_BASE_MS * 2 ** Math.min(this.#failedStreak, 10));
+    this.#schedule(s.random() * cap, () => this.start());
+  }
+
+  #schedule(ms: number, fn: () => void): void {
+    this.#clearTimer();
+    this.#timer = setTimeout(() => {
+      this.#timer = null;
+      fn();
+    }, ms);
+  }
+
+  #clearTimer(): void {
+    if (this.#timer !== null) {
+      clearTimeout(this.#timer);
+      this.#timer = null;
+    }
+  }
+}

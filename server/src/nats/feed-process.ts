@@ -1,0 +1,222 @@
+// The feed process (`npm run feed`): its configuration, and runFeed(), which drives the market core from
+// the simulator or from a recording, and records what it publishes. feed-main.ts is the CLI around it;
+// tests run it in-process on a bus of their choosing.
+import { randomInt } from 'node:crypto';
+import { hostname } from 'node:os';
+import { Command, InvalidArgumentError, Option } from 'commander';
+import { systemClock } from '../../../feeds/src/clock.js';
+import { RecordingReader, RecordingWriter, parseReplaySpeed, replayRecording, type ReplaySpeed } from '../../../feeds/src/recording.js';
+import { U32_MAX } from '../../../protocol/src/units.js';
+import { DEFAULT_CONFIG } from '../config.js';
+import { StartupError } from '../errors.js';
+import { createEmbeddedFeed } from '../feed-source.js';
+import type { Logger } from '../log.js';
+import type { InstrumentInfo } from '../market/symbol-state.js';
+import { sleep, type Bus } from './bus.js';
+import { MarketCore } from './feed-publisher.js';
+import { parseNatsUrls } from './subjects.js';
+
+export interface FeedConfig {
+  nats: string;
+  seed: number;
+  symbols: number;
+  tickRate: number;
+  batchMs: number;
+  warmupSec: number;
+  candleCapacity: number;
+  resumeTicks: number;
+  heartbeatMs: number;
+  record: string | null;
+  replay: string | null;
+  speed: ReplaySpeed;
+  logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'silent';
+}
+
+function integer(min: number, max: number) {
+  return (value: string): number => {
+    const n = Number(value);
+    if (!/^-?\d+$/.test(value.trim()) || !Number.isSafeInteger(n) || n < min || n > max) {
+      throw new InvalidArgumentError(`expected an integer from ${min} to ${max}, got "${value}"`);
+    }
+    return n;
+  };
+}
+
+function natsUrls(value: string): string {
+  const urls = parseNatsUrls(value);
+  if (typeof urls === 'string') throw new InvalidArgumentError(urls);
+  return urls.join(',');
+}
+
+function speed(value: string): ReplaySpeed {
+  const s = parseReplaySpeed(value);
+  if (s === null) throw new InvalidArgumentError('use a factor like 1 or 10, or max');
+  return s;
+}
+
+export function feedProgram(): Command {
+  const d = DEFAULT_CONFIG;
+  const opt = (flags: string, description: string, env: string) => new Option(flags, description).env(env);
+  return new Command('tickwire-feed')
+    .description('Tickwire feed process: simulated market (or a replay) published on NATS for gateways (npm start -- --nats URL)')
+    .addOption(opt('--nats <urls>', 'NATS server URL(s), comma-separated', 'TICKWIRE_NATS').argParser(natsUrls).makeOptionMandatory())
+    .addOption(opt('--seed <n>', 'feed random seed', 'TICKWIRE_SEED').default(d.seed).argParser(integer(0, 2 ** 32 - 1)))
+    .addOption(opt('--symbols <n>', 'number of simulated instruments', 'TICKWIRE_SYMBOLS').default(d.symbols).argParser(integer(1, 65535)))
+    .addOption(opt('--tick-rate <n>', 'total feed ticks per second', 'TICKWIRE_TICK_RATE').default(d.tickRate).argParser(integer(1, 1_000_000)))
+    .addOption(opt('--batch-ms <n>', 'batching window in ms (one Updates frame per symbol per window)', 'TICKWIRE_BATCH_MS').default(d.batchMs).argParser(integer(1, 1000)))
+    .addOption(opt('--warmup <s>', 'seconds of simulated past folded in at start', 'TICKWIRE_WARMUP').default(d.warmupSec).argParser(integer(0, 86_400)))
+    .addOption(opt('--candles <n>', 'candles kept per symbol and interval', 'TICKWIRE_CANDLES').default(d.candleCapacity).argParser(integer(10, 65535)))
+    .addOption(opt('--resume-ticks <n>', 'recent ticks per symbol handed to gateways with snapshots', 'TICKWIRE_RESUME_TICKS').default(d.resumeTicks).argParser(integer(0, 1_000_000)))
+    .addOption(opt('--heartbeat-ms <n>', 'feed heartbeat interval in ms', 'TICKWIRE_HEARTBEAT_MS').default(d.heartbeatMs).argParser(integer(100, 60_000)))
+    .addOption(opt('--record <file>', 'record every published tick and batch to this file', 'TICKWIRE_RECORD'))
+    .addOption(opt('--replay <file>', 'publish a recording instead of the simulator', 'TICKWIRE_REPLAY').conflicts('record'))
+    .addOption(opt('--speed <x>', 'replay speed: a factor (1, 10) or max', 'TICKWIRE_SPEED').default(1 as ReplaySpeed).argParser(speed))
+    .addOption(opt('--log-level <level>', 'log level', 'TICKWIRE_LOG_LEVEL').default(d.logLevel).choices(['fatal', 'error', 'warn', 'info', 'debug', 'silent']))
+    .helpOption('-h, --help', 'show this help')
+    .allowExcessArguments(false);
+}
+
+export function parseFeedConfig(argv: readonly string[], env: NodeJS.ProcessEnv = process.env): FeedConfig {
+  const saved = process.env;
+  process.env = env;
+  const program = feedProgram().exitOverride().configureOutput({ writeErr: () => {}, writeOut: (s) => process.stdout.write(s) });
+  try {
+    program.parse([...argv], { from: 'user' });
+  } catch (error) {
+    const e = error as { code?: string; message: string };
+    if (e.code === 'commander.helpDisplayed' || e.code === 'commander.version') throw error;
+    throw new StartupError('TW_CONFIG', `invalid configuration: ${e.message.replace(/^error: /, '')}`, { cause: error });
+  } finally {
+    process.env = saved;
+  }
+  const o = program.opts<{
+    nats: string;
+    seed: number;
+    symbols: number;
+    tickRate: number;
+    batchMs: number;
+    warmup: number;
+    candles: number;
+    resumeTicks: number;
+    heartbeatMs: number;
+    record?: string;
+    replay?: string;
+    speed: ReplaySpeed;
+    logLevel: FeedConfig['logLevel'];
+  }>();
+  if (o.heartbeatMs < o.batchMs) throw new StartupError('TW_CONFIG', `invalid configuration: --heartbeat-ms ${o.heartbeatMs} is shorter than --batch-ms ${o.batchMs}`);
+  return {
+    nats: o.nats,
+    seed: o.seed,
+    symbols: o.symbols,
+    tickRate: o.tickRate,
+    batchMs: o.batchMs,
+    warmupSec: o.warmup,
+    candleCapacity: o.candles,
+    resumeTicks: o.resumeTicks,
+    heartbeatMs: o.heartbeatMs,
+    record: o.record ?? null,
+    replay: o.replay ?? null,
+    speed: o.speed,
+    logLevel: o.logLevel,
+  };
+}
+
+export interface RunningFeed {
+  readonly epoch: number;
+  readonly core: MarketCore;
+  close(): Promise<void>;
+}
+
+/**
+ * Runs a feed on `bus` (tests pass an in-process bus; the CLI connects to NATS). The epoch is new on
+ * every start, replay included: a restart breaks seq continuity whatever the ticks are.
+ */
+export async function runFeed(config: FeedConfig, bus: Bus, log: Logger): Promise<RunningFeed> {
+  const clock = systemClock;
+  const now = () => clock.now();
+  const feedId = `${hostname()}-${process.pid}`;
+  const abort = new AbortController();
+  let instruments: readonly InstrumentInfo[];
+  let epoch: number;
+  let reader: RecordingReader | null = null;
+  let live: ReturnType<typeof createEmbeddedFeed> | null = null;
+  if (config.replay !== null) {
+    const opened = RecordingReader.open(config.replay);
+    if (!opened.ok) throw new StartupError('TW_CONFIG', `invalid configuration: --replay ${config.replay}: ${opened.error}`);
+    reader = opened.value;
+    instruments = reader.header.meta.instruments;
+    epoch = randomInt(1, U32_MAX + 1);
+  } else {
+    live = createEmbeddedFeed({ seed: config.seed, symbols: config.symbols, tickRate: config.tickRate, warmupSec: config.warmupSec, clock });
+    instruments = live.instruments;
+    epoch = live.epoch;
+  }
+  const recorder =
+    config.record === null
+      ? null
+      : new RecordingWriter(config.record, {
+          epoch,
+          startedAtMs: now(),
+          meta: {
+            instruments: instruments.map(({ id, ticker, name, assetClass, priceScale, sizeScale }) => ({ id, ticker, name, assetClass, priceScale, sizeScale })),
+            source: { seed: config.seed, symbols: config.symbols, tickRate: config.tickRate, batchMs: config.batchMs },
+          },
+        });
+  const core = new MarketCore({
+    bus,
+    instruments,
+    epoch,
+    candleCapacity: config.candleCapacity,
+    resumeTicks: config.resumeTicks,
+    batchMs: config.batchMs,
+    heartbeatMs: config.heartbeatMs,
+    feedId,
+    log,
+    now,
+    recorder,
+  });
+
+  let timer: NodeJS.Timeout | null = null;
+  let replaying: Promise<unknown> | null = null;
+  if (live !== null) {
+    const warmed = live.warmUp(core.fanout);
+    core.start();
+    const feed = live;
+    timer = setInterval(() => {
+      feed.poll(core.fanout);
+      core.publishBatch(now());
+    }, config.batchMs);
+    log.info({ epoch, feedId, bus: bus.name, symbols: instruments.length, tickRate: config.tickRate, batchMs: config.batchMs, warmupTicks: warmed, record: config.record }, 'feed publishing');
+  } else {
+    const source = reader!;
+    core.start();
+    log.info({ epoch, feedId, bus: bus.name, symbols: instruments.length, replay: config.replay, speed: config.speed, recordedEpoch: source.header.epoch }, 'feed publishing');
+    replaying = replayRecording(source, {
+      speed: config.speed,
+      clock,
+      sleep: (ms) => sleep(ms, abort.signal),
+      onBlock: (block, t) => core.replayBlock(block, t),
+      // As fast as possible, but no faster than the bus takes it: each pause waits for NATS's PONG.
+      onYield: () => bus.flush(),
+      signal: abort.signal,
+    }).then(
+      (done) => log.info({ ...done, truncated: source.truncated, error: source.error }, 'replay finished'),
+      (error: unknown) => log.error({ err: error }, 'replay failed'),
+    );
+  }
+
+  return {
+    epoch,
+    core,
+    async close() {
+      abort.abort();
+      if (timer !== null) clearInterval(timer);
+      await replaying;
+      core.close();
+      recorder?.close();
+      reader?.close();
+    },
+  };
+}
+
