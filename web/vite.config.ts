@@ -22,6 +22,8 @@ export default defineConfig({
     proxy: {
       '/ws': { target, ws: true },
       '/sse': { target },
+      '/stream': { target },
+      '/poll': { target },
       '/api': { target },
       '/healthz': { target },
       '/metrics': { target },

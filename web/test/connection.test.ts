@@ -5,6 +5,7 @@ import { encodeAck, encodeError, encodeHeartbeat, encodeHello } from '../../prot
 import { AckOp, FrameType, type FrameHeader, type HelloFrame } from '../../protocol/src/messages.js';
 import { ErrorCode } from '../../protocol/src/codes.js';
 import { ConnectionManager, type ConnectionStatus, type FrameSink } from '../src/lib/connection.js';
+import type { TransportPreference } from '../src/lib/transport/policy.js';
 import type { Transport, TransportHandlers, TransportKind, TransportOptions } from '../src/lib/transport/types.js';
 
 class FakeTransport implements Transport {
@@ -33,7 +34,7 @@ class FakeTransport implements Transport {
   }
 }
 
-function setup(options: { preference?: 'auto' | 'ws' | 'sse'; random?: () => number; cursor?: string | null } = {}) {
+function setup(options: { preference?: TransportPreference; random?: () => number; cursor?: string | null } = {}) {
   const transports: FakeTransport[] = [];
   const frames: FrameHeader[] = [];
   const sessions: HelloFrame[] = [];
@@ -148,23 +149,41 @@ describe('ConnectionManager', () => {
     expect(statuses.some((s) => s.state === 'reconnecting')).toBe(true);
   });
 
-  it('alternates WS → SSE → (backoff) → WS while the server is down, then recovers', () => {
+  it('walks WS → SSE → long poll → (backoff) → WS while the server is down, then recovers', () => {
     const { manager, transports, latest } = setup({ random: () => 0.999 });
     manager.start();
     latest().hello();
     latest().drop();
     const delays: number[] = [];
-    for (let i = 0; i < 3; i++) {
+    for (let i = 0; i < 4; i++) {
       vi.advanceTimersToNextTimer();
       latest().refuse();
       delays.push((manager.snapshot.retryAt as number) - Date.now());
     }
     vi.advanceTimersToNextTimer();
-    // ws failed → sse at once; sse failed too → back off (2 failures: < 1 s); ws failed → sse at once.
-    expect(delays).toEqual([0, 999, 0]);
-    expect(transports.map((t) => t.kind)).toEqual(['ws', 'ws', 'sse', 'ws', 'sse']);
+    // ws failed → sse at once → long poll at once; all failed → back off (3 failures: < 2 s); ws → sse at once.
+    expect(delays).toEqual([0, 0, 1998, 0]);
+    expect(transports.map((t) => t.kind)).toEqual(['ws', 'ws', 'sse', 'longpoll', 'ws', 'sse']);
     latest().hello();
     expect(manager.snapshot.state).toBe('fallback');
+  });
+
+  it('falls back to long polling when WebSocket and SSE both stay silent, and stays on it', () => {
+    const { manager, transports, latest } = setup();
+    manager.setSymbols(['AAPL']);
+    manager.start();
+    vi.advanceTimersByTime(3000); // WebSocket: no Hello
+    vi.advanceTimersByTime(1);
+    expect(latest().kind).toBe('sse');
+    vi.advanceTimersByTime(3000); // SSE: no Hello either (a proxy holding streamed responses)
+    vi.advanceTimersByTime(1);
+    expect(latest().kind).toBe('longpoll');
+    expect(latest().options.symbols).toEqual(['AAPL']);
+    latest().hello();
+    expect(manager.snapshot).toMatchObject({ state: 'fallback', transport: 'longpoll' });
+    latest().drop();
+    vi.advanceTimersToNextTimer();
+    expect(transports.map((t) => t.kind)).toEqual(['ws', 'sse', 'longpoll', 'longpoll']);
   });
 
   it('treats a silent live connection as dead', () => {
@@ -215,16 +234,13 @@ describe('ConnectionManager', () => {
     ]);
   });
 
-  it('resync sends unsubscribe then subscribe for carried symbols only', () => {
+  it('resync re-subscribes carried symbols only (a subscribe of a held symbol brings a fresh snapshot)', () => {
     const { manager, latest } = setup();
     manager.setSymbols(['AAPL', 'MSFT']);
     manager.start();
     latest().hello();
     manager.resync(['MSFT', 'NOPE']);
-    expect(latest().sent).toEqual([
-      { op: 'unsubscribe', symbols: ['MSFT'], id: expect.any(Number) },
-      { op: 'subscribe', symbols: ['MSFT'], id: expect.any(Number), history: 500 },
-    ]);
+    expect(latest().sent).toEqual([{ op: 'subscribe', symbols: ['MSFT'], id: expect.any(Number), history: 500 }]);
   });
 
   it('retries a refused multi-symbol subscribe one by one and reports only the culprit', () => {

@@ -1,8 +1,10 @@
 // Transport selection and backoff rules (web/src/lib/transport/policy.ts).
 import { describe, expect, it } from 'vitest';
 import {
+  AUTO_CHAIN,
   CONNECTION_DEFAULTS,
   backoffDelay,
+  fallbackAfter,
   nextDelay,
   nextTransport,
   preferenceFromQuery,
@@ -50,7 +52,7 @@ describe('backoffDelay (full jitter)', () => {
 });
 
 describe('nextTransport', () => {
-  const base = { preference: 'auto' as const, last: null, fallbackSince: null, now: 1_000_000, fallbackStickyMs: 60_000 };
+  const base = { preference: 'auto' as const, last: null, fallback: null, now: 1_000_000, fallbackStickyMs: 60_000 };
 
   it('starts with WebSocket', () => {
     expect(nextTransport(base)).toBe('ws');
@@ -64,19 +66,44 @@ describe('nextTransport', () => {
     expect(nextTransport({ ...base, last: { kind: 'ws', gotHello: true } })).toBe('ws');
   });
 
-  it('alternates back to WebSocket when SSE failed too (server down)', () => {
-    expect(nextTransport({ ...base, last: { kind: 'sse', gotHello: false } })).toBe('ws');
+  it('falls back to long polling when SSE could not deliver a Hello either', () => {
+    expect(nextTransport({ ...base, last: { kind: 'sse', gotHello: false } })).toBe('longpoll');
   });
 
-  it('sticks to SSE for a while after falling back, then tries WebSocket again', () => {
-    const sticky = { ...base, fallbackSince: base.now - 1000, last: { kind: 'sse' as const, gotHello: true } };
+  it('starts a new round with WebSocket when long polling failed too (server down)', () => {
+    expect(nextTransport({ ...base, last: { kind: 'longpoll', gotHello: false } })).toBe('ws');
+  });
+
+  it('chains WebSocket → SSE → long polling; streaming and short polling are never chosen automatically', () => {
+    expect(AUTO_CHAIN).toEqual(['ws', 'sse', 'longpoll']);
+    expect(fallbackAfter('ws')).toBe('sse');
+    expect(fallbackAfter('sse')).toBe('longpoll');
+    expect(fallbackAfter('longpoll')).toBeNull();
+    expect(fallbackAfter('stream')).toBeNull();
+    expect(fallbackAfter('poll')).toBeNull();
+  });
+
+  it('sticks to the fallback for a while after falling back, then tries WebSocket again', () => {
+    const sticky = { ...base, fallback: { kind: 'sse' as const, since: base.now - 1000 }, last: { kind: 'sse' as const, gotHello: true } };
     expect(nextTransport(sticky)).toBe('sse');
-    expect(nextTransport({ ...sticky, fallbackSince: base.now - 60_001 })).toBe('ws');
+    expect(nextTransport({ ...sticky, fallback: { kind: 'sse', since: base.now - 60_001 } })).toBe('ws');
+    const onPolling = { ...base, fallback: { kind: 'longpoll' as const, since: base.now - 1000 }, last: { kind: 'longpoll' as const, gotHello: true } };
+    expect(nextTransport(onPolling)).toBe('longpoll');
+    // Even a server that is down for a moment does not send it back up the chain early.
+    expect(nextTransport({ ...onPolling, last: { kind: 'longpoll', gotHello: false } })).toBe('longpoll');
+  });
+
+  it('steps further down from a sticky SSE that stops working', () => {
+    const sticky = { ...base, fallback: { kind: 'sse' as const, since: base.now - 1000 }, last: { kind: 'sse' as const, gotHello: false } };
+    expect(nextTransport(sticky)).toBe('longpoll');
   });
 
   it('obeys a forced preference whatever happened', () => {
     expect(nextTransport({ ...base, preference: 'sse' })).toBe('sse');
     expect(nextTransport({ ...base, preference: 'ws', last: { kind: 'ws', gotHello: false } })).toBe('ws');
+    for (const kind of ['stream', 'longpoll', 'poll'] as const) {
+      expect(nextTransport({ ...base, preference: kind, last: { kind, gotHello: false } })).toBe(kind);
+    }
   });
 });
 
@@ -93,9 +120,17 @@ describe('nextDelay', () => {
     expect(d).toBeLessThan(cfg.backoffBaseMs);
   });
 
-  it('backs off when both transports failed', () => {
-    const d = nextDelay({ failures: 4, last: { kind: 'sse', gotHello: false }, next: 'ws', preference: 'auto' }, cfg, r);
+  it('falls back from a failed SSE to long polling without waiting', () => {
+    expect(nextDelay({ failures: 2, last: { kind: 'sse', gotHello: false }, next: 'longpoll', preference: 'auto' }, cfg, r)).toBe(0);
+  });
+
+  it('backs off when the whole chain failed', () => {
+    const d = nextDelay({ failures: 4, last: { kind: 'longpoll', gotHello: false }, next: 'ws', preference: 'auto' }, cfg, r);
     expect(d).toBe(3999);
+  });
+
+  it('backs off between forced long-poll retries', () => {
+    expect(nextDelay({ failures: 1, last: { kind: 'longpoll', gotHello: false }, next: 'longpoll', preference: 'longpoll' }, cfg, r)).toBe(499);
   });
 
   it('backs off between forced-WebSocket retries (no fallback to skip the wait)', () => {
@@ -107,6 +142,9 @@ describe('preferenceFromQuery', () => {
   it('reads ?transport=', () => {
     expect(preferenceFromQuery('?transport=sse')).toBe('sse');
     expect(preferenceFromQuery('?a=1&transport=ws')).toBe('ws');
+    expect(preferenceFromQuery('?transport=stream')).toBe('stream');
+    expect(preferenceFromQuery('?transport=longpoll')).toBe('longpoll');
+    expect(preferenceFromQuery('?transport=poll')).toBe('poll');
     expect(preferenceFromQuery('?transport=carrier-pigeon')).toBeNull();
     expect(preferenceFromQuery('')).toBeNull();
   });

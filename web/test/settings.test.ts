@@ -37,6 +37,7 @@ describe('settings', () => {
     expect(parsed.transport).toBe('auto');
     expect(parsed.activePanel).toBe(0);
     expect(parseSettings(null)).toEqual(defaultSettings());
+    for (const transport of ['ws', 'sse', 'stream', 'longpoll', 'poll'] as const) expect(parseSettings({ transport }).transport).toBe(transport);
   });
 
   it('removing a charted symbol repoints its panels to the row that took its place', () => {

@@ -70,23 +70,25 @@ function harness() {
 }
 
 describe('classifyTick / checkHeartbeat', () => {
-  const ready = () => ({ ready: true, epoch: 1, seq: 10, heartbeatSeq: 0 });
+  const ready = () => ({ ready: true, epoch: 1, seq: 10 });
   it('classifies by seq and epoch', () => {
     expect(classifyTick(ready(), 1, 11, 0)).toBe('apply');
     expect(classifyTick(ready(), 1, 10, 0)).toBe('duplicate');
     expect(classifyTick(ready(), 1, 3, 0)).toBe('duplicate');
     expect(classifyTick(ready(), 1, 13, 0)).toBe('gap');
-    expect(classifyTick(ready(), 1, 13, TickFlag.Conflated)).toBe('apply');
+    expect(classifyTick(ready(), 1, 13, TickFlag.Conflated)).toBe('conflated');
+    expect(classifyTick(ready(), 1, 11, TickFlag.Conflated)).toBe('conflated');
+    expect(classifyTick(ready(), 1, 9, TickFlag.Conflated)).toBe('duplicate');
     expect(classifyTick(ready(), 2, 11, 0)).toBe('epoch');
     expect(classifyTick({ ...ready(), ready: false }, 1, 11, 0)).toBe('not-ready');
   });
-  it('flags lost ticks one heartbeat late (heartbeats may overtake ticks in flight)', () => {
+  it('flags lost ticks on the first heartbeat naming a seq we lack (heartbeats follow their frames)', () => {
     const s = ready();
-    expect(checkHeartbeat(s, 1, 15)).toBe('ok'); // 15 may still be in flight
-    s.seq = 15;
-    expect(checkHeartbeat(s, 1, 20)).toBe('ok');
-    expect(checkHeartbeat(s, 1, 20)).toBe('lost'); // a second beat later we still lack 16..20
-    expect(checkHeartbeat(s, 2, 20)).toBe('epoch');
+    expect(checkHeartbeat(s, 1, 10)).toBe('ok');
+    expect(checkHeartbeat(s, 1, 9)).toBe('ok');
+    expect(checkHeartbeat(s, 1, 11)).toBe('lost');
+    expect(checkHeartbeat(s, 2, 10)).toBe('epoch');
+    expect(checkHeartbeat({ ...s, ready: false }, 1, 99)).toBe('not-ready');
   });
 });
 
@@ -146,16 +148,28 @@ describe('MarketStore', () => {
     h.feed(encodeUpdates(EPOCH, T0, [tick(150, 41_500, T0 + 100, TickFlag.Conflated)]));
     expect(h.sym().seq).toBe(150);
     expect(h.resyncs).toEqual([]);
+    expect(h.store.stats).toMatchObject({ gaps: 0, conflations: 1 });
   });
 
-  it('detects lost ticks from heartbeats', () => {
+  it('detects lost ticks from the first heartbeat naming a higher seq, and repairs them with a snapshot', () => {
     const h = harness();
     h.hello();
     h.feed(encodeSnapshot(EPOCH, T0, snapshot(100, 41_000)));
-    h.feed(encodeHeartbeat(EPOCH, T0, [{ symbolId: 3, seq: 103 }]));
+    h.feed(encodeHeartbeat(EPOCH, T0, [{ symbolId: 3, seq: 100 }]));
     expect(h.resyncs).toEqual([]);
-    h.feed(encodeHeartbeat(EPOCH, T0, [{ symbolId: 3, seq: 104 }]));
+    h.feed(encodeHeartbeat(EPOCH, T0, [{ symbolId: 3, seq: 103 }]));
     expect(h.resyncs).toEqual([['MSFT']]);
+    expect(h.store.rows()[0]).toMatchObject({ status: 'resync', mark: null });
+    // Ticks until the snapshot are covered by it.
+    h.feed(encodeUpdates(EPOCH, T0, [tick(104, 1)]));
+    expect(h.sym().last).toBe(41_000);
+    h.feed(encodeSnapshot(EPOCH, T0, snapshot(104, 41_040)));
+    expect(h.sym()).toMatchObject({ ready: true, seq: 104, last: 41_040 });
+    expect(h.store.rows()[0]).toMatchObject({ status: 'live', mark: 'resynced' });
+    h.advance(4_000);
+    expect(h.store.freshnessChanged()).toBe(true);
+    expect(h.store.rows()[0]?.mark).toBeNull();
+    expect(h.store.stats).toMatchObject({ gaps: 1, resyncs: 1 });
   });
 
   it('on an epoch change drops seq state and waits for snapshots, asking if none come', () => {
@@ -202,6 +216,55 @@ describe('MarketStore', () => {
     expect(first[1]).toMatchObject({ ticker: 'NOPE', status: 'rejected', note: 'unknown symbol' });
     const second = h.store.rows();
     expect(second).toBe(first);
+  });
+});
+
+describe('MarketStore conflated records', () => {
+  it('apply as the new last/bid/ask and move the current bar without adding the skipped volume', () => {
+    const h = harness();
+    const sec = T0 / 1000;
+    h.hello();
+    h.feed(encodeSnapshot(EPOCH, T0, snapshot(100, 41_000, [[sec, 41_000]])));
+    h.feed(encodeUpdates(EPOCH, T0, [tick(101, 41_010, T0 + 100)]));
+    const volume = h.sym().volume;
+    const barVolume = h.bars().at(-1)!.volume;
+    // The client fell behind: the server skipped 102..149 and sends the latest state as seq 150.
+    h.feed(encodeUpdates(EPOCH, T0 + 900, [{ ...tick(150, 41_090, T0 + 800), size: 7 as SizeLots, flags: TickFlag.Conflated }]));
+    expect(h.resyncs).toEqual([]);
+    expect(h.sym()).toMatchObject({ ready: true, seq: 150, last: 41_090, bid: 41_089, ask: 41_091, lastSize: 7 });
+    expect(h.sym().volume).toBe(volume);
+    expect(h.bars().at(-1)).toMatchObject({ time: sec, close: 41_090, high: 41_090, volume: barVolume });
+    expect(h.store.rows()[0]).toMatchObject({ status: 'live', last: '410.90', mark: 'conflated' });
+    expect(h.store.tape('MSFT')[0]).toMatchObject({ key: 150, price: '410.90', dir: 1 });
+    expect(h.store.stats).toMatchObject({ gaps: 0, resyncs: 0, conflations: 1 });
+    // Full ticks resume right after the jump; a later conflated record in a new second opens a bar
+    // with its price and no volume.
+    h.feed(encodeUpdates(EPOCH, T0, [tick(151, 41_080, T0 + 950)]));
+    expect(h.sym().seq).toBe(151);
+    expect(h.sym().volume).toBe(volume + 10);
+    h.feed(encodeUpdates(EPOCH, T0, [{ ...tick(170, 40_950, T0 + 2_300), flags: TickFlag.Conflated }]));
+    expect(h.bars().at(-1)).toEqual({ time: sec + 2, open: 40_950, high: 40_950, low: 40_950, close: 40_950, volume: 0 });
+    expect(h.sym().low).toBe(40_950);
+    expect(h.store.stats.conflations).toBe(2);
+  });
+
+  it('is not a gap even when the jump is one, and an older conflated record is a duplicate', () => {
+    const h = harness();
+    h.hello();
+    h.feed(encodeSnapshot(EPOCH, T0, snapshot(100, 41_000)));
+    h.feed(encodeUpdates(EPOCH, T0, [{ ...tick(101, 41_020), flags: TickFlag.Conflated }]));
+    h.feed(encodeUpdates(EPOCH, T0, [{ ...tick(99, 1), flags: TickFlag.Conflated }]));
+    expect(h.sym()).toMatchObject({ seq: 101, last: 41_020 });
+    expect(h.store.stats).toMatchObject({ gaps: 0, duplicates: 1 });
+  });
+
+  it('a heartbeat after the jump is consistent with it (no repair)', () => {
+    const h = harness();
+    h.hello();
+    h.feed(encodeSnapshot(EPOCH, T0, snapshot(100, 41_000)));
+    h.feed(encodeUpdates(EPOCH, T0, [{ ...tick(180, 41_020), flags: TickFlag.Conflated }]));
+    h.feed(encodeHeartbeat(EPOCH, T0, [{ symbolId: 3, seq: 180 }]));
+    expect(h.resyncs).toEqual([]);
   });
 });
 

@@ -1,5 +1,6 @@
 // Connection manager: the policy half of the client's network layer. It opens one transport at a time
-// (WebSocket first, SSE when WebSocket cannot open or stays silent), tags every attempt with an id so
+// (WebSocket first, then SSE, then long polling, each when the one before cannot open or stays silent;
+// or the one transport the user forced), tags every attempt with an id so
 // callbacks of dead connections are ignored, reconnects with full-jitter backoff, keeps the server's
 // subscriptions equal to the watchlist, and hands every frame to a sink. Plain TypeScript with
 // injectable transports, timers and randomness, so it is unit-tested; connection.svelte.ts mirrors its
@@ -15,9 +16,10 @@ import {
   retryAfterFromReason,
   type AttemptRecord,
   type ConnectionConfig,
+  type StickyFallback,
   type TransportPreference,
 } from './transport/policy.js';
-import type { Transport, TransportClose, TransportFactory, TransportKind } from './transport/types.js';
+import { TRANSPORT_LABELS, type Transport, type TransportClose, type TransportFactory, type TransportKind } from './transport/types.js';
 
 export type ConnState = 'idle' | 'connecting' | 'live' | 'reconnecting' | 'fallback' | 'stopped';
 
@@ -123,7 +125,7 @@ export class ConnectionManager {
   private attemptSeq = 0;
   private last: AttemptRecord | null = null;
   private failures = 0;
-  private fallbackSince: number | null = null;
+  private fallback: StickyFallback | null = null;
   private everLive = false;
   private stopped = true;
   /** The last attempt offered a cursor and never got going: the next one asks for plain snapshots. */
@@ -177,7 +179,7 @@ export class ConnectionManager {
   setPreference(preference: TransportPreference): void {
     if (preference === this.status.preference) return;
     this.status.preference = preference;
-    this.fallbackSince = null;
+    this.fallback = null;
     this.last = null;
     this.failures = 0;
     this.update({});
@@ -187,13 +189,14 @@ export class ConnectionManager {
     this.connect(nextTransport(this.decisionInput()));
   }
 
-  /** Asks for fresh snapshots of these symbols (unsubscribe + subscribe on the live connection). */
+  /**
+   * Asks for fresh snapshots of these symbols on the live connection: subscribing a symbol already held
+   * answers with a new Snapshot (then its Updates continue from there), no unsubscribe needed.
+   */
   resync(tickers: readonly string[]): void {
     if (!this.current?.gotHello) return; // the next connection brings snapshots anyway
     const list = tickers.filter((t) => this.carried.has(t));
-    if (list.length === 0) return;
-    this.send('unsubscribe', list);
-    this.send('subscribe', list);
+    if (list.length > 0) this.send('subscribe', list);
   }
 
   // -- attempts -----------------------------------------------------------------------------------
@@ -202,7 +205,7 @@ export class ConnectionManager {
     return {
       preference: this.status.preference,
       last: this.last,
-      fallbackSince: this.fallbackSince,
+      fallback: this.fallback,
       now: this.now(),
       fallbackStickyMs: this.config.fallbackStickyMs,
     };
@@ -273,10 +276,10 @@ export class ConnectionManager {
     if (attempt.gotHello) return;
     attempt.gotHello = true;
     this.clearTimer('helloTimer');
-    const fellBack =
-      attempt.kind === 'sse' && this.status.preference === 'auto' && (this.fallbackSince !== null || (this.last?.kind === 'ws' && !this.last.gotHello));
-    if (fellBack && this.fallbackSince === null) this.fallbackSince = this.now();
-    if (attempt.kind === 'ws') this.fallbackSince = null;
+    // In auto mode anything but WebSocket is a fallback; it stays sticky for a while (policy.ts).
+    const fellBack = this.status.preference === 'auto' && attempt.kind !== 'ws';
+    if (fellBack && this.fallback?.kind !== attempt.kind) this.fallback = { kind: attempt.kind, since: this.now() };
+    if (attempt.kind === 'ws') this.fallback = null;
     if (this.everLive) this.status.reconnects++;
     this.everLive = true;
     this.failures = 0;
@@ -412,9 +415,7 @@ export class ConnectionManager {
   }
 }
 
-function label(kind: TransportKind): string {
-  return kind === 'ws' ? 'WebSocket' : 'SSE';
-}
+const label = (kind: TransportKind): string => TRANSPORT_LABELS[kind];
 
 function describeClose(kind: TransportKind, info: TransportClose): string {
   if (!info.opened) return `${label(kind)} could not connect`;

@@ -4,7 +4,7 @@
 // $state.raw fields; components only read those fields and call the actions here.
 import { ConnectionManager, initialStatus, type ConnectionStatus } from './connection.js';
 import { FrameLoop } from './frame-loop.js';
-import { MarketStore, type FeedStats, type RowView, type SymbolInfo, type TapeRow } from './market/store.js';
+import { MarketStore, type FeedHealth, type FeedStats, type RowView, type SymbolInfo, type TapeRow } from './market/store.js';
 import type { ChartInterval } from './market/symbol.js';
 import type { ChartController } from './chart/controller.js';
 import type { TickwireDebug } from './debug.js';
@@ -20,13 +20,28 @@ import {
   type Settings,
   type Theme,
 } from './settings.js';
+import { LongPollTransport } from './transport/longpoll.js';
+import { ShortPollTransport } from './transport/poll.js';
 import { preferenceFromQuery, tokenFromQuery, type TransportPreference } from './transport/policy.js';
 import { SseTransport } from './transport/sse.js';
-import type { TransportFactory } from './transport/types.js';
+import { StreamTransport } from './transport/stream.js';
+import type { Transport, TransportFactory } from './transport/types.js';
 import { WsTransport } from './transport/ws.js';
 
-export const createBrowserTransport: TransportFactory = (kind, options, handlers) =>
-  kind === 'ws' ? new WsTransport(options, handlers) : new SseTransport(options, handlers);
+export const createBrowserTransport: TransportFactory = (kind, options, handlers): Transport => {
+  switch (kind) {
+    case 'ws':
+      return new WsTransport(options, handlers);
+    case 'sse':
+      return new SseTransport(options, handlers);
+    case 'stream':
+      return new StreamTransport(options, handlers);
+    case 'longpoll':
+      return new LongPollTransport(options, handlers);
+    case 'poll':
+      return new ShortPollTransport(options, handlers);
+  }
+};
 
 const CATALOGUE_RETRY_MS = 2_000;
 /** Connect without the catalogue if it is this slow (unknown tickers are then refused one by one). */
@@ -52,6 +67,8 @@ export class Dashboard {
   rows: RowView[] = $state.raw([]);
   tape: TapeRow[] = $state.raw([]);
   stats: FeedStats = $state.raw(emptyStats());
+  /** Feed stalled and stale symbols: replaced only when something about them changed. */
+  health: FeedHealth = $state.raw({ feedStalledSec: null, stale: {}, silentCount: 0 });
   connection: ConnectionStatus = $state.raw(initialStatus('auto'));
   /** The URL forces a transport (`?transport=sse`): the UI control shows it and is locked. */
   readonly forcedTransport: TransportPreference | null;
@@ -101,7 +118,7 @@ export class Dashboard {
   async start(): Promise<void> {
     if (this.started) return;
     this.started = true;
-    // Stats (rates, latency windows) keep moving even when no ticks arrive.
+    // Stats (rates, latency windows) and freshness (stale ages) keep moving even when no ticks arrive.
     setInterval(() => this.loop.request(), STATS_PUBLISH_MS);
     document.addEventListener('visibilitychange', () => this.loop.request());
     const loaded = this.loadCatalogue();
@@ -232,6 +249,8 @@ export class Dashboard {
     // A hidden page paints nothing: leave the work (and the dirty flags) for when it is visible again.
     if (typeof document !== 'undefined' && document.hidden) return;
     for (const chart of this.charts.keys()) chart.sync(this.store);
+    this.health = this.store.health(); // the same object unless it changed: no reactive churn
+    if (this.store.freshnessChanged()) this.textDirty = true;
     if (this.textDirty && now - this.textAt >= TEXT_MIN_INTERVAL_MS) {
       this.textAt = now;
       this.textDirty = false;
@@ -255,6 +274,7 @@ export class Dashboard {
     return {
       connection: () => this.manager.snapshot,
       stats: () => ({ ...this.store.stats }),
+      health: () => this.store.health(),
       symbols: () => this.store.debugSymbols(),
       charts: () =>
         [...this.charts].map(([c, panel]) => ({ panel, ...c.debug(this.store) })).sort((a, b) => a.panel - b.panel),
@@ -273,6 +293,7 @@ function emptyStats(): FeedStats {
     duplicates: 0,
     gaps: 0,
     resyncs: 0,
+    conflations: 0,
     epochChanges: 0,
     decodeErrors: 0,
   };

@@ -2,7 +2,9 @@
 // connection state, feed stats and chart contents through it, and so can a person in the console.
 import type { ChartDebug } from './chart/controller.js';
 import type { ConnectionStatus } from './connection.js';
-import type { FeedStats } from './market/store.js';
+import type { StaleReason } from './market/freshness.js';
+import type { FeedHealth, FeedStats } from './market/store.js';
+import type { RowMark } from './market/symbol.js';
 import type { Settings } from './settings.js';
 
 export interface SymbolDebug {
@@ -10,12 +12,18 @@ export interface SymbolDebug {
   seq: number;
   epoch: number;
   last: number;
+  bid: number;
+  ask: number;
   volume: number;
+  stale: StaleReason | null;
+  mark: RowMark | null;
 }
 
 export interface TickwireDebug {
   connection(): ConnectionStatus;
   stats(): FeedStats;
+  /** Feed stalled, stale symbols (what the status bar and chart overlays show). */
+  health(): FeedHealth;
   symbols(): Record<string, SymbolDebug>;
   /** Every live chart, by panel index (synced with the store first). */
   charts(): Array<ChartDebug & { panel: number }>;

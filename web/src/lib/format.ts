@@ -82,3 +82,14 @@ export function formatLatency(ms: number | null): string {
 export function formatRate(perSecond: number): string {
   return groupThousands(Math.round(perSecond));
 }
+
+/** How long ago, coarse and calm: "0.4 s", "12 s", "3 min 5 s", "2 h 10 min". */
+export function formatAge(ms: number): string {
+  const t = Math.max(0, ms);
+  if (t < 1000) return `${(t / 1000).toFixed(1)} s`;
+  const sec = Math.floor(t / 1000);
+  if (sec < 60) return `${sec} s`;
+  const min = Math.floor(sec / 60);
+  if (min < 60) return `${min} min ${sec % 60} s`;
+  return `${Math.floor(min / 60)} h ${min % 60} min`;
+}

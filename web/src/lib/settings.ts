@@ -2,7 +2,7 @@
 // is in localStorage is untrusted: parseSettings keeps what is valid and falls back to defaults for the
 // rest, so a stale or hand-edited entry can never break the page.
 import { isTicker } from '../../../protocol/src/control.js';
-import type { TransportPreference } from './transport/policy.js';
+import { isPreference, type TransportPreference } from './transport/policy.js';
 import type { ChartInterval } from './market/symbol.js';
 
 export const STORAGE_KEY = 'tickwire.settings.v1';
@@ -67,7 +67,7 @@ export function parseSettings(raw: unknown): Settings {
   });
   const activePanel = typeof o.activePanel === 'number' && Number.isInteger(o.activePanel) && o.activePanel >= 0 && o.activePanel < layout ? o.activePanel : 0;
   const theme: Theme = o.theme === 'light' ? 'light' : 'dark';
-  const transport: TransportPreference = o.transport === 'sse' || o.transport === 'ws' ? o.transport : 'auto';
+  const transport: TransportPreference = isPreference(o.transport) ? o.transport : 'auto';
   return { watchlist, layout, panels, activePanel, theme, transport };
 }
 

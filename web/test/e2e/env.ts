@@ -89,6 +89,7 @@ type Debug = TickwireDebug;
 export const hook = {
   connection: (page: Page): Promise<ReturnType<Debug['connection']>> => page.evaluate(() => window.__tickwire!.connection()),
   stats: (page: Page): Promise<ReturnType<Debug['stats']>> => page.evaluate(() => window.__tickwire!.stats()),
+  health: (page: Page): Promise<ReturnType<Debug['health']>> => page.evaluate(() => window.__tickwire!.health()),
   charts: (page: Page): Promise<ReturnType<Debug['charts']>> => page.evaluate(() => window.__tickwire!.charts()),
   barTimes: (page: Page, panel: number): Promise<number[]> => page.evaluate((p) => window.__tickwire!.barTimes(p), panel),
   symbols: (page: Page): Promise<ReturnType<Debug['symbols']>> => page.evaluate(() => window.__tickwire!.symbols()),

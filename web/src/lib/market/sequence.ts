@@ -8,8 +8,6 @@ export interface SeqState {
   epoch: number;
   /** Seq of the last tick folded into local state. */
   seq: number;
-  /** Seq announced by the previous heartbeat: by the next one we must have reached it. */
-  heartbeatSeq: number;
 }
 
 export type TickVerdict =
@@ -18,6 +16,11 @@ export type TickVerdict =
   | 'duplicate'
   /** seq jumped without the conflated flag: ticks were lost, ask for a fresh snapshot. */
   | 'gap'
+  /**
+   * A conflated record (tick flag bit 0): the server skipped ticks on purpose while this client was
+   * behind; its seq may jump, and it carries the latest trade and quote. Not a gap.
+   */
+  | 'conflated'
   /** The feed restarted: local seq means nothing any more, wait for snapshots. */
   | 'epoch'
   /** Waiting for a snapshot: ticks until then are covered by it. */
@@ -27,29 +30,27 @@ export function classifyTick(state: SeqState, epoch: number, seq: number, flags:
   if (!state.ready) return 'not-ready';
   if (epoch !== state.epoch) return 'epoch';
   if (seq <= state.seq) return 'duplicate';
-  if (seq !== state.seq + 1 && (flags & TickFlag.Conflated) === 0) return 'gap';
+  if ((flags & TickFlag.Conflated) !== 0) return 'conflated';
+  if (seq !== state.seq + 1) return 'gap';
   return 'apply';
 }
 
 export type HeartbeatVerdict = 'ok' | 'lost' | 'epoch' | 'not-ready';
 
 /**
- * Checks a heartbeat's latest seq for a symbol. A heartbeat may overtake ticks still in flight, so the
- * check lags one beat: ticks are lost when we still have not reached the seq the *previous* heartbeat
- * announced. Updates `state.heartbeatSeq`.
+ * Checks a heartbeat's latest seq for a symbol. Heartbeats follow the frames they describe on the
+ * connection (docs/protocol.md), so a seq above ours means frames were lost — even when nothing else
+ * arrives — and the gap is known within one heartbeat.
  */
 export function checkHeartbeat(state: SeqState, epoch: number, announcedSeq: number): HeartbeatVerdict {
   if (!state.ready) return 'not-ready';
   if (epoch !== state.epoch) return 'epoch';
-  const lost = state.heartbeatSeq > state.seq;
-  state.heartbeatSeq = announcedSeq;
-  return lost ? 'lost' : 'ok';
+  return announcedSeq > state.seq ? 'lost' : 'ok';
 }
 
 /** Voids sequence state; the next snapshot re-seeds it. */
 export function invalidate(state: SeqState): void {
   state.ready = false;
-  state.heartbeatSeq = 0;
 }
 
 /** Seeds sequence state from a snapshot (its seq is the last tick folded into it). */
@@ -57,5 +58,4 @@ export function seed(state: SeqState, epoch: number, seq: number): void {
   state.ready = true;
   state.epoch = epoch;
   state.seq = seq;
-  state.heartbeatSeq = 0;
 }

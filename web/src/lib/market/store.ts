@@ -1,15 +1,16 @@
 // Market state of every watched symbol, fed frame by frame by the connection and kept outside Svelte
 // reactivity: ticks are decoded straight into plain objects (no allocation per tick), and the UI gets
-// immutable views (rows(), tape()) built on the render cadence, at most once per frame.
+// immutable views (rows(), tape(), health()) built on the render cadence, at most once per frame.
 import { decodeFrame, emptyTick, visitTicks } from '../../../../protocol/src/codec.js';
 import { formatCursor } from '../../../../protocol/src/cursor.js';
 import { FrameType, type FrameHeader, type HelloFrame, type Tick } from '../../../../protocol/src/messages.js';
-import { DASH, formatChange, formatClockMs, formatPercent, formatPrice, formatVolume } from '../format.js';
+import { DASH, formatAge, formatChange, formatClockMs, formatPercent, formatPrice, formatVolume } from '../format.js';
 import type { FrameSink } from '../connection.js';
 import type { SymbolDebug } from '../debug.js';
+import { FRESHNESS, FeedWatch, symbolStaleness, wholeSeconds, type StaleReason, type Staleness } from './freshness.js';
 import { SampleWindow, RateCounter } from './metrics.js';
 import { checkHeartbeat, classifyTick, invalidate, seed } from './sequence.js';
-import { SymbolState, type BarBook, type ChartInterval, type Trade } from './symbol.js';
+import { SymbolState, type BarBook, type ChartInterval, type RowMark, type Trade } from './symbol.js';
 
 export interface SymbolInfo {
   id: number;
@@ -38,6 +39,26 @@ export interface RowView {
   volume: string;
   /** Tint of the last price: +1 just ticked up, −1 down, 0 none. */
   flash: 1 | -1 | 0;
+  /** Not current: nothing reached us for the symbol ('silent') or the feed stopped trading ('feed'). */
+  stale: StaleReason | null;
+  /** Badge text while stale, e.g. "stale 7s". */
+  staleLabel: string;
+  /** Why, for the tooltip: "no data for 7 s" / "feed stalled: no trades for 7 s". */
+  staleNote: string;
+  /** Brief mark after a repair or a conflated jump (FRESHNESS.markMs). */
+  mark: RowMark | null;
+  /** Event time of the last trade (epoch ms; 0 unknown), for the "last trade N s ago" tooltip. */
+  lastTradeMs: number;
+}
+
+/** Freshness of the whole view, republished only when it changes (status bar, chart overlays). */
+export interface FeedHealth {
+  /** Seconds without trades while heartbeats still arrive (feed stalled at the source); null otherwise. */
+  feedStalledSec: number | null;
+  /** Stale symbols → short reason for chart badges ("no data for 7 s", "no trades for 7 s"). */
+  stale: Readonly<Record<string, string>>;
+  /** Symbols stale because nothing reached us for them (connection, server or conflation). */
+  silentCount: number;
 }
 
 export interface TapeRow {
@@ -58,13 +79,16 @@ export interface FeedStats {
   snapshots: number;
   duplicates: number;
   gaps: number;
+  /** Symbols asked for a fresh snapshot (gap repairs, unresolved epoch changes). */
   resyncs: number;
+  /** Frames of conflated records applied: times the connection fell behind and was caught up. */
+  conflations: number;
   epochChanges: number;
   decodeErrors: number;
 }
 
 export interface StoreOptions {
-  /** Ask the connection for fresh snapshots (unsubscribe + subscribe). */
+  /** Ask the connection for fresh snapshots (a subscribe of symbols already held). */
   requestResync(tickers: string[]): void;
   /** Something visible changed: schedule a frame. */
   onDirty(): void;
@@ -89,6 +113,8 @@ export const TAPE_ROWS = 60;
 
 interface RowCache {
   version: number;
+  /** freshnessKey() when the row was built: staleness and marks change with time alone. */
+  fresh: string;
   row: RowView;
   /** Price at the last flash, and when it started. */
   flashRef: number;
@@ -122,10 +148,21 @@ export class MarketStore implements FrameSink {
     duplicates: 0,
     gaps: 0,
     resyncs: 0,
+    conflations: 0,
     epochChanges: 0,
     decodeErrors: 0,
   };
   private statsAt = 0;
+  /** Heartbeat interval of the current session (Hello): staleness is counted in beats. */
+  private heartbeatMs = 1000;
+  private readonly feed = new FeedWatch();
+  /** Local time of the frame being applied (set once per frame, read per tick). */
+  private frameAt = 0;
+  /** Per frame: ticks applied, and whether any was a conflated record. */
+  private frameTrades = 0;
+  private frameConflated = false;
+  private healthKey = '';
+  private healthView: FeedHealth = { feedStalledSec: null, stale: {}, silentCount: 0 };
   private rowsDirty = true;
   private rowsView: RowView[] = [];
   private tapeTicker: string | null = null;
@@ -225,12 +262,10 @@ export class MarketStore implements FrameSink {
     // Seq state is per connection, except for symbols offered in a resume cursor of the same epoch: the
     // server follows up with exactly the ticks they missed (or a snapshot). The rest wait for snapshots.
     const now = this.now();
+    this.heartbeatMs = hello.heartbeatMs > 0 ? hello.heartbeatMs : 1000;
     const offered = resumed && this.resumeOffered?.epoch === hello.epoch ? this.resumeOffered.tickers : null;
     for (const s of this.symbols.values()) {
-      if (offered?.has(s.ticker) && s.ready && s.epoch === hello.epoch) {
-        s.heartbeatSeq = 0; // the previous connection's heartbeats say nothing about this one
-        continue;
-      }
+      if (offered?.has(s.ticker) && s.ready && s.epoch === hello.epoch) continue;
       invalidate(s);
       s.voidedAt = now;
     }
@@ -239,10 +274,16 @@ export class MarketStore implements FrameSink {
   }
 
   frame(bytes: Uint8Array, header: FrameHeader): void {
+    const now = this.now();
+    this.frameAt = now;
     switch (header.type) {
       case FrameType.Updates: {
+        this.frameTrades = 0;
+        this.frameConflated = false;
         const result = visitTicks(bytes, this.onTick, this.scratch);
         if (!result.ok) this.stats.decodeErrors++;
+        if (this.frameTrades > 0) this.feed.traded(now);
+        if (this.frameConflated) this.stats.conflations++;
         break;
       }
       case FrameType.Snapshot: {
@@ -265,6 +306,11 @@ export class MarketStore implements FrameSink {
         }
         s.applySnapshot(snap);
         seed(s, snap.epoch, snap.seq);
+        s.coveredAt = now;
+        if (s.repairing) {
+          s.repairing = false;
+          this.setMark(s, 'resynced', now);
+        }
         this.stats.snapshots++;
         this.resyncAt.delete(s.ticker);
         this.options.onDirty();
@@ -276,9 +322,11 @@ export class MarketStore implements FrameSink {
           this.stats.decodeErrors++;
           break;
         }
+        this.feed.heartbeat(now);
         for (const entry of decoded.value.symbols) {
           const s = this.byId.get(entry.symbolId);
           if (s === undefined) continue;
+          s.coveredAt = now;
           const verdict = checkHeartbeat(s, header.epoch, entry.seq);
           if (verdict === 'lost') this.voidAndResync(s, 'gap');
           else if (verdict === 'epoch') this.voidAndResync(s, 'epoch');
@@ -296,6 +344,8 @@ export class MarketStore implements FrameSink {
   private readonly onTick = (t: Tick, header: FrameHeader): void => {
     const s = this.byId.get(t.symbolId);
     if (s === undefined) return;
+    // Data is flowing for the symbol, whatever becomes of this tick.
+    s.coveredAt = this.frameAt;
     switch (classifyTick(s, header.epoch, t.seq, t.flags)) {
       case 'apply':
         s.applyTick(t);
@@ -304,7 +354,16 @@ export class MarketStore implements FrameSink {
           this.pendingSend[this.pendingCount] = header.sendTimeMs;
           this.pendingCount++;
         }
-        this.rate.add(this.now());
+        this.frameTrades++;
+        this.rate.add(this.frameAt);
+        this.options.onDirty();
+        return;
+      case 'conflated':
+        // A jump on purpose: the latest state, not a gap. No latency sample (its trade may be old).
+        s.applyConflated(t);
+        this.setMark(s, 'conflated', this.frameAt);
+        this.frameTrades++;
+        this.frameConflated = true;
         this.options.onDirty();
         return;
       case 'duplicate':
@@ -328,6 +387,7 @@ export class MarketStore implements FrameSink {
     else this.stats.epochChanges++;
     invalidate(s);
     s.voidedAt = this.now();
+    s.repairing = true;
     s.version++;
     // A gap needs a fresh snapshot now. An epoch change means the server restarted its feed: it sends
     // snapshots by itself, and checkUnresolved() asks for them if it does not.
@@ -341,6 +401,12 @@ export class MarketStore implements FrameSink {
       if (s.ready || s.rejected !== null || s.id < 0) continue;
       if (now - s.voidedAt >= RESYNC_AFTER_MS) this.resyncQueue.add(s.ticker);
     }
+  }
+
+  private setMark(s: SymbolState, mark: RowMark, now: number): void {
+    s.mark = mark;
+    s.markUntil = now + FRESHNESS.markMs;
+    s.version++;
   }
 
   private flushResyncs(): void {
@@ -384,9 +450,61 @@ export class MarketStore implements FrameSink {
     return false;
   }
 
+  // -- freshness (stale, feed stalled, marks): changes with time alone -----------------------------
+
+  private staleness(s: SymbolState, now: number, feedStalledFor: number | null): Staleness | null {
+    // Rows without numbers yet (pending) or refused have nothing that could be stale.
+    if (!s.seeded || s.rejected !== null) return null;
+    return symbolStaleness(s.coveredAt, now, this.heartbeatMs, feedStalledFor);
+  }
+
+  /** What the row shows of freshness, as a key: the row is rebuilt when it changes (at most 1/s). */
+  private freshnessKey(s: SymbolState, now: number, feedStalledFor: number | null): string {
+    const stale = this.staleness(s, now, feedStalledFor);
+    const mark = s.mark !== null && now < s.markUntil ? s.mark : '';
+    return stale === null ? mark : `${stale.reason}${wholeSeconds(stale.forMs)}${mark}`;
+  }
+
+  /**
+   * True when some row's freshness (stale state, its seconds, a mark running out) changed since rows()
+   * last built it: the caller republishes the rows. Cheap: a few comparisons per symbol.
+   */
+  freshnessChanged(): boolean {
+    const now = this.now();
+    const feedStalledFor = this.feed.stalledFor(now, this.heartbeatMs);
+    for (const [ticker, s] of this.symbols) {
+      const cache = this.rowCache.get(ticker);
+      if (cache !== undefined && cache.fresh !== this.freshnessKey(s, now, feedStalledFor)) return true;
+    }
+    return false;
+  }
+
+  /** Status bar and chart overlays: the same object while nothing changed. */
+  health(): FeedHealth {
+    const now = this.now();
+    const feedStalledFor = this.feed.stalledFor(now, this.heartbeatMs);
+    const stale: Record<string, string> = {};
+    let silentCount = 0;
+    let key = feedStalledFor === null ? '' : String(wholeSeconds(feedStalledFor));
+    for (const ticker of this.order) {
+      const s = this.symbols.get(ticker);
+      const st = s === undefined ? null : this.staleness(s, now, feedStalledFor);
+      if (st === null) continue;
+      if (st.reason === 'silent') silentCount++;
+      stale[ticker] = staleNote(st, true);
+      key += `|${ticker}:${stale[ticker]}`;
+    }
+    if (key !== this.healthKey) {
+      this.healthKey = key;
+      this.healthView = { feedStalledSec: feedStalledFor === null ? null : wholeSeconds(feedStalledFor), stale, silentCount };
+    }
+    return this.healthView;
+  }
+
   /** Watchlist rows; unchanged symbols keep their previous row object (cheap keyed updates). */
   rows(): RowView[] {
     const now = this.now();
+    const feedStalledFor = this.feed.stalledFor(now, this.heartbeatMs);
     let changed = this.rowsDirty;
     const next: RowView[] = [];
     for (const ticker of this.order) {
@@ -394,8 +512,9 @@ export class MarketStore implements FrameSink {
       if (s === undefined) continue;
       let cache = this.rowCache.get(ticker);
       const flashEnded = cache !== undefined && cache.row.flash !== 0 && now - cache.flashAt >= FLASH_ON_MS;
-      if (cache === undefined || cache.version !== s.version || this.rowsDirty || flashEnded) {
-        cache = this.buildRow(s, cache, now);
+      const fresh = this.freshnessKey(s, now, feedStalledFor);
+      if (cache === undefined || cache.version !== s.version || cache.fresh !== fresh || this.rowsDirty || flashEnded) {
+        cache = this.buildRow(s, cache, now, feedStalledFor, fresh);
         this.rowCache.set(ticker, cache);
         changed = true;
       }
@@ -406,7 +525,7 @@ export class MarketStore implements FrameSink {
     return this.rowsView;
   }
 
-  private buildRow(s: SymbolState, previous: RowCache | undefined, now: number): RowCache {
+  private buildRow(s: SymbolState, previous: RowCache | undefined, now: number, feedStalledFor: number | null, fresh: string): RowCache {
     const info = this.catalogue.get(s.ticker);
     let flashRef = previous?.flashRef ?? s.last;
     let flashAt = previous?.flashAt ?? -Infinity;
@@ -421,6 +540,7 @@ export class MarketStore implements FrameSink {
     const status: RowStatus = s.rejected !== null ? 'rejected' : !s.seeded ? 'pending' : s.ready ? 'live' : 'resync';
     const delta = s.last - s.open;
     const seeded = s.seeded;
+    const stale = this.staleness(s, now, feedStalledFor);
     const row: RowView = {
       ticker: s.ticker,
       name: info?.name ?? '',
@@ -433,9 +553,15 @@ export class MarketStore implements FrameSink {
       bid: seeded && s.bid > 0 ? formatPrice(s.bid, s.priceScale) : DASH,
       ask: seeded && s.ask > 0 ? formatPrice(s.ask, s.priceScale) : DASH,
       volume: seeded ? formatVolume(s.volume, s.sizeScale) : DASH,
-      flash,
+      // A stale price does not flash: nothing about it is news.
+      flash: stale === null ? flash : 0,
+      stale: stale?.reason ?? null,
+      staleLabel: stale === null ? '' : `stale ${wholeSeconds(stale.forMs)}s`,
+      staleNote: stale === null ? '' : staleNote(stale),
+      mark: s.mark !== null && now < s.markUntil ? s.mark : null,
+      lastTradeMs: seeded ? s.lastTimeMs : 0,
     };
-    return { version: s.version, row, flashRef, flashAt };
+    return { version: s.version, fresh, row, flashRef, flashAt };
   }
 
   /**
@@ -473,7 +599,43 @@ export class MarketStore implements FrameSink {
   /** Small summary for tests and the debug hook. */
   debugSymbols(): Record<string, SymbolDebug> {
     const out: Record<string, SymbolDebug> = {};
-    for (const [t, s] of this.symbols) out[t] = { ready: s.ready, seq: s.seq, epoch: s.epoch, last: s.last, volume: s.volume };
+    const now = this.now();
+    const feedStalledFor = this.feed.stalledFor(now, this.heartbeatMs);
+    for (const [t, s] of this.symbols) {
+      out[t] = {
+        ready: s.ready,
+        seq: s.seq,
+        epoch: s.epoch,
+        last: s.last,
+        bid: s.bid,
+        ask: s.ask,
+        volume: s.volume,
+        stale: this.staleness(s, now, feedStalledFor)?.reason ?? null,
+        mark: s.mark !== null && now < s.markUntil ? s.mark : null,
+      };
+    }
     return out;
   }
+}
+
+/** Why a symbol is stale, as a tooltip (or, `short`, for a badge). */
+export function staleNote(st: Staleness, short = false): string {
+  const sec = wholeSeconds(st.forMs);
+  if (st.reason === 'silent') return `no data for ${sec} s`;
+  return short ? `no trades for ${sec} s` : `feed stalled: no trades for ${sec} s (server connected)`;
+}
+
+/**
+ * The row's tooltip, built when the pointer arrives (ages change every second; keeping every row's
+ * title current would rebuild all rows each second for text nobody is reading). The age of the last
+ * trade is what tells a quiet market from frozen data.
+ */
+export function rowTooltip(row: RowView, now: number): string {
+  const parts = [row.name ? `${row.ticker} · ${row.name}` : row.ticker];
+  if (row.stale !== null) parts.push(`stale: ${row.staleNote}`);
+  else if (row.note) parts.push(row.note);
+  if (row.lastTradeMs > 0) parts.push(`last trade ${formatAge(now - row.lastTradeMs)} ago`);
+  if (row.mark === 'resynced') parts.push('repaired with a fresh snapshot after lost data');
+  if (row.mark === 'conflated') parts.push('caught up by conflation: ticks skipped while the connection was behind');
+  return parts.join('\n');
 }

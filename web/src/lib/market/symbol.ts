@@ -1,6 +1,6 @@
 // Live state of one subscribed symbol, kept outside Svelte reactivity: a plain object the decoder
-// mutates per tick (quote, session stats, candles per interval, recent trades). The UI reads it once
-// per render flush through the store's immutable views.
+// mutates per tick (quote, session stats, candles per interval, recent trades, when data last vouched
+// for it). The UI reads it once per render flush through the store's immutable views.
 import { CANDLE_INTERVALS, type SnapshotFrame, type Tick } from '../../../../protocol/src/messages.js';
 import { barsFromCandles, foldTick, mergeBars, trimBars, MAX_BARS, type Bar } from '../chart/candles.js';
 import type { SeqState } from './sequence.js';
@@ -29,17 +29,25 @@ export interface Trade {
 
 export const TAPE_CAPACITY = 128;
 
+/** A brief mark on the row: repaired with a fresh snapshot after lost data, or jumped by conflation. */
+export type RowMark = 'resynced' | 'conflated';
+
 export class SymbolState implements SeqState {
   ready = false;
   epoch = 0;
   seq = 0;
-  heartbeatSeq = 0;
   /** Set once a snapshot has ever arrived (rows show dashes until then). */
   seeded = false;
   /** The server refused the symbol (unknown, limit reached): why, for the row. */
   rejected: string | null = null;
   /** When state was last voided (ms), so long-unresolved symbols get a fresh snapshot request. */
   voidedAt = 0;
+  /** Voided by a gap or an epoch change: the snapshot that follows is a repair, and shows as one. */
+  repairing = false;
+  /** When a frame last vouched for this symbol (snapshot, tick, heartbeat naming it), local ms. */
+  coveredAt = -Infinity;
+  mark: RowMark | null = null;
+  markUntil = 0;
 
   id = -1;
   priceScale = 2;
@@ -89,6 +97,31 @@ export class SymbolState implements SeqState {
       book.generation++;
       book.version++;
     }
+    this.version++;
+  }
+
+  /**
+   * Folds a conflated record: the latest trade and quote after ticks skipped on purpose. Price, quote
+   * and the current bar's high/low/close follow it; volumes do not, since the skipped trades' sizes are
+   * unknown (a later snapshot brings exact figures back).
+   */
+  applyConflated(t: Tick): void {
+    const previous = this.last;
+    this.seq = t.seq;
+    this.last = t.price;
+    this.lastSize = t.size;
+    this.lastTimeMs = t.eventTimeMs;
+    this.bid = t.bid;
+    this.ask = t.ask;
+    if (t.price > this.high || this.high === 0) this.high = t.price;
+    if (t.price < this.low || this.low === 0) this.low = t.price;
+    for (const book of this.books.values()) {
+      foldTick(book.bars, t.eventTimeMs, t.price, 0, book.intervalSec);
+      if (trimBars(book.bars) > 0) book.generation++;
+      book.version++;
+    }
+    // It is a real trade, the latest one: the tape shows it (after a hole it cannot fill).
+    this.pushTrade(t, previous);
     this.version++;
   }
 

@@ -1,7 +1,7 @@
 // Reconnect and fallback policy as pure functions, so every rule is unit-tested without sockets or
 // timers: which transport the next attempt uses, how long to wait before it, and every default in
 // one object. The connection manager only feeds these functions facts and obeys their answers.
-import type { TransportKind } from './types.js';
+import { isTransportKind, type TransportKind } from './types.js';
 
 export const CONNECTION_DEFAULTS = {
   /** First backoff ceiling; the ceiling doubles per consecutive failure (full jitter below it). */
@@ -14,7 +14,7 @@ export const CONNECTION_DEFAULTS = {
   staleHeartbeats: 3,
   /** Lower bound of the staleness timeout, for servers announcing very short heartbeats. */
   staleMinMs: 4_000,
-  /** After falling back to SSE, stay on it for reconnects this long before trying WebSocket again. */
+  /** After falling back (SSE, long polling), stay on it for reconnects this long before trying WebSocket again. */
   fallbackStickyMs: 5 * 60_000,
   /** Candles per interval asked for in snapshots. */
   history: 500,
@@ -22,7 +22,30 @@ export const CONNECTION_DEFAULTS = {
 
 export type ConnectionConfig = { -readonly [K in keyof typeof CONNECTION_DEFAULTS]: number };
 
-export type TransportPreference = 'auto' | 'ws' | 'sse';
+/** `auto` walks AUTO_CHAIN; anything else forces that one transport. */
+export type TransportPreference = 'auto' | TransportKind;
+
+/**
+ * The automatic order: each step is taken when the one before could not deliver a Hello (refused,
+ * blocked, or silent for helloTimeoutMs — which is also what a proxy that buffers streamed responses
+ * looks like). Binary HTTP streaming is not in the chain: it is a never-ending response like SSE, so it
+ * fails exactly where SSE fails and would only add a round of waiting. Short polling is not in it
+ * either: wherever it works long polling works too, with less delay and fewer requests. Both stay
+ * selectable by hand (transport control, `?transport=`).
+ */
+export const AUTO_CHAIN: readonly TransportKind[] = ['ws', 'sse', 'longpoll'];
+
+/** The transport the automatic chain tries after `kind` failed, or null at the end of the chain. */
+export function fallbackAfter(kind: TransportKind): TransportKind | null {
+  const i = AUTO_CHAIN.indexOf(kind);
+  return i >= 0 && i < AUTO_CHAIN.length - 1 ? (AUTO_CHAIN[i + 1] as TransportKind) : null;
+}
+
+/** A fallback transport that worked, and since when: reconnects stay on it for a while. */
+export interface StickyFallback {
+  kind: TransportKind;
+  since: number;
+}
 
 export interface AttemptRecord {
   kind: TransportKind;
@@ -45,8 +68,8 @@ export interface TransportDecisionInput {
   preference: TransportPreference;
   /** The attempt that just ended, if any. */
   last: AttemptRecord | null;
-  /** When SSE started working after WebSocket had failed (sticky fallback), else null. */
-  fallbackSince: number | null;
+  /** The fallback transport that started working after WebSocket had failed, else null. */
+  fallback: StickyFallback | null;
   now: number;
   fallbackStickyMs: number;
 }
@@ -54,9 +77,13 @@ export interface TransportDecisionInput {
 /** Picks the transport of the next attempt. */
 export function nextTransport(input: TransportDecisionInput): TransportKind {
   if (input.preference !== 'auto') return input.preference;
-  if (input.fallbackSince !== null && input.now - input.fallbackSince < input.fallbackStickyMs) return 'sse';
-  // A WebSocket attempt that never produced a Hello (blocked, refused, or silent): try SSE right away.
-  if (input.last !== null && input.last.kind === 'ws' && !input.last.gotHello) return 'sse';
+  // An attempt that never produced a Hello: the next one down the chain, right away.
+  if (input.last !== null && !input.last.gotHello) {
+    const next = fallbackAfter(input.last.kind);
+    if (next !== null) return next;
+  }
+  if (input.fallback !== null && input.now - input.fallback.since < input.fallbackStickyMs) return input.fallback.kind;
+  // A new round from the top (also after the end of the chain failed: the server may simply be down).
   return 'ws';
 }
 
@@ -69,13 +96,13 @@ export interface DelayInput {
 }
 
 /**
- * Wait before the next attempt. Falling back from a failed WebSocket to SSE is immediate (the same
- * "round"); every other retry backs off with n = consecutive failures (at least 1, so even the first
- * reconnect after a drop is jittered).
+ * Wait before the next attempt. Stepping down the automatic chain (WebSocket → SSE → long polling) is
+ * immediate (the same "round"); every other retry backs off with n = consecutive failures (at least 1,
+ * so even the first reconnect after a drop is jittered).
  */
 export function nextDelay(input: DelayInput, config: Pick<ConnectionConfig, 'backoffBaseMs' | 'backoffCapMs'>, random: () => number): number {
   const fallingBack =
-    input.preference === 'auto' && input.next === 'sse' && input.last !== null && input.last.kind === 'ws' && !input.last.gotHello;
+    input.preference === 'auto' && input.last !== null && !input.last.gotHello && input.next === fallbackAfter(input.last.kind);
   if (fallingBack) return 0;
   return backoffDelay(Math.max(1, input.failures), config, random);
 }
@@ -94,8 +121,12 @@ export function retryAfterFromReason(reason: string): number | null {
   return match === null ? null : Math.min(Number(match[1]), MAX_RETRY_AFTER_MS);
 }
 
-/** Transport preference forced by the page URL (`?transport=sse|ws`), if any. */
+export function isPreference(value: unknown): value is TransportPreference {
+  return value === 'auto' || isTransportKind(value);
+}
+
+/** Transport preference forced by the page URL (`?transport=ws|sse|stream|longpoll|poll`), if any. */
 export function preferenceFromQuery(search: string): TransportPreference | null {
   const value = new URLSearchParams(search).get('transport');
-  return value === 'sse' || value === 'ws' || value === 'auto' ? value : null;
+  return isPreference(value) ? value : null;
 }

@@ -1,13 +1,29 @@
-// The one seam between the connection manager and a wire. WebSocket and SSE deliver the same binary
-// frames (protocol/src/codec.ts), so the manager never branches on which one it is talking to; each
-// implementation only knows how to open, carry control messages and report that it is gone.
+// The one seam between the connection manager and a wire. Every transport (WebSocket, SSE, binary HTTP
+// stream, long and short polling) delivers the same binary frames (protocol/src/codec.ts), so the
+// manager never branches on which one it is talking to; each implementation only knows how to open,
+// carry control messages and report that it is gone.
 
-export type TransportKind = 'ws' | 'sse';
+export type TransportKind = 'ws' | 'sse' | 'stream' | 'longpoll' | 'poll';
+
+export const TRANSPORT_KINDS: readonly TransportKind[] = ['ws', 'sse', 'stream', 'longpoll', 'poll'];
+
+/** How the UI names each transport (connection panel, transport control, error messages). */
+export const TRANSPORT_LABELS: Readonly<Record<TransportKind, string>> = {
+  ws: 'WebSocket',
+  sse: 'SSE',
+  stream: 'HTTP stream',
+  longpoll: 'Long poll',
+  poll: 'Poll',
+};
+
+export function isTransportKind(value: unknown): value is TransportKind {
+  return typeof value === 'string' && (TRANSPORT_KINDS as readonly string[]).includes(value);
+}
 
 export interface TransportOptions {
   /** Origin (and optional path prefix) of the Tickwire server, e.g. `location.origin`. */
   baseUrl: string;
-  /** Symbols to subscribe as soon as the connection opens (WS: a subscribe message; SSE: the URL). */
+  /** Symbols to subscribe as soon as the connection opens (WS: a subscribe message; HTTP: the URL). */
   symbols: readonly string[];
   /** Candles per interval wanted in snapshots. */
   history: number;
@@ -15,7 +31,7 @@ export interface TransportOptions {
   requestId: number;
   /**
    * Resume cursor (protocol/src/cursor.ts) of what the client already holds: symbols inside the server's
-   * window get their missed ticks instead of a snapshot. WS: `resume` in the subscribe; SSE: `cursor=`.
+   * window get their missed ticks instead of a snapshot. WS: `resume` in the subscribe; HTTP: `cursor=`.
    */
   resume?: string;
   /** Access token for servers started with --auth-secret (`?token=` on the data endpoints). */
@@ -23,9 +39,9 @@ export interface TransportOptions {
 }
 
 export interface TransportClose {
-  /** Whether the connection ever opened (WS `open` / EventSource `open`). */
+  /** Whether the connection ever opened (WS `open`, EventSource `open`, a 200 answer over HTTP). */
   opened: boolean;
-  /** WebSocket close code; null for SSE and for connections that never opened. */
+  /** WebSocket close code; null for the HTTP transports and for connections that never opened. */
   code: number | null;
   reason: string;
 }
@@ -46,5 +62,11 @@ export interface Transport {
   /** Tears the connection down without calling `closed` (the caller has already moved on). */
   close(): void;
 }
+
+/** fetch() as the HTTP transports use it (injectable for tests). */
+export type FetchLike = (input: string | URL, init?: RequestInit) => Promise<Response>;
+
+/** Late-bound, so a patched `fetch` is honoured and `this` is never wrong. */
+export const browserFetch: FetchLike = (input, init) => fetch(input, init);
 
 export type TransportFactory = (kind: TransportKind, options: TransportOptions, handlers: TransportHandlers) => Transport;
