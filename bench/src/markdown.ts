@@ -27,11 +27,26 @@ export interface BenchReport {
   micro: MicroResult[];
   sweep: SeriesResult[];
   idle: IdleResult[];
+  /** When later narrower runs were folded in with --update: every run that contributed. */
+  runs?: Array<{ command: string; date: string; durationS: number }>;
 }
 
 const int = new Intl.NumberFormat('en-US', { maximumFractionDigits: 0 });
 const f = (n: number | null | undefined, suffix = ''): string => (n === null || n === undefined ? 'n/a' : `${int.format(n)}${suffix}`);
 const ms = (n: number): string => (n >= 100 ? int.format(n) : n >= 10 ? n.toFixed(1) : n.toFixed(2));
+
+/** CPU time per update, in µs or ns. */
+function perUpdate(us: number): string {
+  return us >= 1 ? `${us.toFixed(2)} µs` : `${Math.round(us * 1000)} ns`;
+}
+
+/** The busiest step that delivered everything to everyone, whatever its latency. */
+export function costStep(s: SeriesResult): StepResult | null {
+  const ok = s.steps.filter(
+    (st) => st.missing === 0 && st.unexpectedCloses === 0 && st.connectFailures === 0 && st.readyAtEnd >= s.spec.clients && st.updatesPerSec > 0,
+  );
+  return ok.length === 0 ? null : ok.reduce((best, st) => (st.updatesPerSec > best.updatesPerSec ? st : best));
+}
 
 /** True when a step above the capacity failed, i.e. the capacity is a measured limit, not a lower bound. */
 function reached(s: SeriesResult | undefined): boolean {
@@ -68,6 +83,7 @@ export function limitNote(s: SeriesResult, workers: number): string {
   if (cap !== null && next === undefined) return 'not reached (highest step tried passed)';
   if (next === undefined) return '';
   const at = `at ${int.format(next.tickRate)} ticks/s`;
+  if (next.reasons.some((r) => r.includes('sent no final report'))) return `${at}: load generator overloaded (its workers could not even report)`;
   if (next.reasons.some((r) => r.startsWith('step failed'))) return `${at}: ${next.reasons[0]}`;
   if (next.unexpectedCloses > 0) return `${at}: server disconnected slow consumers`;
   if ((next.serverCpu ?? 0) >= 90) return `${at}: server CPU (${next.serverCpu}% of its one thread)`;
@@ -94,6 +110,12 @@ export function renderMarkdown(r: BenchReport, analysis: string | null): string 
       `Servers and load generator share the same ${m.nproc} cores; the load generator runs its clients in ${String(r.settings.workers)} worker thread(s) ` +
       `and its CPU is reported next to every result (CPU figures are % of one core). Raw data: \`${r.resultsFile}\`.`,
   );
+  if (r.runs !== undefined && r.runs.length > 1) {
+    out.push('');
+    out.push('Results combine these runs (a later run replaced the series, idle or micro results it re-measured):');
+    out.push('');
+    for (const run of r.runs) out.push(`- ${run.date}: \`${run.command}\` (${Math.round(run.durationS / 60)} min)`);
+  }
   out.push('');
 
   out.push('## Micro-benchmarks');
@@ -144,6 +166,33 @@ export function renderMarkdown(r: BenchReport, analysis: string | null): string 
       const tw = find('tickwire', 'ws');
       if (tw === undefined) continue;
       out.push(`| ${f(n)} | ${ratio(tw, find('socketio', 'socketio')).text} | ${ratio(tw, find('ws-json', 'ws-json')).text} |`);
+    }
+    out.push('');
+    out.push('### Server CPU per update (robust to a busy machine)');
+    out.push('');
+    out.push(
+      'Latency limits move with whatever else the shared machine runs; CPU time per update barely does. For each series, the ' +
+        'busiest step that delivered everything (no loss, no disconnect, all clients current — latency ignored): the server\'s CPU ' +
+        'per delivered update, and the updates/s one full core would sustain at that cost (an extrapolation: fixed costs such as the ' +
+        'feed, timers and heartbeats make it conservative for the less loaded servers).',
+    );
+    out.push('');
+    out.push('| series | step (feed ticks/s) | updates/s | server CPU | server CPU per update | updates/s per server core | vs Tickwire WS, same clients |');
+    out.push('| --- | ---: | ---: | ---: | ---: | ---: | ---: |');
+    for (const s of r.sweep) {
+      const st = costStep(s);
+      if (st === null || st.serverCpu === null || st.serverCpu <= 0) {
+        out.push(`| ${s.spec.id} | — | — | — | — | — | — |`);
+        continue;
+      }
+      const perCore = (st.updatesPerSec * 100) / st.serverCpu;
+      const twSeries = r.sweep.find((x) => x.spec.server === 'tickwire' && x.spec.transport === 'ws' && x.spec.clients === s.spec.clients);
+      const tw = twSeries === undefined ? null : costStep(twSeries);
+      const twPerCore = tw !== null && tw.serverCpu ? (tw.updatesPerSec * 100) / tw.serverCpu : null;
+      const vs = s.spec.server === 'tickwire' || twPerCore === null ? '—' : `${(twPerCore / perCore).toFixed(1)}×`;
+      out.push(
+        `| ${s.spec.id} | ${f(st.tickRate)} | ${f(st.updatesPerSec)} | ${f(st.serverCpu, '%')} | ${perUpdate((st.serverCpu * 10_000) / st.updatesPerSec)} | ${f(perCore)} | ${vs} |`,
+      );
     }
     out.push('');
     out.push('### Every step');

@@ -23,7 +23,7 @@ const FULL_SERIES: SeriesSpec[] = [
     transport: 'sse',
     clients: 1000,
     serverArgs: ['--slow-soft-bytes', String(2 ** 30 - 1024), '--slow-hard-bytes', String(2 ** 30)],
-    note: 'slow-consumer limits lifted (1 GiB): the stream backlog measure is broken in this build, see Analysis',
+    note: 'slow-consumer limits lifted (1 GiB), to separate the stream path from the slow-consumer policy',
   },
   { id: 'tw-ws-5k', server: 'tickwire', transport: 'ws', clients: 5000 },
   { id: 'sio-5k', server: 'socketio', transport: 'socketio', clients: 5000 },
@@ -69,6 +69,8 @@ async function main(): Promise<void> {
     .option('--workers <n>', 'load-generator worker threads', Number, availableParallelism())
     .option('--max-minutes <n>', 'time budget of the sweep: no step starts after it', Number, 75)
     .option('--profile', 'run Tickwire steps under --cpu-prof and print the hottest functions', false)
+    .option('--update', 'fold this (narrower) run into bench/results/latest.json and docs/benchmarks.md', false)
+    .option('--render <results.json>', 'only re-render the markdown from an earlier run\'s JSON (no measuring)')
     .option('--out <path>', 'markdown output (default docs/benchmarks.md, quick: bench/results/quick.md)')
     .parse(process.argv);
   const o = program.opts<{
@@ -82,8 +84,19 @@ async function main(): Promise<void> {
     workers: number;
     profile: boolean;
     maxMinutes: number;
+    render?: string;
+    update: boolean;
     out?: string;
   }>();
+  const analysisPath = join(REPO_ROOT, 'bench/analysis.md');
+  const analysis = (): string | null => (existsSync(analysisPath) ? readFileSync(analysisPath, 'utf8') : null);
+  if (o.render !== undefined) {
+    const report = JSON.parse(readFileSync(o.render, 'utf8')) as BenchReport;
+    const mdPath = o.out ?? join(REPO_ROOT, report.quick ? 'bench/results/quick.md' : 'docs/benchmarks.md');
+    writeFileSync(mdPath, renderMarkdown(report, analysis()));
+    process.stdout.write(`rendered ${mdPath} from ${o.render}\n`);
+    return;
+  }
   checkBuilt();
   const parts = new Set(o.only.split(',').map((s) => s.trim()));
   const started = performance.now();
@@ -162,17 +175,36 @@ async function main(): Promise<void> {
     sweep,
     idle,
   };
-  // Only a complete default run replaces the committed numbers; anything narrower goes next to them.
+  // Only a complete default run replaces the committed numbers; anything narrower goes next to them —
+  // unless --update folds it into latest.json (same series ids replaced, the rest kept, every run listed).
   const partial = o.only !== 'micro,sweep,idle' || o.series !== undefined || o.rates !== undefined || o.duration !== undefined || o.idleClients !== undefined;
-  const name = o.quick ? 'quick' : partial ? 'partial' : 'latest';
+  const latestPath = join(REPO_ROOT, 'bench/results/latest.json');
+  if (o.update) {
+    if (o.quick) throw new Error('--update folds full-size measurements into latest.json; not with --quick');
+    if (!existsSync(latestPath)) throw new Error(`--update needs an earlier full run in ${latestPath}`);
+    const base = JSON.parse(readFileSync(latestPath, 'utf8')) as BenchReport;
+    if (micro.length > 0) base.micro = micro;
+    for (const series of sweep) {
+      const i = base.sweep.findIndex((x) => x.spec.id === series.spec.id);
+      if (i === -1) base.sweep.push(series);
+      else base.sweep[i] = series;
+    }
+    for (const x of idle) {
+      const i = base.idle.findIndex((y) => y.server === x.server);
+      if (i === -1) base.idle.push(x);
+      else base.idle[i] = x;
+    }
+    base.runs = [...(base.runs ?? [{ command: base.command, date: base.machine.date, durationS: base.durationS }]), { command: report.command, date: report.machine.date, durationS }];
+    Object.assign(report, base, { resultsFile: '' });
+  }
+  const name = o.quick ? 'quick' : partial && !o.update ? 'partial' : 'latest';
   const resultsPath = join(REPO_ROOT, 'bench/results', `${name}.json`);
   const mdPath = o.out ?? join(REPO_ROOT, name === 'latest' ? 'docs/benchmarks.md' : `bench/results/${name}.md`);
   report.resultsFile = relative(REPO_ROOT, resultsPath);
   mkdirSync(dirname(resultsPath), { recursive: true });
   mkdirSync(dirname(mdPath), { recursive: true });
   writeFileSync(resultsPath, `${JSON.stringify(report, null, 2)}\n`);
-  const analysisPath = join(REPO_ROOT, 'bench/analysis.md');
-  writeFileSync(mdPath, renderMarkdown(report, existsSync(analysisPath) ? readFileSync(analysisPath, 'utf8') : null));
+  writeFileSync(mdPath, renderMarkdown(report, analysis()));
   log(`done in ${Math.floor(durationS / 60)} min ${durationS % 60} s: ${resultsPath}, ${mdPath}`);
 }
 

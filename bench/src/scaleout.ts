@@ -1,8 +1,11 @@
 // Scale-out capacity on this machine, one workload, three topologies: one process (embedded feed), one
 // process with --workers 2, and two gateway processes over NATS (feed process + nats-server). The load
 // tester (loadtest/) drives each at rising client counts; server-side CPU of every process involved is
-// read from /proc over the steady window. Loopback only, every run bounded; results go to
-// bench/results/scaleout.{json,md}. Run: npm run build:node && node dist/bench/src/scaleout.js [--levels 500,1000,2000]
+// read from /proc over the steady window. Loopback only, every run bounded. Results go to
+// bench/results/scaleout.{json,md}, and the "## Scale-out" section of docs/benchmarks.md is replaced (or
+// appended) with them and the projection derived from them; the rest of that file is not touched.
+// Run: npm run build:node && node dist/bench/src/scaleout.js [--levels 1000,2000,3000] [--reps 2]
+//      node dist/bench/src/scaleout.js --render   (re-renders the docs section from the saved JSON)
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { availableParallelism, cpus, release, tmpdir } from 'node:os';
@@ -74,6 +77,13 @@ function freePort(): Promise<number> {
   });
 }
 
+/** Messages and bytes nats-server has sent to its clients so far (monitoring /varz). */
+async function busCounters(monitorPort: number | undefined): Promise<{ msgs: number; bytes: number } | null> {
+  if (monitorPort === undefined) return null;
+  const v = (await (await fetch(`http://127.0.0.1:${monitorPort}/varz`)).json()) as { out_msgs: number; out_bytes: number };
+  return { msgs: v.out_msgs, bytes: v.out_bytes };
+}
+
 /** User + system CPU seconds a process has used so far (all its threads). */
 function cpuSeconds(pid: number): number {
   const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
@@ -94,6 +104,8 @@ const quiet = ['--log-level', 'info', '--web-dir', webDir, '--listen-wait', '0',
 interface Topology {
   name: string;
   describe: string;
+  /** nats-server monitoring port (NATS topology), for message rates on the bus. */
+  monitorPort?: number;
   /** One URL per load generator; the client count is split evenly over them. */
   urls: string[];
   /** Server-side processes whose CPU counts (gateways, feed, NATS). */
@@ -115,20 +127,26 @@ async function workers2(): Promise<Topology> {
 
 async function natsTwo(): Promise<Topology> {
   const port = await freePort();
-  const nats = start('nats-server', 'nats-server', ['-a', '127.0.0.1', '-p', String(port)]);
+  const monitorPort = await freePort();
+  const nats = start('nats-server', 'nats-server', ['-a', '127.0.0.1', '-p', String(port), '-m', String(monitorPort)]);
   await waitForLine(nats, /Server is ready/);
   const natsUrl = `nats://127.0.0.1:${port}`;
   const feed = start('feed', process.execPath, [feedJs, '--nats', natsUrl, ...feedFlags]);
   await waitForLine(feed, /"msg":"feed publishing"/);
   const gws = [0, 1].map((i) => start(`gateway ${i}`, process.execPath, [serverJs, '--port', '0', '--nats', natsUrl, ...quiet]));
   const urls = await Promise.all(gws.map(async (g) => (JSON.parse(await waitForLine(g, /"msg":"listening"/)) as { url: string }).url));
-  return { name: 'nats-2gw', describe: '2 gateway processes + feed process + nats-server', urls, servers: [...gws, feed, nats], gateways: gws };
+  return { name: 'nats-2gw', describe: '2 gateway processes + feed process + nats-server', urls, servers: [...gws, feed, nats], gateways: gws, monitorPort };
 }
 
 interface Row {
   topology: string;
   clients: number;
   updatesPerSec: number;
+  /** Payload bytes per second to clients. */
+  bytesPerSec: number;
+  /** NATS → gateways, all gateways together (NATS topology). */
+  busMsgsPerSec: number | null;
+  busBytesPerSec: number | null;
   p50: number;
   p99: number;
   lossFree: boolean;
@@ -149,7 +167,7 @@ async function runLevel(t: Topology, clients: number, dir: string): Promise<Row>
   const runs = t.urls.map((url, i) => {
     const json = join(dir, `${t.name}-${clients}-${i}.json`);
     const args = [join(DIST, 'loadtest/src/main.js'), '--url', url, '--clients', String(share), '--ramp-up', `${RAMP_S}s`, '--duration', `${DURATION_S}s`,
-      '--grace', '2s', '--progress', '0', '--json', json, '--label', `${t.name} ${clients}`, '--workers', '1'];
+      '--grace', '2s', '--progress', '0', '--json', json, '--label', `${t.name} ${clients}`, '--workers', String(Math.max(1, 2 / t.urls.length))];
     if (t.gateways.length === t.urls.length) args.push('--server-pid', String(t.gateways[i]!.child.pid));
     const p = start(`loadtest ${i}`, process.execPath, args);
     return { p, json, done: new Promise<void>((r) => p.child.once('exit', () => r())) };
@@ -157,9 +175,11 @@ async function runLevel(t: Topology, clients: number, dir: string): Promise<Row>
   // Server CPU over the steady window (after ramp and settle), read from /proc like the load tester does.
   await new Promise((r) => setTimeout(r, (RAMP_S + SETTLE_S) * 1000));
   const before = t.servers.map((s) => cpuSeconds(s.child.pid!));
+  const busBefore = await busCounters(t.monitorPort);
   const t0 = Date.now();
   await new Promise((r) => setTimeout(r, DURATION_S * 1000 - 500));
   const after = t.servers.map((s) => cpuSeconds(s.child.pid!));
+  const busAfter = await busCounters(t.monitorPort);
   const wall = (Date.now() - t0) / 1000;
   const hardDeadline = setTimeout(() => runs.forEach((r) => void r.p.stop()), 60_000);
   await Promise.all(runs.map((r) => r.done));
@@ -173,6 +193,9 @@ async function runLevel(t: Topology, clients: number, dir: string): Promise<Row>
     topology: t.name,
     clients,
     updatesPerSec: Math.round(updatesPerSec),
+    bytesPerSec: Math.round(results.reduce((s, r) => s + r.rates.bytesPerSec, 0)),
+    busMsgsPerSec: busBefore && busAfter ? Math.round((busAfter.msgs - busBefore.msgs) / wall) : null,
+    busBytesPerSec: busBefore && busAfter ? Math.round((busAfter.bytes - busBefore.bytes) / wall) : null,
     p50: Math.max(...results.map((r) => r.latency.event.p50)),
     p99: Math.max(...results.map((r) => r.latency.event.p99)),
     lossFree: results.every((r) => r.verdict.lossFree),
@@ -186,30 +209,69 @@ async function runLevel(t: Topology, clients: number, dir: string): Promise<Row>
   };
 }
 
+/** One row per topology and client count: the median of its repetitions, field by field. */
+function medians(rows: Row[]): Row[] {
+  const groups = new Map<string, Row[]>();
+  for (const r of rows) {
+    const key = `${r.topology} ${r.clients}`;
+    groups.set(key, [...(groups.get(key) ?? []), r]);
+  }
+  const med = (xs: number[]) => {
+    const sorted = [...xs].sort((a, b) => a - b);
+    const mid = Math.floor(sorted.length / 2);
+    return sorted.length % 2 === 1 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
+  };
+  return [...groups.values()].map((g) => {
+    const m = (f: (r: Row) => number) => med(g.map(f));
+    return {
+      ...g[0]!,
+      updatesPerSec: Math.round(m((r) => r.updatesPerSec)),
+      bytesPerSec: Math.round(m((r) => r.bytesPerSec)),
+      busMsgsPerSec: g.some((r) => r.busMsgsPerSec === null) ? null : Math.round(m((r) => r.busMsgsPerSec!)),
+      busBytesPerSec: g.some((r) => r.busBytesPerSec === null) ? null : Math.round(m((r) => r.busBytesPerSec!)),
+      p50: m((r) => r.p50),
+      p99: m((r) => r.p99),
+      lossFree: g.every((r) => r.lossFree),
+      missing: g.reduce((s, r) => s + r.missing, 0),
+      serverCpu: Math.round(m((r) => r.serverCpu)),
+      gatewayCpu: Math.round(m((r) => r.gatewayCpu)),
+      busCpu: Math.round(m((r) => r.busCpu)),
+      generatorCpu: Math.round(m((r) => r.generatorCpu)),
+      machineBusy: g.some((r) => r.machineBusy === null) ? null : Math.round(m((r) => r.machineBusy!)),
+      usPerUpdate: Math.round(m((r) => r.usPerUpdate) * 100) / 100,
+    };
+  });
+}
+
 function markdown(rows: Row[], topologies: Array<{ name: string; describe: string }>, meta: Record<string, string | number>): string {
   const out: string[] = [];
   out.push(`Machine: ${meta.cpu} × ${meta.nproc}, Linux ${meta.kernel}, Node ${meta.node}; ${meta.date}.`);
   out.push(
     `Workload: ${SYMBOLS} symbols at ${TICK_RATE} ticks/s, 20 ms batches, WebSocket clients with 5 uniform symbols each, ` +
-      `ramp ${RAMP_S} s + ${DURATION_S} s steady per step; the load generator runs on the same 2 cores.`,
+      `ramp ${RAMP_S} s + ${DURATION_S} s steady per step, median of ${meta.reps} runs; the load generator runs on the same 2 cores.`,
   );
   out.push('');
   for (const t of topologies) out.push(`- **${t.name}**: ${t.describe}`);
   out.push('');
-  out.push('| topology | clients | updates/s | p50 ms | p99 ms | loss-free | server CPU % (gateways + feed/NATS) | µs server CPU / update | generator CPU % | machine busy % |');
+  out.push('| topology | clients | updates/s | p50 ms | p99 ms | loss-free | server CPU % (gateways + feed/NATS) | µs server CPU / update | generator CPU % | other processes CPU % |');
   out.push('|---|---:|---:|---:|---:|---|---:|---:|---:|---:|');
   for (const r of rows) {
     out.push(
       `| ${r.topology} | ${r.clients} | ${r.updatesPerSec.toLocaleString('en-US')} | ${r.p50.toFixed(1)} | ${r.p99.toFixed(1)} | ${r.lossFree ? 'yes' : `no (${r.missing})`} | ` +
-        `${r.serverCpu} (${r.gatewayCpu} + ${r.busCpu}) | ${r.usPerUpdate.toFixed(2)} | ${r.generatorCpu} | ${r.machineBusy ?? 'n/a'} |`,
+        `${r.serverCpu} (${r.gatewayCpu} + ${r.busCpu}) | ${r.usPerUpdate.toFixed(2)} | ${r.generatorCpu} | ${r.machineBusy === null ? 'n/a' : Math.max(0, r.machineBusy - r.serverCpu - r.generatorCpu)} |`,
     );
   }
   return out.join('\n');
 }
 
 async function main(): Promise<void> {
-  const levelsArg = process.argv.indexOf('--levels');
-  const levels = levelsArg > 0 ? process.argv[levelsArg + 1]!.split(',').map(Number) : [500, 1000, 2000];
+  const arg = (name: string) => {
+    const i = process.argv.indexOf(name);
+    return i > 0 ? process.argv[i + 1] : undefined;
+  };
+  const levels = (arg('--levels') ?? '1000,2000,3000').split(',').map(Number);
+  // Each step runs this many times; the table shows medians (the machine may be shared).
+  const reps = Number(arg('--reps') ?? '2');
   const dir = mkdtempSync(join(tmpdir(), 'tickwire-scaleout-'));
   const rows: Row[] = [];
   const topologies: Array<{ name: string; describe: string }> = [];
@@ -218,10 +280,12 @@ async function main(): Promise<void> {
     topologies.push({ name: t.name, describe: t.describe });
     try {
       for (const clients of levels) {
-        const row = await runLevel(t, clients, dir);
-        rows.push(row);
-        process.stdout.write(`${JSON.stringify(row)}\n`);
-        await new Promise((r) => setTimeout(r, 2000));
+        for (let rep = 0; rep < reps; rep++) {
+          const row = await runLevel(t, clients, dir);
+          rows.push(row);
+          process.stdout.write(`${JSON.stringify(row)}\n`);
+          await new Promise((r) => setTimeout(r, 2000));
+        }
       }
     } finally {
       for (const s of t.servers) await s.stop();
@@ -229,7 +293,7 @@ async function main(): Promise<void> {
   }
   const meta = { cpu: cpus()[0]?.model ?? 'unknown', nproc: availableParallelism(), kernel: release(), node: process.version, date: new Date().toISOString().slice(0, 10) };
   writeFileSync(join(REPO_ROOT, 'bench/results/scaleout.json'), `${JSON.stringify({ meta, tickRate: TICK_RATE, symbols: SYMBOLS, rows }, null, 2)}\n`);
-  const md = markdown(rows, topologies, meta);
+  const md = markdown(medians(rows), topologies, { ...meta, reps });
   writeFileSync(join(REPO_ROOT, 'bench/results/scaleout.md'), `${md}\n`);
   process.stdout.write(`\n${md}\n`);
 }

@@ -54,6 +54,17 @@ export interface Counters {
    * at the tail, where no later tick would reveal the gap.
    */
   heartbeatAhead: number;
+  /**
+   * Real socket bytes (the transport-lab measure): read from the server, and written to it, including
+   * HTTP request/response headers, chunked framing, WebSocket framing and base64. Adapters that cannot
+   * see their socket leave them at 0.
+   */
+  wireBytesIn: number;
+  wireBytesOut: number;
+  /** HTTP requests sent (polling transports; one per connection for the streaming ones). */
+  requests: number;
+  /** Repairs asked by the client after a loss (gap or heartbeat ahead): a re-subscribe for a fresh snapshot. */
+  resyncs: number;
 }
 
 export function zeroCounters(): Counters {
@@ -78,6 +89,10 @@ export function zeroCounters(): Counters {
     baselineTicks: 0,
     negativeLatency: 0,
     heartbeatAhead: 0,
+    wireBytesIn: 0,
+    wireBytesOut: 0,
+    requests: 0,
+    resyncs: 0,
   };
 }
 
@@ -151,6 +166,11 @@ export class StreamAccounting {
   #sendTimeMs = 0;
   /** Receive time of the first snapshot (or first tick for snapshot-less peers); NaN until then. */
   firstDataMs = Number.NaN;
+  /**
+   * Called when ticks of a symbol were lost on this connection: a non-conflated seq jump, or a Heartbeat
+   * naming a seq above the one held. Adapters that can repair (re-subscribe) set it; conflated jumps never call it.
+   */
+  onLoss: ((symbolId: number) => void) | null = null;
   /** Bound once so the per-frame visit allocates no closure. */
   readonly #visit = (tick: Tick, header: FrameHeader): void => {
     this.#sendTimeMs = header.sendTimeMs;
@@ -231,6 +251,7 @@ export class StreamAccounting {
         c.gapEvents++;
         c.missing += skipped;
         remember(state, expected, seq);
+        this.onLoss?.(symbolId);
       }
       state.last = seq;
       return;
@@ -283,7 +304,10 @@ export class StreamAccounting {
       }
       for (const { symbolId, seq } of hb.value.symbols) {
         const state = this.#symbols.get(symbolId);
-        if (state !== undefined && state.epoch === hb.value.epoch && seq > state.last) c.heartbeatAhead++;
+        if (state !== undefined && state.epoch === hb.value.epoch && seq > state.last) {
+          c.heartbeatAhead++;
+          this.onLoss?.(symbolId);
+        }
       }
       return true;
     }

@@ -1,7 +1,7 @@
 // Command-line surface of the load tester (commander): options → LoadTestConfig. Kept apart from main.ts
 // so tests can parse argument lists without running anything.
 import { Command, InvalidArgumentError, Option } from 'commander';
-import { DEFAULTS, TRANSPORTS, defaultWorkers, validateConfig, type LoadTestConfig, type Popularity, type TransportName } from './config.js';
+import { DEFAULTS, TRANSPORTS, defaultWorkers, validateConfig, type LoadTestConfig, type MixTransport, type Popularity, type TransportName } from './config.js';
 
 /** "10s", "500ms", "2m", or a bare number of seconds → ms. */
 export function parseDuration(text: string): number {
@@ -24,6 +24,17 @@ function num(text: string): number {
   return n;
 }
 
+/** "ws=2,stream=1,longpoll=1" (or "ws,sse,poll": equal weights) → weights per transport; checked by validateConfig. */
+export function parseMix(text: string): Partial<Record<MixTransport, number>> {
+  const out: Partial<Record<MixTransport, number>> = {};
+  for (const part of text.split(',')) {
+    const m = /^\s*([a-z-]+)\s*(?:[=:]\s*(\d+(?:\.\d+)?))?\s*$/.exec(part);
+    if (!m) throw new InvalidArgumentError(`not a mix entry: ${part} (use e.g. ws=2,sse=1,longpoll=1)`);
+    out[m[1] as MixTransport] = m[2] === undefined ? 1 : Number(m[2]);
+  }
+  return out;
+}
+
 /** Byte rates like 16k, 1m, 4096 → bytes per second. */
 function rate(text: string): number {
   const m = /^(\d+(?:\.\d+)?)([kKmM])?$/.exec(text.trim());
@@ -42,11 +53,14 @@ export function buildProgram(): Command {
     .option('-u, --url <url>', 'server base URL (http:// or ws://)', d.url)
     .option('-c, --clients <n>', 'simulated clients', int, d.clients)
     .addOption(
-      new Option('-t, --transport <name>', 'ws | sse | mix (Tickwire) or socketio | ws-json (peers)')
+      new Option('-t, --transport <name>', 'ws | sse | stream | longpoll | poll | mix (Tickwire) or socketio | ws-json (peers)')
         .choices(TRANSPORTS as unknown as string[])
         .default(d.transport),
     )
     .option('--sse-fraction <f>', 'with --transport mix: share of clients on SSE', num, d.sseFraction)
+    .addOption(new Option('--mix <weights>', 'with --transport mix: weights per transport, e.g. ws=2,sse=1,stream=1,longpoll=1,poll=1').argParser(parseMix))
+    .addOption(new Option('--poll-interval <duration>', 'short polling (-t poll): time between requests').argParser(parseDuration).default(d.pollIntervalMs, '250ms'))
+    .addOption(new Option('--long-poll-wait <duration>', 'long polling (-t longpoll): wait asked of the server').argParser(parseDuration).default(d.longPollWaitMs, '25s'))
     .option('-s, --symbols-per-client <n>', 'symbols each client subscribes to', int, d.symbolsPerClient)
     .addOption(new Option('--popularity <kind>', 'how clients pick symbols').choices(['uniform', 'zipf']).default(d.popularity))
     .option('--zipf-exponent <s>', 'Zipf exponent for --popularity zipf', num, d.zipfExponent)
@@ -98,6 +112,9 @@ export function configFromOptions(o: Record<string, unknown>): LoadTestConfig {
     clients: o.clients as number,
     transport: o.transport as TransportName,
     sseFraction: o.sseFraction as number,
+    mix: (o.mix as LoadTestConfig['mix'] | undefined) ?? null,
+    pollIntervalMs: o.pollInterval as number,
+    longPollWaitMs: o.longPollWait as number,
     symbolsPerClient: o.symbolsPerClient as number,
     popularity: o.popularity as Popularity,
     zipfExponent: o.zipfExponent as number,

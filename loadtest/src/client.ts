@@ -50,6 +50,8 @@ export interface ClientSpec {
   churnIntervalMs: number;
   wsClient: 'raw' | 'ws';
   token: string | null;
+  /** Polling adapters' interval and wait (ms). */
+  poll?: { intervalMs: number; waitMs: number } | undefined;
 }
 
 const BACKOFF_BASE_MS = 250;
@@ -99,6 +101,7 @@ export class SimClient {
       now: s.now,
       wsClient: s.wsClient,
       token: s.token,
+      poll: s.poll,
       hooks: {
         stream,
         opened: () => this.#opened(),

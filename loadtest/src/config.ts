@@ -3,11 +3,17 @@
 import { availableParallelism } from 'node:os';
 
 /** Protocol adapters: how a simulated client talks to a server. */
-export const ADAPTERS = ['tickwire-ws', 'tickwire-sse', 'socketio', 'ws-json'] as const;
+export const ADAPTERS = ['tickwire-ws', 'tickwire-sse', 'tickwire-stream', 'tickwire-longpoll', 'tickwire-poll', 'socketio', 'ws-json'] as const;
 export type AdapterName = (typeof ADAPTERS)[number];
 
-/** CLI transport names: Tickwire's two transports, a mix of them, or a peer's protocol. */
-export const TRANSPORTS = ['ws', 'sse', 'mix', 'socketio', 'ws-json'] as const;
+/**
+ * CLI transport names: Tickwire's transports (WebSocket, SSE, binary HTTP stream, long and short
+ * polling), a mix of them (--mix, or WebSocket + --sse-fraction SSE), or a peer's protocol.
+ */
+export const TRANSPORTS = ['ws', 'sse', 'stream', 'longpoll', 'poll', 'mix', 'socketio', 'ws-json'] as const;
+/** Tickwire transports a --mix may name. */
+export const MIX_TRANSPORTS = ['ws', 'sse', 'stream', 'longpoll', 'poll'] as const;
+export type MixTransport = (typeof MIX_TRANSPORTS)[number];
 export type TransportName = (typeof TRANSPORTS)[number];
 
 export type Popularity = 'uniform' | 'zipf';
@@ -19,6 +25,12 @@ export interface LoadTestConfig {
   transport: TransportName;
   /** With transport "mix": share of clients on SSE (the rest on WebSocket). */
   sseFraction: number;
+  /** With transport "mix": weights per Tickwire transport (overrides sseFraction); null = ws + sse. */
+  mix: Partial<Record<MixTransport, number>> | null;
+  /** Short polling: time between request starts, ms. */
+  pollIntervalMs: number;
+  /** Long polling: the wait asked of the server, ms (at most its --poll-wait-ms). */
+  longPollWaitMs: number;
   symbolsPerClient: number;
   popularity: Popularity;
   /** Zipf exponent when popularity is zipf. */
@@ -67,6 +79,9 @@ export const DEFAULTS: LoadTestConfig = {
   clients: 100,
   transport: 'ws',
   sseFraction: 0.2,
+  mix: null,
+  pollIntervalMs: 250,
+  longPollWaitMs: 25_000,
   symbolsPerClient: 5,
   popularity: 'uniform',
   zipfExponent: 1,
@@ -164,6 +179,17 @@ export function validateConfig(c: LoadTestConfig): void {
   intIn(c.churnIntervalMs, 100, 3_600_000, '--churn-interval (ms)');
   intIn(c.progressMs, 0, 60_000, '--progress (ms)');
   fraction(c.sseFraction, '--sse-fraction');
+  intIn(c.pollIntervalMs, 10, 600_000, '--poll-interval (ms)');
+  intIn(c.longPollWaitMs, 1, 120_000, '--long-poll-wait (ms)');
+  if (c.mix !== null) {
+    const entries = Object.entries(c.mix);
+    if (entries.length === 0) throw new ConfigError('--mix names no transport');
+    for (const [name, weight] of entries) {
+      if (!(MIX_TRANSPORTS as readonly string[]).includes(name)) throw new ConfigError(`--mix: unknown transport ${name} (use ${MIX_TRANSPORTS.join(', ')})`);
+      if (!(typeof weight === 'number' && weight >= 0 && Number.isFinite(weight))) throw new ConfigError(`--mix: weight of ${name} must be a number >= 0`);
+    }
+    if (!(entries.reduce((a, [, w]) => a + (w ?? 0), 0) > 0)) throw new ConfigError('--mix weights must not all be 0');
+  }
   fraction(c.slowFraction, '--slow');
   fraction(c.churnFraction, '--churn');
   if (c.slowFraction + c.churnFraction > 1) throw new ConfigError('--slow plus --churn must not exceed 1');

@@ -3,7 +3,7 @@
 // counters and HDR histograms into one result. Bounded: a hard deadline terminates workers regardless.
 import { availableParallelism, cpus, loadavg } from 'node:os';
 import { Worker } from 'node:worker_threads';
-import { addCounters, zeroCounters, type Counters } from './accounting.js';
+import { addCounters, subCounters, zeroCounters, type Counters } from './accounting.js';
 import { hardDeadlineMs, parseTarget, validateConfig, type LoadTestConfig } from './config.js';
 import { mergeEncoded, newHistogram, summarize, type LatencySummary } from './histogram.js';
 import { ProcessWatcher, machineCpu } from './proc.js';
@@ -64,6 +64,8 @@ export interface LoadTestResult {
   /** Whole-run counters of normal+churn clients and of slow clients. */
   counters: Counters;
   slowCounters: Counters;
+  /** Counters of the steady window alone (all clients): the transport lab's wire bytes and requests per update. */
+  steadyCounters: Counters;
   /** Steady-window rates over all clients (updates = ticks minus duplicates). */
   rates: { updatesPerSec: number; bytesPerSec: number; framesPerSec: number };
   /** Steady-window latency of normal+churn clients: feed → client and server → client. */
@@ -303,7 +305,7 @@ export async function runLoadTest(config: LoadTestConfig, hooks: RunHooks = {}):
   clearTimeout(finalDeadline);
   await Promise.all(threads.map((w) => w.terminate()));
   const got = finals.filter((f): f is WorkerFinal => f !== null);
-  if (got.length < workers) workerErrors.push(`${workers - got.length} worker(s) sent no final report`);
+  if (got.length < workers) workerErrors.push(`${workers - got.length} worker(s) sent no final report (load generator overloaded?)`);
   if (got.length === 0) throw new Error(workerErrors.join('; '));
 
   const merge = (pick: (f: WorkerFinal) => string): LatencySummary => {
@@ -340,6 +342,7 @@ export async function runLoadTest(config: LoadTestConfig, hooks: RunHooks = {}):
     window: { steadyStartS: steadyStartMs / 1000, steadyS: Math.round(steadyWallS * 10) / 10 },
     counters,
     slowCounters,
+    steadyCounters: subCounters(last, first),
     rates: {
       updatesPerSec: rate(delivered(last) - delivered(first)),
       bytesPerSec: rate(last.bytes - first.bytes),

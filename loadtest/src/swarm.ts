@@ -4,7 +4,7 @@
 import { AccountingSink } from './accounting.js';
 import { ADAPTER_CONNECT } from './adapters/index.js';
 import { LifecycleStats, SimClient, type ClientKind } from './client.js';
-import type { AdapterName, LoadTestConfig } from './config.js';
+import type { AdapterName, LoadTestConfig, MixTransport } from './config.js';
 import { parseTarget } from './config.js';
 import { encodeHistogram, newHistogram, type Histogram } from './histogram.js';
 import { threadCpuMs } from './proc.js';
@@ -29,17 +29,44 @@ export function clientKind(index: number, slowFraction: number, churnFraction: n
   return 'normal';
 }
 
-export function clientAdapter(index: number, config: Pick<LoadTestConfig, 'transport' | 'sseFraction'>): AdapterName {
+const MIX_ADAPTER: Readonly<Record<MixTransport, AdapterName>> = {
+  ws: 'tickwire-ws',
+  sse: 'tickwire-sse',
+  stream: 'tickwire-stream',
+  longpoll: 'tickwire-longpoll',
+  poll: 'tickwire-poll',
+};
+
+/** --mix weights: client `index` lands in a transport's share of [0, 1) by the same low-discrepancy spread. */
+function mixAdapter(index: number, mix: Partial<Record<MixTransport, number>>): AdapterName {
+  const entries = Object.entries(mix) as [MixTransport, number][];
+  const total = entries.reduce((a, [, w]) => a + w, 0);
+  let u = frac((index + 1) * SQRT2_FRAC) * total;
+  for (const [name, w] of entries) {
+    if (u < w) return MIX_ADAPTER[name];
+    u -= w;
+  }
+  return MIX_ADAPTER[entries[entries.length - 1]![0]];
+}
+
+export function clientAdapter(index: number, config: Pick<LoadTestConfig, 'transport' | 'sseFraction'> & { mix?: LoadTestConfig['mix'] }): AdapterName {
   switch (config.transport) {
     case 'ws':
       return 'tickwire-ws';
     case 'sse':
       return 'tickwire-sse';
+    case 'stream':
+      return 'tickwire-stream';
+    case 'longpoll':
+      return 'tickwire-longpoll';
+    case 'poll':
+      return 'tickwire-poll';
     case 'socketio':
       return 'socketio';
     case 'ws-json':
       return 'ws-json';
     case 'mix':
+      if (config.mix !== undefined && config.mix !== null) return mixAdapter(index, config.mix);
       return frac((index + 1) * SQRT2_FRAC) < config.sseFraction ? 'tickwire-sse' : 'tickwire-ws';
   }
 }
@@ -103,6 +130,7 @@ export class Swarm {
           churnIntervalMs: c.churnIntervalMs,
           wsClient: c.wsClient,
           token: c.token,
+          poll: { intervalMs: c.pollIntervalMs, waitMs: c.longPollWaitMs },
         }),
       );
     }

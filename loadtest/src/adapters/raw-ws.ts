@@ -11,6 +11,12 @@ const MAX_HANDSHAKE_BYTES = 16 * 1024;
 /** Refuse absurd frames instead of buffering them (the servers under test send far smaller). */
 const MAX_FRAME_BYTES = 64 * 1024 * 1024;
 const CLOSE_TIMEOUT_MS = 2_000;
+/**
+ * One receive buffer for every socket of this thread (net's `onread`): the kernel writes into it and the
+ * parser consumes it synchronously, so no Buffer is allocated per read and no stream machinery runs.
+ * Incomplete frames are copied out before the next read can overwrite it.
+ */
+const READ_BUFFER = Buffer.allocUnsafe(256 * 1024);
 
 export interface RawWsHandlers {
   open(): void;
@@ -54,7 +60,19 @@ export class RawWebSocket {
     this.#key = randomBytes(16).toString('base64');
     const host = u.hostname.replace(/^\[|\]$/g, '');
     const port = Number(u.port || 80);
-    this.#socket = net.connect({ host, port, localAddress: options.localAddress, noDelay: true });
+    this.#socket = net.connect({
+      host,
+      port,
+      localAddress: options.localAddress,
+      noDelay: true,
+      onread: {
+        buffer: READ_BUFFER,
+        callback: (nread: number, buf: Uint8Array): boolean => {
+          this.#onData(Buffer.from(buf.buffer, buf.byteOffset, nread));
+          return true;
+        },
+      },
+    });
     this.#socket.setTimeout(options.handshakeTimeoutMs ?? 10_000);
     this.#socket.once('timeout', () => this.#fail(new Error('WebSocket handshake timed out')));
     this.#socket.once('connect', () => {
@@ -63,13 +81,17 @@ export class RawWebSocket {
           `Sec-WebSocket-Key: ${this.#key}\r\nSec-WebSocket-Version: 13\r\n\r\n`,
       );
     });
-    this.#socket.on('data', (chunk: Buffer) => this.#onData(chunk));
     this.#socket.on('error', (error) => this.#handlers.error(error));
     this.#socket.once('close', () => this.#onSocketClose());
   }
 
   get isOpen(): boolean {
     return this.#state === State.Open;
+  }
+
+  /** The TCP socket, for the transport lab's byte metering (bytesRead / bytesWritten). */
+  get socket(): net.Socket {
+    return this.#socket;
   }
 
   sendText(text: string): void {
@@ -167,6 +189,7 @@ export class RawWebSocket {
       return;
     }
     if (this.#state === State.Closed) return;
+    // `chunk` lives in READ_BUFFER: #parse copies whatever it must keep.
     this.#parse(this.#pending === null ? chunk : Buffer.concat([this.#pending, chunk]));
   }
 

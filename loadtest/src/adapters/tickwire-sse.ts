@@ -4,12 +4,15 @@ import http from 'node:http';
 import https from 'node:https';
 import { SseParser } from '../../../protocol/src/sse.js';
 import type { Connect } from './types.js';
+import { WireMeter } from './wire-meter.js';
 
 export const connectTickwireSse: Connect = ({ base, symbols, history, localAddress, hooks, now, token }) => {
   const url = new URL('/sse', base);
   url.searchParams.set('symbols', symbols.map((s) => s.ticker).join(','));
   url.searchParams.set('history', String(history));
   if (token !== null) url.searchParams.set('token', token);
+  const meter = new WireMeter(() => hooks.stream.sink.counters);
+  hooks.stream.sink.counters.requests++;
   let recvMs = 0;
   let done = false;
   let response: http.IncomingMessage | null = null;
@@ -41,6 +44,7 @@ export const connectTickwireSse: Connect = ({ base, symbols, history, localAddre
     res.setEncoding('latin1');
     res.on('data', (chunk: string) => {
       recvMs = now();
+      meter.flush();
       hooks.stream.sink.counters.bytes += chunk.length;
       parser.feed(chunk);
       hooks.received(chunk.length);
@@ -49,6 +53,7 @@ export const connectTickwireSse: Connect = ({ base, symbols, history, localAddre
     res.on('error', (error) => hooks.failed(error));
     res.on('close', () => finish(200, 'stream closed'));
   });
+  req.on('socket', (socket) => meter.attach(socket));
   req.on('timeout', () => req.destroy(new Error('SSE connect timed out')));
   req.on('error', (error) => {
     hooks.failed(error);
@@ -57,6 +62,7 @@ export const connectTickwireSse: Connect = ({ base, symbols, history, localAddre
   function finish(code: number, reason: string): void {
     if (done) return;
     done = true;
+    meter.flush();
     hooks.closed(code, reason);
   }
   return {

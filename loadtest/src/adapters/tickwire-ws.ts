@@ -2,23 +2,48 @@
 // allocation), one JSON subscribe after open.
 import { controlText } from '../../../protocol/src/control.js';
 import { wsUrl, type Connect } from './types.js';
+import { WireMeter } from './wire-meter.js';
 import { openWebSocket } from './ws-transport.js';
 
+const RESYNC_MIN_INTERVAL_MS = 1_000;
+
 export const connectTickwireWs: Connect = ({ base, symbols, history, localAddress, hooks, now, wsClient, token }) => {
+  const counters = hooks.stream.sink.counters;
+  const meter = new WireMeter(() => counters);
   const path = token === null ? '/ws' : `/ws?token=${encodeURIComponent(token)}`;
   const ws = openWebSocket(wsClient, wsUrl(base, path), localAddress, {
     open: () => {
+      const socket = ws.socket();
+      if (socket !== null) meter.attach(socket);
+      counters.requests++;
       hooks.opened();
       ws.sendText(controlText('subscribe', symbols.map((s) => s.ticker), { id: 1, history }));
     },
     message: (data, isBinary) => {
       const t = now();
-      hooks.stream.sink.counters.bytes += data.byteLength;
+      meter.flush();
+      counters.bytes += data.byteLength;
       if (isBinary) hooks.stream.tickwireFrame(data, t);
       hooks.received(data.byteLength);
     },
     error: (error) => hooks.failed(error),
-    close: (code, reason) => hooks.closed(code, reason),
+    close: (code, reason) => {
+      meter.flush();
+      hooks.closed(code, reason);
+    },
   });
+  // Gap repair (protocol: "Gaps and heartbeats"): re-subscribe the symbol for a fresh snapshot. One
+  // request per symbol per second at most: the losses seen before that snapshot lands are the same loss.
+  const tickerOf = new Map(symbols.map((s) => [s.id, s.ticker]));
+  const askedAt = new Map<number, number>();
+  let requestId = 1;
+  hooks.stream.onLoss = (symbolId) => {
+    const ticker = tickerOf.get(symbolId);
+    const t = now();
+    if (ticker === undefined || t - (askedAt.get(symbolId) ?? -Infinity) < RESYNC_MIN_INTERVAL_MS) return;
+    askedAt.set(symbolId, t);
+    counters.resyncs++;
+    ws.sendText(controlText('subscribe', [ticker], { id: ++requestId, history }));
+  };
   return ws;
 };

@@ -38,6 +38,8 @@ export interface ConnectOptions {
   wsClient: WsClientKind;
   /** Tickwire access token, or null. */
   token: string | null;
+  /** Polling adapters: short-poll interval and long-poll wait, ms (adapter defaults when absent). */
+  poll?: { intervalMs: number; waitMs: number } | undefined;
 }
 
 export type Connect = (options: ConnectOptions) => Connection;

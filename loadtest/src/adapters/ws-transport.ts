@@ -1,5 +1,6 @@
 // One WebSocket connection for the adapters, on either client implementation: the minimal RawWebSocket
 // (default, cheapest per message) or the `ws` library (--ws-client ws, the reference to compare with).
+import type { Socket } from 'node:net';
 import WebSocket from 'ws';
 import { RawWebSocket } from './raw-ws.js';
 
@@ -19,6 +20,8 @@ export interface WsTransport {
   close(graceful: boolean): void;
   pause(): void;
   resume(): void;
+  /** The TCP socket under the WebSocket (null before the ws library made one), for byte metering. */
+  socket(): Socket | null;
 }
 
 export function openWebSocket(kind: WsClientKind, url: string, localAddress: string | undefined, events: WsEvents): WsTransport {
@@ -29,6 +32,7 @@ export function openWebSocket(kind: WsClientKind, url: string, localAddress: str
       close: (graceful) => (graceful ? ws.close(1000, 'load test done') : ws.terminate()),
       pause: () => ws.pause(),
       resume: () => ws.resume(),
+      socket: () => ws.socket,
     };
   }
   const ws = new WebSocket(url, { localAddress, perMessageDeflate: false, handshakeTimeout: 10_000 });
@@ -48,5 +52,7 @@ export function openWebSocket(kind: WsClientKind, url: string, localAddress: str
     },
     pause: () => ws.pause(),
     resume: () => ws.resume(),
+    // `_socket` is the ws library's own field (not in its typings); only the lab's byte meter reads it.
+    socket: () => (ws as unknown as { _socket?: Socket | null })._socket ?? null,
   };
 }

@@ -95,6 +95,8 @@ export function summaryText(r: LoadTestResult): string {
       ['most connections stalled (open, silent ≥ 3 s)', fmtInt(r.verdict.maxStalled)],
       ['out of order', fmtInt(c.outOfOrder)],
       ['conflated ticks / seqs skipped', `${fmtInt(c.conflatedTicks)} / ${fmtInt(c.conflatedSkipped)}`],
+      ['resyncs (gap or heartbeat ahead → re-subscribe)', fmtInt(c.resyncs)],
+      ['slow-consumer closes (4000) / going-away (1001)', `${fmtInt(r.connections.unexpectedCloses['4000'] ?? 0)} / ${fmtInt(r.connections.unexpectedCloses['1001'] ?? 0)}`],
       ['epoch / snapshot resets', `${c.epochResets} / ${c.snapshotResets}`],
       ['decode errors / error frames', `${c.decodeErrors} / ${c.errorFrames}`],
       ['connections opened / attempts', `${fmtInt(r.connections.opened)} / ${fmtInt(r.connections.attempts)}`],

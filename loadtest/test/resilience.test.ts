@@ -1,0 +1,67 @@
+// Resilience accounting: a scripted stream with conflated records (legitimate jumps), a seq gap, a gap
+// revealed only by a Heartbeat, and the fresh snapshot that repairs it. The accounting must report exactly
+// those, ask for a repair once per loss (never for a conflated jump), and count nothing else.
+import { describe, expect, it } from 'vitest';
+import { encodeHeartbeat, encodeSnapshot, encodeUpdates } from '../../protocol/src/codec.js';
+import { TickFlag, type Tick } from '../../protocol/src/messages.js';
+import type { EpochMs, PriceTicks, SizeLots } from '../../protocol/src/units.js';
+import { AccountingSink, StreamAccounting } from '../src/accounting.js';
+
+const E = 7;
+const T = 1_700_000_000_000;
+
+const tick = (symbolId: number, seq: number, flags = 0): Tick => ({
+  symbolId, seq, flags, eventTimeMs: T as EpochMs, price: 100 as PriceTicks, size: 1 as SizeLots, bid: 99 as PriceTicks, ask: 101 as PriceTicks,
+});
+const updates = (symbolId: number, seqs: number[], flags = 0): Uint8Array => encodeUpdates(E, T, seqs.map((s) => tick(symbolId, s, flags)));
+const snapshot = (symbolId: number, seq: number): Uint8Array =>
+  encodeSnapshot(E, T, {
+    symbolId, ticker: `S${symbolId}`, priceScale: 2, sizeScale: 0, seq, lastTimeMs: T as EpochMs, last: 100 as PriceTicks, lastSize: 1 as SizeLots,
+    bid: 99 as PriceTicks, ask: 101 as PriceTicks, open: 100 as PriceTicks, high: 100 as PriceTicks, low: 100 as PriceTicks, volume: 0,
+    sessionStartMs: T as EpochMs, candles: [],
+  });
+
+describe('resilience accounting', () => {
+  it('counts conflated jumps apart, reports heartbeat-revealed and seq gaps, and the resync that repairs them', () => {
+    const sink = new AccountingSink();
+    const s = new StreamAccounting(sink);
+    const losses: number[] = [];
+    s.onLoss = (id) => {
+      losses.push(id);
+      sink.counters.resyncs++;
+    };
+    const feed = (f: Uint8Array): void => void expect(s.tickwireFrame(f, T + 5)).toBe(true);
+
+    feed(snapshot(1, 10));
+    feed(snapshot(2, 50));
+    feed(updates(1, [11, 12]));
+    feed(updates(1, [20], TickFlag.Conflated)); // slow-consumer conflation: 13..19 skipped on purpose
+    feed(updates(1, [21]));
+    feed(encodeHeartbeat(E, T, [{ symbolId: 1, seq: 21 }, { symbolId: 2, seq: 50 }])); // all caught up
+    feed(updates(2, [51]));
+    feed(encodeHeartbeat(E, T, [{ symbolId: 2, seq: 53 }])); // 52, 53 lost at the tail: only the heartbeat tells
+    feed(snapshot(2, 53)); // the re-subscribe's fresh snapshot
+    feed(updates(2, [54]));
+    feed(updates(1, [22, 25])); // 23, 24 lost mid-stream
+    feed(snapshot(1, 25));
+    feed(updates(1, [26, 27], TickFlag.Conflated)); // a conflated record may also be the plain next seq
+    feed(encodeHeartbeat(E, T, [{ symbolId: 1, seq: 27 }, { symbolId: 2, seq: 54 }]));
+
+    const c = sink.counters;
+    expect(losses).toEqual([2, 1]);
+    expect(c.resyncs).toBe(2);
+    expect(c.conflatedTicks).toBe(3);
+    expect(c.conflatedSkipped).toBe(7);
+    expect(c.heartbeatAhead).toBe(1);
+    expect(c.gapEvents).toBe(1);
+    expect(c.missing).toBe(2);
+    expect(c.snapshots).toBe(4);
+    expect(c.snapshotResets).toBe(2);
+    expect(c.duplicates).toBe(0);
+    expect(c.outOfOrder).toBe(0);
+    expect(c.heartbeats).toBe(3);
+    expect(c.ticks).toBe(10);
+    expect(s.lastSeq(1)).toBe(27);
+    expect(s.lastSeq(2)).toBe(54);
+  });
+});
