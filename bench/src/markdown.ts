@@ -99,7 +99,13 @@ function stepRow(s: SeriesResult, st: StepResult): string {
   return `| ${s.spec.id} | ${f(st.tickRate)} | ${f(st.updatesPerSec)}${cap} | ${f(st.framesPerSec)} | ${ms(st.p50)} | ${ms(st.p90)} | ${ms(st.p99)} | ${ms(st.max)} | ${f(st.serverCpu, '%')} | ${st.serverPeakRssMiB ?? 'n/a'} | ${f(st.generatorCpu, '%')} | ${f(st.otherCpu, '%')} | ${st.pass ? 'pass' : `fail: ${st.reasons.join('; ').replace(/\|/g, '/')}`}${st.attempts > 1 ? ` (run ${st.attempts}×: disturbed)` : ''} |`;
 }
 
-export function renderMarkdown(r: BenchReport, analysis: string | null): string {
+/** Hand-written sections measured outside `npm run bench` (bench/notes/*.md), kept across re-renders. */
+export interface BenchNotes {
+  renderLoad: string | null;
+  soak: string | null;
+}
+
+export function renderMarkdown(r: BenchReport, analysis: string | null, notes: BenchNotes = { renderLoad: null, soak: null }): string {
   const m = r.machine;
   const out: string[] = [];
   out.push('# Tickwire benchmarks');
@@ -223,12 +229,22 @@ export function renderMarkdown(r: BenchReport, analysis: string | null): string 
 
   out.push('## Targets');
   out.push('');
-  out.push(...targets(r));
+  const rows = targets(r);
+  out.push(...rows);
+  if (rows.some((row) => row.endsWith('| no |'))) {
+    out.push('');
+    out.push('Missed targets are explained under Analysis (what limits each series).');
+  }
   out.push('');
 
   out.push('## Dashboard render load');
   out.push('');
-  out.push('_Placeholder for the frontend engineer\'s numbers (browser frame time / dropped frames with the dashboard under live load)._');
+  out.push(notes.renderLoad?.trim() ?? '_Not measured in this run: `npx vitest run --config web/vitest.perf.config.ts`, then bench/notes/render-load.md._');
+  out.push('');
+
+  out.push('## Soak');
+  out.push('');
+  out.push(notes.soak?.trim() ?? '_Not measured in this run: `node dist/bench/src/soak.js`, then bench/notes/soak.md._');
   out.push('');
 
   if (analysis !== null && analysis.trim() !== '') {
@@ -242,12 +258,16 @@ export function renderMarkdown(r: BenchReport, analysis: string | null): string 
   out.push('');
   out.push('```sh');
   out.push('npm ci');
-  out.push('npm run bench                      # everything: micro, capacity sweep, idle memory; rewrites this file (~25 min here)');
-  out.push('npm run bench -- --quick           # small and fast (~3 min), writes bench/results/quick.md instead');
-  out.push('npm run bench -- --only micro      # or sweep, idle; --series tw-ws-1k,sio-1k to pick sweep series');
-  out.push('npm run bench -- --only sweep --series tw-ws-1k --profile   # server child under --cpu-prof, top functions printed');
-  out.push('# one load test by hand against a running server:');
-  out.push('node dist/server/src/main.js --port 9001 --tick-rate 5000 --warmup 5 &');
+  out.push('npm run bench                      # everything; rewrites this file and bench/results/latest.json');
+  out.push('                                   # ~11 min on a quiet 2-core box, ~20 min while others run tests');
+  out.push('npm run bench -- --quick           # small and fast (2–5 min), writes bench/results/quick.{json,md} instead');
+  out.push('npm run bench -- --only micro      # or sweep, idle; --series tw-ws-1k,sio-1k picks sweep series');
+  out.push('npm run bench -- --only sweep --series tw-ws-5k --rates 200,300   # exact feed rates instead of the ladder');
+  out.push('npm run bench -- --only sweep --series tw-sse-1k --rates 5000 --profile   # server under --cpu-prof, hottest functions printed');
+  out.push('npm run bench -- --only sweep --series tw-ws-5k --update   # re-measure one series into latest.json and this file');
+  out.push('npm run bench -- --render bench/results/latest.json      # re-render this file (e.g. after editing bench/analysis.md)');
+  out.push('# one load test by hand against a running server (npm run build first: the server serves dist/web):');
+  out.push('node dist/server/src/main.js --port 9001 --tick-rate 5000 &');
   out.push('npm run loadtest -- --url http://127.0.0.1:9001 --clients 1000 --ramp-up 2s --duration 10s --json out/lt.json --html out/lt.html');
   out.push('```');
   out.push('');

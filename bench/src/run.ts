@@ -90,10 +90,15 @@ async function main(): Promise<void> {
   }>();
   const analysisPath = join(REPO_ROOT, 'bench/analysis.md');
   const analysis = (): string | null => (existsSync(analysisPath) ? readFileSync(analysisPath, 'utf8') : null);
+  const note = (name: string): string | null => {
+    const path = join(REPO_ROOT, 'bench/notes', name);
+    return existsSync(path) ? readFileSync(path, 'utf8') : null;
+  };
+  const notes = () => ({ renderLoad: note('render-load.md'), soak: note('soak.md') });
   if (o.render !== undefined) {
     const report = JSON.parse(readFileSync(o.render, 'utf8')) as BenchReport;
     const mdPath = o.out ?? join(REPO_ROOT, report.quick ? 'bench/results/quick.md' : 'docs/benchmarks.md');
-    writeFileSync(mdPath, renderMarkdown(report, analysis()));
+    writeFileSync(mdPath, renderMarkdown(report, analysis(), notes()));
     process.stdout.write(`rendered ${mdPath} from ${o.render}\n`);
     return;
   }
@@ -204,7 +209,7 @@ async function main(): Promise<void> {
   mkdirSync(dirname(resultsPath), { recursive: true });
   mkdirSync(dirname(mdPath), { recursive: true });
   writeFileSync(resultsPath, `${JSON.stringify(report, null, 2)}\n`);
-  writeFileSync(mdPath, renderMarkdown(report, analysis()));
+  writeFileSync(mdPath, renderMarkdown(report, analysis(), notes()));
   log(`done in ${Math.floor(durationS / 60)} min ${durationS % 60} s: ${resultsPath}, ${mdPath}`);
 }
 

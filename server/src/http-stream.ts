@@ -7,7 +7,7 @@
 // POST /sse/control?session=ID (or /stream/control) with the WebSocket's JSON. uWS puts no cap on what
 // an HTTP response buffers, so this file enforces one.
 import type { HttpRequest, HttpResponse, TemplatedApp } from 'uWebSockets.js';
-import { encodeHello } from '../../protocol/src/codec.js';
+import { encodeHeartbeat, encodeHello } from '../../protocol/src/codec.js';
 import { CloseCode, ErrorCode } from '../../protocol/src/codes.js';
 import { parseCursor, formatCursor, type Cursor } from '../../protocol/src/cursor.js';
 import { joinFrames } from '../../protocol/src/framing.js';
@@ -44,12 +44,12 @@ class StreamSession implements Session {
   lag: Lag | null = null;
   closed = false;
   /**
-   * Bytes uWS holds for this response. This uWS build does not advance getWriteOffset() on streamed
-   * responses, so the backlog is counted from write() results instead: everything written since the first
-   * write that reported backpressure, until uWS calls onWritable with its buffer drained.
+   * Bytes uWS holds for this response, from write() results: this uWS build does not advance
+   * getWriteOffset() on streamed responses, and calls onWritable before draining its own buffer. A write
+   * that returns true went straight to the kernel, so nothing was held; each refused write adds its size
+   * (an upper bound: part of it may have gone out).
    */
   private backlog = 0;
-  private blocked = false;
 
   constructor(
     readonly id: string,
@@ -86,16 +86,21 @@ class StreamSession implements Session {
   }
 
   private track(accepted: boolean, bytes: number): void {
-    if (!accepted && !this.blocked) {
-      this.blocked = true;
-      this.res.onWritable(() => {
-        // uWS drained what it held for us: the backlog is gone.
-        this.blocked = false;
-        this.backlog = 0;
-        return true;
-      });
+    this.backlog = accepted ? 0 : this.backlog + bytes;
+  }
+
+  /**
+   * Writes a few harmless bytes to learn whether uWS still holds data (a paused client gets no other
+   * writes): an SSE comment line, or an empty Heartbeat frame on the binary stream.
+   */
+  probe(): void {
+    if (this.closed) return;
+    if (this.transport === 'sse') {
+      this.writeText(':\n\n');
+      return;
     }
-    if (this.blocked) this.backlog += bytes;
+    const frame = lengthPrefixed(encodeHeartbeat(this.hub.epoch(), this.hub.now(), []));
+    this.res.cork(() => this.track(this.res.write(frame), frame.length));
   }
 
   private cursor(): string {
@@ -169,18 +174,27 @@ export class HttpStreamHub implements FrameSink {
     return this.deps.seqOf(symbolId);
   }
 
+  now(): number {
+    return this.deps.now();
+  }
+
   publish(symbolId: number, frame: Uint8Array): void {
     const receivers = this.bySymbol.get(symbolId);
     if (receivers === undefined || receivers.size === 0) return;
     // Each encoding is produced once per frame and shared by every stream that wants it.
     let text: string | undefined;
     let binary: Uint8Array | undefined;
+    let sse = 0;
     for (const s of receivers) {
-      if (s.transport === 'sse') s.batch.push((text ??= base64(frame)));
-      else s.batch.push((binary ??= lengthPrefixed(frame)));
+      if (s.transport === 'sse') {
+        s.batch.push((text ??= base64(frame)));
+        sse++;
+      } else s.batch.push((binary ??= lengthPrefixed(frame)));
       this.pending.add(s);
     }
-    for (const s of receivers) this.countFrame(s.transport, frame);
+    // Counted once per publish, not per receiver: label lookups are not free on this path.
+    if (sse > 0) this.countFrame('sse', frame, sse);
+    if (receivers.size > sse) this.countFrame('stream', frame, receivers.size - sse);
   }
 
   endOfBatch(): void {
@@ -191,9 +205,10 @@ export class HttpStreamHub implements FrameSink {
     this.pending.clear();
   }
 
-  countFrame(transport: Encoding, frame: Uint8Array): void {
-    this.deps.metrics.framesSent.inc({ transport, type: frame[1]! });
-    this.deps.metrics.bytesSent.inc({ transport }, transport === 'sse' ? Math.ceil(frame.length / 3) * 4 : frame.length + 4);
+  countFrame(transport: Encoding, frame: Uint8Array, receivers = 1): void {
+    this.deps.metrics.framesSent.inc({ transport, type: frame[1]! }, receivers);
+    const bytes = transport === 'sse' ? Math.ceil(frame.length / 3) * 4 : frame.length + 4;
+    this.deps.metrics.bytesSent.inc({ transport }, bytes * receivers);
   }
 
   slowDisconnect(transport: Encoding): void {

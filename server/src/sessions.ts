@@ -20,6 +20,8 @@ export interface Session {
   lag: Lag | null;
   /** Bytes written for this client that have not reached its socket yet. */
   bufferedBytes(): number;
+  /** Refreshes bufferedBytes() for a paused client when the transport can only learn it by writing. */
+  probe?(): void;
   /** Sends one frame to this client alone (hello, snapshot, ack, error, heartbeat). */
   send(frame: Uint8Array): void;
   /** Starts delivery of a symbol's Updates frames (after its snapshot was sent). */

@@ -38,6 +38,7 @@ export class SlowConsumerPolicy {
   check(sessions: Iterable<Session>): void {
     const now = this.now();
     for (const s of sessions) {
+      if (s.lag !== null) s.probe?.();
       const buffered = s.bufferedBytes();
       if (buffered > this.limits.hardBytes) {
         s.close(CloseCode.SlowConsumer, `send backlog passed ${this.limits.hardBytes} bytes`);
