@@ -65,6 +65,23 @@ export interface Counters {
   requests: number;
   /** Repairs asked by the client after a loss (gap or heartbeat ahead): a re-subscribe for a fresh snapshot. */
   resyncs: number;
+  // Resume on reconnect (see resume.ts): reconnects that presented a cursor, and what each covered symbol got.
+  /** Connections opened with a resume cursor. */
+  resumeAttempts: number;
+  /** Resumed connections whose every cursor symbol continued without a snapshot / where at least one got a snapshot. */
+  reconnectsReplayed: number;
+  reconnectsSnapshot: number;
+  /** Cursor symbols that continued with replayed (or live) ticks, and those that got a snapshot instead. */
+  resumeReplayed: number;
+  resumeSnapshots: number;
+  /** Of resumeSnapshots: the snapshot came in the cursor's own epoch (the server could not replay). */
+  resumeMissed: number;
+  /** Non-conflated seq skips on a symbol whose continuity was carried over a reconnect by its cursor. */
+  gapsAfterResume: number;
+  /** Symbols with a loss (gap or heartbeat ahead) not yet healed by a snapshot: + on loss, − on repair. */
+  openGaps: number;
+  /** Losses healed by a snapshot on the same connection (gap repair). */
+  repairedGaps: number;
 }
 
 export function zeroCounters(): Counters {
@@ -93,6 +110,15 @@ export function zeroCounters(): Counters {
     wireBytesOut: 0,
     requests: 0,
     resyncs: 0,
+    resumeAttempts: 0,
+    reconnectsReplayed: 0,
+    reconnectsSnapshot: 0,
+    resumeReplayed: 0,
+    resumeSnapshots: 0,
+    resumeMissed: 0,
+    gapsAfterResume: 0,
+    openGaps: 0,
+    repairedGaps: 0,
   };
 }
 
@@ -150,6 +176,10 @@ interface SymbolState {
   last: number;
   /** Missing seqs still hoped for, oldest first; null until the first gap. */
   pending: Set<number> | null;
+  /** Resume: 0 = not from a cursor, 1 = seeded from a cursor and nothing received yet, 2 = continuing the cursor's chain. */
+  resume?: number;
+  /** A loss was seen and no snapshot healed it yet. */
+  gapOpen?: boolean;
 }
 
 /** One shared scratch tick: visitTicks is synchronous, so connections never interleave inside it. */
@@ -181,6 +211,56 @@ export class StreamAccounting {
     this.sink = sink;
   }
 
+  /** Feed epoch and session id from the connection's Hello (epoch: or from the resume seed); null before. */
+  epoch: number | null = null;
+  sessionId: string | null = null;
+  /** Cursor symbols not yet decided (replay or snapshot), and whether any got a snapshot. */
+  #resumePending = 0;
+  #resumeSnapshot = false;
+
+  /**
+   * Starts this connection from a resume cursor: each symbol's baseline is the seq the client holds, so
+   * replayed ticks must continue it exactly (a skip counts as a gap after resume) and a snapshot instead
+   * counts as a resume that fell back (a miss when it is of the cursor's own epoch).
+   */
+  seedResume(epoch: number, seqs: Iterable<readonly [number, number]>): void {
+    this.epoch = epoch;
+    let n = 0;
+    for (const [symbolId, seq] of seqs) {
+      this.#symbols.set(symbolId, { epoch, last: seq, pending: null, resume: 1 });
+      n++;
+    }
+    this.#lastId = -1;
+    this.#lastState = undefined;
+    if (n === 0) return;
+    this.#resumePending = n;
+    this.#resumeSnapshot = false;
+    this.sink.counters.resumeAttempts++;
+  }
+
+  /** What a cursor for the next connection should say: per symbol of the current epoch, the last seq held. */
+  resumeEntries(): Array<[number, number]> {
+    const out: Array<[number, number]> = [];
+    if (this.epoch === null) return out;
+    for (const [symbolId, state] of this.#symbols) if (state.epoch === this.epoch) out.push([symbolId, state.last]);
+    return out;
+  }
+
+  #resumeDecided(snapshot: boolean): void {
+    if (this.#resumePending <= 0) return;
+    if (snapshot) this.#resumeSnapshot = true;
+    if (--this.#resumePending === 0) {
+      if (this.#resumeSnapshot) this.sink.counters.reconnectsSnapshot++;
+      else this.sink.counters.reconnectsReplayed++;
+    }
+  }
+
+  #lossSeen(state: SymbolState): void {
+    if (state.gapOpen === true) return;
+    state.gapOpen = true;
+    this.sink.counters.openGaps++;
+  }
+
   /** Latest seq accounted for a symbol (undefined before its baseline). */
   lastSeq(symbolId: number): number | undefined {
     return this.#symbols.get(symbolId)?.last;
@@ -196,7 +276,19 @@ export class StreamAccounting {
       this.#lastId = -1;
       return;
     }
-    c.snapshotResets++;
+    if (state.resume === 1) {
+      c.resumeSnapshots++;
+      if (state.epoch === epoch) c.resumeMissed++;
+      this.#resumeDecided(true);
+    } else {
+      c.snapshotResets++;
+    }
+    state.resume = 0;
+    if (state.gapOpen === true) {
+      state.gapOpen = false;
+      c.openGaps--;
+      c.repairedGaps++;
+    }
     state.epoch = epoch;
     state.last = seq;
     // Seqs missing before the reset stay counted as missing: they were lost on this connection.
@@ -228,7 +320,21 @@ export class StreamAccounting {
       this.#lastState = created;
       return;
     }
+    if (state.resume === 1) {
+      if (Number.isNaN(this.firstDataMs)) this.firstDataMs = recvMs;
+      if (state.epoch === epoch) {
+        c.resumeReplayed++;
+        state.resume = 2;
+        this.#resumeDecided(false);
+      }
+    }
     if (state.epoch !== epoch) {
+      if (state.resume === 1) {
+        // Ticks of another epoch with no snapshot first: the cursor's chain is gone.
+        state.resume = 0;
+        c.resumeSnapshots++;
+        this.#resumeDecided(true);
+      }
       c.epochResets++;
       c.inOrder++;
       state.epoch = epoch;
@@ -250,6 +356,8 @@ export class StreamAccounting {
       } else {
         c.gapEvents++;
         c.missing += skipped;
+        if (state.resume === 2) c.gapsAfterResume++;
+        this.#lossSeen(state);
         remember(state, expected, seq);
         this.onLoss?.(symbolId);
       }
@@ -260,6 +368,11 @@ export class StreamAccounting {
     if (state.pending !== null && state.pending.delete(seq)) {
       c.outOfOrder++;
       c.missing--;
+      // Every missing seq arrived late: the loss healed by itself.
+      if (state.pending.size === 0 && state.gapOpen === true) {
+        state.gapOpen = false;
+        c.openGaps--;
+      }
     } else {
       c.duplicates++;
     }
@@ -306,6 +419,7 @@ export class StreamAccounting {
         const state = this.#symbols.get(symbolId);
         if (state !== undefined && state.epoch === hb.value.epoch && seq > state.last) {
           c.heartbeatAhead++;
+          this.#lossSeen(state);
           this.onLoss?.(symbolId);
         }
       }
@@ -323,6 +437,10 @@ export class StreamAccounting {
         break;
       case FrameType.Ack:
         c.acks++;
+        break;
+      case FrameType.Hello:
+        this.epoch = f.epoch;
+        this.sessionId = f.sessionId;
         break;
       case FrameType.Error:
         c.errorFrames++;

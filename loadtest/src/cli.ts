@@ -87,6 +87,7 @@ export function buildProgram(): Command {
         .default(d.wsClient),
     )
     .option('--token <token>', 'access token for a server that requires one (sent as ?token=)')
+    .addOption(new Option('--storm-at <duration>', 'reconnect storm: at this time after start every client drops its connection and reconnects with full-jitter backoff + resume').argParser(parseDuration))
     .option('--allow-remote', 'allow a target outside 127.0.0.0/8, ::1, localhost', false)
     .addHelpText(
       'after',
@@ -138,6 +139,7 @@ export function configFromOptions(o: Record<string, unknown>): LoadTestConfig {
     label: o.label as string,
     wsClient: o.wsClient as 'raw' | 'ws',
     token: (o.token as string | undefined) ?? null,
+    stormAtMs: (o.stormAt as number | undefined) ?? null,
   };
   validateConfig(config);
   return config;

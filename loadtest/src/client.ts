@@ -5,6 +5,7 @@ import { StreamAccounting, type AccountingSink } from './accounting.js';
 import type { Connect, Connection } from './adapters/types.js';
 import { recordUs, newHistogram, type Histogram } from './histogram.js';
 import type { SymbolRef } from './symbols.js';
+import { carryResume, fullJitterMs, retryAfterMs, StormStats } from './reconnect.js';
 
 export type ClientKind = 'normal' | 'slow' | 'churn';
 
@@ -23,6 +24,8 @@ export class LifecycleStats {
   readonly firstDataTime: Histogram = newHistogram();
   /** A few distinct error messages, for the report. */
   readonly errors: string[] = [];
+  /** Reconnect storm (--storm-at). */
+  readonly storm = new StormStats();
 
   noteError(message: string): void {
     if (this.errors.length < 8 && !this.errors.includes(message)) this.errors.push(message);
@@ -31,6 +34,7 @@ export class LifecycleStats {
   destroy(): void {
     this.connectTime.destroy();
     this.firstDataTime.destroy();
+    this.storm.destroy();
   }
 }
 
@@ -52,10 +56,10 @@ export interface ClientSpec {
   token: string | null;
   /** Polling adapters' interval and wait (ms). */
   poll?: { intervalMs: number; waitMs: number } | undefined;
+  /** Reconnects present a resume cursor built from what the previous connection held (reconnect.ts). */
+  resume?: boolean | undefined;
 }
 
-const BACKOFF_BASE_MS = 250;
-const BACKOFF_MAX_MS = 5_000;
 
 export class SimClient {
   readonly spec: ClientSpec;
@@ -75,6 +79,9 @@ export class SimClient {
   #tokens = 0;
   #refillAt = 0;
   #paused = false;
+  /** Set when a storm cut this client: the drop time, until the next connection delivers data. */
+  #stormDropAt = Number.NaN;
+  #stormCut = false;
 
   constructor(spec: ClientSpec) {
     this.spec = spec;
@@ -90,6 +97,7 @@ export class SimClient {
     this.#tokens = s.slowRateBps / 4;
     this.#refillAt = this.#attemptStart;
     const stream = new StreamAccounting(s.sink);
+    const resume = s.resume === true ? carryResume(this.#stream, stream) : null;
     this.#stream = stream;
     s.life.attempts++;
     let ended = false;
@@ -102,6 +110,7 @@ export class SimClient {
       wsClient: s.wsClient,
       token: s.token,
       poll: s.poll,
+      resume: resume ?? undefined,
       hooks: {
         stream,
         opened: () => this.#opened(),
@@ -110,10 +119,10 @@ export class SimClient {
         failed: (error) => {
           if (!ended && !this.#closing) s.life.noteError(error.message);
         },
-        closed: (code) => {
+        closed: (code, reason) => {
           if (ended) return;
           ended = true;
-          this.#ended(code);
+          this.#ended(code, reason);
         },
       },
     });
@@ -128,6 +137,17 @@ export class SimClient {
       this.#closing = true;
       this.#conn.close(graceful);
     }
+  }
+
+  /** Reconnect storm: cut the connection abruptly (no close frame), then reconnect with full jitter + resume. */
+  storm(): void {
+    if (this.#stopped) return;
+    this.spec.life.storm.dropped++;
+    this.#stormDropAt = this.spec.now();
+    if (this.#conn === null) return; // between attempts: its scheduled reconnect stands
+    this.#stormCut = true;
+    this.#closing = true;
+    this.#conn.close(false);
   }
 
   #opened(): void {
@@ -162,6 +182,11 @@ export class SimClient {
         this.#ready = true;
         s.life.ready++;
         recordUs(s.life.firstDataTime, (first - this.#attemptStart) * 1000);
+        if (!Number.isNaN(this.#stormDropAt)) {
+          s.life.storm.reconnected++;
+          recordUs(s.life.storm.reconnectTime, Math.max(0, first - this.#stormDropAt) * 1000);
+          this.#stormDropAt = Number.NaN;
+        }
       }
     }
     if (s.kind !== 'slow') return;
@@ -181,7 +206,7 @@ export class SimClient {
     }
   }
 
-  #ended(code: number): void {
+  #ended(code: number, reason = ''): void {
     const s = this.spec;
     const wasOpen = this.#isOpen;
     if (wasOpen) s.life.open--;
@@ -191,6 +216,13 @@ export class SimClient {
     this.#conn = null;
     this.#clearTimer();
     if (this.#stopped) return;
+    if (this.#stormCut) {
+      // Storm: everyone comes back at once, spread only by full jitter.
+      this.#stormCut = false;
+      this.#failedStreak++;
+      this.#schedule(fullJitterMs(this.#failedStreak, s.random), () => this.start());
+      return;
+    }
     if (this.#closing) {
       // Our own hang-up (churn): come back shortly.
       this.#schedule(50 + s.random() * 200, () => this.start());
@@ -203,8 +235,9 @@ export class SimClient {
       s.life.failures++;
     }
     this.#failedStreak++;
-    const cap = Math.min(BACKOFF_MAX_MS, BACKOFF_BASE_MS * 2 ** Math.min(this.#failedStreak, 10));
-    this.#schedule(s.random() * cap, () => this.start());
+    // A restarting server says when to come back (1001 `retry-after-ms=N`); otherwise full-jitter backoff.
+    const asked = retryAfterMs(code, reason);
+    this.#schedule(asked ?? fullJitterMs(this.#failedStreak, s.random), () => this.start());
   }
 
   #schedule(ms: number, fn: () => void): void {

@@ -67,6 +67,11 @@ export interface LoadTestConfig {
   wsClient: 'raw' | 'ws';
   /** Access token for servers started with --auth-secret (sent as ?token=); null = none. */
   token: string | null;
+  /**
+   * Reconnect storm: this long after the first client starts, every client cuts its connection abruptly
+   * and reconnects with full-jitter backoff and a resume cursor; null = no storm.
+   */
+  stormAtMs?: number | null;
 }
 
 /** Two cores: the server needs one, so the generator takes the rest (at least one worker thread). */
@@ -105,6 +110,7 @@ export const DEFAULTS: LoadTestConfig = {
   label: '',
   wsClient: 'raw',
   token: null,
+  stormAtMs: null,
 };
 
 /** Hard ceilings: a typo must not open a million sockets or run for a day. */
@@ -196,6 +202,10 @@ export function validateConfig(c: LoadTestConfig): void {
   if (!(c.slowRateBps >= 64)) throw new ConfigError(`--slow-rate must be at least 64 bytes/s, got ${c.slowRateBps}`);
   if (!(c.zipfExponent > 0 && c.zipfExponent <= 5)) throw new ConfigError('--zipf-exponent must be in (0, 5]');
   intIn(c.seed, 0, 2_147_483_647, '--seed');
+  if (c.stormAtMs !== undefined && c.stormAtMs !== null) {
+    intIn(c.stormAtMs, 0, LIMITS.durationMs, '--storm-at (ms)');
+    if (c.stormAtMs >= c.rampUpMs + c.durationMs + 1_000) throw new ConfigError('--storm-at must fall inside the run (before ramp-up + duration)');
+  }
   if (c.wsClient !== 'raw' && c.wsClient !== 'ws') throw new ConfigError('--ws-client must be raw or ws');
   if (!(TRANSPORTS as readonly string[]).includes(c.transport)) {
     throw new ConfigError(`--transport must be one of ${TRANSPORTS.join(', ')}`);

@@ -7,6 +7,7 @@ import { addCounters, subCounters, zeroCounters, type Counters } from './account
 import { hardDeadlineMs, parseTarget, validateConfig, type LoadTestConfig } from './config.js';
 import { mergeEncoded, newHistogram, summarize, type LatencySummary } from './histogram.js';
 import { ProcessWatcher, machineCpu } from './proc.js';
+import { resumeSummary, type ResumeSummary, type StormSummary } from './report/storm.js';
 import { fetchSymbols, type SymbolRef } from './symbols.js';
 import type { FromWorker, LifeCounts, ToWorker, WorkerFinal, WorkerInit, WorkerSample } from './worker-messages.js';
 
@@ -80,6 +81,10 @@ export interface LoadTestResult {
   machineLoad: { busyPercent: number | null; loadAverage1m: number };
   server: { pid: number; cpuPercent: number | null; peakRssBytes: number; lastRssBytes: number } | null;
   timeline: TimelinePoint[];
+  /** Resume on reconnect and gap repair, whole run, all clients (see report/storm.ts). */
+  resume?: ResumeSummary;
+  /** The reconnect storm (--storm-at), or null without one. */
+  storm?: StormSummary | null;
   /** Delivery problems in one place: nonzero anything here means updates were lost or mangled. */
   verdict: {
     missing: number;
@@ -127,6 +132,8 @@ function sumLife(lives: LifeCounts[]): LifeCounts {
   };
   for (const l of lives) {
     out.stalled += l.stalled;
+    out.stormDropped = (out.stormDropped ?? 0) + (l.stormDropped ?? 0);
+    out.stormReconnected = (out.stormReconnected ?? 0) + (l.stormReconnected ?? 0);
     out.attempts += l.attempts;
     out.opened += l.opened;
     out.failures += l.failures;
@@ -377,6 +384,16 @@ export async function runLoadTest(config: LoadTestConfig, hooks: RunHooks = {}):
             lastRssBytes: server.lastRssBytes,
           },
     timeline,
+    resume: resumeSummary(counters, slowCounters),
+    storm:
+      config.stormAtMs === undefined || config.stormAtMs === null
+        ? null
+        : {
+            atS: config.stormAtMs / 1000,
+            dropped: life.stormDropped ?? 0,
+            reconnected: life.stormReconnected ?? 0,
+            reconnectMs: merge((f) => f.stormHist ?? ''),
+          },
     verdict: {
       missing: counters.missing,
       duplicates: counters.duplicates,

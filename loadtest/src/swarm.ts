@@ -8,6 +8,7 @@ import type { AdapterName, LoadTestConfig, MixTransport } from './config.js';
 import { parseTarget } from './config.js';
 import { encodeHistogram, newHistogram, type Histogram } from './histogram.js';
 import { threadCpuMs } from './proc.js';
+import { RESUMING_ADAPTERS } from './reconnect.js';
 import { SymbolPicker, type SymbolRef } from './symbols.js';
 import type { LifeCounts, WorkerFinal, WorkerInit, WorkerSample } from './worker-messages.js';
 
@@ -131,6 +132,7 @@ export class Swarm {
           wsClient: c.wsClient,
           token: c.token,
           poll: { intervalMs: c.pollIntervalMs, waitMs: c.longPollWaitMs },
+          resume: RESUMING_ADAPTERS.has(adapter),
         }),
       );
     }
@@ -144,6 +146,12 @@ export class Swarm {
       const at = this.init.startAtMs + (c.rampUpMs * client.spec.index) / c.clients;
       const timer = setTimeout(() => client.start(), Math.max(0, at - now));
       this.#timers.push(timer);
+    }
+    if (c.stormAtMs !== undefined && c.stormAtMs !== null) {
+      const storm = setTimeout(() => {
+        for (const client of this.clients) client.storm();
+      }, Math.max(0, this.init.startAtMs + c.stormAtMs - now));
+      this.#timers.push(storm);
     }
   }
 
@@ -167,6 +175,8 @@ export class Swarm {
       unexpectedCloses: { ...l.unexpectedCloses },
       errors: [...l.errors],
       stalled: this.#stalled(),
+      stormDropped: l.storm.dropped,
+      stormReconnected: l.storm.reconnected,
     };
   }
 
@@ -222,6 +232,7 @@ export class Swarm {
       slowSendHist: encodeHistogram(this.slowSink.sendLatency),
       connectHist: encodeHistogram(this.life.connectTime),
       firstDataHist: encodeHistogram(this.life.firstDataTime),
+      stormHist: encodeHistogram(this.life.storm.reconnectTime),
       threadCpuMs: threadCpuMs(),
       clients: this.#clientCounts,
     };

@@ -24,6 +24,9 @@ export interface LifeCounts {
   errors: string[];
   /** Open connections that received nothing for STALL_MS (Tickwire heartbeats every second). */
   stalled: number;
+  /** Reconnect storm: connections cut, and clients that got data again after the cut. */
+  stormDropped?: number;
+  stormReconnected?: number;
 }
 
 /** Coordinator → worker. `steady` says whether the interval that just ended belongs to the steady window. */
@@ -58,6 +61,8 @@ export interface WorkerFinal {
   /** Whole-run histograms of connect time and time to first snapshot (µs). */
   connectHist: string;
   firstDataHist: string;
+  /** Reconnect storm: drop → first data after the reconnect (µs), whole run. */
+  stormHist?: string;
   threadCpuMs: number | null;
   clients: { normal: number; slow: number; churn: number; byAdapter: Record<string, number> };
 }

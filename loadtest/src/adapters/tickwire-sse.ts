@@ -4,13 +4,15 @@ import http from 'node:http';
 import https from 'node:https';
 import { SseParser } from '../../../protocol/src/sse.js';
 import type { Connect } from './types.js';
+import { installHttpResync } from './http-control.js';
 import { WireMeter } from './wire-meter.js';
 
-export const connectTickwireSse: Connect = ({ base, symbols, history, localAddress, hooks, now, token }) => {
+export const connectTickwireSse: Connect = ({ base, symbols, history, localAddress, hooks, now, token, resume }) => {
   const url = new URL('/sse', base);
   url.searchParams.set('symbols', symbols.map((s) => s.ticker).join(','));
   url.searchParams.set('history', String(history));
   if (token !== null) url.searchParams.set('token', token);
+  if (resume !== undefined) url.searchParams.set('cursor', resume);
   const meter = new WireMeter(() => hooks.stream.sink.counters);
   hooks.stream.sink.counters.requests++;
   let recvMs = 0;
@@ -58,6 +60,11 @@ export const connectTickwireSse: Connect = ({ base, symbols, history, localAddre
   req.on('error', (error) => {
     hooks.failed(error);
     finish(0, error.message);
+  });
+  // Gap repair: re-subscribe a symbol that lost ticks through the control endpoint of this session.
+  installHttpResync({
+    base, path: '/sse/control', tickers: new Map(symbols.map((s) => [s.id, s.ticker])), localAddress, token, hooks, now,
+    live: () => !done,
   });
   function finish(code: number, reason: string): void {
     if (done) return;

@@ -5,13 +5,15 @@ import http from 'node:http';
 import https from 'node:https';
 import { FrameStreamParser } from '../../../protocol/src/framing.js';
 import type { Connect } from './types.js';
+import { installHttpResync } from './http-control.js';
 import { WireMeter } from './wire-meter.js';
 
-export const connectTickwireStream: Connect = ({ base, symbols, history, localAddress, hooks, now, token }) => {
+export const connectTickwireStream: Connect = ({ base, symbols, history, localAddress, hooks, now, token, resume }) => {
   const url = new URL('/stream', base);
   url.searchParams.set('symbols', symbols.map((s) => s.ticker).join(','));
   url.searchParams.set('history', String(history));
   if (token !== null) url.searchParams.set('token', token);
+  if (resume !== undefined) url.searchParams.set('cursor', resume);
   const counters = hooks.stream.sink.counters;
   const meter = new WireMeter(() => counters);
   let recvMs = 0;
@@ -53,6 +55,11 @@ export const connectTickwireStream: Connect = ({ base, symbols, history, localAd
   req.on('error', (error) => {
     hooks.failed(error);
     finish(0, error.message);
+  });
+  // Gap repair: re-subscribe a symbol that lost ticks through the control endpoint of this session.
+  installHttpResync({
+    base, path: '/stream/control', tickers: new Map(symbols.map((s) => [s.id, s.ticker])), localAddress, token, hooks, now,
+    live: () => !done,
   });
   function finish(code: number, reason: string): void {
     if (done) return;

@@ -7,7 +7,7 @@ import { openWebSocket } from './ws-transport.js';
 
 const RESYNC_MIN_INTERVAL_MS = 1_000;
 
-export const connectTickwireWs: Connect = ({ base, symbols, history, localAddress, hooks, now, wsClient, token }) => {
+export const connectTickwireWs: Connect = ({ base, symbols, history, localAddress, hooks, now, wsClient, token, resume }) => {
   const counters = hooks.stream.sink.counters;
   const meter = new WireMeter(() => counters);
   const path = token === null ? '/ws' : `/ws?token=${encodeURIComponent(token)}`;
@@ -17,7 +17,7 @@ export const connectTickwireWs: Connect = ({ base, symbols, history, localAddres
       if (socket !== null) meter.attach(socket);
       counters.requests++;
       hooks.opened();
-      ws.sendText(controlText('subscribe', symbols.map((s) => s.ticker), { id: 1, history }));
+      ws.sendText(controlText('subscribe', symbols.map((s) => s.ticker), resume === undefined ? { id: 1, history } : { id: 1, history, resume }));
     },
     message: (data, isBinary) => {
       const t = now();

@@ -40,6 +40,8 @@ export interface ConnectOptions {
   token: string | null;
   /** Polling adapters: short-poll interval and long-poll wait, ms (adapter defaults when absent). */
   poll?: { intervalMs: number; waitMs: number } | undefined;
+  /** Resume cursor of a reconnect (`resume` in the WebSocket subscribe, `cursor=` on SSE/stream); undefined = none. */
+  resume?: string | undefined;
 }
 
 export type Connect = (options: ConnectOptions) => Connection;

@@ -3,6 +3,7 @@
 // network, no dependencies; it opens from disk in any browser. Tables are rendered here, charts there.
 import type { LatencySummary } from '../histogram.js';
 import type { LoadTestResult } from '../run.js';
+import { resumeRows } from './storm.js';
 import { fmtBytes, fmtInt, fmtMs } from './summary.js';
 
 function esc(text: string): string {
@@ -218,7 +219,14 @@ ${rows([
 ])}
 </tbody>
 </table>
-
+${resumeRows(r).length > 0 ? `
+<h2 id="resume">Reconnects, resume and gap repair (whole run, all clients)</h2>
+<table>
+<tbody>
+${rows(resumeRows(r).map((row) => row.map(esc)))}
+</tbody>
+</table>
+` : ''}
 <h2>Cost</h2>
 <table>
 <tbody>

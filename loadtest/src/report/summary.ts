@@ -1,6 +1,7 @@
 // The end-of-run summary table (plain text for the terminal) and the live progress line.
 import type { LatencySummary } from '../histogram.js';
 import type { LoadTestResult, TimelinePoint } from '../run.js';
+import { resumeRows } from './storm.js';
 
 const n0 = new Intl.NumberFormat('en-US', { maximumFractionDigits: 0 });
 const n1 = new Intl.NumberFormat('en-US', { maximumFractionDigits: 1, minimumFractionDigits: 1 });
@@ -105,6 +106,11 @@ export function summaryText(r: LoadTestResult): string {
       ['churn reconnects', fmtInt(r.connections.churnReconnects)],
     ]),
   );
+  const resume = resumeRows(r);
+  if (resume.length > 0) {
+    lines.push('');
+    lines.push(table([['reconnects, resume and gap repair (whole run, all clients)', 'count'], ...resume]));
+  }
   lines.push('');
   const workers = r.generator.workerCpuPercent.map(pct).join(' + ');
   lines.push(
