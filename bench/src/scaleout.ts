@@ -243,25 +243,138 @@ function medians(rows: Row[]): Row[] {
   });
 }
 
-function markdown(rows: Row[], topologies: Array<{ name: string; describe: string }>, meta: Record<string, string | number>): string {
-  const out: string[] = [];
-  out.push(`Machine: ${meta.cpu} × ${meta.nproc}, Linux ${meta.kernel}, Node ${meta.node}; ${meta.date}.`);
+interface Saved {
+  meta: Record<string, string | number>;
+  tickRate: number;
+  symbols: number;
+  reps: number;
+  topologies: Array<{ name: string; describe: string }>;
+  rows: Row[];
+}
+
+const fmt = (n: number) => Math.round(n).toLocaleString('en-US');
+/** Two significant digits, for estimates that do not deserve more. */
+const approx = (n: number) => {
+  const p = 10 ** Math.max(0, Math.floor(Math.log10(Math.abs(n))) - 1);
+  return fmt(Math.round(n / p) * p);
+};
+
+/** The "## Scale-out" section: setup, table, what it shows, and the projection for N machines. */
+function section(saved: Saved): string {
+  const { meta } = saved;
+  const rows = medians(saved.rows);
+  const out: string[] = ['## Scale-out', ''];
   out.push(
-    `Workload: ${SYMBOLS} symbols at ${TICK_RATE} ticks/s, 20 ms batches, WebSocket clients with 5 uniform symbols each, ` +
-      `ramp ${RAMP_S} s + ${DURATION_S} s steady per step, median of ${meta.reps} runs; the load generator runs on the same 2 cores.`,
+    `Machine: ${meta.cpu} × ${meta.nproc}, Linux ${meta.kernel}, Node ${meta.node}; ${meta.date}. Workload: ${saved.symbols} symbols at ` +
+      `${fmt(saved.tickRate)} ticks/s, 20 ms batches, WebSocket clients with 5 uniform symbols each (≈ 200 updates/s per client), ramp ` +
+      `${RAMP_S} s + ${DURATION_S} s steady per step, median of ${saved.reps} runs. The load generator (2 worker threads in total) and ` +
+      "other engineers' processes share the same 2 cores: the last column says how much they took. Produced by " +
+      '`node dist/bench/src/scaleout.js` (raw: `bench/results/scaleout.json`).',
   );
   out.push('');
-  for (const t of topologies) out.push(`- **${t.name}**: ${t.describe}`);
+  for (const t of saved.topologies) out.push(`- **${t.name}**: ${t.describe}`);
   out.push('');
-  out.push('| topology | clients | updates/s | p50 ms | p99 ms | loss-free | server CPU % (gateways + feed/NATS) | µs server CPU / update | generator CPU % | other processes CPU % |');
+  out.push('| topology | clients | updates/s | p50 ms | p99 ms | loss-free | server CPU % (gateways + feed/NATS) | µs server CPU per update | generator CPU % | other processes CPU % |');
   out.push('|---|---:|---:|---:|---:|---|---:|---:|---:|---:|');
   for (const r of rows) {
+    const other = r.machineBusy === null ? 'n/a' : String(Math.max(0, r.machineBusy - r.serverCpu - r.generatorCpu));
     out.push(
-      `| ${r.topology} | ${r.clients} | ${r.updatesPerSec.toLocaleString('en-US')} | ${r.p50.toFixed(1)} | ${r.p99.toFixed(1)} | ${r.lossFree ? 'yes' : `no (${r.missing})`} | ` +
-        `${r.serverCpu} (${r.gatewayCpu} + ${r.busCpu}) | ${r.usPerUpdate.toFixed(2)} | ${r.generatorCpu} | ${r.machineBusy === null ? 'n/a' : Math.max(0, r.machineBusy - r.serverCpu - r.generatorCpu)} |`,
+      `| ${r.topology} | ${fmt(r.clients)} | ${fmt(r.updatesPerSec)} | ${r.p50.toFixed(1)} | ${r.p99.toFixed(1)} | ${r.lossFree ? 'yes' : `no (${r.missing})`} | ` +
+        `${r.serverCpu} (${r.gatewayCpu} + ${r.busCpu}) | ${r.usPerUpdate.toFixed(2)} | ${r.generatorCpu} | ${other} |`,
     );
   }
+  out.push('');
+
+  // The busiest loss-free step of each topology carries its cost figures (fixed costs weigh least there).
+  const top = (name: string) => rows.filter((r) => r.topology === name && r.lossFree).sort((a, b) => b.updatesPerSec - a.updatesPerSec)[0];
+  const single = top('single');
+  const workers = top('workers-2');
+  const nats = top('nats-2gw');
+  if (single === undefined || workers === undefined || nats === undefined) return out.join('\n');
+  const perCore = (r: Row) => 1e6 / r.usPerUpdate;
+  const natsSteps = rows.filter((r) => r.topology === 'nats-2gw' && r.lossFree).sort((a, b) => a.updatesPerSec - b.updatesPerSec);
+  const prev = natsSteps.at(-2);
+  const trend =
+    prev === undefined
+      ? 'one step only'
+      : nats.usPerUpdate <= prev.usPerUpdate * 1.1
+        ? `for two NATS gateways it went from ${prev.usPerUpdate.toFixed(2)} to ${nats.usPerUpdate.toFixed(2)} µs between the ${fmt(prev.clients)}- and ${fmt(nats.clients)}-client steps, as fixed costs spread`
+        : `caution: for two NATS gateways it rose from ${prev.usPerUpdate.toFixed(2)} to ${nats.usPerUpdate.toFixed(2)} µs between the ${fmt(prev.clients)}- and ${fmt(nats.clients)}-client steps`;
+  const gwCost = (nats.gatewayCpu / 100) * 1e6 / nats.updatesPerSec;
+  const busPerGateway = nats.busCpu / 2;
+  const busMsgs = (nats.busMsgsPerSec ?? 0) / 2;
+  const busBytes = (nats.busBytesPerSec ?? 0) / 2;
+  const bytesPerUpdate = nats.bytesPerSec / nats.updatesPerSec;
+  const planned = 0.6;
+  const perCorePlanned = planned * 1e6 / gwCost;
+  const clientsPerCore = perCorePlanned / 200;
+
+  out.push('What this shows:');
+  out.push('');
+  out.push(
+    `- **On this box the topologies tie on delivered throughput** (${fmt(single.updatesPerSec)} / ${fmt(workers.updatesPerSec)} / ` +
+      `${fmt(nats.updatesPerSec)} updates/s at ${fmt(single.clients)} clients, all loss-free): two cores hold the server, the load ` +
+      'generator (which needs as much CPU per update as the server, or more) and whatever else runs, so the box — not the server ' +
+      'layout — is the limit, and p99 latency mostly shows the contention. Capacity is therefore compared by CPU cost per update.',
+  );
+  out.push(
+    `- **Cost per delivered update** at the busiest step: one process ${single.usPerUpdate.toFixed(2)} µs ` +
+      `(≈ ${approx(perCore(single))} updates/s per core), \`--workers 2\` ${workers.usPerUpdate.toFixed(2)} µs (both threads and the ` +
+      `in-process feed; ≈ ${approx(perCore(workers))} per core), two NATS gateways ${gwCost.toFixed(2)} µs in the gateways plus ` +
+      `${((nats.busCpu / 100) * 1e6 / nats.updatesPerSec).toFixed(2)} µs in feed + nats-server. Splitting the clients over more event ` +
+      'loops costs some efficiency per update (each loop pays its own per-batch wake-ups and timers), but it is what lets one ' +
+      'machine use all its cores and many machines share one feed: one process is capped at one core, whatever its efficiency.',
+  );
+  out.push(
+    `- **The bus is cheap and does not grow with clients**: feed + nats-server used ${nats.busCpu}% of a core for two gateways ` +
+      `(≈ ${busPerGateway.toFixed(1)}% per gateway), with ${fmt(busMsgs)} messages/s (${fmt(busBytes / 1024)} KiB/s) to each gateway — ` +
+      'at most one message per held symbol per batch window (quiet symbols skip windows), whatever the number of clients behind it.',
+  );
+  out.push('');
+  out.push('Projection for N gateway machines of C cores (`npm start -- --nats … --workers C` behind an L4 balancer, one feed):');
+  out.push('');
+  out.push(
+    `- Clients' updates/s ≈ N × C × ${approx(perCorePlanned)}: the gateway cost measured here (${gwCost.toFixed(2)} µs per update) at ` +
+      `${planned * 100}% planned utilisation per core. With this workload (≈ 200 updates/s per client) that is ≈ ${approx(clientsPerCore)} ` +
+      `clients per core: ≈ ${approx(clientsPerCore * 8)} per 8-core machine, ≈ ${approx(clientsPerCore * 8 * 10)} for ten. Egress per core ≈ ` +
+      `${fmt((perCorePlanned * bytesPerUpdate) / 1048576)} MiB/s of payload (${bytesPerUpdate.toFixed(0)} B per update, frames amortised over a batch), ` +
+      `so a 10 Gbit/s NIC carries ≈ ${approx(1.25e9 / (perCorePlanned * bytesPerUpdate * 1.1))} cores' worth (10 % for TCP/WebSocket framing).`,
+  );
+  out.push(
+    '- Assumptions: the kernel (SO_REUSEPORT) and the balancer spread clients evenly by count; per-update cost stays flat per core ' +
+      `(workers and gateways share nothing but the feed; ${trend}); the ` +
+      'client mix matches this one (more symbols per client or higher tick rates scale updates per client, not the per-update cost); ' +
+      'memory per connection is not the limit (see the idle-connection figures above).',
+  );
+  out.push(
+    `- The bus side grows with N, not with clients: ≈ ${fmt(busMsgs)} msgs/s and ${fmt(busBytes / 1024)} KiB/s per gateway holding all ` +
+      `${saved.symbols} symbols, so 100 gateways mean ≈ ${approx(busMsgs * 100)} msgs/s (${fmt((busBytes * 100) / 1048576)} MiB/s) out of NATS — ` +
+      'linear extrapolation of what was measured here, not measured; past one nats-server, a NATS cluster spreads the fan-out. The feed ' +
+      'publishes each batch once whatever N is. What does grow with N is resync traffic: a symbol sync costs one snapshot of up to ' +
+      '~250 KB (candles + 4,096 recent ticks), so N gateways reconnecting at once pull N × held symbols × that from the feed — the ' +
+      'burst to plan for (gateways jitter their reconnects, but sync every held symbol at once).',
+  );
   return out.join('\n');
+}
+
+/** Replaces the "## Scale-out" section of docs/benchmarks.md (up to the next "## " heading), or appends it. */
+function updateDocs(text: string): void {
+  const path = join(REPO_ROOT, 'docs/benchmarks.md');
+  let doc = '';
+  try {
+    doc = readFileSync(path, 'utf8');
+  } catch {
+    doc = '# Tickwire benchmarks\n';
+  }
+  const start = doc.search(/^## Scale-out$/m);
+  if (start < 0) {
+    doc = `${doc.trimEnd()}\n\n${text}\n`;
+  } else {
+    const rest = doc.slice(start + 1);
+    const next = rest.search(/^## /m);
+    doc = `${doc.slice(0, start)}${text}\n${next < 0 ? '' : `\n${rest.slice(next)}`}`;
+  }
+  writeFileSync(path, doc);
 }
 
 async function main(): Promise<void> {
@@ -269,6 +382,12 @@ async function main(): Promise<void> {
     const i = process.argv.indexOf(name);
     return i > 0 ? process.argv[i + 1] : undefined;
   };
+  const resultsPath = join(REPO_ROOT, 'bench/results/scaleout.json');
+  if (process.argv.includes('--render')) {
+    const saved = JSON.parse(readFileSync(resultsPath, 'utf8')) as Saved;
+    updateDocs(section(saved));
+    return;
+  }
   const levels = (arg('--levels') ?? '1000,2000,3000').split(',').map(Number);
   // Each step runs this many times; the table shows medians (the machine may be shared).
   const reps = Number(arg('--reps') ?? '2');
@@ -292,9 +411,11 @@ async function main(): Promise<void> {
     }
   }
   const meta = { cpu: cpus()[0]?.model ?? 'unknown', nproc: availableParallelism(), kernel: release(), node: process.version, date: new Date().toISOString().slice(0, 10) };
-  writeFileSync(join(REPO_ROOT, 'bench/results/scaleout.json'), `${JSON.stringify({ meta, tickRate: TICK_RATE, symbols: SYMBOLS, rows }, null, 2)}\n`);
-  const md = markdown(medians(rows), topologies, { ...meta, reps });
+  const saved: Saved = { meta, tickRate: TICK_RATE, symbols: SYMBOLS, reps, topologies, rows };
+  writeFileSync(resultsPath, `${JSON.stringify(saved, null, 2)}\n`);
+  const md = section(saved);
   writeFileSync(join(REPO_ROOT, 'bench/results/scaleout.md'), `${md}\n`);
+  updateDocs(md);
   process.stdout.write(`\n${md}\n`);
 }
 

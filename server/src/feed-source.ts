@@ -136,10 +136,17 @@ export interface BusSourceOptions {
   candleCapacity: number;
   /** Recent ticks to take over per symbol (the gateway's resume window). */
   resumeTicks: number;
-  /** How long a symbol stays subscribed after its last local subscriber left, ms. */
-  lingerMs?: number;
+  /** Tuning knobs (tests); defaults in nats/gateway-source.ts. */
+  tuning?: GatewayTuning;
   /** Stops waiting for NATS or a feed at start-up. */
   signal?: AbortSignal;
+}
+
+export interface GatewayTuning {
+  /** How long a symbol stays subscribed after its last local subscriber left, ms. */
+  lingerMs?: number;
+  /** Bytes read from the bus and not yet relayed, past which frames are dropped (and their symbols resync). */
+  maxPendingBytes?: number;
 }
 
 /** Connects a gateway to the feed bus (NATS loaded only here, so the embedded default never pays for it). */

@@ -9,7 +9,7 @@ import { systemClock, type Clock } from '../../feeds/src/clock.js';
 import { DEFAULT_CONFIG, validateConfig, type ServerConfig } from './config.js';
 import { Admission } from './admission.js';
 import { StartupError } from './errors.js';
-import { MAX_WARMUP_TICKS, createEmbeddedFeed, embeddedSource, openBusSource, type FeedSource } from './feed-source.js';
+import { MAX_WARMUP_TICKS, createEmbeddedFeed, embeddedSource, openBusSource, type FeedSource, type GatewayTuning } from './feed-source.js';
 import type { Bus } from './nats/bus.js';
 import { restoreFanout, saveState, takeState, type FeedFingerprint } from './state-file.js';
 import { Fanout } from './fanout.js';
@@ -45,8 +45,8 @@ export interface ServerOptions {
   bus?: Bus;
   /** Set in --workers threads: the port is shared with the other workers on purpose (SO_REUSEPORT). */
   worker?: number;
-  /** Gateway mode: how long a symbol stays subscribed on the bus after its last local subscriber left. */
-  lingerMs?: number;
+  /** Gateway mode: tuning of the bus source (tests). */
+  gateway?: GatewayTuning;
   /** Gateway mode: gives up waiting for NATS or a feed at start-up (a signal arrived). */
   signal?: AbortSignal;
 }
@@ -101,7 +101,7 @@ export async function createServer(partial: Partial<ServerConfig> = {}, options:
           now,
           candleCapacity: config.candleCapacity,
           resumeTicks: config.resumeTicks,
-          ...(options.lingerMs !== undefined ? { lingerMs: options.lingerMs } : {}),
+          ...(options.gateway !== undefined ? { tuning: options.gateway } : {}),
           ...(options.signal !== undefined ? { signal: options.signal } : {}),
         })
       : embeddedSource(

@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
 import { FrameType } from '../../protocol/src/messages.js';
 import { connectWs, httpJson, waitFor, type Received, type WsClient } from './harness.js';
-import { freePort, startFeed, startGateway, startNats, stopAllChildren, type Child, type NatsServer } from './nats-harness.js';
+import { eventually, freePort, startFeed, startGateway, startNats, stopAllChildren, type Child, type NatsServer } from './nats-harness.js';
 
 /** Every tick of a symbol continues the seq; a Snapshot may reset it (counted). */
 function continuity(frames: Received[], symbolId: number): { gaps: string[]; snapshots: number } {
@@ -113,6 +113,43 @@ describe('while running', () => {
     a.close();
     b.close();
   }, 30_000);
+});
+
+describe('slow consumer on the NATS side', () => {
+  afterAll(() => stopAllChildren(), 20_000);
+
+  it('NATS cuts a frozen gateway; thawed, it reconnects and resyncs, and its clients go on without a hole', async () => {
+    // A small write deadline, so NATS gives up on a gateway that stops reading within a second or two.
+    const nats = await startNats(undefined, ['max_pending: 1048576', 'write_deadline: "500ms"']);
+    const feed = await startFeed(nats.url, ['--tick-rate', '100000', '--symbols', '20', '--resume-ticks', '1024']);
+    const gw = await startGateway(nats.url);
+    let frozen = false;
+    try {
+      const tickers = ((await httpJson(gw.url, '/api/symbols')).body as { symbols: Array<{ ticker: string }> }).symbols.map((s) => s.ticker);
+      const c = await subscribed(gw.url, tickers);
+      await waitFor(() => updatesAfter(c, 0) >= 20, { what: 'updates' });
+      process.kill(gw.pid, 'SIGSTOP');
+      frozen = true;
+      await eventually(async () => /Slow Consumer Detected/.test(nats.process.stderr() + nats.process.stdout()), { what: 'NATS declaring the gateway a slow consumer', timeoutMs: 15_000 });
+      process.kill(gw.pid, 'SIGCONT');
+      frozen = false;
+      await eventually(async () => /tickwire_bus_resyncs_total\{reason="reconnect"\} [1-9]/.test((await httpJson(gw.url, '/metrics')).text), { what: 'resync after the reconnect', timeoutMs: 15_000 });
+      const mark = c.frames.length;
+      await waitFor(() => updatesAfter(c, mark) >= 50, { what: 'updates after the resync', timeoutMs: 10_000 });
+      for (let id = 0; id < tickers.length; id++) expect(continuity(c.frames, id).gaps).toEqual([]);
+      expect(c.ws.readyState).toBe(WebSocket.OPEN);
+      const metrics = (await httpJson(gw.url, '/metrics')).text;
+      expect(metrics).toMatch(/tickwire_bus_disconnects_total [1-9]/);
+      // Seconds at 100,000 ticks/s is far past the 1024 recent ticks: holders got fresh snapshots.
+      expect(metrics).toMatch(/tickwire_bus_refreshes_total [1-9]/);
+      c.close();
+    } finally {
+      if (frozen) process.kill(gw.pid, 'SIGCONT');
+      await gw.stop();
+      await feed.stop();
+      await nats.stop();
+    }
+  }, 60_000);
 });
 
 describe('at start', () => {

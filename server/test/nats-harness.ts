@@ -3,8 +3,9 @@
 // process, and built gateway processes. Every child is stopped by its PID; a missing nats-server is a
 // failure, never a skip (CI installs it; `npm test` installs it when run as root).
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { REPO_ROOT, testWebDir, waitFor } from './harness.js';
 
@@ -116,12 +117,22 @@ export interface NatsServer {
   subscriptions(): Promise<Map<string, string[]>>;
 }
 
-export async function startNats(fixedPort?: number): Promise<NatsServer> {
+/**
+ * A nats-server on a free (or the given) loopback port. `config` lines go into a config file, for
+ * settings without a flag (e.g. `write_deadline: "500ms"`).
+ */
+export async function startNats(fixedPort?: number, config: string[] = []): Promise<NatsServer> {
   const binary = natsServerBinary();
   const port = fixedPort ?? (await freePort());
   const monitorPort = await freePort();
+  const args = ['-a', '127.0.0.1', '-p', String(port), '-m', String(monitorPort)];
+  if (config.length > 0) {
+    const file = join(mkdtempSync(join(tmpdir(), 'tickwire-nats-')), 'nats.conf');
+    writeFileSync(file, `${config.join('\n')}\n`);
+    args.push('-c', file);
+  }
   const launch = async () => {
-    const proc = startChild(binary, ['-a', '127.0.0.1', '-p', String(port), '-m', String(monitorPort)]);
+    const proc = startChild(binary, args);
     await proc.waitForOutput(/Server is ready/, 10_000);
     return proc;
   };

@@ -123,7 +123,7 @@ async function client(symbols: string[], extra: Record<string, unknown> = {}): P
 
 beforeAll(async () => {
   feed = await runFeed(FEED, hub, silent);
-  server = await startServer({ candleCapacity: 100, defaultHistory: 5, resumeTicks: 200, heartbeatMs: 200 }, { bus, lingerMs: 150, logger: silent });
+  server = await startServer({ candleCapacity: 100, defaultHistory: 5, resumeTicks: 200, heartbeatMs: 200 }, { bus, gateway: { lingerMs: 150 }, logger: silent });
 });
 afterEach(() => {
   for (const c of clients.splice(0)) c.close();
@@ -245,6 +245,25 @@ describe('gateway over the feed bus', () => {
     expect(answer.frames.map((f) => f.frame.type)).toEqual([FrameType.Hello, FrameType.Snapshot]);
     const snap = answer.frames[1]!.frame;
     expect(snap.type === FrameType.Snapshot && snap.seq).toBeGreaterThan(0);
+  });
+});
+
+describe('bounded pending', () => {
+  it('drops and counts frames past the local bound; their symbols resync and clients see no hole', async () => {
+    // 600 bytes hold about one AAPL frame: most batches overflow.
+    const tight = await startServer({ candleCapacity: 100, defaultHistory: 5, resumeTicks: 200 }, { bus: new FaultyBus(hub), gateway: { maxPendingBytes: 600 }, logger: silent });
+    const c = await connectWs(tight.url);
+    try {
+      c.send(JSON.stringify({ op: 'subscribe', symbols: ['AAPL', 'EURUSD', 'BTCUSD', 'MSFT', 'NVDA'], history: 0, id: 1 }));
+      await waitFor(() => c.of(FrameType.Updates).length >= 30, { what: 'updates' });
+      const metrics = (await httpJson(tight.url, '/metrics')).text;
+      expect(metrics).toMatch(/tickwire_bus_dropped_total\{reason="pending-overflow"\} [1-9]/);
+      expect(metrics).toMatch(/tickwire_bus_resyncs_total\{reason="(gap|heartbeat)"\} [1-9]/);
+      for (const id of [AAPL, EURUSD, BTCUSD, MSFT, NVDA]) expect(continuity(c, id).gaps).toEqual([]);
+    } finally {
+      c.close();
+      await tight.close();
+    }
   });
 });
 

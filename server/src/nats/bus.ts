@@ -9,8 +9,11 @@ export interface BusSubscription {
   unsubscribe(): void;
 }
 
-/** disconnected: messages are being missed; reconnected: subscriptions are back; slow-consumer: NATS reported one. */
-export type BusStatus = 'disconnected' | 'reconnected' | 'slow-consumer';
+/**
+ * disconnected: messages are being missed; reconnected: subscriptions are back. (A gateway that NATS cuts
+ * off as a slow consumer sees exactly this pair: nats-server closes the connection without a reason.)
+ */
+export type BusStatus = 'disconnected' | 'reconnected';
 
 export interface Bus {
   /** Where it connects, for logs. */
@@ -132,9 +135,6 @@ class NatsBus implements Bus {
           this.connected = true;
           this.log.info({ nats: this.name, server: s.server }, 'reconnected to NATS');
           this.emit('reconnected');
-          break;
-        case 'slowConsumer':
-          this.emit('slow-consumer');
           break;
         case 'error':
           this.log.warn({ nats: this.name, err: s.error.message }, 'NATS error');

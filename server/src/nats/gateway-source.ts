@@ -137,6 +137,7 @@ class GatewaySource implements FeedSource {
   private lastFeedAt: number;
   private readonly heartbeatMs: number;
   private readonly lingerMs: number;
+  private readonly maxPendingBytes: number;
   /** Epochs of feeds that were replaced: their late frames are ignored rather than switched back to. */
   private readonly retired = new Set<number>();
   private closed = false;
@@ -151,7 +152,8 @@ class GatewaySource implements FeedSource {
     this.instruments = meta.symbols;
     this.epoch = meta.epoch;
     this.heartbeatMs = meta.heartbeatMs;
-    this.lingerMs = options.lingerMs ?? DEFAULT_LINGER_MS;
+    this.lingerMs = options.tuning?.lingerMs ?? DEFAULT_LINGER_MS;
+    this.maxPendingBytes = options.tuning?.maxPendingBytes ?? MAX_PENDING_BYTES;
     this.syms = meta.symbols.map(() => new SymbolSync());
     this.lastFeedAt = options.now();
   }
@@ -175,8 +177,7 @@ class GatewaySource implements FeedSource {
     this.heartbeatSub = this.bus.subscribe(HEARTBEAT_SUBJECT, (data) => this.enqueue({ kind: 'heartbeat', data: data.slice() }));
     this.bus.onStatus((status) => {
       if (status === 'disconnected') this.m?.disconnects.inc();
-      else if (status === 'slow-consumer') this.m?.dropped.inc({ reason: 'slow-consumer' });
-      else if (status === 'reconnected') {
+      else {
         // Whatever was published while we were away is lost to us: every held symbol resyncs (and
         // bridges the hole with the feed's recent ticks when it can).
         for (const [id, s] of this.syms.entries()) if (s.sub !== null) this.startSync(id, 'reconnect');
@@ -250,7 +251,7 @@ class GatewaySource implements FeedSource {
 
   private enqueue(item: Queued): void {
     if (this.closed) return;
-    if (this.queuedBytes + item.data.length > MAX_PENDING_BYTES && item.kind === 'frame') {
+    if (this.queuedBytes + item.data.length > this.maxPendingBytes && item.kind === 'frame') {
       this.m?.dropped.inc({ reason: 'pending-overflow' });
       return;
     }
@@ -510,13 +511,13 @@ function registerMetrics(registry: Registry, source: GatewaySource) {
     }),
     dropped: new Counter({
       name: 'tickwire_bus_dropped_total',
-      help: 'Bus messages lost on this side: pending-overflow (local bound), slow-consumer (reported by NATS)',
+      help: 'Frames dropped by this gateway: pending-overflow (more read from the bus than the local bound)',
       labelNames: ['reason'] as const,
       registers,
     }),
     resyncs: new Counter({
       name: 'tickwire_bus_resyncs_total',
-      help: 'Symbol syncs from a feed snapshot by reason: interest, gap, heartbeat, reconnect, epoch, retry',
+      help: 'Symbol syncs from a feed snapshot by reason: interest, gap, heartbeat, reconnect, epoch',
       labelNames: ['reason'] as const,
       registers,
     }),
@@ -526,7 +527,11 @@ function registerMetrics(registry: Registry, source: GatewaySource) {
       registers,
     }),
     snapshotFailures: new Counter({ name: 'tickwire_bus_snapshot_failures_total', help: 'Snapshot requests that failed or timed out', registers }),
-    disconnects: new Counter({ name: 'tickwire_bus_disconnects_total', help: 'Times the bus connection was lost', registers }),
+    disconnects: new Counter({
+      name: 'tickwire_bus_disconnects_total',
+      help: 'Times the bus connection was lost (including NATS cutting this gateway off as a slow consumer)',
+      registers,
+    }),
     epochChanges: new Counter({ name: 'tickwire_bus_epoch_changes_total', help: 'Feed restarts seen (new epoch)', registers }),
   };
 }
