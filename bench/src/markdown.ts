@@ -103,9 +103,11 @@ function stepRow(s: SeriesResult, st: StepResult): string {
 export interface BenchNotes {
   renderLoad: string | null;
   soak: string | null;
+  /** The "## Scale-out" section written by bench/src/scaleout.ts (bench/results/scaleout.md). */
+  scaleout: string | null;
 }
 
-export function renderMarkdown(r: BenchReport, analysis: string | null, notes: BenchNotes = { renderLoad: null, soak: null }): string {
+export function renderMarkdown(r: BenchReport, analysis: string | null, notes: BenchNotes = { renderLoad: null, soak: null, scaleout: null }): string {
   const m = r.machine;
   const out: string[] = [];
   out.push('# Tickwire benchmarks');
@@ -246,6 +248,11 @@ export function renderMarkdown(r: BenchReport, analysis: string | null, notes: B
   out.push('');
   out.push(notes.soak?.trim() ?? '_Not measured in this run: `node dist/bench/src/soak.js`, then bench/notes/soak.md._');
   out.push('');
+
+  if (notes.scaleout !== null && notes.scaleout.trim() !== '') {
+    out.push(notes.scaleout.trim());
+    out.push('');
+  }
 
   if (analysis !== null && analysis.trim() !== '') {
     out.push('## Analysis');

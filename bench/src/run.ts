@@ -94,7 +94,12 @@ async function main(): Promise<void> {
     const path = join(REPO_ROOT, 'bench/notes', name);
     return existsSync(path) ? readFileSync(path, 'utf8') : null;
   };
-  const notes = () => ({ renderLoad: note('render-load.md'), soak: note('soak.md') });
+  const scaleoutPath = join(REPO_ROOT, 'bench/results/scaleout.md');
+  const notes = () => ({
+    renderLoad: note('render-load.md'),
+    soak: note('soak.md'),
+    scaleout: existsSync(scaleoutPath) ? readFileSync(scaleoutPath, 'utf8') : null,
+  });
   if (o.render !== undefined) {
     const report = JSON.parse(readFileSync(o.render, 'utf8')) as BenchReport;
     const mdPath = o.out ?? join(REPO_ROOT, report.quick ? 'bench/results/quick.md' : 'docs/benchmarks.md');
