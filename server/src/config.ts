@@ -1,8 +1,8 @@
 // Server configuration: every setting is a CLI flag and an environment variable (flag wins), parsed and
 // validated by commander so a bad value stops the start with one clear line. README's table mirrors this.
 import { Command, InvalidArgumentError, Option } from 'commander';
+import { envOption, integer, natsUrls, parseCommandLine } from './cli-options.js';
 import { StartupError } from './errors.js';
-import { parseNatsUrls } from './nats/subjects.js';
 
 export type TransportName = 'ws' | 'sse' | 'stream' | 'poll';
 export const TRANSPORT_NAMES: readonly TransportName[] = ['ws', 'sse', 'stream', 'poll'];
@@ -87,21 +87,7 @@ export const DEFAULT_CONFIG: ServerConfig = {
   logLevel: 'info',
 };
 
-function natsUrls(value: string): string {
-  const urls = parseNatsUrls(value);
-  if (typeof urls === 'string') throw new InvalidArgumentError(urls);
-  return urls.join(',');
-}
 
-function integer(min: number, max: number) {
-  return (value: string): number => {
-    const n = Number(value);
-    if (!/^-?\d+$/.test(value.trim()) || !Number.isSafeInteger(n) || n < min || n > max) {
-      throw new InvalidArgumentError(`expected an integer from ${min} to ${max}, got "${value}"`);
-    }
-    return n;
-  };
-}
 
 function transports(value: string): TransportName[] {
   const names = value.split(',').map((s) => s.trim()).filter(Boolean);
@@ -137,7 +123,7 @@ function host(value: string): string {
 /** Builds the commander program; exported so --help output and the README table come from one place. */
 export function configProgram(): Command {
   const d = DEFAULT_CONFIG;
-  const opt = (flags: string, description: string, env: string) => new Option(flags, description).env(env);
+  const opt = envOption;
   return new Command('tickwire')
     .description('Tickwire market-data fan-out server: simulated feed, WebSocket + SSE, dashboard at /')
     .addOption(opt('--host <host>', 'interface to listen on', 'TICKWIRE_HOST').default(d.host).argParser(host))
@@ -179,18 +165,8 @@ export function configProgram(): Command {
 
 /** Parses argv (without node and script) and the environment; throws StartupError TW_CONFIG on bad input. */
 export function parseConfig(argv: readonly string[], env: NodeJS.ProcessEnv = process.env): ServerConfig {
-  const saved = process.env;
-  process.env = env;
-  const program = configProgram().exitOverride().configureOutput({ writeErr: () => {}, writeOut: (s) => process.stdout.write(s) });
-  try {
-    program.parse([...argv], { from: 'user' });
-  } catch (error) {
-    const e = error as { code?: string; message: string };
-    if (e.code === 'commander.helpDisplayed' || e.code === 'commander.version') throw error;
-    throw new StartupError('TW_CONFIG', `invalid configuration: ${e.message.replace(/^error: /, '')}`, { cause: error });
-  } finally {
-    process.env = saved;
-  }
+  const program = configProgram();
+  parseCommandLine(program, argv, env);
   const o = program.opts<{
     host: string;
     port: number;

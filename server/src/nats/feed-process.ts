@@ -3,7 +3,8 @@
 // tests run it in-process on a bus of their choosing.
 import { randomInt } from 'node:crypto';
 import { hostname } from 'node:os';
-import { Command, InvalidArgumentError, Option } from 'commander';
+import { Command, InvalidArgumentError } from 'commander';
+import { envOption, integer, natsUrls, parseCommandLine } from '../cli-options.js';
 import { systemClock } from '../../../feeds/src/clock.js';
 import { RecordingReader, RecordingWriter, parseReplaySpeed, replayRecording, type ReplaySpeed } from '../../../feeds/src/recording.js';
 import { U32_MAX } from '../../../protocol/src/units.js';
@@ -14,7 +15,6 @@ import type { Logger } from '../log.js';
 import type { InstrumentInfo } from '../market/symbol-state.js';
 import { sleep, type Bus } from './bus.js';
 import { MarketCore } from './feed-publisher.js';
-import { parseNatsUrls } from './subjects.js';
 
 export interface FeedConfig {
   nats: string;
@@ -32,21 +32,7 @@ export interface FeedConfig {
   logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'silent';
 }
 
-function integer(min: number, max: number) {
-  return (value: string): number => {
-    const n = Number(value);
-    if (!/^-?\d+$/.test(value.trim()) || !Number.isSafeInteger(n) || n < min || n > max) {
-      throw new InvalidArgumentError(`expected an integer from ${min} to ${max}, got "${value}"`);
-    }
-    return n;
-  };
-}
 
-function natsUrls(value: string): string {
-  const urls = parseNatsUrls(value);
-  if (typeof urls === 'string') throw new InvalidArgumentError(urls);
-  return urls.join(',');
-}
 
 function speed(value: string): ReplaySpeed {
   const s = parseReplaySpeed(value);
@@ -56,7 +42,7 @@ function speed(value: string): ReplaySpeed {
 
 export function feedProgram(): Command {
   const d = DEFAULT_CONFIG;
-  const opt = (flags: string, description: string, env: string) => new Option(flags, description).env(env);
+  const opt = envOption;
   return new Command('tickwire-feed')
     .description('Tickwire feed process: simulated market (or a replay) published on NATS for gateways (npm start -- --nats URL)')
     .addOption(opt('--nats <urls>', 'NATS server URL(s), comma-separated', 'TICKWIRE_NATS').argParser(natsUrls).makeOptionMandatory())
@@ -77,18 +63,8 @@ export function feedProgram(): Command {
 }
 
 export function parseFeedConfig(argv: readonly string[], env: NodeJS.ProcessEnv = process.env): FeedConfig {
-  const saved = process.env;
-  process.env = env;
-  const program = feedProgram().exitOverride().configureOutput({ writeErr: () => {}, writeOut: (s) => process.stdout.write(s) });
-  try {
-    program.parse([...argv], { from: 'user' });
-  } catch (error) {
-    const e = error as { code?: string; message: string };
-    if (e.code === 'commander.helpDisplayed' || e.code === 'commander.version') throw error;
-    throw new StartupError('TW_CONFIG', `invalid configuration: ${e.message.replace(/^error: /, '')}`, { cause: error });
-  } finally {
-    process.env = saved;
-  }
+  const program = feedProgram();
+  parseCommandLine(program, argv, env);
   const o = program.opts<{
     nats: string;
     seed: number;
