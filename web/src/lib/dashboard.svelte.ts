@@ -4,7 +4,7 @@
 // $state.raw fields; components only read those fields and call the actions here.
 import { ConnectionManager, initialStatus, type ConnectionStatus } from './connection.js';
 import { FrameLoop } from './frame-loop.js';
-import { MarketStore, type FeedHealth, type FeedStats, type RowView, type SymbolInfo, type TapeRow } from './market/store.js';
+import { MarketStore, emptyStats, type FeedHealth, type FeedStats, type RowView, type SymbolInfo, type TapeRow } from './market/store.js';
 import type { ChartInterval } from './market/symbol.js';
 import type { ChartController } from './chart/controller.js';
 import type { TickwireDebug } from './debug.js';
@@ -282,19 +282,4 @@ export class Dashboard {
       settings: () => this.settings,
     };
   }
-}
-
-function emptyStats(): FeedStats {
-  return {
-    feedToScreenP50: null,
-    serverToScreenP50: null,
-    updatesPerSec: 0,
-    snapshots: 0,
-    duplicates: 0,
-    gaps: 0,
-    resyncs: 0,
-    conflations: 0,
-    epochChanges: 0,
-    decodeErrors: 0,
-  };
 }

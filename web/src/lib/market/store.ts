@@ -69,6 +69,21 @@ export interface TapeRow {
   dir: 1 | -1 | 0;
 }
 
+export function emptyStats(): FeedStats {
+  return {
+    feedToScreenP50: null,
+    serverToScreenP50: null,
+    updatesPerSec: 0,
+    snapshots: 0,
+    duplicates: 0,
+    gaps: 0,
+    resyncs: 0,
+    conflations: 0,
+    epochChanges: 0,
+    decodeErrors: 0,
+  };
+}
+
 export interface FeedStats {
   /** Median now − tick eventTimeMs when the tick reached the screen (render flush), last 5 s: feed → screen. */
   feedToScreenP50: number | null;
@@ -140,18 +155,7 @@ export class MarketStore implements FrameSink {
   private readonly serverLatency = new SampleWindow();
   private readonly rate = new RateCounter(5);
 
-  readonly stats: FeedStats = {
-    feedToScreenP50: null,
-    serverToScreenP50: null,
-    updatesPerSec: 0,
-    snapshots: 0,
-    duplicates: 0,
-    gaps: 0,
-    resyncs: 0,
-    conflations: 0,
-    epochChanges: 0,
-    decodeErrors: 0,
-  };
+  readonly stats: FeedStats = emptyStats();
   private statsAt = 0;
   /** Heartbeat interval of the current session (Hello): staleness is counted in beats. */
   private heartbeatMs = 1000;

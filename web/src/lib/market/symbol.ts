@@ -106,27 +106,16 @@ export class SymbolState implements SeqState {
    * unknown (a later snapshot brings exact figures back).
    */
   applyConflated(t: Tick): void {
-    const previous = this.last;
-    this.seq = t.seq;
-    this.last = t.price;
-    this.lastSize = t.size;
-    this.lastTimeMs = t.eventTimeMs;
-    this.bid = t.bid;
-    this.ask = t.ask;
-    if (t.price > this.high || this.high === 0) this.high = t.price;
-    if (t.price < this.low || this.low === 0) this.low = t.price;
-    for (const book of this.books.values()) {
-      foldTick(book.bars, t.eventTimeMs, t.price, 0, book.intervalSec);
-      if (trimBars(book.bars) > 0) book.generation++;
-      book.version++;
-    }
-    // It is a real trade, the latest one: the tape shows it (after a hole it cannot fill).
-    this.pushTrade(t, previous);
-    this.version++;
+    this.fold(t, 0);
   }
 
   /** Folds one in-sequence trade (the caller has classified it as 'apply'). */
   applyTick(t: Tick): void {
+    this.fold(t, t.size);
+  }
+
+  /** Takes a trade as the latest state; `volume` is what it adds to session and bar volumes. */
+  private fold(t: Tick, volume: number): void {
     const previous = this.last;
     this.seq = t.seq;
     this.last = t.price;
@@ -136,12 +125,13 @@ export class SymbolState implements SeqState {
     this.ask = t.ask;
     if (t.price > this.high || this.high === 0) this.high = t.price;
     if (t.price < this.low || this.low === 0) this.low = t.price;
-    this.volume += t.size;
+    this.volume += volume;
     for (const book of this.books.values()) {
-      foldTick(book.bars, t.eventTimeMs, t.price, t.size, book.intervalSec);
+      foldTick(book.bars, t.eventTimeMs, t.price, volume, book.intervalSec);
       if (trimBars(book.bars) > 0) book.generation++;
       book.version++;
     }
+    // A conflated record is a real trade too, the latest one: the tape shows it.
     this.pushTrade(t, previous);
     this.version++;
   }
