@@ -31,9 +31,26 @@ export function isTicker(value: unknown): value is string {
   return typeof value === 'string' && TICKER_PATTERN.test(value);
 }
 
+/** Characters of a message searched for its id when it is not parsed (rate-limited, binary). */
+export const PEEK_ID_CHARS = 4096;
+const PEEK_ID = /"id"\s*:\s*(\d{1,10})(?![\d.eE])/;
+
 /**
- * Parses one control message. `maxSymbols` caps the array before any ticker is examined so a huge
- * array costs nothing but the JSON parse, which the transport's size limit already bounds.
+ * The request id of a message the server refuses without parsing it (rate-limited, binary): the first
+ * `"id": <integer>` among its first PEEK_ID_CHARS characters, 0 when there is none or it is out of range.
+ * Linear in a bounded prefix; a best effort for correlation only, never used to apply anything.
+ */
+export function peekRequestId(text: string): number {
+  const m = PEEK_ID.exec(text.length > PEEK_ID_CHARS ? text.slice(0, PEEK_ID_CHARS) : text);
+  if (!m) return 0;
+  const id = Number(m[1]);
+  return id <= 0xffff_ffff ? id : 0;
+}
+
+/**
+ * Parses one control message. Duplicate tickers are dropped (the first occurrence keeps its place)
+ * before counting against `maxSymbols`: ["AAPL","AAPL"] asks for one symbol. The array's length is
+ * bounded only by the transport's message size limit; each entry costs one Set lookup.
  */
 export function parseControl(text: string, maxSymbols: number): ControlParse {
   let raw: unknown;
@@ -60,21 +77,18 @@ export function parseControl(text: string, maxSymbols: number): ControlParse {
   if (!Array.isArray(obj.symbols)) {
     return fail(ErrorCode.BadMessage, '"symbols" must be an array of tickers', requestId);
   }
-  if (obj.symbols.length > maxSymbols) {
-    return fail(
-      ErrorCode.TooManySymbols,
-      `"symbols" has ${obj.symbols.length} entries; at most ${maxSymbols} per connection`,
-      requestId,
-    );
-  }
-  const symbols: string[] = [];
-  for (const s of obj.symbols) {
+  const distinct = new Set<string>();
+  for (const s of obj.symbols as unknown[]) {
     if (!isTicker(s)) {
       const shown = typeof s === 'string' ? JSON.stringify(s.slice(0, 32)) : typeof s;
       return fail(ErrorCode.BadMessage, `${shown} is not a ticker (upper-case letters, digits, . / _ -, at most 16)`, requestId);
     }
-    if (!symbols.includes(s)) symbols.push(s);
+    distinct.add(s);
+    if (distinct.size > maxSymbols) {
+      return fail(ErrorCode.TooManySymbols, `"symbols" names more than ${maxSymbols} distinct tickers; at most ${maxSymbols} per connection`, requestId);
+    }
   }
+  const symbols = [...distinct];
   const message: ControlMessage = { op: obj.op, symbols, requestId };
   if (obj.history !== undefined) {
     if (typeof obj.history !== 'number' || !Number.isInteger(obj.history) || obj.history < 0 || obj.history > MAX_HISTORY) {

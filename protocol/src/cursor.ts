@@ -1,6 +1,7 @@
 // Resume cursors: what a client has seen, as the feed epoch plus the last seq of each symbol. The SSE
 // stream puts one in every event's id (so EventSource's Last-Event-ID resumes for free); clients may also
 // pass one in a query string. Format (URL- and header-safe, base36):  e<epoch>-<sid>.<seq>_<sid>.<seq>…
+// and e<epoch> when it names no symbol (e<epoch>- is read the same).
 import type { DecodeResult } from './messages.js';
 
 export interface Cursor {
@@ -32,7 +33,8 @@ export function parseCursor(text: string, maxSymbols: number): DecodeResult<Curs
   if (epoch > 0xffff_ffff) return { ok: false, error: 'cursor epoch exceeds 32 bits' };
   const seqs = new Map<number, number>();
   const body = match[2];
-  if (body !== undefined) {
+  // "e<epoch>" is the empty cursor formatCursor writes; "e<epoch>-" is accepted as the same.
+  if (body !== undefined && body !== '') {
     const parts = body.split('_', maxSymbols + 1);
     if (parts.length > maxSymbols) return { ok: false, error: `cursor names more than ${maxSymbols} symbols` };
     for (const part of parts) {

@@ -2,7 +2,7 @@
 // byte at a time) — all of it runs on untrusted input, so every path must answer rather than throw.
 import { describe, expect, it } from 'vitest';
 import { ErrorCode } from '../src/codes.js';
-import { controlText, parseControl } from '../src/control.js';
+import { PEEK_ID_CHARS, controlText, parseControl, peekRequestId } from '../src/control.js';
 import { formatCursor, parseCursor } from '../src/cursor.js';
 import { SseParser, base64ToFrame, frameToBase64, type SseEvent } from '../src/sse.js';
 import { barStart, formatScaled, numberToTicks, ticksToNumber } from '../src/units.js';
@@ -45,9 +45,38 @@ describe('parseControl', () => {
   it('echoes the request id in errors found after reading it', () => {
     expect(parseControl('{"op":"nope","symbols":[],"id":12}', 5)).toMatchObject({ ok: false, requestId: 12 });
   });
-  it('refuses a huge symbol array by its length, before looking at entries', () => {
-    const text = JSON.stringify({ op: 'subscribe', symbols: Array.from({ length: 100_000 }, () => 'AAPL') });
+  it('counts distinct tickers against maxSymbols: duplicates are dropped first', () => {
+    const dupes = JSON.stringify({ op: 'subscribe', symbols: Array.from({ length: 10_000 }, (_, i) => (i % 2 ? 'AAPL' : 'MSFT')), id: 4 });
+    expect(parseControl(dupes, 2)).toEqual({ ok: true, message: { op: 'subscribe', symbols: ['MSFT', 'AAPL'], requestId: 4 } });
+    const three = '{"op":"subscribe","symbols":["A","A","B","B","C"],"id":9}';
+    expect(parseControl(three, 2)).toMatchObject({ ok: false, code: ErrorCode.TooManySymbols, requestId: 9 });
+    expect(parseControl(three, 3)).toMatchObject({ ok: true, message: { symbols: ['A', 'B', 'C'] } });
+  });
+  it('stops at the first distinct ticker past the limit', () => {
+    const text = JSON.stringify({ op: 'subscribe', symbols: [...Array.from({ length: 101 }, (_, i) => `S${i}`), 'not a ticker'] });
     expect(parseControl(text, 100)).toMatchObject({ ok: false, code: ErrorCode.TooManySymbols });
+  });
+});
+
+describe('peekRequestId (messages refused unparsed)', () => {
+  it.each([
+    ['{"op":"subscribe","symbols":["AAPL"],"id":77}', 77],
+    ['{ "id" : 4294967295 , "op":"subscribe"}', 0xffff_ffff],
+    ['{"id":4294967296}', 0],
+    ['{"id":12345678901}', 0],
+    ['{"id":1.5}', 0],
+    ['{"id":15e3}', 0],
+    ['{"id":"7"}', 0],
+    ['{"op":"subscribe"}', 0],
+    ['not json at all', 0],
+    ['', 0],
+  ])('%j -> %d', (text, id) => {
+    expect(peekRequestId(text)).toBe(id);
+  });
+  it('looks only at a bounded prefix', () => {
+    const padded = `{"pad":"${'x'.repeat(PEEK_ID_CHARS)}","id":5}`;
+    expect(peekRequestId(padded)).toBe(0);
+    expect(peekRequestId(`{"id":5,"pad":"${'x'.repeat(PEEK_ID_CHARS * 4)}"}`)).toBe(5);
   });
 });
 
@@ -61,9 +90,12 @@ describe('resume cursors', () => {
     expect(text).toMatch(/^[0-9a-z._-]+$/);
     const r = parseCursor(text, 10);
     expect(r).toEqual({ ok: true, value: { epoch: 0xffff_ffff, seqs: new Map([[0, 1], [65535, 0xffff_ffff], [42, 12345]]) } });
+    expect(formatCursor(5, [])).toBe('e5');
     expect(parseCursor(formatCursor(5, []), 10)).toEqual({ ok: true, value: { epoch: 5, seqs: new Map() } });
+    // The empty cursor is written e<epoch>; e<epoch>- (a writer that always adds the dash) means the same.
+    expect(parseCursor('e5-', 10)).toEqual({ ok: true, value: { epoch: 5, seqs: new Map() } });
   });
-  it.each(['', 'x', 'e', 'eZZ', 'e1-', 'e1-1', 'e1-1.', 'e1-.1', 'e1-1.1_', 'e1-1.1__2.2', 'e1-zzzzz.1', 'e1-1.zzzzzzzz', 'ezzzzzzz', 'e1-1.1-2.2'])(
+  it.each(['', 'x', 'e', 'eZZ', 'e1-1', 'e1-1.', 'e1-.1', 'e1-1.1_', 'e1-1.1__2.2', 'e1-zzzzz.1', 'e1-1.zzzzzzzz', 'ezzzzzzz', 'e1-1.1-2.2'])(
     'rejects malformed cursor %j',
     (text) => {
       expect(parseCursor(text, 10).ok).toBe(false);

@@ -1,23 +1,31 @@
 // Control-message handling shared by every transport: parse, validate atomically (unknown symbols or a
 // breached limit apply nothing), send snapshots, start delivery, acknowledge. Re-subscribing a symbol
-// already held sends a fresh snapshot: that is how a client repairs a gap without reconnecting.
-import { TICK_RECORD_SIZE, encodeAck, encodeError, encodeSnapshot, encodeUpdatesFromRecords } from '../../protocol/src/codec.js';
+// already held sends a fresh snapshot: that is how a client repairs a gap without reconnecting. Snapshots
+// come from a shared cache (snapshot-cache.ts) and every connection has a budget of catch-up bytes
+// (snapshot-budget.ts): a subscribe whose replies would exceed it is refused whole with RateLimited.
+import { TICK_RECORD_SIZE, encodeAck, encodeError, encodeUpdatesFromRecords } from '../../protocol/src/codec.js';
 import { ERROR_NAMES, ErrorCode } from '../../protocol/src/codes.js';
-import { parseControl } from '../../protocol/src/control.js';
+import { parseControl, peekRequestId } from '../../protocol/src/control.js';
 import { parseCursor, type Cursor } from '../../protocol/src/cursor.js';
 import { AckOp } from '../../protocol/src/messages.js';
 import type { Fanout } from './fanout.js';
 import type { Metrics } from './metrics.js';
 import type { Session } from './sessions.js';
+import { AddressBudgets, ByteBudget, DEFAULT_SNAPSHOT_BUDGET, type SnapshotBudgetLimits } from './snapshot-budget.js';
+import { SnapshotCache } from './snapshot-cache.js';
 
 /** Control messages a connection may send at once, and per second after that. */
 export const CONTROL_BURST = 20;
 export const CONTROL_PER_SECOND = 10;
+/** Bytes of a binary control message decoded to look for its request id. */
+const PEEK_BYTES = 4096;
 
 export interface SubscriptionLimits {
   maxSymbols: number;
   defaultHistory: number;
   candleCapacity: number;
+  /** Catch-up bytes per connection (default: DEFAULT_SNAPSHOT_BUDGET). */
+  snapshotBudget?: SnapshotBudgetLimits;
 }
 
 export interface ControlOutcome {
@@ -45,6 +53,10 @@ export class Subscriptions {
   private readonly byTicker: Map<string, number>;
   /** Sessions holding each symbol: the gate hears of 0 → 1 and 1 → 0 (interest-based feed subscriptions). */
   private readonly holders: Uint32Array;
+  readonly cache = new SnapshotCache();
+  private readonly budgetLimits: SnapshotBudgetLimits;
+  private readonly budgets = new WeakMap<Session, ByteBudget>();
+  private readonly pollBudgets: AddressBudgets;
 
   constructor(
     private readonly fanout: Fanout,
@@ -55,6 +67,14 @@ export class Subscriptions {
   ) {
     this.byTicker = new Map(fanout.states.map((s) => [s.instrument.ticker, s.instrument.id]));
     this.holders = new Uint32Array(fanout.states.length);
+    this.budgetLimits = limits.snapshotBudget ?? DEFAULT_SNAPSHOT_BUDGET;
+    this.pollBudgets = new AddressBudgets(this.budgetLimits);
+  }
+
+  private budgetOf(session: Session, now: number): ByteBudget {
+    let b = this.budgets.get(session);
+    if (b === undefined) this.budgets.set(session, (b = new ByteBudget(this.budgetLimits, now)));
+    return b;
   }
 
   symbolId(ticker: string): number | undefined {
@@ -64,7 +84,8 @@ export class Subscriptions {
   /** Handles one control message's text; the reply frames go to the session, the outcome to the caller. */
   handle(session: Session, text: string): ControlOutcome {
     if (!session.limiter.take(this.now())) {
-      return this.reject(session, ErrorCode.RateLimited, 0, `more than ${CONTROL_BURST} control messages at once or ${CONTROL_PER_SECOND}/s sustained; message ignored`);
+      // Refused before parsing; the id is read by a bounded scan so the client can still correlate.
+      return this.reject(session, ErrorCode.RateLimited, peekRequestId(text), `more than ${CONTROL_BURST} control messages at once or ${CONTROL_PER_SECOND}/s sustained; message ignored`);
     }
     const parsed = parseControl(text, this.limits.maxSymbols);
     if (!parsed.ok) return this.reject(session, parsed.code, parsed.requestId, parsed.message);
@@ -115,7 +136,24 @@ export class Subscriptions {
       }
       this.metrics.resumes.inc({ result: 'snapshot' });
     }
-    return encodeSnapshot(this.fanout.epoch, now, state.snapshot(Math.min(history, this.limits.candleCapacity)));
+    return this.cache.get(state, this.fanout.epoch, Math.min(history, this.limits.candleCapacity), now);
+  }
+
+  /**
+   * A poll's catch-up frames, charged to its address's budget: null when they would exceed it (the
+   * caller answers 429). Polls have no connection to hold a budget, so one client address shares one.
+   */
+  pollCatchUp(ip: string, ids: readonly number[], cursor: Cursor | null, history: number, now: number): Uint8Array[] | null {
+    const frames: Uint8Array[] = [];
+    let bytes = 0;
+    for (const id of ids) {
+      const frame = this.catchUp(id, cursor, history, now);
+      if (frame !== null) {
+        frames.push(frame);
+        bytes += frame.length;
+      }
+    }
+    return this.pollBudgets.of(ip, now).take(bytes, now) ? frames : null;
   }
 
   /** Subscribes known symbol ids (also used for symbols named in an HTTP stream's URL). */
@@ -131,14 +169,37 @@ export class Subscriptions {
       );
     }
     const now = this.now();
+    // Catch-up frames are built (from the cache: cheap) before anything is applied, so a request over
+    // the byte budget is refused whole.
+    const frames = new Map<number, Uint8Array | null>();
+    let bytes = 0;
+    for (const id of ids) {
+      if (!this.gate.ready(id)) continue;
+      const frame = this.catchUp(id, cursor, history, now);
+      frames.set(id, frame);
+      if (frame !== null) bytes += frame.length;
+    }
+    const budget = this.budgetOf(session, now);
+    if (!budget.take(bytes, now)) {
+      return this.reject(
+        session,
+        ErrorCode.RateLimited,
+        requestId ?? 0,
+        `this subscribe's replies (${bytes} bytes) exceed the connection's snapshot budget (${this.budgetLimits.burstBytes} bytes, ${this.budgetLimits.bytesPerSecond}/s); nothing was applied, retry in ${budget.waitMs(bytes, now)} ms`,
+      );
+    }
+    // Every symbol is held before the first catch-up is written, so whatever a transport derives from
+    // session.symbols for that write (an SSE event's resume cursor) already covers the whole request.
+    const fresh = new Set<number>();
+    for (const id of ids) {
+      if (session.symbols.has(id)) continue;
+      session.symbols.add(id);
+      fresh.add(id);
+      this.hold(id);
+    }
     const waiting: number[] = [];
     for (const id of ids) {
-      const fresh = !session.symbols.has(id);
-      if (fresh) {
-        session.symbols.add(id);
-        this.hold(id);
-      }
-      if (this.gate.ready(id)) this.deliver(session, id, fresh, cursor, history, now);
+      if (frames.has(id)) this.deliver(session, id, fresh.has(id), frames.get(id)!);
       else waiting.push(id);
     }
     if (waiting.length === 0) {
@@ -149,15 +210,20 @@ export class Subscriptions {
     this.gate.whenReady(waiting, () => {
       if (session.closed) return;
       const t = this.now();
-      for (const id of waiting) if (session.symbols.has(id)) this.deliver(session, id, true, cursor, history, t);
+      for (const id of waiting) {
+        if (!session.symbols.has(id)) continue;
+        const frame = this.catchUp(id, cursor, history, t);
+        // Accepted already: charged as debt, which the connection's next subscribes must wait out.
+        if (frame !== null) this.budgetOf(session, t).charge(frame.length, t);
+        this.deliver(session, id, true, frame);
+      }
       if (requestId !== null) session.send(encodeAck(this.fanout.epoch, t, requestId, AckOp.Subscribe, ids));
     });
     return { ok: true };
   }
 
   /** Sends the symbol's catch-up frame (snapshot or missed ticks), then starts its Updates. */
-  private deliver(session: Session, id: number, attach: boolean, cursor: Cursor | null, history: number, now: number): void {
-    const frame = this.catchUp(id, cursor, history, now);
+  private deliver(session: Session, id: number, attach: boolean, frame: Uint8Array | null): void {
     if (frame !== null) session.send(frame);
     // A conflating client will be brought forward from here when it drains.
     session.lag?.seqs.set(id, this.fanout.states[id]!.seq);
@@ -205,10 +271,23 @@ export class Subscriptions {
     let frame: Uint8Array | null = null;
     for (const session of sessions) {
       if (!session.symbols.has(id)) continue;
-      frame ??= encodeSnapshot(this.fanout.epoch, this.now(), this.fanout.states[id]!.snapshot(this.limits.defaultHistory));
+      frame ??= this.cache.get(this.fanout.states[id]!, this.fanout.epoch, Math.min(this.limits.defaultHistory, this.limits.candleCapacity), this.now());
       session.send(frame);
       session.lag?.seqs.set(id, this.fanout.states[id]!.seq);
     }
+  }
+
+  /**
+   * A binary WebSocket message where JSON text was expected: counted against the control rate like any
+   * message, and refused with BinaryControl carrying the id it names (if it is JSON at all).
+   */
+  rejectBinary(session: Session, bytes: ArrayBuffer | Uint8Array): ControlOutcome {
+    const view = bytes instanceof Uint8Array ? bytes : new Uint8Array(bytes);
+    const requestId = peekRequestId(new TextDecoder('utf-8').decode(view.subarray(0, PEEK_BYTES)));
+    if (!session.limiter.take(this.now())) {
+      return this.reject(session, ErrorCode.RateLimited, requestId, `more than ${CONTROL_BURST} control messages at once or ${CONTROL_PER_SECOND}/s sustained; message ignored`);
+    }
+    return this.reject(session, ErrorCode.BinaryControl, requestId, 'control messages are JSON text frames; binary frames are not accepted');
   }
 
   reject(session: Session, code: number, requestId: number, message: string): ControlOutcome {

@@ -12,9 +12,10 @@ export type SymbolQuery =
 export function parseSymbolQuery(req: HttpRequest, subscriptions: Subscriptions, maxSymbols: number, defaultHistory: number): SymbolQuery {
   const symbolsParam = req.getQuery('symbols') ?? '';
   const historyParam = req.getQuery('history') ?? '';
-  const tickers = symbolsParam === '' ? [] : symbolsParam.split(',');
+  // Duplicates are dropped before counting against maxSymbols, as in control messages (control.ts).
+  const tickers = symbolsParam === '' ? [] : [...new Set(symbolsParam.split(','))];
   if (tickers.length > maxSymbols) {
-    return { ok: false, status: 400, error: { code: ErrorCode.TooManySymbols, name: 'TooManySymbols', message: `${tickers.length} symbols; at most ${maxSymbols} per connection` } };
+    return { ok: false, status: 400, error: { code: ErrorCode.TooManySymbols, name: 'TooManySymbols', message: `${tickers.length} distinct symbols; at most ${maxSymbols} per connection` } };
   }
   const unknown: string[] = [];
   const ids: number[] = [];

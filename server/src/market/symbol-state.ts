@@ -43,6 +43,11 @@ export class SymbolState {
   low = 0;
   volume = 0;
   sessionStartMs = 0;
+  /**
+   * Bumped by every change to anything a snapshot shows (ticks, a loaded feed snapshot, a restart's saved
+   * state, an epoch reset): the snapshot cache keys on it, since load() and reset() may leave seq as it was.
+   */
+  version = 0;
   readonly candles: CandleRing[];
 
   constructor(
@@ -53,6 +58,7 @@ export class SymbolState {
   }
 
   apply(tick: Tick): void {
+    this.version++;
     if (this.seq === 0 && this.sessionStartMs === 0) {
       this.sessionStartMs = tick.eventTimeMs;
       this.open = tick.price;
@@ -78,6 +84,7 @@ export class SymbolState {
 
   importState(s: SymbolStateSnapshot): void {
     if (s.candles.length !== this.candles.length) throw new RangeError('saved symbol state has other candle intervals');
+    this.version++;
     for (const key of ['seq', 'lastTimeMs', 'last', 'lastSize', 'bid', 'ask', 'open', 'high', 'low', 'volume', 'sessionStartMs'] as const) {
       if (typeof s[key] !== 'number' || !Number.isFinite(s[key])) throw new RangeError(`saved symbol state has a bad ${key}`);
       this[key] = s[key];
@@ -87,12 +94,14 @@ export class SymbolState {
 
   /** Forgets everything after a feed epoch change: the old seq space means nothing in the new one. */
   reset(): void {
+    this.version++;
     this.seq = 0;
     this.sessionStartMs = 0;
   }
 
   /** Takes over the state a snapshot describes (a gateway syncing from the feed process). */
   load(s: SnapshotBody): void {
+    this.version++;
     this.seq = s.seq;
     this.lastTimeMs = s.lastTimeMs;
     this.last = s.last;
