@@ -7,10 +7,11 @@
 // POST /sse/control?session=ID (or /stream/control) with the WebSocket's JSON. uWS puts no cap on what
 // an HTTP response buffers, so this file enforces one.
 import type { HttpRequest, HttpResponse, TemplatedApp } from 'uWebSockets.js';
-import { encodeHeartbeat, encodeHello } from '../../protocol/src/codec.js';
+import { HEADER_SIZE, TICK_RECORD_SIZE, encodeHeartbeat, encodeHello } from '../../protocol/src/codec.js';
 import { CloseCode, ErrorCode } from '../../protocol/src/codes.js';
 import { parseCursor, formatCursor, type Cursor } from '../../protocol/src/cursor.js';
 import { joinFrames } from '../../protocol/src/framing.js';
+import { FrameType } from '../../protocol/src/messages.js';
 import { RateLimiter, remoteIp, sendRefusal } from './admission.js';
 import type { FrameSink } from './fanout.js';
 import type { Lag } from './slow-consumer.js';
@@ -44,6 +45,14 @@ class StreamSession implements Session {
   lag: Lag | null = null;
   closed = false;
   /**
+   * The seq the client holds of each subscribed symbol that is not attached to the live batches (its
+   * catch-up not written yet, or delivery paused): from the resume cursor, then from every Snapshot and
+   * Updates frame written by send(). Attached symbols are at the published seq (see cursor()).
+   */
+  private readonly seen = new Map<number, number>();
+  /** Until the URL's symbols are subscribed (the Hello event), the symbols the resume cursor names. */
+  private resuming: ReadonlyMap<number, number> | null = null;
+  /**
    * Bytes uWS holds for this response, from write() results: this uWS build does not advance
    * getWriteOffset() on streamed responses, and calls onWritable before draining its own buffer. A write
    * that returns true went straight to the kernel, so nothing was held; each refused write adds its size
@@ -61,6 +70,7 @@ class StreamSession implements Session {
   ) {}
 
   send(frame: Uint8Array): void {
+    this.noteSeqs(frame);
     this.flushBatch([this.transport === 'sse' ? base64(frame) : lengthPrefixed(frame)]);
     this.hub.countFrame(this.transport, frame);
   }
@@ -103,10 +113,52 @@ class StreamSession implements Session {
     this.res.cork(() => this.track(this.res.write(frame), frame.length));
   }
 
+  /**
+   * The resume cursor after this event: every subscribed symbol with the seq the client holds, so a
+   * reconnect with it replays instead of re-snapshotting. A symbol whose first snapshot has not been
+   * written yet (a gateway still syncing it) is left out: the client holds nothing of it.
+   */
   private cursor(): string {
+    if (this.resuming !== null) return formatCursor(this.hub.epoch(), this.resuming);
     const entries: Array<[number, number]> = [];
-    for (const id of this.symbols) entries.push([id, this.hub.seqOf(id)]);
+    for (const id of this.symbols) {
+      if (this.hub.isAttached(this, id)) entries.push([id, this.hub.seqOf(id)]);
+      else {
+        const seq = this.seen.get(id);
+        if (seq !== undefined) entries.push([id, seq]);
+      }
+    }
     return formatCursor(this.hub.epoch(), entries);
+  }
+
+  /** Called before the URL's symbols are subscribed: the resume cursor's seqs for those of them it names. */
+  startResume(cursor: Cursor | null, ids: readonly number[], epoch: number): void {
+    if (cursor === null || cursor.epoch !== epoch) return;
+    const held = new Map<number, number>();
+    for (const id of ids) {
+      const seq = cursor.seqs.get(id);
+      if (seq !== undefined) held.set(id, seq);
+    }
+    for (const [id, seq] of held) this.seen.set(id, seq);
+    this.resuming = held;
+  }
+
+  endResume(): void {
+    this.resuming = null;
+  }
+
+  /** Records the seqs a Snapshot or Updates frame brings the client to (our own frames: well-formed). */
+  private noteSeqs(frame: Uint8Array): void {
+    const view = new DataView(frame.buffer, frame.byteOffset, frame.byteLength);
+    if (frame[1] === FrameType.Snapshot) {
+      this.seen.set(view.getUint16(HEADER_SIZE, true), view.getUint32(HEADER_SIZE + 4, true));
+    } else if (frame[1] === FrameType.Updates) {
+      const count = view.getUint32(HEADER_SIZE, true);
+      for (let i = 0; i < count; i++) {
+        const at = HEADER_SIZE + 4 + i * TICK_RECORD_SIZE;
+        this.seen.set(view.getUint16(at, true), view.getUint32(at + 4, true));
+      }
+    }
   }
 
   /** What uWS holds for us (an upper bound; uWS puts no cap on it). */
@@ -124,6 +176,8 @@ class StreamSession implements Session {
   }
 
   detach(symbolId: number): void {
+    // Paused or unsubscribed: the client holds what the live batches brought it, the published seq.
+    if (this.hub.isAttached(this, symbolId)) this.seen.set(symbolId, this.hub.seqOf(symbolId));
     this.hub.detach(this, symbolId);
   }
 
@@ -225,6 +279,10 @@ export class HttpStreamHub implements FrameSink {
     this.bySymbol.get(symbolId)?.delete(session);
   }
 
+  isAttached(session: StreamSession, symbolId: number): boolean {
+    return this.bySymbol.get(symbolId)?.has(session) ?? false;
+  }
+
   remove(session: StreamSession): void {
     for (const id of session.symbols) this.detach(session, id);
     this.pending.delete(session);
@@ -271,7 +329,9 @@ export class HttpStreamHub implements FrameSink {
       res.writeHeader('Connection', 'keep-alive');
     });
     if (encoding === 'sse') session.writeText(`retry: ${SSE_RETRY_MS}\n\n`);
+    session.startResume(cursor, query.ids, this.deps.epoch());
     session.send(encodeHello(this.deps.epoch(), this.deps.now(), { ...this.deps.hello, sessionId: session.id }));
+    session.endResume();
     if (query.ids.length > 0) this.deps.subscriptions.subscribe(session, query.ids, query.history, null, cursor);
   }
 
