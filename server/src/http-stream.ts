@@ -8,7 +8,7 @@
 // an HTTP response buffers, so this file enforces one.
 import type { HttpRequest, HttpResponse, TemplatedApp } from 'uWebSockets.js';
 import { HEADER_SIZE, TICK_RECORD_SIZE, encodeHeartbeat, encodeHello } from '../../protocol/src/codec.js';
-import { CloseCode, ErrorCode } from '../../protocol/src/codes.js';
+import { CloseCode, ERROR_NAMES, ErrorCode } from '../../protocol/src/codes.js';
 import { parseCursor, formatCursor, type Cursor } from '../../protocol/src/cursor.js';
 import { joinFrames } from '../../protocol/src/framing.js';
 import { FrameType } from '../../protocol/src/messages.js';
@@ -355,7 +355,7 @@ export class HttpStreamHub implements FrameSink {
       }
       const outcome = this.deps.subscriptions.handle(session, text);
       if (outcome.ok) return sendJson(res, 200, { ok: true });
-      return sendJson(res, 400, { error: { code: outcome.code, message: outcome.message } });
+      return sendJson(res, 400, { error: { code: outcome.code, name: ERROR_NAMES[outcome.code ?? ErrorCode.Internal] ?? 'BadMessage', message: outcome.message } });
     });
   }
 }

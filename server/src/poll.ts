@@ -91,7 +91,12 @@ export class PollHub implements FrameSink {
   private serve(res: HttpResponse, ids: number[], cursor: Cursor | null, history: number, wait: number): void {
     if (res.done) return;
     const { deps } = this;
-    const frames = this.collect(ids, cursor, history);
+    // The poll's catch-up is charged to its address's snapshot byte budget (snapshot-budget.ts).
+    const frames = deps.subscriptions.pollCatchUp(remoteIp(res), ids, cursor, history, deps.now());
+    if (frames === null) {
+      const message = 'this poll\'s snapshots exceed the snapshot byte budget of this address; retry shortly or poll with a cursor';
+      return sendJson(res, 429, { error: { code: ErrorCode.RateLimited, name: 'RateLimited', message } }, { 'Retry-After': '1' });
+    }
     if (cursor === null) frames.unshift(encodeHello(deps.epoch(), deps.now(), { ...deps.hello, sessionId: '' }));
     if (frames.length > 0 || wait === 0 || this.closing) return this.answer(res, frames, ids);
     if (this.held.size >= deps.maxHeld) {

@@ -212,12 +212,12 @@ export async function createServer(partial: Partial<ServerConfig> = {}, options:
       },
       (error: unknown) => {
         log.error({ err: error }, 'metrics collection failed');
-        sendJson(res, 500, { error: { message: 'metrics collection failed' } });
+        sendJson(res, 500, { error: { name: 'Internal', message: 'metrics collection failed' } });
       },
     );
   });
   const notFound = (res: HttpResponse, req: HttpRequest) => {
-    sendJson(res, 404, { error: { message: `no route for ${req.getMethod().toUpperCase()} ${req.getUrl()}` } });
+    sendJson(res, 404, { error: { name: 'NotFound', message: `no route for ${req.getMethod().toUpperCase()} ${req.getUrl()}` } });
   };
   app.get('/*', (res, req) => {
     if (!staticFiles.serve(res, req)) notFound(res, req);

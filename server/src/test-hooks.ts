@@ -29,7 +29,7 @@ export function mountTestHooks(app: TemplatedApp, fanout: Fanout, subscriptions:
     const id = subscriptions.symbolId(req.getQuery('symbol') ?? '');
     const frames = Number(req.getQuery('frames') ?? '1');
     if (id === undefined || !Number.isInteger(frames) || frames < 1 || frames > 1000) {
-      return sendJson(res, 400, { error: { message: 'use /__test/drop?symbol=TICKER&frames=1..1000' } });
+      return sendJson(res, 400, { error: { name: 'BadRequest', message: 'use /__test/drop?symbol=TICKER&frames=1..1000' } });
     }
     fanout.dropFrames.set(id, frames);
     sendJson(res, 200, { symbolId: id, frames });

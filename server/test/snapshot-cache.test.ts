@@ -93,6 +93,17 @@ describe('SnapshotCache', () => {
   });
 });
 
+describe('session figures', () => {
+  it('start afresh with the first tick of a new epoch, volume included', () => {
+    const state = new SymbolState(instrument, 100);
+    for (let s = 1; s <= 5; s++) state.apply(tick(s, 1_000_000 + s * 1000));
+    expect(state.snapshot(0).volume).toBe(5);
+    state.reset();
+    state.apply(tick(1, 2_000_000, 777));
+    expect(state.snapshot(0)).toMatchObject({ seq: 1, open: 777, high: 777, low: 777, volume: 1, sessionStartMs: 2_000_000, candles: [] });
+  });
+});
+
 describe('ByteBudget', () => {
   it('allows the burst, refuses more, refills at the stated rate', () => {
     const b = new ByteBudget({ burstBytes: 1000, bytesPerSecond: 100 }, 0);

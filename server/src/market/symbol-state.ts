@@ -60,10 +60,13 @@ export class SymbolState {
   apply(tick: Tick): void {
     this.version++;
     if (this.seq === 0 && this.sessionStartMs === 0) {
+      // The session is the feed epoch (no exchange hours: see docs/protocol.md), so a new epoch's first
+      // tick starts every session figure afresh, volume included.
       this.sessionStartMs = tick.eventTimeMs;
       this.open = tick.price;
       this.high = tick.price;
       this.low = tick.price;
+      this.volume = 0;
     }
     this.seq = tick.seq;
     this.lastTimeMs = tick.eventTimeMs;

@@ -111,6 +111,31 @@ describe('hostile: snapshot amplification over WebSocket', () => {
     }
   }, 40_000);
 
+  it('full-history polls without a cursor are refused with 429 RateLimited once the address budget is spent', async () => {
+    const url = `${server.url}/poll?symbols=${TICKERS.join(',')}&history=2000`;
+    const statuses: number[] = [];
+    let body: unknown = null;
+    let okBytes = 0;
+    let cursor = '';
+    for (let i = 0; i < 12; i++) {
+      const res = await fetch(url);
+      statuses.push(res.status);
+      if (i === 0) cursor = res.headers.get('x-tickwire-cursor') ?? '';
+      if (res.status === 200) okBytes += (await res.arrayBuffer()).byteLength;
+      else body = await res.json();
+    }
+    expect(statuses[0]).toBe(200);
+    expect(okBytes).toBeGreaterThan(1_000_000);
+    expect(statuses).toContain(429);
+    expect(body).toMatchObject({ error: { name: 'RateLimited', code: ErrorCode.RateLimited } });
+    // A poll with a cursor costs only the missed ticks: it passes once the bucket refilled a little.
+    expect(cursor).toMatch(/^e[0-9a-z]+-/);
+    await new Promise((r) => setTimeout(r, 1500));
+    const next = await fetch(`${url}&cursor=${cursor}`);
+    expect(next.status).toBe(200);
+    expect((await next.arrayBuffer()).byteLength).toBeLessThan(1_000_000);
+  }, 40_000);
+
   it(`never-reading re-subscribers keep RSS within ${RSS_BOUND_MIB} MiB of baseline and a healthy client flowing`, async () => {
     const pid = server.child.pid!;
     const healthy: WsClient = await connectWs(server.url);
