@@ -26,14 +26,18 @@ export const CloseCode = {
   Normal: 1000,
   /** Server shutting down or restarting: reconnect with jittered backoff. */
   GoingAway: 1001,
-  /** A message broke the protocol (e.g. invalid UTF-8 in a text control message). */
+  /** A message broke the protocol. */
   ProtocolError: 1002,
+  /** A text control message was not valid UTF-8 (RFC 6455 §7.4.1). Fix the sender. */
+  InvalidPayload: 1007,
   /** A control message exceeded the server's maximum size. Do not resend it. */
   MessageTooBig: 1009,
   /** Server-side failure: reconnect with backoff. */
   InternalError: 1011,
   /** Client fell too far behind; reconnect and resume (fresh snapshots). */
   SlowConsumer: 4000,
+  /** The token the connection was opened with expired: get a fresh token, then reconnect and resume. */
+  TokenExpired: 4001,
 } as const;
 export type CloseCode = (typeof CloseCode)[keyof typeof CloseCode];
 

@@ -38,8 +38,21 @@ export interface ServerConfig {
   slowHardBytes: number;
   /** Longest a client may stay in conflation before it is closed with 4000, ms. */
   slowLagMs: number;
-  /** Browser origins allowed besides the server's own and localhost; '*' allows any. */
+  /** Browser origins allowed besides the server's own; '*' allows any. */
   allowedOrigins: readonly string[];
+  /**
+   * Origins the server is served as (scheme://host[:port]); their hosts are the only Host headers data
+   * endpoints accept. Empty = derived from the listen address (never from a request's Host: DNS rebinding).
+   */
+  publicOrigins: readonly string[];
+  /** Development: trusts any http(s)://localhost|127.0.0.1|[::1] origin and Host on any port (Vite's dev proxy). */
+  devOrigins: boolean;
+  /** Longest a token may still be valid when presented, s; tokens expiring later are refused. */
+  maxTokenLifetimeSec: number;
+  /** Separate listener for /metrics (then not served on the main port); null = /metrics on the main port. */
+  metricsPort: number | null;
+  /** Interface of the metrics listener. */
+  metricsHost: string;
   /** HMAC secret enabling token authentication on data endpoints; null = open. */
   authSecret: string | null;
   /** Where a graceful shutdown saves the feed and published state for a seamless restart; null = off. */
@@ -78,6 +91,11 @@ export const DEFAULT_CONFIG: ServerConfig = {
   maxConnections: 50_000,
   maxConnectionsPerIp: 10_000,
   allowedOrigins: [],
+  publicOrigins: [],
+  devOrigins: false,
+  maxTokenLifetimeSec: 86_400,
+  metricsPort: null,
+  metricsHost: '127.0.0.1',
   authSecret: null,
   stateFile: null,
   listenWaitSec: 90,
@@ -108,6 +126,14 @@ function origins(value: string): string[] {
     }
   }
   return list;
+}
+
+/** Origins the server is served as: exact scheme://host[:port], no wildcard. */
+function publicOrigins(value: string): string[] {
+  const list = origins(value);
+  if (list.includes('*')) throw new InvalidArgumentError('name the origins exactly (no *): the server only answers requests for these hosts');
+  if (list.length === 0) throw new InvalidArgumentError('name at least one origin like https://ticks.example.com');
+  return list.map((o) => new URL(o).origin);
 }
 
 function secret(value: string): string {
@@ -148,6 +174,11 @@ export function configProgram(): Command {
     .addOption(opt('--max-connections <n>', 'connections held at once (WebSocket + streams)', 'TICKWIRE_MAX_CONNECTIONS').default(d.maxConnections).argParser(integer(1, 10_000_000)))
     .addOption(opt('--max-connections-per-ip <n>', 'connections one client address may hold', 'TICKWIRE_MAX_CONNECTIONS_PER_IP').default(d.maxConnectionsPerIp).argParser(integer(1, 10_000_000)))
     .addOption(opt('--allowed-origins <list>', 'extra browser origins allowed (exact, comma-separated; * = any)', 'TICKWIRE_ALLOWED_ORIGINS').default(d.allowedOrigins).argParser(origins))
+    .addOption(opt('--public-origin <list>', 'origins the server is served as (comma-separated); default: the listen address', 'TICKWIRE_PUBLIC_ORIGIN').argParser(publicOrigins))
+    .addOption(new Option('--dev-origins', 'development: trust localhost origins and Host names on any port (npm run dev)').env('TICKWIRE_DEV_ORIGINS'))
+    .addOption(opt('--max-token-lifetime <s>', 'refuse tokens that expire further ahead than this', 'TICKWIRE_MAX_TOKEN_LIFETIME').default(d.maxTokenLifetimeSec).argParser(integer(60, 31_536_000)))
+    .addOption(opt('--metrics-port <n>', 'serve /metrics on this separate port only (0 = any free port)', 'TICKWIRE_METRICS_PORT').argParser(integer(0, 65535)))
+    .addOption(opt('--metrics-host <host>', 'interface of the --metrics-port listener', 'TICKWIRE_METRICS_HOST').default(d.metricsHost).argParser(host))
     .addOption(opt('--auth-secret <secret>', 'require HMAC tokens on data endpoints (prefer the env variable: flags show in ps)', 'TICKWIRE_AUTH_SECRET').argParser(secret))
     .addOption(opt('--state-file <path>', 'save feed + state on graceful shutdown and continue the same stream on the next start', 'TICKWIRE_STATE_FILE'))
     .addOption(opt('--listen-wait <s>', 'wait this long for a port a crashed predecessor left in TIME_WAIT', 'TICKWIRE_LISTEN_WAIT').default(d.listenWaitSec).argParser(integer(0, 600)))
@@ -187,6 +218,11 @@ export function parseConfig(argv: readonly string[], env: NodeJS.ProcessEnv = pr
     maxConnections: number;
     maxConnectionsPerIp: number;
     allowedOrigins: string[];
+    publicOrigin?: string[];
+    devOrigins?: boolean;
+    maxTokenLifetime: number;
+    metricsPort?: number;
+    metricsHost: string;
     authSecret?: string;
     stateFile?: string;
     listenWait: number;
@@ -221,6 +257,11 @@ export function parseConfig(argv: readonly string[], env: NodeJS.ProcessEnv = pr
     maxConnections: o.maxConnections,
     maxConnectionsPerIp: o.maxConnectionsPerIp,
     allowedOrigins: o.allowedOrigins,
+    publicOrigins: o.publicOrigin ?? [],
+    devOrigins: o.devOrigins === true,
+    maxTokenLifetimeSec: o.maxTokenLifetime,
+    metricsPort: o.metricsPort ?? null,
+    metricsHost: o.metricsHost,
     authSecret: o.authSecret ?? null,
     stateFile: o.stateFile ?? null,
     listenWaitSec: o.listenWait,
@@ -245,6 +286,9 @@ export function validateConfig(config: ServerConfig): ServerConfig {
   }
   if (config.nats !== null && config.stateFile !== null) {
     throw new StartupError('TW_CONFIG', 'invalid configuration: --state-file belongs to the feed process; a --nats gateway holds no feed state');
+  }
+  if (config.metricsPort !== null && config.metricsPort !== 0 && config.metricsPort === config.port) {
+    throw new StartupError('TW_CONFIG', `invalid configuration: --metrics-port ${config.metricsPort} is the main --port; pick another or leave it out`);
   }
   if (config.heartbeatMs < config.batchMs) {
     throw new StartupError('TW_CONFIG', `invalid configuration: --heartbeat-ms ${config.heartbeatMs} is shorter than --batch-ms ${config.batchMs}`);

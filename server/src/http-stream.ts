@@ -4,15 +4,17 @@
 //   GET /stream?symbols=A,B   binary chunked body: each frame prefixed by its u32 LE length (no base64),
 //                             for fetch() streaming readers.
 // Both resume from a cursor (Last-Event-ID or ?cursor=), and change subscriptions on the open stream via
-// POST /sse/control?session=ID (or /stream/control) with the WebSocket's JSON. uWS puts no cap on what
-// an HTTP response buffers, so this file enforces one.
+// POST /sse/control (or /stream/control) with the WebSocket's JSON, the stream's session id in the
+// X-Tickwire-Session header (never the URL) and, with auth on, a token of the same subject. uWS puts no
+// cap on what an HTTP response buffers, so this file enforces one.
 import type { HttpRequest, HttpResponse, TemplatedApp } from 'uWebSockets.js';
 import { HEADER_SIZE, TICK_RECORD_SIZE, encodeHeartbeat, encodeHello } from '../../protocol/src/codec.js';
 import { CloseCode, ERROR_NAMES, ErrorCode } from '../../protocol/src/codes.js';
 import { parseCursor, formatCursor, type Cursor } from '../../protocol/src/cursor.js';
 import { joinFrames } from '../../protocol/src/framing.js';
 import { FrameType } from '../../protocol/src/messages.js';
-import { RateLimiter, remoteIp, sendRefusal } from './admission.js';
+import { RateLimiter, remoteIp, type Refusal } from './admission.js';
+import { onTokenExpiry } from './auth.js';
 import type { FrameSink } from './fanout.js';
 import type { Lag } from './slow-consumer.js';
 import { newSessionId, type Session } from './sessions.js';
@@ -199,7 +201,16 @@ class StreamSession implements Session {
     this.closed = true;
     this.hub.remove(this);
   }
+
+  /** The token subject that opened the stream (null when auth is off): only it may steer the stream. */
+  owner: string | null = null;
+  /** Cancels the token-expiry close; called when the stream ends. */
+  cancelExpiry: () => void = () => {};
 }
+
+/** Header carrying the stream's session id on control POSTs. */
+export const SESSION_HEADER = 'x-tickwire-session';
+const JSON_TYPE = /^application\/json\s*(;|$)/i;
 
 export interface HttpStreamDeps extends TransportDeps {
   hardBytes: number;
@@ -286,6 +297,7 @@ export class HttpStreamHub implements FrameSink {
   remove(session: StreamSession): void {
     for (const id of session.symbols) this.detach(session, id);
     this.pending.delete(session);
+    session.cancelExpiry();
     this.deps.sessions.remove(session);
     this.deps.admission.closed(session.ip);
   }
@@ -297,8 +309,8 @@ export class HttpStreamHub implements FrameSink {
   /** GET /sse and GET /stream */
   open(res: HttpResponse, req: HttpRequest, encoding: Encoding): void {
     const ip = remoteIp(res);
-    const refusal = this.deps.admission.check(req, ip);
-    if (refusal) return sendRefusal(res, refusal);
+    const admitted = this.deps.admission.admit(req, ip);
+    if (!admitted.ok) return this.deps.admission.refuse(res, admitted.refusal);
     const query = parseSymbolQuery(req, this.deps.subscriptions, this.deps.hello.maxSymbols, this.deps.defaultHistory);
     // Refuse before the stream starts: a non-200 answer stops EventSource's retries, right for bad input.
     if (!query.ok) return sendJson(res, query.status, { error: query.error });
@@ -313,6 +325,12 @@ export class HttpStreamHub implements FrameSink {
     }
     const session = new StreamSession(newSessionId(), ip, new RateLimiter(CONTROL_BURST, CONTROL_PER_SECOND, this.deps.now()), encoding, res, this);
     res.onAborted(() => session.aborted());
+    session.owner = admitted.claims?.sub ?? null;
+    session.cancelExpiry = onTokenExpiry(admitted.claims, () => {
+      if (session.closed) return;
+      this.deps.metrics.tokenExpiries.inc({ transport: encoding });
+      session.close(CloseCode.TokenExpired, 'token expired');
+    });
     this.deps.sessions.add(session);
     this.deps.admission.opened(ip);
     this.deps.metrics.connectionsOpened.inc({ transport: encoding });
@@ -335,16 +353,38 @@ export class HttpStreamHub implements FrameSink {
     if (query.ids.length > 0) this.deps.subscriptions.subscribe(session, query.ids, query.history, null, cursor);
   }
 
-  /** POST /sse/control?session=ID (and /stream/control) */
-  control(res: HttpResponse, req: HttpRequest): void {
-    const sessionId = req.getQuery('session') ?? '';
+  /**
+   * POST /sse/control (and /stream/control): the same Host, Origin and token checks as the stream, JSON
+   * only (a browser cannot send that cross-origin without a CORS preflight, which this server never
+   * grants), and addressed by the X-Tickwire-Session header: the session id is the stream's capability,
+   * handed out only in the stream's own Hello, so it must not travel in URLs (logs, Referer). With auth
+   * on, the token's subject must also be the stream's.
+   */
+  control(res: HttpResponse, req: HttpRequest, encoding: Encoding): void {
+    const admission = this.deps.admission;
+    const refuse = (status: number, name: string, message: string) => admission.refuse(res, { status, name, message } satisfies Refusal);
+    const admitted = admission.authorize(req);
+    if (!admitted.ok) return admission.refuse(res, admitted.refusal);
+    if (!JSON_TYPE.test(req.getHeader('content-type'))) {
+      return refuse(415, 'UnsupportedMediaType', 'control posts need Content-Type: application/json');
+    }
+    if (req.getQuery('session') !== undefined) {
+      return refuse(400, 'SessionInUrl', `send the session id in the X-Tickwire-Session header, never in the URL (URLs end up in logs)`);
+    }
+    const sessionId = req.getHeader(SESSION_HEADER);
+    const session = this.deps.sessions.get(sessionId);
+    if (!(session instanceof StreamSession) || session.closed || session.transport !== encoding) {
+      return refuse(404, 'UnknownSession', `no open ${encoding} stream has this session id (X-Tickwire-Session); reconnect the stream first`);
+    }
+    if (session.owner !== null && session.owner !== admitted.claims?.sub) {
+      return refuse(403, 'NotSessionOwner', 'this stream was opened with another token subject');
+    }
     readBody(res, MAX_CONTROL_BYTES, (body) => {
       if (body === null) {
         return sendJson(res, 413, { error: { name: 'TooLarge', message: `control body exceeds ${MAX_CONTROL_BYTES} bytes` } });
       }
-      const session = this.deps.sessions.get(sessionId);
-      if (!(session instanceof StreamSession) || session.closed) {
-        return sendJson(res, 404, { error: { name: 'UnknownSession', message: 'no open stream has this session id; reconnect the stream first' } });
+      if (session.closed) {
+        return sendJson(res, 404, { error: { name: 'UnknownSession', message: 'the stream ended while the control body arrived; reconnect the stream first' } });
       }
       let text: string;
       try {
@@ -364,7 +404,7 @@ export function mountHttpStreams(app: TemplatedApp, deps: HttpStreamDeps, encodi
   const hub = new HttpStreamHub(deps);
   for (const encoding of encodings) {
     app.get(`/${encoding}`, (res, req) => hub.open(res, req, encoding));
-    app.post(`/${encoding}/control`, (res, req) => hub.control(res, req));
+    app.post(`/${encoding}/control`, (res, req) => hub.control(res, req, encoding));
   }
   return hub;
 }

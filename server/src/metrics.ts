@@ -48,6 +48,18 @@ export class Metrics {
     labelNames: ['transport'] as const,
     registers: [this.registry],
   });
+  readonly refusals = new Counter({
+    name: 'tickwire_refusals_total',
+    help: 'Requests refused by admission (Host, Origin, token, content type, session owner, caps), by error name',
+    labelNames: ['reason'] as const,
+    registers: [this.registry],
+  });
+  readonly tokenExpiries = new Counter({
+    name: 'tickwire_token_expiry_closes_total',
+    help: 'Open connections closed because their token expired (4001)',
+    labelNames: ['transport'] as const,
+    registers: [this.registry],
+  });
   readonly slowDisconnects = new Counter({
     name: 'tickwire_slow_consumer_disconnects_total',
     help: 'Clients closed because they fell too far behind',

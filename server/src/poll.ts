@@ -9,7 +9,7 @@ import { encodeHeartbeat, encodeHello } from '../../protocol/src/codec.js';
 import { ErrorCode } from '../../protocol/src/codes.js';
 import { formatCursor, parseCursor, type Cursor } from '../../protocol/src/cursor.js';
 import { joinFrames } from '../../protocol/src/framing.js';
-import { remoteIp, sendRefusal } from './admission.js';
+import { remoteIp } from './admission.js';
 import type { FrameSink } from './fanout.js';
 import { sendJson, statusLine } from './http-util.js';
 import { parseSymbolQuery } from './symbol-query.js';
@@ -55,9 +55,13 @@ export class PollHub implements FrameSink {
 
   handle(res: HttpResponse, req: HttpRequest): void {
     const { deps } = this;
-    // Polls are short-lived requests: only the Origin and the global cap apply, not per-address counts.
-    const refusal = deps.admission.check(req, remoteIp(res));
-    if (refusal && refusal.name !== 'TooManyConnections') return sendRefusal(res, refusal);
+    // Polls are short-lived requests: Host, Origin, token and the global cap apply, not per-address counts.
+    const allowed = deps.admission.authorize(req);
+    if (!allowed.ok) return deps.admission.refuse(res, allowed.refusal);
+    const refusal = deps.admission.capRefusal(remoteIp(res));
+    if (refusal && refusal.name !== 'TooManyConnections') return deps.admission.refuse(res, refusal);
+    // A held poll is answered (empty) when its token expires: the next poll is refused with TokenExpired.
+    const tokenLeftMs = allowed.claims === null ? Infinity : Math.max(0, allowed.claims.exp * 1000 - Date.now());
     const query = parseSymbolQuery(req, deps.subscriptions, deps.hello.maxSymbols, deps.defaultHistory);
     if (!query.ok) return sendJson(res, query.status, { error: query.error });
     if (query.ids.length === 0) {
@@ -79,13 +83,14 @@ export class PollHub implements FrameSink {
     // A gateway syncs symbols it does not hold yet from the feed first (a poll keeps them for a while).
     const ids = query.ids;
     const history = query.history;
-    if (!deps.subscriptions.prepare(ids, () => this.serve(res, ids, cursor, history, wait))) {
+    const held = Math.min(wait, tokenLeftMs);
+    if (!deps.subscriptions.prepare(ids, () => this.serve(res, ids, cursor, history, held))) {
       res.onAborted(() => {
         res.done = true;
       });
       return;
     }
-    this.serve(res, ids, cursor, history, wait);
+    this.serve(res, ids, cursor, history, held);
   }
 
   private serve(res: HttpResponse, ids: number[], cursor: Cursor | null, history: number, wait: number): void {
@@ -100,7 +105,7 @@ export class PollHub implements FrameSink {
     if (cursor === null) frames.unshift(encodeHello(deps.epoch(), deps.now(), { ...deps.hello, sessionId: '' }));
     if (frames.length > 0 || wait === 0 || this.closing) return this.answer(res, frames, ids);
     if (this.held.size >= deps.maxHeld) {
-      return sendJson(res, 503, { error: { name: 'Busy', message: `${deps.maxHeld} long polls are already held; retry shortly` } }, { 'Retry-After': '1' });
+      return deps.admission.refuse(res, { status: 503, name: 'Busy', message: `${deps.maxHeld} long polls are already held; retry shortly`, retryAfterSec: 1 });
     }
     const waiter: Waiter = {
       res,

@@ -1,5 +1,6 @@
 // Assembles a Tickwire server: embedded feed → fan-out → WebSocket and SSE transports, plus the HTTP
 // routes (dashboard, symbols API, health, metrics). createServer() is what main.ts and the tests call.
+import { randomBytes } from 'node:crypto';
 import { connect } from 'node:net';
 import { hostname } from 'node:os';
 import type { HttpRequest, HttpResponse, TemplatedApp, us_listen_socket } from 'uWebSockets.js';
@@ -7,7 +8,8 @@ import { encodeHeartbeat } from '../../protocol/src/codec.js';
 import { PROTOCOL_VERSION } from '../../protocol/src/messages.js';
 import { systemClock, type Clock } from '../../feeds/src/clock.js';
 import { DEFAULT_CONFIG, validateConfig, type ServerConfig } from './config.js';
-import { Admission } from './admission.js';
+import { Admission, RefusalLog, derivedOrigins } from './admission.js';
+import { requestToken, verifyToken } from './auth.js';
 import { StartupError } from './errors.js';
 import { MAX_WARMUP_TICKS, createEmbeddedFeed, embeddedSource, openBusSource, type FeedSource, type GatewayTuning } from './feed-source.js';
 import type { Bus } from './nats/bus.js';
@@ -29,6 +31,8 @@ import { mountWebSocket } from './ws.js';
 export interface TickwireServer {
   readonly port: number;
   readonly url: string;
+  /** Port of the separate /metrics listener (--metrics-port); null when /metrics is on the main port. */
+  readonly metricsPort: number | null;
   readonly epoch: number;
   readonly fanout: Fanout;
   readonly sessions: SessionRegistry;
@@ -131,7 +135,8 @@ export async function createServer(partial: Partial<ServerConfig> = {}, options:
   );
   // Interest-based feed subscriptions: a session leaving releases its symbols.
   sessions.onRemove = (session) => subscriptions.sessionClosed(session);
-  const hello = { heartbeatMs: config.heartbeatMs, maxSymbols: config.maxSymbolsPerConnection, serverId: `${hostname()}-${process.pid}${workerTag}` };
+  // Random per process (stable for its lifetime): tells clients a restart happened without naming the host or pid.
+  const hello = { heartbeatMs: config.heartbeatMs, maxSymbols: config.maxSymbolsPerConnection, serverId: `${randomBytes(6).toString('hex')}${workerTag}` };
   const epoch = () => fanout.epoch;
 
   const admission = new Admission({
@@ -139,8 +144,15 @@ export async function createServer(partial: Partial<ServerConfig> = {}, options:
     maxConnectionsPerIp: config.maxConnectionsPerIp,
     allowedOrigins: config.allowedOrigins,
     authSecret: config.authSecret,
+    maxTokenLifetimeSec: config.maxTokenLifetimeSec,
+    devOrigins: config.devOrigins,
     now: () => Date.now(),
+    onRefusal: (refusal) => {
+      metrics.refusals.inc({ reason: refusal.name });
+      refusalLog.note(refusal);
+    },
   });
+  const refusalLog = new RefusalLog((fields) => log.warn(fields, 'request refused'), () => Date.now());
   const app: TemplatedApp = uws.App();
   if (config.transports.includes('ws')) {
     fanout.addSink(mountWebSocket(app, { uws, admission, sessions, subscriptions, metrics, epoch, now, hello, hardBytes: config.slowHardBytes }));
@@ -198,7 +210,13 @@ export async function createServer(partial: Partial<ServerConfig> = {}, options:
       connections: sessions.counts,
     });
   });
-  app.get('/metrics', (res) => {
+  // /metrics: on a separate listener when --metrics-port is set (and then not on the main port);
+  // behind the token when auth is on, on whichever port it is served.
+  const serveMetrics = (res: HttpResponse, req: HttpRequest) => {
+    if (config.authSecret !== null) {
+      const check = verifyToken(config.authSecret, requestToken(req), Date.now(), config.maxTokenLifetimeSec);
+      if (!check.ok) return admission.refuse(res, { status: 401, name: check.name, message: check.message });
+    }
     res.onAborted(() => {
       res.done = true;
     });
@@ -215,7 +233,8 @@ export async function createServer(partial: Partial<ServerConfig> = {}, options:
         sendJson(res, 500, { error: { name: 'Internal', message: 'metrics collection failed' } });
       },
     );
-  });
+  };
+  if (config.metricsPort === null) app.get('/metrics', serveMetrics);
   const notFound = (res: HttpResponse, req: HttpRequest) => {
     sendJson(res, 404, { error: { name: 'NotFound', message: `no route for ${req.getMethod().toUpperCase()} ${req.getUrl()}` } });
   };
@@ -250,6 +269,30 @@ export async function createServer(partial: Partial<ServerConfig> = {}, options:
   }
   const port = uws.us_socket_local_port(listenSocket);
   const url = `http://${config.host.includes(':') ? `[${config.host}]` : config.host}:${port}`;
+  // The origins (and Host names) data endpoints accept: the operator's and the listen address's, never a
+  // request's Host. The listen address stays accepted with --public-origin: an IP literal cannot be rebound,
+  // and proxies often forward Host as the upstream address (nginx's default).
+  admission.serveAs([...config.publicOrigins, ...derivedOrigins(config.host, port)]);
+  if (config.publicOrigins.length === 0 && (config.host === '0.0.0.0' || config.host === '::')) {
+    log.warn({ host: config.host }, 'listening on every interface without --public-origin: data endpoints answer to IP addresses and loopback names only; set --public-origin to the DNS names clients use');
+  }
+
+  let metricsApp: TemplatedApp | null = null;
+  let metricsSocket: us_listen_socket | false = false;
+  let metricsPort: number | null = null;
+  if (config.metricsPort !== null) {
+    metricsApp = uws.App();
+    metricsApp.get('/metrics', serveMetrics);
+    metricsApp.any('/*', (res, req) => sendJson(res, 404, { error: { name: 'NotFound', message: `no route for ${req.getMethod().toUpperCase()} ${req.getUrl()}; this port serves /metrics only` } }));
+    // --workers threads each have their own registry: worker i serves its metrics on port + i.
+    const wanted = config.metricsPort === 0 ? 0 : config.metricsPort + (options.worker ?? 0);
+    metricsSocket = await new Promise<us_listen_socket | false>((resolve) => metricsApp!.listen(config.metricsHost, wanted, (socket) => resolve(socket)));
+    if (!metricsSocket) {
+      uws.us_listen_socket_close(listenSocket);
+      throw new StartupError('TW_LISTEN', `cannot listen for metrics on ${config.metricsHost}:${wanted}: the port is in use or the address is not local`);
+    }
+    metricsPort = uws.us_socket_local_port(metricsSocket);
+  }
 
   const feedSwitch: FeedSwitch = { stalled: false };
   if (config.testHooks) {
@@ -285,7 +328,7 @@ export async function createServer(partial: Partial<ServerConfig> = {}, options:
   }, config.heartbeatMs);
 
   log.info(
-    { port, host: config.host, url, epoch: fanout.epoch, continued: restored !== null, feed: feed.kind, symbols: feed.instruments.length, tickRate: config.tickRate, warmupTicks: warmed, transports: config.transports, files: staticFiles.count },
+    { port, host: config.host, url, metricsPort, serverId: hello.serverId, origins: admission.origins, epoch: fanout.epoch, continued: restored !== null, feed: feed.kind, symbols: feed.instruments.length, tickRate: config.tickRate, warmupTicks: warmed, transports: config.transports, files: staticFiles.count },
     options.worker === undefined ? 'listening' : 'worker listening',
   );
 
@@ -296,6 +339,7 @@ export async function createServer(partial: Partial<ServerConfig> = {}, options:
       clearInterval(heartbeatTimer);
       clearInterval(slowTimer);
       uws.us_listen_socket_close(listenSocket);
+      if (metricsSocket) uws.us_listen_socket_close(metricsSocket);
       streams?.close();
       polls?.close();
       // Each client gets its own random delay so a restart under thousands of clients is no thundering herd.
@@ -316,10 +360,11 @@ export async function createServer(partial: Partial<ServerConfig> = {}, options:
       }
       // Whatever did not finish the closing handshake in time is cut (native close is missing from the typings).
       (app as unknown as { close?: () => void }).close?.();
+      (metricsApp as unknown as { close?: () => void } | null)?.close?.();
       log.info({ remaining: sessions.size }, 'closed');
     })();
     return closing;
   };
 
-  return { port, url, epoch: fanout.epoch, fanout, sessions, close };
+  return { port, url, metricsPort, epoch: fanout.epoch, fanout, sessions, close };
 }

@@ -34,8 +34,9 @@ describe('origin allow-list', () => {
 
   it.each([
     [{}, 'open'],
-    [{ Origin: 'http://localhost:5173' }, 'open'],
-    [{ Origin: 'http://127.0.0.1:8080' }, 'open'],
+    // Other localhost ports are not trusted unless --dev-origins (server/test/hostile/origin.test.ts).
+    [{ Origin: 'http://localhost:5173' }, 403],
+    [{ Origin: 'http://127.0.0.1:8080' }, 403],
     [{ Origin: 'https://trader.example' }, 'open'],
     [{ Origin: 'https://trader.example.evil.test' }, 403],
     [{ Origin: 'https://evil.test' }, 403],

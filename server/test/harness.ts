@@ -208,8 +208,16 @@ export function connectSse(baseUrl: string, pathAndQuery: string, headers: Recor
   });
 }
 
-export async function httpJson(baseUrl: string, path: string, init: { method?: string; body?: string } = {}): Promise<{ status: number; headers: Headers; body: unknown; text: string }> {
-  const res = await fetch(`${baseUrl}${path}`, { method: init.method ?? 'GET', ...(init.body !== undefined ? { body: init.body } : {}) });
+export async function httpJson(
+  baseUrl: string,
+  path: string,
+  init: { method?: string; body?: string; headers?: Record<string, string> } = {},
+): Promise<{ status: number; headers: Headers; body: unknown; text: string }> {
+  const res = await fetch(`${baseUrl}${path}`, {
+    method: init.method ?? 'GET',
+    ...(init.body !== undefined ? { body: init.body } : {}),
+    ...(init.headers !== undefined ? { headers: init.headers } : {}),
+  });
   const text = await res.text();
   let body: unknown = null;
   try {
@@ -218,6 +226,17 @@ export async function httpJson(baseUrl: string, path: string, init: { method?: s
     body = null;
   }
   return { status: res.status, headers: res.headers, body, text };
+}
+
+/** POSTs a control message to a stream's control endpoint the way clients must: JSON, session id in a header. */
+export function postControl(
+  baseUrl: string,
+  path: '/sse/control' | '/stream/control',
+  sessionId: string,
+  body: string,
+  headers: Record<string, string> = {},
+): ReturnType<typeof httpJson> {
+  return httpJson(baseUrl, path, { method: 'POST', body, headers: { 'content-type': 'application/json', 'x-tickwire-session': sessionId, ...headers } });
 }
 
 export interface StreamClient extends FrameLog {

@@ -3,7 +3,7 @@
 // bounds (count, time), releasing them on abort and on shutdown.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { FrameType, type Tick } from '../../protocol/src/messages.js';
-import { connectStream, connectWs, httpJson, pollOnce, startServer, waitFor, type Received } from './harness.js';
+import { connectStream, connectWs, httpJson, pollOnce, postControl, startServer, waitFor, type Received } from './harness.js';
 import type { TickwireServer } from '../src/server.js';
 
 let server: TickwireServer;
@@ -178,7 +178,7 @@ describe('binary HTTP streaming', () => {
   it('changes subscriptions through /stream/control', async () => {
     const stream = await connectStream(server.url, '/stream');
     const hello = (await stream.waitFor(FrameType.Hello)).frame;
-    const res = await httpJson(server.url, `/stream/control?session=${hello.sessionId}`, { method: 'POST', body: '{"op":"subscribe","symbols":["BTCUSD"],"id":3,"history":0}' });
+    const res = await postControl(server.url, '/stream/control', hello.sessionId, '{"op":"subscribe","symbols":["BTCUSD"],"id":3,"history":0}');
     expect(res.status).toBe(200);
     await stream.waitFor(FrameType.Ack, (f) => f.requestId === 3);
     await stream.waitFor(FrameType.Updates);

@@ -4,7 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseCursor } from '../../protocol/src/cursor.js';
 import { ErrorCode } from '../../protocol/src/codes.js';
 import { FrameType } from '../../protocol/src/messages.js';
-import { connectSse, connectWs, httpJson, startServer, waitFor, type SseClient } from './harness.js';
+import { connectSse, connectWs, postControl, startServer, waitFor, type SseClient } from './harness.js';
 import type { TickwireServer } from '../src/server.js';
 
 let server: TickwireServer;
@@ -84,7 +84,7 @@ describe('SSE fallback', () => {
     const hello = await c.waitFor(FrameType.Hello);
     const aapl = (await c.waitFor(FrameType.Snapshot)).frame;
     const post = (body: unknown) =>
-      httpJson(server.url, `/sse/control?session=${hello.frame.sessionId}`, { method: 'POST', body: JSON.stringify(body) });
+      postControl(server.url, '/sse/control', hello.frame.sessionId, JSON.stringify(body));
     const added = await post({ op: 'subscribe', symbols: ['EURUSD'], id: 4, history: 0 });
     expect(added.status).toBe(200);
     await c.waitFor(FrameType.Ack, (f) => f.requestId === 4);
@@ -123,22 +123,22 @@ describe('SSE fallback', () => {
       });
     });
     it('answers control posts for unknown sessions, bad JSON, unknown symbols and oversized bodies', async () => {
-      const unknown = await httpJson(server.url, '/sse/control?session=nope', { method: 'POST', body: '{"op":"subscribe","symbols":["AAPL"]}' });
+      const unknown = await postControl(server.url, '/sse/control', 'nope', '{"op":"subscribe","symbols":["AAPL"]}');
       expect(unknown.status).toBe(404);
       const c = await sse('');
       const hello = await c.waitFor(FrameType.Hello);
-      const path = `/sse/control?session=${hello.frame.sessionId}`;
-      const badJson = await httpJson(server.url, path, { method: 'POST', body: '{"op":' });
+      const post = (body: string) => postControl(server.url, '/sse/control', hello.frame.sessionId, body);
+      const badJson = await post('{"op":');
       expect(badJson.status).toBe(400);
       expect(badJson.body).toMatchObject({ error: { code: ErrorCode.BadJson } });
       await c.waitFor(FrameType.Error, (f) => f.code === ErrorCode.BadJson);
-      const badSymbol = await httpJson(server.url, path, { method: 'POST', body: '{"op":"subscribe","symbols":["NOPE"]}' });
+      const badSymbol = await post('{"op":"subscribe","symbols":["NOPE"]}');
       expect(badSymbol.status).toBe(400);
       expect(badSymbol.body).toMatchObject({ error: { code: ErrorCode.UnknownSymbol } });
-      const tooBig = await httpJson(server.url, path, { method: 'POST', body: 'x'.repeat(20_000) });
+      const tooBig = await post('x'.repeat(20_000));
       expect(tooBig.status).toBe(413);
       // The stream is still alive and serves a valid request.
-      const ok = await httpJson(server.url, path, { method: 'POST', body: '{"op":"subscribe","symbols":["AAPL"],"id":8,"history":0}' });
+      const ok = await post('{"op":"subscribe","symbols":["AAPL"],"id":8,"history":0}');
       expect(ok.status).toBe(200);
       await c.waitFor(FrameType.Ack, (f) => f.requestId === 8);
     });

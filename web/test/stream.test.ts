@@ -47,7 +47,8 @@ describe('StreamTransport', () => {
   it('reassembles frames from odd-sized chunks and posts controls once the Hello names the session', async () => {
     const posts: string[] = [];
     vi.stubGlobal('fetch', async (input: string | URL, init?: RequestInit) => {
-      posts.push(`${String(input)} ${String(init?.body)}`);
+      const h = init?.headers as Record<string, string> | undefined;
+      posts.push(`${String(input)} ${h?.['x-tickwire-session']} ${h?.authorization} ${h?.['content-type']} ${String(init?.body)}`);
       return new Response('{"ok":true}');
     });
     const hello = encodeHello(4, 0, { heartbeatMs: 1000, maxSymbols: 100, sessionId: 'sess1', serverId: 'x' });
@@ -63,7 +64,8 @@ describe('StreamTransport', () => {
     expect(url).toBe(streamUrl({ baseUrl: 'http://h:1', symbols: ['AAPL'], history: 5, token: 't' }));
     expect(url).toBe('http://h:1/stream?symbols=AAPL&history=5&token=t');
     expect(frames.map((f) => f.type)).toEqual([1, 4, 4, 4, 4, 4]);
-    expect(posts).toEqual(['http://h:1/stream/control?session=sess1&token=t {"op":"subscribe","symbols":["MSFT"],"id":2}']);
+    // The session id and token travel in headers, never in the URL.
+    expect(posts).toEqual(['http://h:1/stream/control sess1 Bearer t application/json {"op":"subscribe","symbols":["MSFT"],"id":2}']);
     stream.end();
     await settle();
     expect(closes).toEqual([{ opened: true, code: null, reason: 'stream ended' }]);

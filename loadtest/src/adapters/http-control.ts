@@ -1,5 +1,5 @@
 // Gap repair for the HTTP streaming adapters (SSE, binary stream): on a loss the symbol is re-subscribed
-// through POST /sse/control or /stream/control?session=<id from Hello>, and its fresh Snapshot arrives on
+// through POST /sse/control or /stream/control (X-Tickwire-Session: <id from Hello>), and its fresh Snapshot arrives on
 // the stream, in order. At most one request per symbol per second, as the WebSocket adapter does.
 import http from 'node:http';
 import https from 'node:https';
@@ -37,8 +37,6 @@ export function installHttpResync(o: HttpResyncOptions): void {
     counters.resyncs++;
     counters.requests++;
     const url = new URL(o.path, o.base);
-    url.searchParams.set('session', session);
-    if (o.token !== null) url.searchParams.set('token', o.token);
     const body = controlText('subscribe', [ticker], { history: 0 });
     const req = lib.request(
       url,
@@ -46,7 +44,13 @@ export function installHttpResync(o: HttpResyncOptions): void {
         method: 'POST',
         agent: false,
         localAddress: o.localAddress,
-        headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) },
+        // The session id is the stream's capability: a header, never the URL.
+        headers: {
+          'content-type': 'application/json',
+          'content-length': Buffer.byteLength(body),
+          'x-tickwire-session': session,
+          ...(o.token !== null ? { authorization: `Bearer ${o.token}` } : {}),
+        },
         timeout: 5_000,
       },
       (res) => {

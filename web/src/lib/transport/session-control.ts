@@ -1,6 +1,7 @@
 // Control messages for the streaming HTTP transports (SSE, binary stream): the response only carries
 // server → client frames, so subscribe/unsubscribe go out as POSTs addressed by the session id the
-// stream's Hello announces. Messages sent before that Hello wait here, in order.
+// stream's Hello announces. That id is the stream's capability: it goes in the X-Tickwire-Session header,
+// never the URL (URLs reach logs). Messages sent before that Hello wait here, in order.
 import { decodeFrame, decodeHeader } from '../../../../protocol/src/codec.js';
 import { FrameType } from '../../../../protocol/src/messages.js';
 
@@ -33,10 +34,10 @@ export class SessionControl {
 
   private post(text: string): void {
     const url = new URL(this.path, this.baseUrl);
-    url.searchParams.set('session', this.session ?? '');
-    if (this.token) url.searchParams.set('token', this.token);
+    const headers: Record<string, string> = { 'content-type': 'application/json', 'x-tickwire-session': this.session ?? '' };
+    if (this.token) headers.authorization = `Bearer ${this.token}`;
     // The reply (Ack or Error) also arrives on the stream, which is where the manager reads it; a failed
     // POST means the session is gone, which the stream reports by ending.
-    fetch(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: text }).catch(() => {});
+    fetch(url, { method: 'POST', headers, body: text, cache: 'no-store' }).catch(() => {});
   }
 }
