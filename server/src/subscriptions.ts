@@ -20,6 +20,12 @@ export const CONTROL_PER_SECOND = 10;
 /** Bytes of a binary control message decoded to look for its request id. */
 const PEEK_BYTES = 4096;
 
+/** A symbol's catch-up frame (null: up to date) and how a resume cursor was answered (metrics). */
+interface CatchUp {
+  frame: Uint8Array | null;
+  resume: 'replay' | 'snapshot' | null;
+}
+
 export interface SubscriptionLimits {
   maxSymbols: number;
   defaultHistory: number;
@@ -125,18 +131,29 @@ export class Subscriptions {
    * the client is already up to date.
    */
   catchUp(symbolId: number, cursor: Cursor | null, history: number, now: number): Uint8Array | null {
+    const c = this.resolve(symbolId, cursor, history, now);
+    this.countResume(c);
+    return c.frame;
+  }
+
+  /** catchUp() without counting: a request may still be refused by the byte budget. */
+  private resolve(symbolId: number, cursor: Cursor | null, history: number, now: number): CatchUp {
     const state = this.fanout.states[symbolId]!;
     const seen = cursor !== null && cursor.epoch === this.fanout.epoch ? cursor.seqs.get(symbolId) : undefined;
+    let resume: CatchUp['resume'] = null;
     if (seen !== undefined) {
       const records = this.fanout.histories[symbolId]!.after(seen, state.seq);
       if (records !== null) {
-        this.metrics.resumes.inc({ result: 'replay' });
-        if (records.length === 0) return null;
-        return encodeUpdatesFromRecords(this.fanout.epoch, now, records, records.length / TICK_RECORD_SIZE);
+        if (records.length === 0) return { frame: null, resume: 'replay' };
+        return { frame: encodeUpdatesFromRecords(this.fanout.epoch, now, records, records.length / TICK_RECORD_SIZE), resume: 'replay' };
       }
-      this.metrics.resumes.inc({ result: 'snapshot' });
+      resume = 'snapshot';
     }
-    return this.cache.get(state, this.fanout.epoch, Math.min(history, this.limits.candleCapacity), now);
+    return { frame: this.cache.get(state, this.fanout.epoch, Math.min(history, this.limits.candleCapacity), now), resume };
+  }
+
+  private countResume(c: CatchUp): void {
+    if (c.resume !== null) this.metrics.resumes.inc({ result: c.resume });
   }
 
   /**
@@ -146,14 +163,18 @@ export class Subscriptions {
   pollCatchUp(ip: string, ids: readonly number[], cursor: Cursor | null, history: number, now: number): Uint8Array[] | null {
     const frames: Uint8Array[] = [];
     let bytes = 0;
+    const resolved: CatchUp[] = [];
     for (const id of ids) {
-      const frame = this.catchUp(id, cursor, history, now);
-      if (frame !== null) {
-        frames.push(frame);
-        bytes += frame.length;
+      const c = this.resolve(id, cursor, history, now);
+      resolved.push(c);
+      if (c.frame !== null) {
+        frames.push(c.frame);
+        bytes += c.frame.length;
       }
     }
-    return this.pollBudgets.of(ip, now).take(bytes, now) ? frames : null;
+    if (!this.pollBudgets.of(ip, now).take(bytes, now)) return null;
+    for (const c of resolved) this.countResume(c);
+    return frames;
   }
 
   /** Subscribes known symbol ids (also used for symbols named in an HTTP stream's URL). */
@@ -171,13 +192,13 @@ export class Subscriptions {
     const now = this.now();
     // Catch-up frames are built (from the cache: cheap) before anything is applied, so a request over
     // the byte budget is refused whole.
-    const frames = new Map<number, Uint8Array | null>();
+    const resolved = new Map<number, CatchUp>();
     let bytes = 0;
     for (const id of ids) {
       if (!this.gate.ready(id)) continue;
-      const frame = this.catchUp(id, cursor, history, now);
-      frames.set(id, frame);
-      if (frame !== null) bytes += frame.length;
+      const c = this.resolve(id, cursor, history, now);
+      resolved.set(id, c);
+      if (c.frame !== null) bytes += c.frame.length;
     }
     const budget = this.budgetOf(session, now);
     if (!budget.take(bytes, now)) {
@@ -199,8 +220,13 @@ export class Subscriptions {
     }
     const waiting: number[] = [];
     for (const id of ids) {
-      if (frames.has(id)) this.deliver(session, id, fresh.has(id), frames.get(id)!);
-      else waiting.push(id);
+      const c = resolved.get(id);
+      if (c === undefined) {
+        waiting.push(id);
+        continue;
+      }
+      this.countResume(c);
+      this.deliver(session, id, fresh.has(id), c.frame);
     }
     if (waiting.length === 0) {
       if (requestId !== null) session.send(encodeAck(this.fanout.epoch, now, requestId, AckOp.Subscribe, ids));
