@@ -210,13 +210,10 @@ export async function createServer(partial: Partial<ServerConfig> = {}, options:
       connections: sessions.counts,
     });
   });
-  // /metrics: on a separate listener when --metrics-port is set (and then not on the main port);
-  // behind the token when auth is on, on whichever port it is served.
-  const serveMetrics = (res: HttpResponse, req: HttpRequest) => {
-    if (config.authSecret !== null) {
-      const check = verifyToken(config.authSecret, requestToken(req), Date.now(), config.maxTokenLifetimeSec);
-      if (!check.ok) return admission.refuse(res, { status: 401, name: check.name, message: check.message });
-    }
+  // /metrics: on a separate listener when --metrics-port is set (and then not on the main port), which
+  // network placement guards (127.0.0.1 by default) so a scraper needs no expiring token; on the main
+  // port it is behind the token when auth is on.
+  const serveMetrics = (res: HttpResponse) => {
     res.onAborted(() => {
       res.done = true;
     });
@@ -234,7 +231,15 @@ export async function createServer(partial: Partial<ServerConfig> = {}, options:
       },
     );
   };
-  if (config.metricsPort === null) app.get('/metrics', serveMetrics);
+  if (config.metricsPort === null) {
+    app.get('/metrics', (res, req) => {
+      if (config.authSecret !== null) {
+        const check = verifyToken(config.authSecret, requestToken(req), Date.now(), config.maxTokenLifetimeSec);
+        if (!check.ok) return admission.refuse(res, { status: 401, name: check.name, message: check.message });
+      }
+      serveMetrics(res);
+    });
+  }
   const notFound = (res: HttpResponse, req: HttpRequest) => {
     sendJson(res, 404, { error: { name: 'NotFound', message: `no route for ${req.getMethod().toUpperCase()} ${req.getUrl()}` } });
   };

@@ -115,6 +115,20 @@ describe('/metrics with --auth-secret on the main port', () => {
   });
 });
 
+describe('--metrics-port with --auth-secret', () => {
+  const secret = 'metrics-port-secret-0123456789';
+  let server: TickwireServer;
+  beforeAll(async () => {
+    server = await startServer({ authSecret: secret, metricsPort: 0 });
+  });
+  afterAll(() => server.close());
+
+  it('serves the metrics listener without a token (its address guards it) and nothing on the main port', async () => {
+    expect((await fetch(`http://127.0.0.1:${server.metricsPort}/metrics`)).status).toBe(200);
+    expect((await fetch(`${server.url}/metrics`)).status).toBe(404);
+  });
+});
+
 describe('RefusalLog', () => {
   it('writes one line per reason per window, then reports how many it held back', () => {
     let t = 0;
