@@ -93,7 +93,7 @@ export function buildProgram(): Command {
       'after',
       `
 Examples:
-  npm run loadtest -- --url http://127.0.0.1:9001 --clients 1000 --ramp-up 5s --duration 30s \\
+  npm run loadtest -- --url http://127.0.0.1:8080 --clients 1000 --ramp-up 5s --duration 30s \\
       --json out/load.json --html out/load.html
   npm run loadtest -- -c 500 -t mix --sse-fraction 0.3 --popularity zipf --slow 0.05 --churn 0.1 -d 20s`,
     );

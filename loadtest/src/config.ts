@@ -19,7 +19,7 @@ export type TransportName = (typeof TRANSPORTS)[number];
 export type Popularity = 'uniform' | 'zipf';
 
 export interface LoadTestConfig {
-  /** Base URL of the server, e.g. http://127.0.0.1:9001 (ws:// is accepted and means the same host). */
+  /** Base URL of the server, e.g. http://127.0.0.1:8080 (ws:// is accepted and means the same host). */
   url: string;
   clients: number;
   transport: TransportName;
@@ -80,7 +80,8 @@ export function defaultWorkers(): number {
 }
 
 export const DEFAULTS: LoadTestConfig = {
-  url: 'http://127.0.0.1:9001',
+  // The server's default address (`npm start`), so the obvious first run needs no --url.
+  url: 'http://127.0.0.1:8080',
   clients: 100,
   transport: 'ws',
   sseFraction: 0.2,
@@ -144,7 +145,7 @@ export function parseTarget(url: string, allowRemote: boolean): URL {
   try {
     parsed = new URL(url);
   } catch {
-    throw new ConfigError(`target ${JSON.stringify(url)} is not a URL (expected e.g. http://127.0.0.1:9001)`);
+    throw new ConfigError(`target ${JSON.stringify(url)} is not a URL (expected e.g. http://127.0.0.1:8080)`);
   }
   if (parsed.protocol === 'ws:') parsed.protocol = 'http:';
   else if (parsed.protocol === 'wss:') parsed.protocol = 'https:';

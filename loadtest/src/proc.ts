@@ -49,23 +49,18 @@ export function threadCpuMs(): number | null {
   }
 }
 
-/** Watches a process: CPU % between calls and the highest RSS seen. */
-export class ProcessWatcher {
-  readonly pid: number | 'self';
+/**
+ * CPU % and RSS from successive readings of a process's cumulative CPU time, wherever the readings come
+ * from (/proc here, the server's /metrics in server-metrics.ts).
+ */
+export class CpuTracker {
   #last: { t: number; cpuMs: number } | null = null;
   #first: { t: number; cpuMs: number } | null = null;
   peakRssBytes = 0;
   lastRssBytes = 0;
 
-  constructor(pid: number | 'self') {
-    this.pid = pid;
-  }
-
-  /** CPU % of one core since the previous sample (null on the first call or if the process is gone). */
-  sample(): number | null {
-    const s = sampleProcess(this.pid);
-    if (s === null) return null;
-    const t = performance.now();
+  /** Adds a reading taken at `t` (performance.now() ms); CPU % of one core since the previous one (null on the first). */
+  record(s: ProcSample, t: number): number | null {
     this.lastRssBytes = s.rssBytes;
     this.peakRssBytes = Math.max(this.peakRssBytes, s.rssBytes, s.peakRssBytes);
     const prev = this.#last;
@@ -75,19 +70,53 @@ export class ProcessWatcher {
     return (100 * (s.cpuMs - prev.cpuMs)) / (t - prev.t);
   }
 
+  /** The latest reading opens the window of `windowPercent`. */
+  openWindow(): void {
+    this.#first = this.#last;
+  }
+
+  /** Mean CPU % of one core from the window's first reading to the latest. */
+  windowPercent(): number | null {
+    const first = this.#first;
+    const last = this.#last;
+    if (first === null || last === null || last.t <= first.t) return null;
+    return (100 * (last.cpuMs - first.cpuMs)) / (last.t - first.t);
+  }
+}
+
+/** Watches a process through /proc: CPU % between calls and the highest RSS seen. */
+export class ProcessWatcher {
+  readonly pid: number | 'self';
+  readonly #cpu = new CpuTracker();
+
+  constructor(pid: number | 'self') {
+    this.pid = pid;
+  }
+
+  get peakRssBytes(): number {
+    return this.#cpu.peakRssBytes;
+  }
+
+  get lastRssBytes(): number {
+    return this.#cpu.lastRssBytes;
+  }
+
+  /** CPU % of one core since the previous sample (null on the first call or if the process is gone). */
+  sample(): number | null {
+    const s = sampleProcess(this.pid);
+    return s === null ? null : this.#cpu.record(s, performance.now());
+  }
+
   /** Marks the start of a window for `windowPercent`. */
   markWindow(): void {
     this.sample();
-    this.#first = this.#last;
+    this.#cpu.openWindow();
   }
 
   /** Mean CPU % of one core since markWindow() (or the first sample). */
   windowPercent(): number | null {
-    const first = this.#first;
     this.sample();
-    const last = this.#last;
-    if (first === null || last === null || last.t <= first.t) return null;
-    return (100 * (last.cpuMs - first.cpuMs)) / (last.t - first.t);
+    return this.#cpu.windowPercent();
   }
 }
 

@@ -7,6 +7,7 @@ import { addCounters, subCounters, zeroCounters, type Counters } from './account
 import { hardDeadlineMs, parseTarget, validateConfig, type LoadTestConfig } from './config.js';
 import { mergeEncoded, newHistogram, summarize, type LatencySummary } from './histogram.js';
 import { ProcessWatcher, machineCpu } from './proc.js';
+import { MetricsWatcher } from './server-metrics.js';
 import { resumeSummary, type ResumeSummary, type StormSummary } from './report/storm.js';
 import { fetchSymbols, type SymbolRef } from './symbols.js';
 import type { FromWorker, LifeCounts, ToWorker, WorkerFinal, WorkerInit, WorkerSample } from './worker-messages.js';
@@ -35,7 +36,7 @@ export interface TimelinePoint {
   failures: number;
   /** Open connections that received nothing for 3 s. */
   stalled: number;
-  /** Load generator CPU (whole process, % of one core) and, if known, the server's. */
+  /** Load generator CPU (whole process, % of one core) and, if known, the server's (see LoadTestResult.server). */
   generatorCpu: number | null;
   serverCpu: number | null;
   serverRssMiB: number | null;
@@ -79,7 +80,11 @@ export interface LoadTestResult {
    * Minus server and generator, it shows what other processes took from the measurement.
    */
   machineLoad: { busyPercent: number | null; loadAverage1m: number };
-  server: { pid: number; cpuPercent: number | null; peakRssBytes: number; lastRssBytes: number } | null;
+  /**
+   * The server's cost: from /proc with --server-pid, otherwise from a Tickwire server's own /metrics process
+   * counters (null for peers without a pid, or when /metrics never answered).
+   */
+  server: { pid: number | null; source: 'proc' | 'metrics'; cpuPercent: number | null; peakRssBytes: number; lastRssBytes: number } | null;
   timeline: TimelinePoint[];
   /** Resume on reconnect and gap repair, whole run, all clients (see report/storm.ts). */
   resume?: ResumeSummary;
@@ -106,6 +111,8 @@ export interface RunHooks {
 }
 
 const SAMPLE_MS = 1_000;
+/** Peers have no Tickwire /metrics; their server cost is known only with --server-pid. */
+const PEER_TRANSPORTS: readonly string[] = ['socketio', 'ws-json'];
 /** After the ramp, one second for the last clients' snapshots before the steady window opens. */
 const SETTLE_MS = 1_000;
 
@@ -192,9 +199,14 @@ export async function runLoadTest(config: LoadTestConfig, hooks: RunHooks = {}):
   };
 
   const self = new ProcessWatcher('self');
-  const server = config.serverPid !== null ? new ProcessWatcher(config.serverPid) : null;
+  const server =
+    config.serverPid !== null
+      ? new ProcessWatcher(config.serverPid)
+      : PEER_TRANSPORTS.includes(config.transport)
+        ? null
+        : new MetricsWatcher(base);
   self.sample();
-  server?.sample();
+  await server?.sample();
   const workerCpuAtSteady: (number | null)[] = new Array<number | null>(workers).fill(null);
   let machineAtSteady: { busyMs: number; totalMs: number } | null = null;
   let steadyWallStart = 0;
@@ -237,7 +249,7 @@ export async function runLoadTest(config: LoadTestConfig, hooks: RunHooks = {}):
       sendHist.destroy();
       const dt = (t - prev.t) / 1000;
       const genCpu = self.sample();
-      const srvCpu = server?.sample() ?? null;
+      const srvCpu = (await server?.sample()) ?? null;
       const point: TimelinePoint = {
         t: (k * SAMPLE_MS) / 1000,
         steady,
@@ -259,7 +271,7 @@ export async function runLoadTest(config: LoadTestConfig, hooks: RunHooks = {}):
         stalled: life.stalled,
         generatorCpu: genCpu === null ? null : Math.round(genCpu),
         serverCpu: srvCpu === null ? null : Math.round(srvCpu),
-        serverRssMiB: server === null ? null : Math.round((server.lastRssBytes / 1048576) * 10) / 10,
+        serverRssMiB: server === null || server.lastRssBytes === 0 ? null : Math.round((server.lastRssBytes / 1048576) * 10) / 10,
       };
       timeline.push(point);
       if (!steady && (k + 1) * SAMPLE_MS > steadyStartMs) {
@@ -292,7 +304,7 @@ export async function runLoadTest(config: LoadTestConfig, hooks: RunHooks = {}):
       : null;
   const loadAverage1m = Math.round(loadavg()[0]! * 100) / 100;
   const generatorCpu = self.windowPercent();
-  const serverCpu = server?.windowPercent() ?? null;
+  const serverCpu = (await server?.windowPercent()) ?? null;
   const steadyWallS = (steadyWallEnd - steadyWallStart) / 1000;
   const workerCpuPercent = latestSample.map((s, i) => {
     const startCpu = workerCpuAtSteady[i];
@@ -375,10 +387,11 @@ export async function runLoadTest(config: LoadTestConfig, hooks: RunHooks = {}):
     },
     machineLoad: { busyPercent: machineBusy, loadAverage1m },
     server:
-      server === null || config.serverPid === null
+      server === null || (server instanceof MetricsWatcher && server.readings === 0)
         ? null
         : {
             pid: config.serverPid,
+            source: server instanceof MetricsWatcher ? 'metrics' : 'proc',
             cpuPercent: serverCpu === null ? null : Math.round(serverCpu),
             peakRssBytes: server.peakRssBytes,
             lastRssBytes: server.lastRssBytes,

@@ -1,11 +1,12 @@
 // End to end: a real Tickwire server (built, child process, ephemeral port) and the built load-tester CLI
 // run for a few seconds with a WebSocket/SSE mix and churning clients; the JSON must show every update
 // delivered, and the HTML report must render its charts in headless Chromium without console errors.
+// Without --server-pid the server's CPU comes from its own /metrics and the report draws it too.
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { chromium } from 'playwright-core';
+import { chromium, type Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startServerProcess, type ServerProcess } from '../../server/test/harness.js';
 import type { LoadTestResult } from '../src/run.js';
@@ -59,16 +60,19 @@ describe('load tester against a real Tickwire server', () => {
     expect(r.rates.updatesPerSec).toBeGreaterThan(0);
     expect(r.latency.event.count).toBeGreaterThan(0);
     expect(r.latency.event.p99).toBeLessThan(1000);
-    expect(r.server?.pid).toBe(pid);
+    expect(r.server).toMatchObject({ pid, source: 'proc' });
     expect(r.timeline.length).toBeGreaterThanOrEqual(5);
     expect(existsSync(htmlPath)).toBe(true);
   });
 
-  it('renders the HTML report charts in headless Chromium without errors', async () => {
-    const browser = await chromium.launch({
+  const launch = (): Promise<Browser> =>
+    chromium.launch({
       executablePath: CHROMIUM,
       args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
     });
+
+  it('renders the HTML report charts in headless Chromium without errors', async () => {
+    const browser = await launch();
     try {
       const page = await browser.newPage();
       const problems: string[] = [];
@@ -98,6 +102,44 @@ describe('load tester against a real Tickwire server', () => {
       }
       expect(await page.textContent('.verdict')).toContain('No update lost');
       expect(problems).toEqual([]);
+    } finally {
+      await browser.close();
+    }
+  });
+
+  it('without --server-pid takes a Tickwire server\'s CPU from its /metrics, and the report draws the server series', async () => {
+    const json = join(dir, 'metrics.json');
+    const html = join(dir, 'metrics.html');
+    const run = await runCli(
+      ['--url', server!.url, '--clients', '4', '--ramp-up', '0s', '--duration', '3s', '--workers', '1', '--json', json, '--html', html, '--progress', '0'],
+      15_000,
+    );
+    expect(run.stderr).toBe('');
+    expect(run.code).toBe(0);
+    expect(run.stdout).toMatch(/server \(its \/metrics\): CPU \d+%/);
+    const r = JSON.parse(readFileSync(json, 'utf8')) as LoadTestResult;
+    expect(r.server).toMatchObject({ pid: null, source: 'metrics' });
+    expect(r.server!.cpuPercent).not.toBeNull();
+    expect(r.server!.peakRssBytes).toBeGreaterThan(10 * 1024 * 1024);
+    // One reading per second after the first: the series has a point for (almost) every second of the run.
+    const drawn = r.timeline.filter((p) => p.serverCpu !== null);
+    expect(drawn.length).toBeGreaterThanOrEqual(r.timeline.length - 1);
+    expect(drawn.length).toBeGreaterThanOrEqual(3);
+
+    const browser = await launch();
+    try {
+      const page = await browser.newPage();
+      await page.goto(pathToFileURL(html).href);
+      await page.waitForFunction('document.body.dataset.chartsRendered !== undefined', undefined, { timeout: 5_000 });
+      const cpu = await page.$$eval('.chart svg', (svgs) =>
+        svgs
+          .filter((svg) => (svg.querySelector('.title')?.textContent ?? '').startsWith('CPU'))
+          .map((svg) => Object.fromEntries([...svg.querySelectorAll('path.line')].map((p) => [p.getAttribute('data-series'), (p.getAttribute('d') ?? '').split('L').length]))),
+      );
+      expect(cpu).toHaveLength(1);
+      // Both lines drawn, each with a point per sampled second.
+      expect(Object.keys(cpu[0]!).sort()).toEqual(['load generator', 'server']);
+      expect(cpu[0]!['server']).toBeGreaterThanOrEqual(3);
     } finally {
       await browser.close();
     }

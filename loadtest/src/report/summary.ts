@@ -119,7 +119,7 @@ export function summaryText(r: LoadTestResult): string {
   );
   if (r.server !== null) {
     lines.push(
-      `server pid ${r.server.pid}: CPU ${pct(r.server.cpuPercent)} of one core, peak RSS ${fmtBytes(r.server.peakRssBytes)}`,
+      `server ${r.server.pid !== null ? `pid ${r.server.pid}` : '(its /metrics)'}: CPU ${pct(r.server.cpuPercent)} of one core, peak RSS ${fmtBytes(r.server.peakRssBytes)}`,
     );
   }
   if (r.machineLoad.busyPercent !== null) {
