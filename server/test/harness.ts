@@ -1,5 +1,6 @@
 // Test harness: real Tickwire servers (in-process or as a child process) on ephemeral loopback ports and
-// real clients (ws, and an SSE reader over node:http) that decode every frame with the shared codec.
+// real clients (ws, and an SSE reader over node:http) that decode every frame with the shared codec. The SSE
+// client reads the event stream with the tests' own spec-derived parser (sse-independent.ts), not the product's.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, writeFileSync, existsSync } from 'node:fs';
 import { request, type IncomingMessage } from 'node:http';
@@ -8,10 +9,10 @@ import { join, resolve } from 'node:path';
 import WebSocket from 'ws';
 import { decodeFrame } from '../../protocol/src/codec.js';
 import type { Frame } from '../../protocol/src/messages.js';
-import { SseParser, base64ToFrame, type SseEvent } from '../../protocol/src/sse.js';
 import { FrameStreamParser, splitFrames } from '../../protocol/src/framing.js';
 import type { ServerConfig } from '../src/config.js';
 import { createServer, type ServerOptions, type TickwireServer } from '../src/server.js';
+import { SpecSseReader, forgivingBase64Decode, type SpecSseEvent } from './sse-independent.js';
 
 export const REPO_ROOT = resolve(import.meta.dirname, '../..');
 export const MAIN_JS = join(REPO_ROOT, 'dist/server/src/main.js');
@@ -46,9 +47,15 @@ export interface ServerProcess {
   child: ChildProcess;
   stdout: () => string;
   stderr: () => string;
-  /** Sends the signal (default SIGTERM) and resolves with the exit code (null if killed by a signal). */
-  stop(signal?: NodeJS.Signals): Promise<number | null>;
+  /**
+   * Sends the signal (default SIGTERM) and resolves with the exit code (null if killed by a signal). A child
+   * still alive after `graceMs` (default 10 s) gets SIGKILL, so a hung shutdown cannot outlive the test file.
+   */
+  stop(signal?: NodeJS.Signals, graceMs?: number): Promise<number | null>;
 }
+
+/** How long stop() waits for a signalled child before SIGKILL; longer than the server's own shutdown drain. */
+export const STOP_GRACE_MS = 10_000;
 
 export const BUILT_WEB_DIR = join(REPO_ROOT, 'dist/web');
 
@@ -72,9 +79,15 @@ export function startServerProcess(
   child.stdout.setEncoding('utf8').on('data', (s: string) => (out += s));
   child.stderr.setEncoding('utf8').on('data', (s: string) => (err += s));
   const exited = new Promise<number | null>((r) => child.once('exit', (code) => r(code)));
-  const stop = async (signal: NodeJS.Signals = 'SIGTERM') => {
-    if (child.exitCode === null && child.signalCode === null) child.kill(signal);
-    return exited;
+  const stop = async (signal: NodeJS.Signals = 'SIGTERM', graceMs = STOP_GRACE_MS) => {
+    if (child.exitCode !== null || child.signalCode !== null) return exited;
+    child.kill(signal);
+    const escalate = setTimeout(() => {
+      if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+    }, graceMs);
+    const code = await exited;
+    clearTimeout(escalate);
+    return code;
   };
   return new Promise((resolvePromise, reject) => {
     const timer = setTimeout(() => {
@@ -170,8 +183,8 @@ export async function connectWs(baseUrl: string): Promise<WsClient> {
 
 export interface SseClient extends FrameLog {
   response: IncomingMessage;
-  events: SseEvent[];
-  parser: SseParser;
+  events: SpecSseEvent[];
+  parser: SpecSseReader;
   ended: Promise<void>;
   close(): void;
 }
@@ -187,16 +200,15 @@ export function connectSse(baseUrl: string, pathAndQuery: string, headers: Recor
         return;
       }
       const log = new FrameLog();
-      const events: SseEvent[] = [];
-      const parser = new SseParser((event) => {
-        events.push(event);
+      const parser = new SpecSseReader((event) => {
         for (const line of event.data.split('\n')) {
-          const bytes = base64ToFrame(line);
+          const bytes = forgivingBase64Decode(line);
           if (bytes) log.push(bytes);
           else log.decodeErrors.push(`bad base64 data line: ${line.slice(0, 50)}`);
         }
       });
-      res.setEncoding('utf8').on('data', (s: string) => parser.feed(s));
+      const events = parser.events;
+      res.on('data', (chunk: Buffer) => parser.feedBytes(new Uint8Array(chunk.buffer, chunk.byteOffset, chunk.byteLength)));
       const ended = new Promise<void>((r) => {
         res.once('end', r);
         res.once('close', r);
