@@ -20,7 +20,7 @@ import type { Lag } from './slow-consumer.js';
 import { newSessionId, type Session } from './sessions.js';
 import { CONTROL_BURST, CONTROL_PER_SECOND } from './subscriptions.js';
 import { MAX_CONTROL_BYTES } from './ws.js';
-import { readBody, sendJson } from './http-util.js';
+import { readBody, sendJson, writeCommonHeaders } from './http-util.js';
 import { parseSymbolQuery } from './symbol-query.js';
 import type { TransportDeps } from './transport-deps.js';
 
@@ -344,6 +344,7 @@ export class HttpStreamHub implements FrameSink {
         res.writeHeader('Cache-Control', 'no-store, no-transform');
       }
       res.writeHeader('X-Accel-Buffering', 'no');
+      writeCommonHeaders(res);
       res.writeHeader('Connection', 'keep-alive');
     });
     if (encoding === 'sse') session.writeText(`retry: ${SSE_RETRY_MS}\n\n`);

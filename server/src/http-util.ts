@@ -22,15 +22,23 @@ export function statusLine(code: number): string {
   return `${code} ${STATUS_TEXT[code] ?? ''}`.trim();
 }
 
-export function sendJson(res: HttpResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {
+/** Headers on every non-static answer (JSON, SSE, stream, poll, errors, metrics): written here only. */
+export function writeCommonHeaders(res: HttpResponse): void {
+  // Browsers must never sniff a JSON or event-stream body into HTML or script.
+  res.writeHeader('X-Content-Type-Options', 'nosniff');
+}
+
+/** `closeConnection` ends the connection after the answer (bad framing: the rest of the bytes is unknowable). */
+export function sendJson(res: HttpResponse, status: number, body: unknown, headers: Record<string, string> = {}, closeConnection = false): void {
   if (res.done) return;
   res.done = true;
   res.cork(() => {
     res.writeStatus(statusLine(status));
     res.writeHeader('Content-Type', 'application/json; charset=utf-8');
     res.writeHeader('Cache-Control', 'no-store');
+    writeCommonHeaders(res);
     for (const [k, v] of Object.entries(headers)) res.writeHeader(k, v);
-    res.end(JSON.stringify(body));
+    res.end(JSON.stringify(body), closeConnection);
   });
 }
 

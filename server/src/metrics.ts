@@ -54,6 +54,12 @@ export class Metrics {
     labelNames: ['reason'] as const,
     registers: [this.registry],
   });
+  readonly handlerErrors = new Counter({
+    name: 'tickwire_handler_errors_total',
+    help: 'Exceptions caught inside a request or WebSocket handler (answered 500, or closed with 1011), by route',
+    labelNames: ['route'] as const,
+    registers: [this.registry],
+  });
   readonly tokenExpiries = new Counter({
     name: 'tickwire_token_expiry_closes_total',
     help: 'Open connections closed because their token expired (4001)',

@@ -15,7 +15,8 @@ import { MAX_WARMUP_TICKS, createEmbeddedFeed, embeddedSource, openBusSource, ty
 import type { Bus } from './nats/bus.js';
 import { restoreFanout, saveState, takeState, type FeedFingerprint } from './state-file.js';
 import { Fanout } from './fanout.js';
-import { sendJson } from './http-util.js';
+import { sendJson, writeCommonHeaders } from './http-util.js';
+import { HandlerErrorLog, guardApp } from './http-guard.js';
 import { createLogger, type Logger } from './log.js';
 import { Metrics } from './metrics.js';
 import { SessionRegistry } from './sessions.js';
@@ -153,7 +154,13 @@ export async function createServer(partial: Partial<ServerConfig> = {}, options:
     },
   });
   const refusalLog = new RefusalLog((fields) => log.warn(fields, 'request refused'), () => Date.now());
-  const app: TemplatedApp = uws.App();
+  // Every route is registered through the guard: a throwing handler answers 500 instead of aborting uWS.
+  const handlerErrors = new HandlerErrorLog({
+    count: (route) => metrics.handlerErrors.inc({ route }),
+    log: (fields) => log.error(fields, 'request handler failed'),
+    now: () => Date.now(),
+  });
+  const app: TemplatedApp = guardApp(uws.App(), handlerErrors);
   if (config.transports.includes('ws')) {
     fanout.addSink(mountWebSocket(app, { uws, admission, sessions, subscriptions, metrics, epoch, now, hello, hardBytes: config.slowHardBytes }));
   }
@@ -195,6 +202,7 @@ export async function createServer(partial: Partial<ServerConfig> = {}, options:
   app.get('/api/symbols', (res) => {
     res.writeHeader('Content-Type', 'application/json; charset=utf-8');
     res.writeHeader('Cache-Control', 'public, max-age=60');
+    writeCommonHeaders(res);
     res.end(symbolsJson);
   });
   app.get('/healthz', (res) => {
@@ -222,6 +230,7 @@ export async function createServer(partial: Partial<ServerConfig> = {}, options:
         if (res.done) return;
         res.cork(() => {
           res.writeHeader('Content-Type', metrics.registry.contentType);
+          writeCommonHeaders(res);
           res.end(text);
         });
       },
@@ -243,10 +252,8 @@ export async function createServer(partial: Partial<ServerConfig> = {}, options:
   const notFound = (res: HttpResponse, req: HttpRequest) => {
     sendJson(res, 404, { error: { name: 'NotFound', message: `no route for ${req.getMethod().toUpperCase()} ${req.getUrl()}` } });
   };
+  // The guard registers HEAD /* with this GET: static answers and 404s get their HEAD twin too.
   app.get('/*', (res, req) => {
-    if (!staticFiles.serve(res, req)) notFound(res, req);
-  });
-  app.head('/*', (res, req) => {
     if (!staticFiles.serve(res, req)) notFound(res, req);
   });
   app.any('/*', notFound);
@@ -286,7 +293,7 @@ export async function createServer(partial: Partial<ServerConfig> = {}, options:
   let metricsSocket: us_listen_socket | false = false;
   let metricsPort: number | null = null;
   if (config.metricsPort !== null) {
-    metricsApp = uws.App();
+    metricsApp = guardApp(uws.App(), handlerErrors);
     metricsApp.get('/metrics', serveMetrics);
     metricsApp.any('/*', (res, req) => sendJson(res, 404, { error: { name: 'NotFound', message: `no route for ${req.getMethod().toUpperCase()} ${req.getUrl()}; this port serves /metrics only` } }));
     // --workers threads each have their own registry: worker i serves its metrics on port + i.

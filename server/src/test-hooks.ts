@@ -1,9 +1,9 @@
 // Fault injection for tests, mounted only with --test-hooks: stall the feed, lose Updates frames of a
 // symbol between the fan-out and the transports (a transport-level gap that heartbeats must reveal), and
-// report memory after a forced GC (soak tests).
+// report memory after a forced GC (soak tests), and throw inside a handler (proves the handler guard).
 import type { TemplatedApp } from 'uWebSockets.js';
 import type { Fanout } from './fanout.js';
-import { sendJson } from './http-util.js';
+import { readBody, sendJson } from './http-util.js';
 import type { Subscriptions } from './subscriptions.js';
 
 export interface FeedSwitch {
@@ -24,6 +24,15 @@ export function mountTestHooks(app: TemplatedApp, fanout: Fanout, subscriptions:
     const gc = (globalThis as { gc?: () => void }).gc;
     gc?.();
     sendJson(res, 200, { gcRan: gc !== undefined, ...process.memoryUsage() });
+  });
+  // A handler that throws before answering, and one that throws in its body callback after returning.
+  app.get('/__test/throw', () => {
+    throw new Error('test hook: thrown inside a GET handler');
+  });
+  app.post('/__test/throw', (res) => {
+    readBody(res, 1024, () => {
+      throw new Error('test hook: thrown inside an onData continuation');
+    });
   });
   app.post('/__test/drop', (res, req) => {
     const id = subscriptions.symbolId(req.getQuery('symbol') ?? '');
