@@ -227,6 +227,22 @@ function headView(res: HttpResponse): HttpResponse {
   });
 }
 
+/**
+ * Answers 400 + close on the next turn of the loop, not now: uWS parses the bytes it already read as
+ * further requests as soon as this handler returns a finished response (a smuggled request would run),
+ * but a request that arrives while a response is pending makes uWS cut the connection. So the pending
+ * answer keeps whatever follows in the same read from ever running; a lone bad request gets its 400.
+ */
+function refuseFraming(res: HttpResponse, problem: string): void {
+  let aborted = false;
+  res.onAborted(() => {
+    aborted = true;
+  });
+  setImmediate(() => {
+    if (!aborted) sendJson(res, 400, { error: { name: 'BadRequest', message: problem } }, {}, true);
+  });
+}
+
 export function guardHttp(route: string, handler: HttpHandler, errors: HandlerErrorLog): HttpHandler {
   return (res, req) => {
     const state: Tracked = { started: false, aborted: false };
@@ -237,7 +253,7 @@ export function guardHttp(route: string, handler: HttpHandler, errors: HandlerEr
     try {
       const problem = framingProblem(req);
       if (problem !== null) {
-        sendJson(res, 400, { error: { name: 'BadRequest', message: problem } }, {}, true);
+        refuseFraming(res, problem);
         return;
       }
       trackResponse(res, state, fail);

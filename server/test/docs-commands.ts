@@ -25,7 +25,7 @@ export class DocsFormatError extends Error {
 }
 
 const SHELL_LANGUAGES = new Set(['sh', 'bash', 'shell', 'zsh']);
-const MARKER = /<!--\s*docs-test:(.*?)-->/;
+const MARKER = /^\s*<!--\s*docs-test:(.*?)-->\s*$/;
 const FENCE = /^(\s*)(`{3,}|~{3,})\s*([^\s`]*)/;
 
 /** Every command of every shell block in `markdown`; throws DocsFormatError on markers or fences it cannot place. */

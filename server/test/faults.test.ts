@@ -49,11 +49,12 @@ function repairingClient(c: WsClient) {
   const state = new Map<number, { seq: number; last: number; bid: number; ask: number }>();
   const awaiting = new Set<number>();
   let seen = 0;
-  const repairs: Array<{ symbolId: number; at: number }> = [];
+  /** `frameIndex`: position in c.frames of the frame that revealed the gap. */
+  const repairs: Array<{ symbolId: number; frameIndex: number }> = [];
   const repair = (symbolId: number) => {
     if (awaiting.has(symbolId)) return;
     awaiting.add(symbolId);
-    repairs.push({ symbolId, at: Date.now() });
+    repairs.push({ symbolId, frameIndex: seen });
     const ticker = c.of(FrameType.Snapshot).find((r) => r.frame.symbolId === symbolId)!.frame.ticker;
     c.send(JSON.stringify({ op: 'subscribe', symbols: [ticker], history: 0 }));
   };
@@ -90,13 +91,22 @@ describe('lost frames', () => {
     c.send(JSON.stringify({ op: 'subscribe', symbols: ['AAPL', 'MSFT', 'EURUSD'], history: 0 }));
     await waitFor(() => c.of(FrameType.Snapshot).length === 3, { what: 'snapshots' });
     const client = repairingClient(c);
-    const injectedAt = Date.now();
+    const idOf = new Map(c.of(FrameType.Snapshot).map((r) => [r.frame.ticker, r.frame.symbolId]));
+    /** c.frames.length when each drop was in effect (its POST answered): counted in frames, not wall time. */
+    const droppedFrom = new Map<number, number>();
     for (const symbol of ['AAPL', 'MSFT', 'EURUSD']) {
       expect((await httpJson(server.url, `/__test/drop?symbol=${symbol}&frames=3`, { method: 'POST' })).status).toBe(200);
+      droppedFrom.set(idOf.get(symbol)!, c.frames.length);
     }
     await waitFor(() => new Set(client.repairs.map((r) => r.symbolId)).size === 3, { timeoutMs: 3000, what: 'repairs of all three symbols' });
-    // Detected within one heartbeat interval (250 ms) of the loss, plus scheduling slack.
-    for (const r of client.repairs) expect(r.at - injectedAt).toBeLessThan(250 + 200);
+    // Revealed by the next heartbeat at the latest: at most two heartbeats arrive between the drop taking
+    // effect and the repair (the first may precede the dropped frames). Independent of HTTP round trips.
+    for (const r of client.repairs) {
+      const from = droppedFrom.get(r.symbolId);
+      expect(from, `repair of an undropped symbol ${r.symbolId}`).toBeDefined();
+      const heartbeats = c.frames.slice(from, r.frameIndex + 1).filter((f) => f.frame.type === FrameType.Heartbeat).length;
+      expect(heartbeats).toBeLessThanOrEqual(2);
+    }
     // Stop the feed so client and server can be compared at rest.
     await httpJson(server.url, '/__test/feed/stall', { method: 'POST' });
     await new Promise((r) => setTimeout(r, 600));
