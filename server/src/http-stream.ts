@@ -16,7 +16,7 @@ import { FrameType } from '../../protocol/src/messages.js';
 import { RateLimiter, remoteIp, type Refusal } from './admission.js';
 import { onTokenExpiry } from './auth.js';
 import type { FrameSink } from './fanout.js';
-import type { Lag } from './slow-consumer.js';
+import { backlogLimit, type Lag } from './slow-consumer.js';
 import { newSessionId, type Session } from './sessions.js';
 import { CONTROL_BURST, CONTROL_PER_SECOND } from './subscriptions.js';
 import { MAX_CONTROL_BYTES } from './ws.js';
@@ -45,6 +45,7 @@ class StreamSession implements Session {
   /** Encoded frames collected during the current batch, written at its end. */
   readonly batch: Array<string | Uint8Array> = [];
   lag: Lag | null = null;
+  catchUpBytes = 0;
   closed = false;
   /**
    * The seq the client holds of each subscribed symbol that is not attached to the live batches (its
@@ -170,7 +171,7 @@ class StreamSession implements Session {
 
   private checkBacklog(): void {
     // Checked on every write too, not only by the policy's timer: nothing else bounds an HTTP response.
-    if (this.bufferedBytes() > this.hub.hardBytes) this.close(CloseCode.SlowConsumer, 'client too slow');
+    if (this.bufferedBytes() > backlogLimit(this, this.hub.hardBytes)) this.close(CloseCode.SlowConsumer, 'client too slow');
   }
 
   attach(symbolId: number): void {

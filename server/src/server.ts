@@ -129,7 +129,7 @@ export async function createServer(partial: Partial<ServerConfig> = {}, options:
   fanout.onBatch = (ticks) => metrics.batchTicks.observe(ticks);
   const subscriptions = new Subscriptions(
     fanout,
-    { maxSymbols: config.maxSymbolsPerConnection, defaultHistory: config.defaultHistory, candleCapacity: config.candleCapacity },
+    { maxSymbols: config.maxSymbolsPerConnection, defaultHistory: config.defaultHistory, candleCapacity: config.candleCapacity, backlogBytes: config.slowSoftBytes },
     now,
     metrics,
     feed,

@@ -20,6 +20,11 @@ export interface Session {
   lag: Lag | null;
   /** Bytes written for this client that have not reached its socket yet. */
   bufferedBytes(): number;
+  /**
+   * Catch-up bytes (snapshots, replays) granted to this client that its backlog may hold on top of the
+   * slow-consumer hard limit until they drain (see slow-consumer.ts: backlogLimit()).
+   */
+  catchUpBytes: number;
   /** Refreshes bufferedBytes() for a paused client when the transport can only learn it by writing. */
   probe?(): void;
   /** Sends one frame to this client alone (hello, snapshot, ack, error, heartbeat). */

@@ -18,6 +18,16 @@ export interface SlowConsumerLimits {
   maxLagMs: number;
 }
 
+/**
+ * The backlog past which a client is closed: the hard limit plus the catch-up replies it was granted and
+ * has not drained yet. A reply of megabytes to one legitimate subscribe is not a slow consumer; a client
+ * that stops reading still is (it gets no further catch-up while its backlog is above the soft limit:
+ * subscriptions.ts), so what it can hold stays within the hard limit plus one reply.
+ */
+export function backlogLimit(s: Session, hardBytes: number): number {
+  return hardBytes + s.catchUpBytes;
+}
+
 /** How often backlogs are sampled: often enough that a burst cannot run far past the soft limit unseen. */
 export const SLOW_CHECK_MS = 100;
 
@@ -40,7 +50,8 @@ export class SlowConsumerPolicy {
     for (const s of sessions) {
       if (s.lag !== null) s.probe?.();
       const buffered = s.bufferedBytes();
-      if (buffered > this.limits.hardBytes) {
+      if (buffered <= this.limits.hardBytes) s.catchUpBytes = 0;
+      if (buffered > backlogLimit(s, this.limits.hardBytes)) {
         s.close(CloseCode.SlowConsumer, `send backlog passed ${this.limits.hardBytes} bytes`);
       } else if (s.lag === null) {
         if (buffered > this.limits.softBytes) this.pause(s, now);

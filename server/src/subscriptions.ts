@@ -32,6 +32,8 @@ export interface SubscriptionLimits {
   candleCapacity: number;
   /** Catch-up bytes per connection (default: DEFAULT_SNAPSHOT_BUDGET). */
   snapshotBudget?: SnapshotBudgetLimits;
+  /** A connection whose unsent backlog is above this gets no catch-up until it drains (the slow-consumer soft limit). */
+  backlogBytes: number;
 }
 
 export interface ControlOutcome {
@@ -200,6 +202,15 @@ export class Subscriptions {
       resolved.set(id, c);
       if (c.frame !== null) bytes += c.frame.length;
     }
+    const backlog = session.bufferedBytes();
+    if (bytes > 0 && backlog > this.limits.backlogBytes) {
+      return this.reject(
+        session,
+        ErrorCode.RateLimited,
+        requestId ?? 0,
+        `this subscribe's replies (${bytes} bytes) must wait for the connection's snapshot budget: ${backlog} bytes of earlier replies are still unsent; nothing was applied, retry once they are read`,
+      );
+    }
     const budget = this.budgetOf(session, now);
     if (!budget.take(bytes, now)) {
       return this.reject(
@@ -250,7 +261,10 @@ export class Subscriptions {
 
   /** Sends the symbol's catch-up frame (snapshot or missed ticks), then starts its Updates. */
   private deliver(session: Session, id: number, attach: boolean, frame: Uint8Array | null): void {
-    if (frame !== null) session.send(frame);
+    if (frame !== null) {
+      session.catchUpBytes += frame.length;
+      session.send(frame);
+    }
     // A conflating client will be brought forward from here when it drains.
     session.lag?.seqs.set(id, this.fanout.states[id]!.seq);
     if (attach) session.attach(id);

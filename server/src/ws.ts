@@ -11,6 +11,7 @@ import type { Lag } from './slow-consumer.js';
 import { newSessionId, type Session, type SessionRegistry } from './sessions.js';
 import { CONTROL_BURST, CONTROL_PER_SECOND, type Subscriptions } from './subscriptions.js';
 import type { Uws } from './uws.js';
+import { SNAPSHOT_BURST_BYTES } from './snapshot-budget.js';
 
 /** Control messages are tiny: 100 tickers of 16 characters fit in 2 KiB. Larger ones close with 1009. */
 export const MAX_CONTROL_BYTES = 16 * 1024;
@@ -20,8 +21,9 @@ export const MAX_CONTROL_BYTES = 16 * 1024;
  */
 export const TRANSPORT_MAX_PAYLOAD_BYTES = 64 * 1024;
 /**
- * uWS's own per-socket cap sits this far above the slow-consumer hard limit: it is only a safety net for
- * a burst between two policy checks (the policy closes with 4000 first).
+ * uWS's own per-socket cap sits this far above the slow-consumer hard limit plus one full catch-up burst
+ * (the most a subscribe may add to a backlog under the soft limit): only a safety net for a burst between
+ * two policy checks (the policy closes with 4000 first).
  */
 export const BACKPRESSURE_SAFETY_BYTES = 1024 * 1024;
 /** Seconds without receiving anything before uWS drops the peer; automatic pings make live peers answer. */
@@ -46,6 +48,7 @@ class WsSession implements Session {
   readonly transport = 'ws' as const;
   readonly symbols = new Set<number>();
   lag: Lag | null = null;
+  catchUpBytes = 0;
   closed = false;
 
   constructor(
@@ -111,7 +114,7 @@ export function mountWebSocket(app: TemplatedApp, deps: WsDeps): FrameSink {
     // Frames are small, binary and unique per batch: deflate would cost CPU for little gain.
     compression: uws.DISABLED,
     maxPayloadLength: TRANSPORT_MAX_PAYLOAD_BYTES,
-    maxBackpressure: deps.hardBytes + BACKPRESSURE_SAFETY_BYTES,
+    maxBackpressure: deps.hardBytes + SNAPSHOT_BURST_BYTES + BACKPRESSURE_SAFETY_BYTES,
     // uWS otherwise skips publishes to a socket over the cap: a silent gap. Closing lets the client resync.
     closeOnBackpressureLimit: 1,
     idleTimeout: IDLE_TIMEOUT_SEC,
