@@ -4,6 +4,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, writeFileSync, existsSync } from 'node:fs';
 import { request, type IncomingMessage } from 'node:http';
+import { createServer as createNetServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import WebSocket from 'ws';
@@ -34,6 +35,25 @@ export function testWebDir(): string {
   webDir = mkdtempSync(join(tmpdir(), 'tickwire-web-'));
   writeFileSync(join(webDir, 'index.html'), '<!doctype html><title>Tickwire test</title>');
   return webDir;
+}
+
+/**
+ * A free loopback port below the kernel's ephemeral range (32768+ here), chosen up front. Tests that restart
+ * a server on the same port need one: rebinding a port picked by `--port 0` (ephemeral) can fail for ~60 s
+ * while the old connections sit in TIME_WAIT, whereas a port outside that range rebinds at once (the
+ * kernel also never hands it to an outgoing connection in between).
+ */
+export async function freeFixedPort(): Promise<number> {
+  for (let i = 0; i < 50; i++) {
+    const port = 20_000 + Math.floor(Math.random() * 12_000);
+    const free = await new Promise<boolean>((resolve) => {
+      const probe = createNetServer();
+      probe.once('error', () => resolve(false));
+      probe.listen(port, '127.0.0.1', () => probe.close(() => resolve(true)));
+    });
+    if (free) return port;
+  }
+  throw new Error('no free port found in 20000..32000');
 }
 
 /** In-process server on an ephemeral port with a short warm-up and silent logs. */

@@ -11,7 +11,7 @@ import { decodeFrame } from '../../protocol/src/codec.js';
 import { retryAfterFromReason } from '../../protocol/src/codes.js';
 import { formatCursor } from '../../protocol/src/cursor.js';
 import { FrameType } from '../../protocol/src/messages.js';
-import { startServerProcess, waitFor, type ServerProcess } from './harness.js';
+import { freeFixedPort, startServerProcess, waitFor, type ServerProcess } from './harness.js';
 
 const SYMBOLS = ['AAPL', 'MSFT', 'EURUSD', 'BTCUSD', 'NVDA'];
 
@@ -80,6 +80,14 @@ async function openClients(port: number, n: number): Promise<ResumingClient[]> {
 }
 
 const servers: ServerProcess[] = [];
+
+/**
+ * How long a restarted server may take to listen again. Both cases restart on a fixed port chosen up front
+ * (outside the ephemeral range, so it normally rebinds at once); should old connections still hold it in
+ * TIME_WAIT (uWS v20.30 listens without SO_REUSEADDR), the new process waits for it — up to 60 s. The
+ * budgets under test run from the moment it listens again.
+ */
+const RESTART_LISTEN_MS = 80_000;
 afterAll(async () => {
   for (const s of servers) await s.stop('SIGKILL');
 });
@@ -88,7 +96,7 @@ describe('restarts under load', () => {
   it('graceful SIGTERM: only 1001 with a retry hint, then the same epoch continues with no lost tick', async () => {
     const stateFile = join(mkdtempSync(join(tmpdir(), 'tickwire-state-')), 'state.json');
     const args = ['--tick-rate', '2000', '--state-file', stateFile];
-    const first = await startServerProcess(args);
+    const first = await startServerProcess(args, { port: await freeFixedPort() });
     servers.push(first);
     const clients = await openClients(first.port, 300);
     await new Promise((r) => setTimeout(r, 500));
@@ -101,7 +109,7 @@ describe('restarts under load', () => {
       expect(delay).toBeLessThanOrEqual(5000);
     }
     const epochBefore = clients[0]!.epoch;
-    const second = await startServerProcess(args, { port: first.port });
+    const second = await startServerProcess(args, { port: first.port, timeoutMs: RESTART_LISTEN_MS });
     servers.push(second);
     expect(second.stdout()).toContain('"continued":true');
     // The test compresses the hinted delays (up to 5 s) into a quick reconnect; the order is what matters.
@@ -115,18 +123,18 @@ describe('restarts under load', () => {
     }
     for (const c of clients) c.ws?.close();
     await second.stop('SIGTERM');
-  }, 60_000);
+  }, 150_000);
 
-  // After a crash the port sits in TIME_WAIT (uWS v20.30 listens without SO_REUSEADDR) for up to 60 s; the new
-  // process waits for it. The 15 s budget runs from the moment it listens again.
+  // After a crash the port may sit in TIME_WAIT for up to 60 s (see RESTART_LISTEN_MS); the 15 s budget runs
+  // from the moment the new process listens again.
   it('crash (SIGKILL) under 1,000 clients: all back and consistent within 15 s of the restart, under a new epoch', async () => {
-    const first = await startServerProcess(['--tick-rate', '2000']);
+    const first = await startServerProcess(['--tick-rate', '2000'], { port: await freeFixedPort() });
     servers.push(first);
     const clients = await openClients(first.port, 1000);
     const epochBefore = clients[0]!.epoch;
     await first.stop('SIGKILL');
     await waitFor(() => clients.every((c) => c.closes.length === 1), { what: 'all clients saw the crash' });
-    const second = await startServerProcess(['--tick-rate', '2000'], { port: first.port, timeoutMs: 80_000 });
+    const second = await startServerProcess(['--tick-rate', '2000'], { port: first.port, timeoutMs: RESTART_LISTEN_MS });
     servers.push(second);
     const restartedAt = Date.now();
     for (let i = 0; i < clients.length; i += 100) await Promise.all(clients.slice(i, i + 100).map((c) => c.reconnect()));
@@ -140,5 +148,5 @@ describe('restarts under load', () => {
     }
     for (const c of clients) c.ws?.close();
     await second.stop('SIGTERM');
-  }, 120_000);
+  }, 150_000);
 });

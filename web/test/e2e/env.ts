@@ -2,10 +2,9 @@
 // playwright-core (never downloaded: a missing browser is a failure, not a skip), console-error
 // capture, and small readers of the page's debug hook (window.__tickwire).
 import { existsSync, mkdirSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
-import { REPO_ROOT, startServerProcess, type ServerProcess } from '../../../server/test/harness.js';
+import { REPO_ROOT, freeFixedPort, startServerProcess, type ServerProcess } from '../../../server/test/harness.js';
 import type { TickwireDebug } from '../../src/lib/debug.js';
 
 export { REPO_ROOT };
@@ -39,23 +38,8 @@ export function startDashboardServer(args: string[] = [], port?: number): Promis
   return startServerProcess(['--warmup', '300', ...args], { web: 'built', port });
 }
 
-/**
- * A free loopback port below the kernel's ephemeral range (32768+ here). Tests that restart a server on
- * the same port need one: rebinding a port picked by `--port 0` (ephemeral) fails for ~60 s while the
- * old connections sit in TIME_WAIT, whereas a port outside that range rebinds at once.
- */
-export async function freeFixedPort(): Promise<number> {
-  for (let i = 0; i < 50; i++) {
-    const port = 20_000 + Math.floor(Math.random() * 12_000);
-    const free = await new Promise<boolean>((resolve) => {
-      const probe = createServer();
-      probe.once('error', () => resolve(false));
-      probe.listen(port, '127.0.0.1', () => probe.close(() => resolve(true)));
-    });
-    if (free) return port;
-  }
-  throw new Error('no free port found in 20000..32000');
-}
+/** See server/test/harness.ts: a port outside the ephemeral range, for tests that restart a server on it. */
+export { freeFixedPort };
 
 /** Browser noise that is expected when a test makes the network fail on purpose. */
 const NETWORK_NOISE = [/WebSocket connection to .* failed/i, /Failed to load resource/i, /EventSource/i, /net::ERR_/i];
