@@ -260,6 +260,32 @@ export async function httpJson(
   return { status: res.status, headers: res.headers, body, text };
 }
 
+/**
+ * The value of a counter (or gauge) in Prometheus text: the sum of every series of `name` whose labels
+ * include all of `labels` (0 when no such series was created yet). Throws when the metric is not exposed at
+ * all, so a renamed or removed metric fails the check instead of reading as 0. Compare a value read before
+ * an action with one read after it: a test then counts only its own events.
+ */
+export function counterValue(text: string, name: string, labels: Record<string, string> = {}): number {
+  if (!new RegExp(`^# TYPE ${name} `, 'm').test(text)) throw new Error(`metric ${name} is not exposed`);
+  let sum = 0;
+  for (const line of text.split('\n')) {
+    if (!line.startsWith(name)) continue;
+    const m = /^([a-zA-Z_:][a-zA-Z0-9_:]*)(?:\{(.*)\})? (\S+)/.exec(line);
+    if (!m || m[1] !== name) continue;
+    const have = new Map([...(m[2] ?? '').matchAll(/([a-zA-Z_][a-zA-Z0-9_]*)="((?:[^"\\]|\\.)*)"/g)].map((l) => [l[1]!, l[2]!]));
+    if (Object.entries(labels).every(([k, v]) => have.get(k) === v)) sum += Number(m[3]);
+  }
+  return sum;
+}
+
+/** Fetches `/metrics` and reads one counter with `counterValue`. */
+export async function readCounter(baseUrl: string, name: string, labels: Record<string, string> = {}): Promise<number> {
+  const res = await httpJson(baseUrl, '/metrics');
+  if (res.status !== 200) throw new Error(`/metrics answered ${res.status}`);
+  return counterValue(res.text, name, labels);
+}
+
 /** POSTs a control message to a stream's control endpoint the way clients must: JSON, session id in a header. */
 export function postControl(
   baseUrl: string,
