@@ -43,6 +43,26 @@ export function sendJson(res: HttpResponse, status: number, body: unknown, heade
 }
 
 /**
+ * Ends `res` with `body`, handing uWS only what the socket takes now and the rest as it drains. uWS
+ * parses pipelined requests and buffers every answer, so a client that pipelines requests and never
+ * reads would otherwise grow the server by a full answer per request; while an answer is unfinished,
+ * a further request on that socket makes uWS cut the connection instead. Call it inside cork when
+ * outside the request handler; the status and headers must be written already.
+ */
+export function endBody(res: HttpResponse, body: Uint8Array): void {
+  const total = body.byteLength;
+  const [ok, done] = res.tryEnd(body, total);
+  if (ok || done) return;
+  res.onAborted(() => {
+    res.done = true;
+  });
+  res.onWritable((offset) => {
+    const [sent, finished] = res.tryEnd(body.subarray(offset), total);
+    return sent || finished;
+  });
+}
+
+/**
  * Reads a request body of at most `limit` bytes, then calls `done` with it, or with null when the body
  * is larger (the caller answers 413). An aborted request calls nothing.
  */

@@ -11,7 +11,7 @@ import { formatCursor, parseCursor, type Cursor } from '../../protocol/src/curso
 import { joinFrames } from '../../protocol/src/framing.js';
 import { remoteIp } from './admission.js';
 import type { FrameSink } from './fanout.js';
-import { sendJson, statusLine, writeCommonHeaders } from './http-util.js';
+import { endBody, sendJson, statusLine, writeCommonHeaders } from './http-util.js';
 import { parseSymbolQuery } from './symbol-query.js';
 import type { TransportDeps } from './transport-deps.js';
 
@@ -178,7 +178,7 @@ export class PollHub implements FrameSink {
       res.writeHeader('Cache-Control', 'no-store');
       res.writeHeader('X-Tickwire-Cursor', cursor);
       writeCommonHeaders(res);
-      res.end(body);
+      endBody(res, body);
     });
   }
 }

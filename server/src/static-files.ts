@@ -1,11 +1,13 @@
 // Serves the built dashboard from memory: files are read once at start (the build is a few hundred KiB),
 // hashed assets are cached for a year, index.html must revalidate so a new build shows up at once.
+// Dotfiles are never served and a symlink leading out of the web root stops the start-up; HTML answers
+// carry a CSP whose script-src admits the page's own inline scripts by hash only.
 import { createHash } from 'node:crypto';
-import { readFileSync, readdirSync, statSync } from 'node:fs';
+import { lstatSync, readFileSync, readdirSync, realpathSync, statSync } from 'node:fs';
 import { extname, join, relative, sep } from 'node:path';
 import type { HttpRequest, HttpResponse } from 'uWebSockets.js';
 import { StartupError } from './errors.js';
-import { statusLine } from './http-util.js';
+import { endBody, statusLine, writeCommonHeaders } from './http-util.js';
 
 const CONTENT_TYPES: Record<string, string> = {
   '.html': 'text/html; charset=utf-8',
@@ -26,14 +28,49 @@ interface StaticFile {
   type: string;
   etag: string;
   cacheControl: string;
+  /** HTML only: the page's Content-Security-Policy. */
+  csp: string | null;
 }
 
-function walk(dir: string, out: string[]): void {
+/** Every file under `dir` a browser may fetch: dotfiles and dot-directories are skipped. */
+function walk(root: string, dir: string, out: string[]): void {
   for (const name of readdirSync(dir)) {
+    if (name.startsWith('.')) continue;
     const path = join(dir, name);
-    if (statSync(path).isDirectory()) walk(path, out);
+    if (lstatSync(path).isSymbolicLink()) {
+      const target = realpathSync(path);
+      const rel = relative(realpathSync(root), target);
+      if (rel === '' || rel.startsWith('..') || rel.startsWith(sep)) {
+        throw new StartupError('TW_WEB_DIR', `"${path}" is a symlink to "${target}", outside the web root "${root}": remove it or copy the file in`);
+      }
+    }
+    if (statSync(path).isDirectory()) walk(root, path, out);
     else out.push(path);
   }
+}
+
+/**
+ * The dashboard's Content-Security-Policy: scripts from this origin plus the inline scripts of this very
+ * HTML (by hash, so no injected script runs); styles may be inline (the chart library sets style
+ * attributes); connections to this origin only (ws/wss included); the page is never framed.
+ */
+export function contentSecurityPolicy(html: string): string {
+  const hashes: string[] = [];
+  for (const m of html.matchAll(/<script(?![^>]*\ssrc=)[^>]*>([\s\S]*?)<\/script>/gi)) {
+    hashes.push(`'sha256-${createHash('sha256').update(m[1]!, 'utf8').digest('base64')}'`);
+  }
+  return [
+    "default-src 'self'",
+    `script-src 'self' ${hashes.join(' ')}`.trim(),
+    "style-src 'self' 'unsafe-inline'",
+    "img-src 'self' data: blob:",
+    "font-src 'self' data:",
+    "connect-src 'self'",
+    "object-src 'none'",
+    "base-uri 'none'",
+    "form-action 'self'",
+    "frame-ancestors 'none'",
+  ].join('; ');
 }
 
 export class StaticFiles {
@@ -42,8 +79,9 @@ export class StaticFiles {
   constructor(readonly root: string) {
     let paths: string[] = [];
     try {
-      walk(root, paths);
+      walk(root, root, paths);
     } catch (error) {
+      if (error instanceof StartupError) throw error;
       throw new StartupError('TW_WEB_DIR', `cannot read the dashboard build at "${root}": run "npm run build" first (or set --web-dir)`, { cause: error });
     }
     paths = paths.filter((p) => !p.endsWith('.map'));
@@ -51,9 +89,11 @@ export class StaticFiles {
       const url = '/' + relative(root, path).split(sep).join('/');
       const body = readFileSync(path);
       const hashed = url.startsWith('/assets/');
+      const type = CONTENT_TYPES[extname(path)] ?? 'application/octet-stream';
       this.files.set(url, {
         body,
-        type: CONTENT_TYPES[extname(path)] ?? 'application/octet-stream',
+        type,
+        csp: type.startsWith('text/html') ? contentSecurityPolicy(body.toString('utf8')) : null,
         etag: `"${createHash('sha1').update(body).digest('base64url').slice(0, 16)}"`,
         cacheControl: hashed ? 'public, max-age=31536000, immutable' : 'no-cache',
       });
@@ -73,11 +113,11 @@ export class StaticFiles {
     if (url === '/') url = '/index.html';
     const file = this.files.get(url);
     if (!file) return false;
-    const head = req.getMethod() === 'head';
     if (req.getHeader('if-none-match') === file.etag) {
       res.writeStatus(statusLine(304));
       res.writeHeader('ETag', file.etag);
       res.writeHeader('Cache-Control', file.cacheControl);
+      writeCommonHeaders(res);
       res.endWithoutBody();
       return true;
     }
@@ -85,9 +125,15 @@ export class StaticFiles {
     res.writeHeader('Content-Type', file.type);
     res.writeHeader('Cache-Control', file.cacheControl);
     res.writeHeader('ETag', file.etag);
-    res.writeHeader('X-Content-Type-Options', 'nosniff');
-    if (head) res.endWithoutBody(file.body.length);
-    else res.end(file.body);
+    writeCommonHeaders(res);
+    if (file.csp !== null) {
+      res.writeHeader('Content-Security-Policy', file.csp);
+      // Older browsers ignore frame-ancestors; the page also holds a token in its URL at times.
+      res.writeHeader('X-Frame-Options', 'DENY');
+      res.writeHeader('Referrer-Policy', 'no-referrer');
+    }
+    // HEAD goes through the guard's view (http-guard.ts), which turns this into headers only.
+    endBody(res, file.body);
     return true;
   }
 }
