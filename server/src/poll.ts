@@ -17,6 +17,8 @@ import type { TransportDeps } from './transport-deps.js';
 
 interface Waiter {
   res: HttpResponse;
+  /** Client address: a held poll counts as one of its connections until answered. */
+  ip: string;
   ids: number[];
   cursor: Cursor | null;
   history: number;
@@ -55,11 +57,12 @@ export class PollHub implements FrameSink {
 
   handle(res: HttpResponse, req: HttpRequest): void {
     const { deps } = this;
-    // Polls are short-lived requests: Host, Origin, token and the global cap apply, not per-address counts.
+    // Host, Origin, token and both connection caps apply; a held poll counts as a connection of its
+    // address while it is held (a short poll is answered at once and holds nothing).
     const allowed = deps.admission.authorize(req);
     if (!allowed.ok) return deps.admission.refuse(res, allowed.refusal);
     const refusal = deps.admission.capRefusal(remoteIp(res));
-    if (refusal && refusal.name !== 'TooManyConnections') return deps.admission.refuse(res, refusal);
+    if (refusal) return deps.admission.refuse(res, refusal);
     // A held poll is answered (empty) when its token expires: the next poll is refused with TokenExpired.
     const tokenLeftMs = allowed.claims === null ? Infinity : Math.max(0, allowed.claims.exp * 1000 - Date.now());
     const query = parseSymbolQuery(req, deps.subscriptions, deps.hello.maxSymbols, deps.defaultHistory);
@@ -109,6 +112,7 @@ export class PollHub implements FrameSink {
     }
     const waiter: Waiter = {
       res,
+      ip: remoteIp(res),
       ids,
       cursor,
       history,
@@ -123,6 +127,7 @@ export class PollHub implements FrameSink {
       this.release(waiter);
     });
     this.held.add(waiter);
+    deps.admission.opened(waiter.ip);
     for (const id of ids) {
       let set = this.bySymbol.get(id);
       if (!set) this.bySymbol.set(id, (set = new Set()));
@@ -156,6 +161,7 @@ export class PollHub implements FrameSink {
 
   private release(w: Waiter): void {
     if (!this.held.delete(w)) return;
+    this.deps.admission.closed(w.ip);
     clearTimeout(w.timer);
     for (const id of w.ids) this.bySymbol.get(id)?.delete(w);
     this.woken.delete(w);

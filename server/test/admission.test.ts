@@ -60,7 +60,7 @@ describe('connection caps', () => {
   let server: TickwireServer;
   const held: Array<{ close(): void }> = [];
   beforeAll(async () => {
-    server = await startServer({ maxConnections: 4, maxConnectionsPerIp: 3 });
+    server = await startServer({ maxConnections: 4, maxConnectionsPerIp: 3, testHooks: true });
   });
   afterAll(async () => {
     for (const c of held) c.close();
@@ -74,6 +74,33 @@ describe('connection caps', () => {
     await expect(connectSse(server.url, '/sse')).rejects.toMatchObject({ status: 429 });
     held.shift()!.close();
     await new Promise((r) => setTimeout(r, 100));
+    expect(await tryUpgrade(server.url, {})).toBe('open');
+  });
+
+  it('counts held long polls against the per-address cap and refuses polls past it with 429', async () => {
+    for (const c of held.splice(0)) c.close();
+    await new Promise((r) => setTimeout(r, 100));
+    // Feed stalled and cursor at the live seq: the polls have nothing to answer and are held for their wait.
+    expect((await fetch(`${server.url}/__test/feed/stall`, { method: 'POST' })).status).toBe(200);
+    const first = await fetch(`${server.url}/poll?symbols=AAPL`);
+    const cursor = first.headers.get('x-tickwire-cursor')!;
+    expect(cursor).toMatch(/^e/);
+    const controllers = [new AbortController(), new AbortController(), new AbortController()];
+    const pending = controllers.map((c) => fetch(`${server.url}/poll?symbols=AAPL&cursor=${cursor}&wait=20000`, { signal: c.signal }).catch(() => null));
+    try {
+      await new Promise((r) => setTimeout(r, 300));
+      // Three held polls fill the address's three slots: a WebSocket and a fourth poll are refused.
+      expect(await tryUpgrade(server.url, {})).toBe(429);
+      const refused = await fetch(`${server.url}/poll?symbols=AAPL`);
+      expect(refused.status).toBe(429);
+      expect(refused.headers.get('retry-after')).toBe('5');
+      expect(((await refused.json()) as { error: { name: string } }).error.name).toBe('TooManyConnections');
+    } finally {
+      for (const c of controllers) c.abort();
+      await Promise.all(pending);
+    }
+    await new Promise((r) => setTimeout(r, 200));
+    // Aborted polls gave their slots back.
     expect(await tryUpgrade(server.url, {})).toBe('open');
   });
 });
