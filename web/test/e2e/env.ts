@@ -50,14 +50,14 @@ export interface PageErrors {
   unexpected(): string[];
 }
 
-/** Opens `url` in a new page, capturing console errors; `before` runs before navigation (listeners). */
+/** Opens `url` in a new page, capturing console errors; `before` runs (and is awaited) before navigation: listeners, init scripts. */
 export async function openPage(
   context: BrowserContext,
   url: string,
-  before?: (page: Page) => void,
+  before?: (page: Page) => unknown,
 ): Promise<{ page: Page; errors: PageErrors }> {
   const page = await context.newPage();
-  before?.(page);
+  await before?.(page);
   const all: string[] = [];
   page.on('console', (m) => {
     if (m.type() === 'error') all.push(m.text());
@@ -65,6 +65,66 @@ export async function openPage(
   page.on('pageerror', (e) => all.push(`pageerror: ${e.message}`));
   await page.goto(url);
   return { page, errors: { all, unexpected: () => all.filter((e) => !NETWORK_NOISE.some((re) => re.test(e))) } };
+}
+
+/** One change of the page's connection (state or transport), stamped with the page's own clock. */
+export interface ConnectionChange {
+  state: string;
+  transport: string | null;
+  /** performance.now() in the page: ms since its navigation started. */
+  at: number;
+}
+
+declare global {
+  interface Window {
+    __connectionChanges?: ConnectionChange[];
+  }
+}
+
+/**
+ * Pass as openPage's `before`: from the first script of the page on, it records every change of the
+ * connection state or transport with the page's performance.now() (polled in the page every 10 ms), so a
+ * test can time what happened in the page — from navigation start, or between two changes — instead of
+ * timing Node-side awaits that include page load and round trips. Read with `connectionChanges(page)`.
+ */
+export async function recordConnectionChanges(page: Page): Promise<void> {
+  await page.addInitScript(() => {
+    const changes: ConnectionChange[] = [];
+    window.__connectionChanges = changes;
+    setInterval(() => {
+      const status = window.__tickwire?.connection();
+      if (status === undefined) return;
+      const last = changes[changes.length - 1];
+      if (last?.state !== status.state || last.transport !== status.transport) changes.push({ state: status.state, transport: status.transport, at: performance.now() });
+    }, 10);
+  });
+}
+
+export function connectionChanges(page: Page): Promise<ConnectionChange[]> {
+  return page.evaluate(() => {
+    if (window.__connectionChanges === undefined) throw new Error('recordConnectionChanges was not installed before navigation');
+    return window.__connectionChanges;
+  });
+}
+
+/** The page's clock (performance.now(): ms since its navigation started). */
+export function pageNow(page: Page): Promise<number> {
+  return page.evaluate(() => performance.now());
+}
+
+/**
+ * Waits until `probe` — run in the page every 10 ms — returns a time, and resolves with it. The probe returns
+ * `performance.now()` once its condition holds (else false): when it happened on the page's clock, free of
+ * Node-side polling and round trips. It is serialized into the page (a function, not a string: the
+ * dashboard's CSP forbids eval), so it must not use anything from the test's scope.
+ */
+export async function pageTimeWhen(page: Page, probe: () => number | false, what: string, timeoutMs = 10_000): Promise<number> {
+  try {
+    const handle = await page.waitForFunction(probe, undefined, { polling: 10, timeout: timeoutMs });
+    return (await handle.jsonValue()) as number;
+  } catch (error) {
+    throw new Error(`timed out after ${timeoutMs} ms waiting in the page for ${what}: ${(error as Error).message.split('\n')[0]}`);
+  }
 }
 
 type Debug = TickwireDebug;

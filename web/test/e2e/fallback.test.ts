@@ -4,7 +4,7 @@
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ServerProcess } from '../../../server/test/harness.js';
-import { hook, lastPrices, launchBrowser, openPage, resultsPath, startDashboardServer, until } from './env.js';
+import { connectionChanges, hook, lastPrices, launchBrowser, openPage, recordConnectionChanges, resultsPath, startDashboardServer, until } from './env.js';
 
 let sseOnly: ServerProcess;
 let both: ServerProcess;
@@ -42,10 +42,14 @@ describe('transport fallback', () => {
   it('falls back to SSE within a few seconds when the server has no WebSocket endpoint', { timeout: 40_000 }, async () => {
     const context = await browser.newContext({ viewport: { width: 1280, height: 720 } });
     try {
-      const started = Date.now();
-      const { page, errors } = await openPage(context, sseOnly.url);
+      const { page, errors } = await openPage(context, sseOnly.url, recordConnectionChanges);
       await until(async () => (await hook.connection(page)).state === 'fallback', 'fallback to SSE', 8_000);
-      expect(Date.now() - started).toBeLessThan(6_000);
+      // Timed on the page's clock, from its navigation start to the moment it was live over SSE.
+      const changes = await connectionChanges(page);
+      const fallbackAt = changes.find((c) => c.state === 'fallback')!.at;
+      console.log(`fallback to SSE ${Math.round(fallbackAt)} ms after navigation start: ${JSON.stringify(changes)}`);
+      expect(changes.find((c) => c.state !== 'idle')).toMatchObject({ state: 'connecting', transport: 'ws' });
+      expect(fallbackAt).toBeLessThan(6_000);
       await expectLiveUpdatesOverSse(page, 'fallback');
       // Subscription changes travel over POST /sse/control on the same stream.
       await page.locator('input[aria-label="Add symbol"]').fill('NFLX');
@@ -54,8 +58,9 @@ describe('transport fallback', () => {
       const seq = (await hook.symbols(page)).NFLX!.seq;
       await until(async () => (await hook.symbols(page)).NFLX!.seq > seq, 'NFLX updates over SSE');
       await page.screenshot({ path: resultsPath('dashboard-sse-fallback.png') });
-      // The SSE stream stays up: no reconnect for 8 s, and ticks keep coming to the end.
-      await page.waitForTimeout(Math.max(0, started + 10_000 - Date.now()));
+      // The SSE stream stays up: no reconnect until 10 s after navigation start (page clock), and ticks keep
+      // coming to the end.
+      await page.waitForFunction(() => performance.now() >= 10_000, undefined, { polling: 100, timeout: 15_000 });
       const seqBefore = (await hook.symbols(page)).AAPL!.seq;
       await page.waitForTimeout(1_000);
       expect((await hook.symbols(page)).AAPL!.seq).toBeGreaterThan(seqBefore);
@@ -72,11 +77,18 @@ describe('transport fallback', () => {
     try {
       // The WebSocket "connects" to Playwright's route, which never answers and never closes.
       await context.routeWebSocket(/\/ws$/, () => {});
-      const { page, errors } = await openPage(context, both.url);
-      await page.waitForTimeout(2_000);
-      expect(await hook.connection(page)).toMatchObject({ state: 'connecting', transport: 'ws' });
-      await until(async () => (await hook.connection(page)).state === 'fallback', 'fallback after the silent WebSocket', 6_000);
+      const { page, errors } = await openPage(context, both.url, recordConnectionChanges);
+      await until(async () => (await hook.connection(page)).state === 'fallback', 'fallback after the silent WebSocket', 10_000);
       expect((await hook.connection(page)).lastError).toMatch(/no Hello/);
+      // On the page's clock: the WebSocket attempt was given its full 3 s for a Hello (nothing in between),
+      // and SSE took over soon after.
+      const changes = await connectionChanges(page);
+      console.log(`silent WebSocket: ${JSON.stringify(changes)}`);
+      const wsAt = changes.find((c) => c.state === 'connecting' && c.transport === 'ws')!.at;
+      const fallbackAt = changes.find((c) => c.state === 'fallback')!.at;
+      expect(changes.filter((c) => c.at < fallbackAt && c.state !== 'idle' && c.state !== 'connecting')).toEqual([]);
+      expect(fallbackAt - wsAt).toBeGreaterThanOrEqual(2_900); // 3 s, less one 10 ms sample at each end and slack
+      expect(fallbackAt - wsAt).toBeLessThan(6_000);
       await expectLiveUpdatesOverSse(page, 'fallback');
       expect(errors.unexpected()).toEqual([]);
     } finally {

@@ -9,7 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { controlText } from '../../../protocol/src/control.js';
 import { FrameType } from '../../../protocol/src/messages.js';
 import { connectWs, httpJson, type ServerProcess } from '../../../server/test/harness.js';
-import { hook, launchBrowser, openPage, resultsPath, startDashboardServer, until } from './env.js';
+import { hook, launchBrowser, openPage, pageNow, pageTimeWhen, resultsPath, startDashboardServer, until } from './env.js';
 
 let server: ServerProcess;
 let browser: Browser;
@@ -40,12 +40,13 @@ describe('resilience', () => {
 
       // (a) Three Updates frames of AAPL are lost on the way out: the next frame (or heartbeat) reveals
       // the hole, and a subscribe of AAPL alone brings a fresh snapshot.
-      const droppedAt = Date.now();
+      // Timed on the page's clock (checked in the page every 10 ms), from just before the drop was asked for:
+      // an upper bound on the true time, free of Node-side polling and round trips.
+      const droppedAt = await pageNow(page);
       await post('/__test/drop?symbol=AAPL&frames=3');
-      await until(async () => (await hook.stats(page)).gaps >= 1, 'the gap to be noticed', 3_000);
-      const noticedMs = Date.now() - droppedAt;
-      await until(async () => (await page.locator('[data-ticker="AAPL"][data-mark="resynced"]').count()) === 1, 'the resync mark on AAPL', 3_000);
-      const repairedMs = Date.now() - droppedAt;
+      const noticedMs = (await pageTimeWhen(page, () => window.__tickwire!.stats().gaps >= 1 && performance.now(), 'the gap to be noticed', 3_000)) - droppedAt;
+      const repairedMs =
+        (await pageTimeWhen(page, () => document.querySelector('[data-ticker="AAPL"][data-mark="resynced"]') !== null && performance.now(), 'the resync mark on AAPL', 3_000)) - droppedAt;
       console.log(`gap noticed after ${noticedMs} ms, AAPL repaired and marked after ${repairedMs} ms`);
       expect(repairedMs).toBeLessThan(2_500); // about one heartbeat (1 s), plus the snapshot's round trip
       const aapl = (await hook.symbols(page)).AAPL!;
@@ -67,13 +68,15 @@ describe('resilience', () => {
 
       // (b) The feed stalls: heartbeats keep coming, trades stop. After 5 s without trades the status
       // bar says so and every row and chart shows its price as stale ("feed" reason).
+      // The stall starts somewhere between the page-clock times before and after the request; the banner's
+      // page-clock time must be in bounds from both ends.
+      const beforeStall = await pageNow(page);
       await post('/__test/feed/stall');
-      const stalledAt = Date.now();
-      await until(async () => (await page.locator('footer [data-feed="stalled"]').count()) === 1, 'the feed-stalled banner', 9_000);
-      const shownMs = Date.now() - stalledAt;
-      console.log(`feed stall shown after ${shownMs} ms`);
-      expect(shownMs).toBeGreaterThanOrEqual(4_500);
-      expect(shownMs).toBeLessThan(7_500);
+      const afterStall = await pageNow(page);
+      const shownAt = await pageTimeWhen(page, () => document.querySelector('footer [data-feed="stalled"]') !== null && performance.now(), 'the feed-stalled banner', 9_000);
+      console.log(`feed stall shown ${Math.round(shownAt - afterStall)}–${Math.round(shownAt - beforeStall)} ms after the stall`);
+      expect(shownAt - afterStall).toBeGreaterThanOrEqual(4_500);
+      expect(shownAt - beforeStall).toBeLessThan(7_500);
       expect(await hook.connection(page)).toMatchObject({ state: 'live', reconnects: 0 });
       const rows = await page.locator('[data-ticker]').count();
       await until(async () => (await page.locator('[data-ticker][data-stale="feed"]').count()) === rows, 'every row stale');
