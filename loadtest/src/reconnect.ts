@@ -1,6 +1,7 @@
 // Reconnect policy and storm bookkeeping of the simulated clients: full-jitter exponential backoff, the
 // server's own `retry-after-ms` on a 1001 close, resume cursors carried from one connection to the next,
 // and what a reconnect storm (--storm-at: every client cut at once) measures.
+import { fullJitterMs as sharedFullJitterMs } from '../../protocol/src/backoff.js';
 import { formatCursor } from '../../protocol/src/cursor.js';
 import { CloseCode, retryAfterFromReason } from '../../protocol/src/codes.js';
 import type { StreamAccounting } from './accounting.js';
@@ -15,10 +16,9 @@ export const RETRY_AFTER_CAP_MS = 30_000;
 /** Adapters whose reconnects present a resume cursor (polling chains cursors inside one connection). */
 export const RESUMING_ADAPTERS: ReadonlySet<AdapterName> = new Set(['tickwire-ws', 'tickwire-sse', 'tickwire-stream']);
 
-/** Full jitter (AWS architecture blog): uniform in [0, min(max, base × 2^streak)). */
+/** Full jitter (protocol/src/backoff.ts): uniform in [0, min(max, base × 2^streak)). */
 export function fullJitterMs(streak: number, random: () => number): number {
-  const cap = Math.min(BACKOFF_MAX_MS, BACKOFF_BASE_MS * 2 ** Math.min(Math.max(0, streak), 10));
-  return random() * cap;
+  return sharedFullJitterMs(streak, { baseMs: BACKOFF_BASE_MS, capMs: BACKOFF_MAX_MS }, random);
 }
 
 /** The wait a close asks for: 1001 with `retry-after-ms=N` → N (capped); otherwise null (use backoff). */

@@ -7,3 +7,4 @@ export * from './control.js';
 export * from './sse.js';
 export * from './cursor.js';
 export * from './framing.js';
+export * from './backoff.js';

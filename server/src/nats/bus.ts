@@ -3,6 +3,7 @@
 // an in-process hub over MessagePorts (port-bus.ts; --workers without --nats). Gateway and feed logic is
 // written once against this interface.
 import { connect, type NatsConnection, type Subscription } from '@nats-io/transport-node';
+import { fullJitterMs } from '../../../protocol/src/backoff.js';
 import type { Logger } from '../log.js';
 
 export interface BusSubscription {
@@ -52,10 +53,9 @@ export interface NatsBusOptions {
   signal?: AbortSignal;
 }
 
-/** Full-jitter exponential backoff: a random delay in [min, min(max, min·2^attempt)]. */
-export function backoffDelay(attempt: number, minMs: number, maxMs: number): number {
-  const ceiling = Math.min(maxMs, minMs * 2 ** Math.min(attempt, 20));
-  return Math.round(minMs + Math.random() * (ceiling - minMs));
+/** Full-jitter exponential backoff (protocol/src/backoff.ts): a random delay in [min, min(max, min·2^attempt)]. */
+export function backoffDelay(attempt: number, minMs: number, maxMs: number, random: () => number = Math.random): number {
+  return Math.round(fullJitterMs(attempt, { baseMs: minMs, capMs: maxMs, floorMs: minMs }, random));
 }
 
 export function sleep(ms: number, signal?: AbortSignal): Promise<void> {

@@ -1,6 +1,7 @@
 // Reconnect and fallback policy as pure functions, so every rule is unit-tested without sockets or
 // timers: which transport the next attempt uses, how long to wait before it, and every default in
 // one object. The connection manager only feeds these functions facts and obeys their answers.
+import { fullJitterMs } from '../../../../protocol/src/backoff.js';
 import { isTransportKind, type TransportKind } from './types.js';
 
 export const CONNECTION_DEFAULTS = {
@@ -60,8 +61,7 @@ export interface AttemptRecord {
  */
 export function backoffDelay(n: number, config: Pick<ConnectionConfig, 'backoffBaseMs' | 'backoffCapMs'>, random: () => number): number {
   if (n <= 0) return 0;
-  const ceiling = Math.min(config.backoffCapMs, config.backoffBaseMs * 2 ** Math.min(n - 1, 30));
-  return Math.floor(Math.min(Math.max(random(), 0), 0.999_999) * ceiling);
+  return Math.floor(fullJitterMs(n - 1, { baseMs: config.backoffBaseMs, capMs: config.backoffCapMs }, random));
 }
 
 export interface TransportDecisionInput {
