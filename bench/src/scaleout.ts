@@ -360,7 +360,7 @@ function section(saved: Saved): string {
 /** Replaces the "## Scale-out" section of docs/benchmarks.md (up to the next "## " heading), or appends it. */
 function updateDocs(text: string): void {
   const path = join(REPO_ROOT, 'docs/benchmarks.md');
-  let doc = '';
+  let doc: string;
   try {
     doc = readFileSync(path, 'utf8');
   } catch {

@@ -291,7 +291,7 @@ export class MarketSimulator {
       [this.#ask, state.ask],
       [this.#last, state.last],
     ];
-    for (const [target, source] of arrays) {
+    for (const [, source] of arrays) {
       if (!Array.isArray(source) || source.length !== n || source.some((v) => typeof v !== 'number' || !Number.isFinite(v))) {
         throw new RangeError('simulator state arrays do not match the instrument count');
       }

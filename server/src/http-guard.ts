@@ -164,7 +164,7 @@ function headView(res: HttpResponse): HttpResponse {
       if (!finished) finish(length ?? null);
       return view;
     },
-    tryEnd(body: string | ArrayBuffer | ArrayBufferView, total: number) {
+    tryEnd(_body: string | ArrayBuffer | ArrayBufferView, total: number) {
       if (!finished) finish(total);
       return [true, true];
     },

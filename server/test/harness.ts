@@ -255,7 +255,7 @@ export async function httpJson(
   try {
     body = JSON.parse(text);
   } catch {
-    body = null;
+    // Not JSON: `body` stays null and the caller reads `text`.
   }
   return { status: res.status, headers: res.headers, body, text };
 }

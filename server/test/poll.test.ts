@@ -3,7 +3,7 @@
 // bounds (count, time), releasing them on abort and on shutdown.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { FrameType, type Tick } from '../../protocol/src/messages.js';
-import { connectStream, connectWs, httpJson, pollOnce, postControl, startServer, waitFor, type Received } from './harness.js';
+import { connectStream, connectWs, pollOnce, postControl, startServer, waitFor, type Received } from './harness.js';
 import type { TickwireServer } from '../src/server.js';
 
 let server: TickwireServer;

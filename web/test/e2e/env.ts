@@ -123,7 +123,9 @@ export async function pageTimeWhen(page: Page, probe: () => number | false, what
     const handle = await page.waitForFunction(probe, undefined, { polling: 10, timeout: timeoutMs });
     return (await handle.jsonValue()) as number;
   } catch (error) {
-    throw new Error(`timed out after ${timeoutMs} ms waiting in the page for ${what}: ${(error as Error).message.split('\n')[0]}`);
+    throw new Error(`timed out after ${timeoutMs} ms waiting in the page for ${what}: ${(error as Error).message.split('\n')[0]}`, {
+      cause: error,
+    });
   }
 }
 
