@@ -29,7 +29,7 @@ if (!existsSync(marker) || statSync(marker).mtimeMs < statSync('package-lock.jso
 
 if (process.argv.includes('--system')) {
   const missing = [
-    ['chromium', existsSync('/usr/lib/chromium/chromium') || has('chromium')],
+    ['chromium', (!!process.env.CHROMIUM_PATH && existsSync(process.env.CHROMIUM_PATH)) || existsSync('/usr/lib/chromium/chromium') || has('chromium')],
     ['nats-server', has('nats-server')],
   ].filter(([, present]) => !present).map(([name]) => name);
   if (missing.length > 0) {

@@ -6,10 +6,9 @@ import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { chromium } from 'playwright-core';
 import { afterAll, describe, expect, it } from 'vitest';
 import { REPO_ROOT } from '../../server/test/harness.js';
-import { CHROMIUM } from '../../loadtest/test/helpers.js';
+import { launchBrowser } from '../../web/test/e2e/env.js';
 import type { LabReport } from '../src/lab-report.js';
 
 const LAB_JS = join(REPO_ROOT, 'dist/bench/src/lab.js');
@@ -57,7 +56,7 @@ describe('transport lab (--quick)', () => {
     expect(md).toContain('RFC 6455');
     expect(md).toContain('RFC 6202');
 
-    const browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--no-sandbox', '--disable-gpu', '--no-first-run', '--disable-background-networking'] });
+    const browser = await launchBrowser();
     try {
       const page = await browser.newPage();
       const problems: string[] = [];

@@ -4,7 +4,6 @@ import { join } from 'node:path';
 import { REPO_ROOT } from '../../server/test/harness.js';
 
 export const LOADTEST_JS = join(REPO_ROOT, 'dist/loadtest/src/main.js');
-export const CHROMIUM = '/usr/lib/chromium/chromium';
 
 /** Runs the built CLI; resolves with its exit code and output, killing it if it overstays. */
 export function runCli(args: string[], timeoutMs: number): Promise<{ code: number | null; stdout: string; stderr: string }> {

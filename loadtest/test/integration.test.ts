@@ -6,11 +6,11 @@ import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { chromium, type Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startServerProcess, type ServerProcess } from '../../server/test/harness.js';
 import type { LoadTestResult } from '../src/run.js';
-import { CHROMIUM, LOADTEST_JS, runCli } from './helpers.js';
+import { launchBrowser } from '../../web/test/e2e/env.js';
+import { LOADTEST_JS, runCli } from './helpers.js';
 
 describe('load tester against a real Tickwire server', () => {
   let server: ServerProcess | undefined;
@@ -65,14 +65,8 @@ describe('load tester against a real Tickwire server', () => {
     expect(existsSync(htmlPath)).toBe(true);
   });
 
-  const launch = (): Promise<Browser> =>
-    chromium.launch({
-      executablePath: CHROMIUM,
-      args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-    });
-
   it('renders the HTML report charts in headless Chromium without errors', async () => {
-    const browser = await launch();
+    const browser = await launchBrowser();
     try {
       const page = await browser.newPage();
       const problems: string[] = [];
@@ -126,7 +120,7 @@ describe('load tester against a real Tickwire server', () => {
     expect(drawn.length).toBeGreaterThanOrEqual(r.timeline.length - 1);
     expect(drawn.length).toBeGreaterThanOrEqual(3);
 
-    const browser = await launch();
+    const browser = await launchBrowser();
     try {
       const page = await browser.newPage();
       await page.goto(pathToFileURL(html).href);

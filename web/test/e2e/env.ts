@@ -9,7 +9,8 @@ import type { TickwireDebug } from '../../src/lib/debug.js';
 
 export { REPO_ROOT };
 export const RESULTS_DIR = join(REPO_ROOT, 'test-results');
-const CHROMIUM_CANDIDATES = [process.env.CHROMIUM_PATH, '/usr/lib/chromium/chromium', '/usr/bin/chromium'].filter(Boolean) as string[];
+/** Debian's binary (no wrapper-script noise), then the wrapper; CHROMIUM_PATH, when set, is the only one tried. */
+const CHROMIUM_DEFAULTS = ['/usr/lib/chromium/chromium', '/usr/bin/chromium'];
 const CHROMIUM_ARGS = [
   '--no-sandbox',
   '--disable-gpu',
@@ -20,10 +21,21 @@ const CHROMIUM_ARGS = [
   '--disable-sync',
 ];
 
+/**
+ * The one way tests launch Chromium (e2e, the browser-side golden vectors, HTML reports of the load tester
+ * and the lab): headless, the flags above, the binary from CHROMIUM_PATH when set (a missing one fails, it
+ * does not fall back), else Debian's. A missing browser is a failure, never a skip.
+ */
 export async function launchBrowser(): Promise<Browser> {
-  const executablePath = CHROMIUM_CANDIDATES.find((p) => existsSync(p));
+  const fromEnv = process.env.CHROMIUM_PATH;
+  const candidates = fromEnv ? [fromEnv] : CHROMIUM_DEFAULTS;
+  const executablePath = candidates.find((p) => existsSync(p));
   if (executablePath === undefined) {
-    throw new Error(`Chromium not found (looked at ${CHROMIUM_CANDIDATES.join(', ')}): install it with "apt-get install -y chromium" or set CHROMIUM_PATH`);
+    throw new Error(
+      fromEnv
+        ? `Chromium not found at CHROMIUM_PATH=${fromEnv}`
+        : `Chromium not found (looked at ${candidates.join(', ')}): install it with "apt-get install -y chromium" or set CHROMIUM_PATH`,
+    );
   }
   return chromium.launch({ executablePath, args: CHROMIUM_ARGS, timeout: 20_000 });
 }
