@@ -1,15 +1,52 @@
-// One test run for every part: unit, integration (real server on an ephemeral port) and end-to-end
-// (real Chromium). Files run in separate forks; integration and e2e files set their own timeouts.
-import { defineConfig } from 'vitest/config';
+// One test run for every part, in three projects that run one after another (sequence.groupOrder):
+//   unit        pure tests (protocol, feeds, web, loadtest/bench accounting): files in parallel;
+//   integration real server processes on ephemeral ports, NATS (server/test/**, loadtest and bench runs);
+//   e2e         real Chromium (web/test/e2e/** and every other test that launches a browser).
+// Integration and e2e files run one at a time (fileParallelism: false) and never overlap each other: their
+// timing assertions share 2 cores. `npm test` runs all three; `npm run test:unit|test:integration|test:e2e`
+// one. A new test file lands in `unit` unless it matches an integration or e2e pattern below: one that
+// starts a server must be added to INTEGRATION, one that launches Chromium to E2E.
+import { configDefaults, defineConfig } from 'vitest/config';
+
+const ALL = ['{protocol,feeds,server,web,loadtest,bench}/test/**/*.test.ts'];
+
+/** Tests that launch Chromium (through web/test/e2e/env.ts launchBrowser). */
+const E2E = [
+  'web/test/e2e/**/*.test.ts',
+  'protocol/test/browser-golden.test.ts', // the golden vectors decoded in Chromium
+  'loadtest/test/integration.test.ts', // a load run against the built server, its HTML report rendered in Chromium
+  'bench/test/lab.test.ts', // the transport lab (its own server), its charts rendered in Chromium
+];
+
+/** Tests that start real servers (in-process or child processes) or nats-server. */
+const INTEGRATION = [
+  'server/test/**/*.test.ts',
+  'loadtest/test/resume.test.ts',
+  'loadtest/test/transports.test.ts',
+  'bench/test/peers.test.ts',
+];
 
 export default defineConfig({
   test: {
-    include: ['{protocol,feeds,server,web,loadtest,bench}/test/**/*.test.ts'],
     pool: 'forks',
     testTimeout: 20_000,
     hookTimeout: 30_000,
     // CI installs Chromium and nats-server; locally a missing one fails loudly too (see test/env.ts helpers).
     reporters: process.env.CI ? ['default', 'json'] : ['default'],
     outputFile: { json: 'test-results/vitest.json' },
+    projects: [
+      {
+        extends: true,
+        test: { name: 'unit', include: ALL, exclude: [...configDefaults.exclude, ...INTEGRATION, ...E2E], sequence: { groupOrder: 0 } },
+      },
+      {
+        extends: true,
+        test: { name: 'integration', include: INTEGRATION, exclude: [...configDefaults.exclude, ...E2E], fileParallelism: false, sequence: { groupOrder: 1 } },
+      },
+      {
+        extends: true,
+        test: { name: 'e2e', include: E2E, fileParallelism: false, sequence: { groupOrder: 2 } },
+      },
+    ],
   },
 });
