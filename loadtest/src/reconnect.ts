@@ -24,8 +24,7 @@ export function fullJitterMs(streak: number, random: () => number): number {
 /** The wait a close asks for: 1001 with `retry-after-ms=N` → N (capped); otherwise null (use backoff). */
 export function retryAfterMs(code: number, reason: string): number | null {
   if (code !== CloseCode.GoingAway) return null;
-  const ms = retryAfterFromReason(reason);
-  return ms === null ? null : Math.min(ms, RETRY_AFTER_CAP_MS);
+  return retryAfterFromReason(reason, RETRY_AFTER_CAP_MS);
 }
 
 /**

@@ -41,17 +41,18 @@ export const CloseCode = {
 } as const;
 export type CloseCode = (typeof CloseCode)[keyof typeof CloseCode];
 
-export const ERROR_NAMES: Readonly<Record<number, string>> = Object.fromEntries(
-  Object.entries(ErrorCode).map(([name, code]) => [code, name]),
-);
+export const ERROR_NAMES: Readonly<Record<number, string>> = Object.fromEntries(Object.entries(ErrorCode).map(([name, code]) => [code, name]));
 
 /** Close reason of a 1001 sent on shutdown: how long the client should wait before reconnecting. */
 export function goingAwayReason(retryAfterMs: number): string {
   return `restart; retry-after-ms=${Math.round(retryAfterMs)}`;
 }
 
-/** Reads the delay from a 1001 close reason; null when the reason carries none. */
-export function retryAfterFromReason(reason: string): number | null {
+/**
+ * Reads the delay from a 1001 close reason (`restart; retry-after-ms=N`); null when the reason carries
+ * none. Clients pass `capMs` so a server cannot park them for long.
+ */
+export function retryAfterFromReason(reason: string, capMs = Number.POSITIVE_INFINITY): number | null {
   const m = /retry-after-ms=(\d{1,7})/.exec(reason);
-  return m ? Number(m[1]) : null;
+  return m ? Math.min(Number(m[1]), capMs) : null;
 }

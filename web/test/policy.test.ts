@@ -7,14 +7,15 @@ import {
   fallbackAfter,
   nextDelay,
   nextTransport,
+  MAX_RETRY_AFTER_MS,
   preferenceFromQuery,
-  retryAfterFromReason,
   tokenFromQuery,
 } from '../src/lib/transport/policy.js';
 import { framesOfEvent, sseUrl } from '../src/lib/transport/sse.js';
 import { wsUrl } from '../src/lib/transport/ws.js';
 import { encodeHeartbeat } from '../../protocol/src/codec.js';
 import { frameToBase64 } from '../../protocol/src/sse.js';
+import { retryAfterFromReason } from '../../protocol/src/codes.js';
 
 const cfg = { backoffBaseMs: 500, backoffCapMs: 15_000 };
 
@@ -152,9 +153,9 @@ describe('preferenceFromQuery', () => {
 
 describe('server hints and URLs', () => {
   it('reads the retry-after a restarting server sends, capped', () => {
-    expect(retryAfterFromReason('restart; retry-after-ms=1234')).toBe(1234);
-    expect(retryAfterFromReason('restart; retry-after-ms=999999999')).toBe(30_000);
-    expect(retryAfterFromReason('going away')).toBeNull();
+    expect(retryAfterFromReason('restart; retry-after-ms=1234', MAX_RETRY_AFTER_MS)).toBe(1234);
+    expect(retryAfterFromReason('restart; retry-after-ms=999999999', MAX_RETRY_AFTER_MS)).toBe(30_000);
+    expect(retryAfterFromReason('going away', MAX_RETRY_AFTER_MS)).toBeNull();
   });
 
   it('forwards a page token to the data endpoints', () => {

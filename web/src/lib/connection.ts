@@ -6,14 +6,14 @@
 // injectable transports, timers and randomness, so it is unit-tested; connection.svelte.ts mirrors its
 // status into Svelte state.
 import { decodeFrame, decodeHeader } from '../../../protocol/src/codec.js';
-import { CloseCode, ErrorCode } from '../../../protocol/src/codes.js';
+import { CloseCode, ErrorCode, retryAfterFromReason } from '../../../protocol/src/codes.js';
 import { controlText, type ControlOp } from '../../../protocol/src/control.js';
 import { FrameType, type FrameHeader, type HelloFrame } from '../../../protocol/src/messages.js';
 import {
   CONNECTION_DEFAULTS,
   nextDelay,
+  MAX_RETRY_AFTER_MS,
   nextTransport,
-  retryAfterFromReason,
   type AttemptRecord,
   type ConnectionConfig,
   type StickyFallback,
@@ -239,7 +239,7 @@ export class ConnectionManager {
             if (isCurrent()) this.onFrame(attempt, bytes);
           },
           closed: (info) => {
-            if (isCurrent()) this.fail(describeClose(kind, info), info.code === CloseCode.GoingAway ? retryAfterFromReason(info.reason) : null);
+            if (isCurrent()) this.fail(describeClose(kind, info), info.code === CloseCode.GoingAway ? retryAfterFromReason(info.reason, MAX_RETRY_AFTER_MS) : null);
           },
         },
       );
@@ -320,9 +320,7 @@ export class ConnectionManager {
     this.dropAttempt();
     if (this.stopped) return;
     const next = nextTransport(this.decisionInput());
-    const delay =
-      retryAfterMs ??
-      nextDelay({ failures: this.failures, last: this.last, next, preference: this.status.preference }, this.config, this.random);
+    const delay = retryAfterMs ?? nextDelay({ failures: this.failures, last: this.last, next, preference: this.status.preference }, this.config, this.random);
     this.update({
       state: this.everLive ? 'reconnecting' : 'connecting',
       transport: next,

@@ -101,8 +101,7 @@ export interface DelayInput {
  * so even the first reconnect after a drop is jittered).
  */
 export function nextDelay(input: DelayInput, config: Pick<ConnectionConfig, 'backoffBaseMs' | 'backoffCapMs'>, random: () => number): number {
-  const fallingBack =
-    input.preference === 'auto' && input.last !== null && !input.last.gotHello && input.next === fallbackAfter(input.last.kind);
+  const fallingBack = input.preference === 'auto' && input.last !== null && !input.last.gotHello && input.next === fallbackAfter(input.last.kind);
   if (fallingBack) return 0;
   return backoffDelay(Math.max(1, input.failures), config, random);
 }
@@ -114,12 +113,6 @@ export function tokenFromQuery(search: string): string | undefined {
 
 /** Longest server-requested reconnect delay honoured (a restarting server spreads clients over 0–5 s). */
 export const MAX_RETRY_AFTER_MS = 30_000;
-
-/** The wait a server asked for when it closed (WebSocket 1001 reason `restart; retry-after-ms=N`). */
-export function retryAfterFromReason(reason: string): number | null {
-  const match = /retry-after-ms=(\d{1,9})/.exec(reason);
-  return match === null ? null : Math.min(Number(match[1]), MAX_RETRY_AFTER_MS);
-}
 
 export function isPreference(value: unknown): value is TransportPreference {
   return value === 'auto' || isTransportKind(value);
