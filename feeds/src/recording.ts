@@ -17,6 +17,7 @@
 // A file cut short by a crash ends at its last complete block; the reader reports `truncated`.
 import { closeSync, fstatSync, openSync, readSync, writeSync } from 'node:fs';
 import { TICK_RECORD_SIZE, writeTickRecord } from '../../protocol/src/codec.js';
+import type { InstrumentInfo } from '../../protocol/src/instruments.js';
 import type { DecodeResult, Tick } from '../../protocol/src/messages.js';
 import type { Clock } from './clock.js';
 
@@ -36,17 +37,8 @@ export const BlockKind = {
 } as const;
 export type BlockKind = (typeof BlockKind)[keyof typeof BlockKind];
 
-export interface RecordedInstrument {
-  id: number;
-  ticker: string;
-  name: string;
-  assetClass: string;
-  priceScale: number;
-  sizeScale: number;
-}
-
 export interface RecordingMeta {
-  instruments: RecordedInstrument[];
+  instruments: InstrumentInfo[];
   /** How the recorded feed was configured (informational). */
   source?: Record<string, unknown>;
 }
@@ -86,7 +78,8 @@ function decodeFixedHeader(bytes: Uint8Array): DecodeResult<{ epoch: number; sta
   if (new TextDecoder().decode(bytes.subarray(0, 4)) !== RECORDING_MAGIC) return { ok: false, error: 'not a Tickwire recording (bad magic)' };
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   const version = view.getUint16(4, true);
-  if (version !== RECORDING_VERSION) return { ok: false, error: `recording format version ${version} is not supported (this build reads ${RECORDING_VERSION})` };
+  if (version !== RECORDING_VERSION)
+    return { ok: false, error: `recording format version ${version} is not supported (this build reads ${RECORDING_VERSION})` };
   const metaLength = view.getUint32(20, true);
   if (metaLength > MAX_META_BYTES) return { ok: false, error: `recording meta of ${metaLength} bytes exceeds ${MAX_META_BYTES}` };
   return { ok: true, value: { version, epoch: view.getUint32(8, true), startedAtMs: view.getFloat64(12, true), metaLength } };

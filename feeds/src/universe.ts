@@ -1,19 +1,17 @@
 // The instruments the simulated market trades and their static parameters (scales, prices, volatility,
 // spreads, trade sizes). One table in display units, converted to integer ticks and lots in one place,
 // and checked so that everything the simulator derives from it fits the wire's u32 fields.
+import type { InstrumentInfo } from '../../protocol/src/instruments.js';
 import { MAX_SCALE, U32_MAX, numberToTicks, type PriceTicks } from '../../protocol/src/units.js';
 import { Rng } from './random.js';
 
 export type AssetClass = 'equity' | 'fx' | 'crypto';
 
-export interface Instrument {
+/** The wire description (protocol/src/instruments.ts) plus what the simulator needs. */
+export interface Instrument extends InstrumentInfo {
   /** Symbol id on the wire: the instrument's index in its universe. */
   id: number;
-  ticker: string;
-  name: string;
   assetClass: AssetClass;
-  priceScale: number;
-  sizeScale: number;
   initialPrice: PriceTicks;
   /** Minimum price increment, in ticks (usually 1). */
   tickSize: number;
@@ -116,8 +114,7 @@ function popularity(id: number): number {
 }
 
 function fromRow(id: number, row: Row): Instrument {
-  const [ticker, name, assetClass, priceScale, sizeScale, price, annualVol, baseSpreadTicks, typicalSize, sizeSigma] =
-    row;
+  const [ticker, name, assetClass, priceScale, sizeScale, price, annualVol, baseSpreadTicks, typicalSize, sizeSigma] = row;
   return {
     id,
     ticker,
@@ -167,7 +164,10 @@ export function assertInstrument(inst: Instrument): void {
   };
   if (!Number.isInteger(inst.id) || inst.id < 0 || inst.id >= MAX_INSTRUMENTS) fail(`id must be in 0..${MAX_INSTRUMENTS - 1}`);
   if (inst.ticker.length === 0) fail('ticker is empty');
-  for (const [field, scale] of [['priceScale', inst.priceScale], ['sizeScale', inst.sizeScale]] as const) {
+  for (const [field, scale] of [
+    ['priceScale', inst.priceScale],
+    ['sizeScale', inst.sizeScale],
+  ] as const) {
     if (!Number.isInteger(scale) || scale < 0 || scale > MAX_SCALE) fail(`${field} must be an integer in 0..${MAX_SCALE}`);
   }
   if (!Number.isInteger(inst.tickSize) || inst.tickSize < 1) fail('tickSize must be an integer >= 1');

@@ -1,19 +1,18 @@
 // Which symbols each simulated client subscribes to: the server's list (GET /api/symbols), then a seeded
 // pick per client, uniform or Zipf-weighted by list rank, so runs with the same seed subscribe alike.
+import type { InstrumentInfo, SymbolsResponse } from '../../protocol/src/instruments.js';
 import { Rng } from '../../feeds/src/random.js';
 import type { Popularity } from './config.js';
 
-export interface SymbolRef {
-  id: number;
-  ticker: string;
-}
+/** The part of an instrument (protocol/src/instruments.ts) a simulated client needs. */
+export type SymbolRef = Pick<InstrumentInfo, 'id' | 'ticker'>;
 
 /** Fetches `/api/symbols` ({"symbols":[{"id","ticker",…}]}), bounded in time. */
 export async function fetchSymbols(base: URL, timeoutMs = 5_000): Promise<SymbolRef[]> {
   const url = new URL('/api/symbols', base);
   const res = await fetch(url, { signal: AbortSignal.timeout(timeoutMs) });
   if (!res.ok) throw new Error(`GET ${url.href} answered ${res.status}`);
-  const body = (await res.json()) as { symbols?: unknown };
+  const body = (await res.json()) as Partial<Record<keyof SymbolsResponse, unknown>>;
   if (!Array.isArray(body.symbols)) throw new Error(`GET ${url.href}: no "symbols" array in the answer`);
   const out: SymbolRef[] = [];
   for (const s of body.symbols as unknown[]) {
@@ -50,7 +49,7 @@ export class SymbolPicker {
   /** The picks of client `index` under `seed`: independent of how clients are spread over workers. */
   pick(seed: number, index: number, k: number): SymbolRef[] {
     const want = Math.min(k, this.#symbols.length);
-    const rng = new Rng(seed * 1_000_003 + index) // seed < 2^31, index < 2^17: stays a safe integer;
+    const rng = new Rng(seed * 1_000_003 + index); // seed < 2^31, index < 2^17: stays a safe integer;
     const total = this.#cumulative[this.#cumulative.length - 1]!;
     const chosen = new Set<number>();
     // Rejection of repeats; bounded because want <= size and at worst we fall back to a scan.

@@ -8,3 +8,4 @@ export * from './sse.js';
 export * from './cursor.js';
 export * from './framing.js';
 export * from './backoff.js';
+export * from './instruments.js';

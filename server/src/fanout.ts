@@ -1,9 +1,18 @@
 // Batching and fan-out: ticks are written as wire records the moment they arrive, and once per batch
 // window each symbol's pending records become ONE Updates frame, encoded once and handed to every
 // transport (uWS pub/sub for WebSocket, the SSE hub) as the same bytes. Published state advances here.
-import { HEADER_SIZE, TICK_RECORD_SIZE, emptyTick, encodeUpdatesFromRecords, readTickRecord, writeTickRecord, type SnapshotBody } from '../../protocol/src/codec.js';
+import {
+  HEADER_SIZE,
+  TICK_RECORD_SIZE,
+  emptyTick,
+  encodeUpdatesFromRecords,
+  readTickRecord,
+  writeTickRecord,
+  type SnapshotBody,
+} from '../../protocol/src/codec.js';
 import type { Tick } from '../../protocol/src/messages.js';
-import { SymbolState, type InstrumentInfo } from './market/symbol-state.js';
+import type { InstrumentInfo } from '../../protocol/src/instruments.js';
+import { SymbolState } from './market/symbol-state.js';
 import { TickHistory } from './market/tick-history.js';
 
 /** A transport that delivers a symbol's frames to its subscribers. */

@@ -3,7 +3,7 @@
 import { LiveFeed, MarketSimulator, defaultUniverse, type Clock, type Instrument, type SimulatorState } from '../../feeds/src/index.js';
 import type { Fanout } from './fanout.js';
 import type { Logger } from './log.js';
-import type { InstrumentInfo } from './market/symbol-state.js';
+import type { InstrumentInfo } from '../../protocol/src/instruments.js';
 import type { Metrics } from './metrics.js';
 import type { Bus } from './nats/bus.js';
 import type { SymbolGate } from './subscriptions.js';

@@ -5,6 +5,7 @@ import { connect } from 'node:net';
 import { hostname } from 'node:os';
 import type { HttpRequest, HttpResponse, TemplatedApp, us_listen_socket } from 'uWebSockets.js';
 import { encodeHeartbeat } from '../../protocol/src/codec.js';
+import { instrumentInfo, type SymbolsResponse } from '../../protocol/src/instruments.js';
 import { PROTOCOL_VERSION } from '../../protocol/src/messages.js';
 import { systemClock, type Clock } from '../../feeds/src/clock.js';
 import { DEFAULT_CONFIG, validateConfig, type ServerConfig } from './config.js';
@@ -129,7 +130,12 @@ export async function createServer(partial: Partial<ServerConfig> = {}, options:
   fanout.onBatch = (ticks) => metrics.batchTicks.observe(ticks);
   const subscriptions = new Subscriptions(
     fanout,
-    { maxSymbols: config.maxSymbolsPerConnection, defaultHistory: config.defaultHistory, candleCapacity: config.candleCapacity, backlogBytes: config.slowSoftBytes },
+    {
+      maxSymbols: config.maxSymbolsPerConnection,
+      defaultHistory: config.defaultHistory,
+      candleCapacity: config.candleCapacity,
+      backlogBytes: config.slowSoftBytes,
+    },
     now,
     metrics,
     feed,
@@ -153,7 +159,10 @@ export async function createServer(partial: Partial<ServerConfig> = {}, options:
       refusalLog.note(refusal);
     },
   });
-  const refusalLog = new RefusalLog((fields) => log.warn(fields, 'request refused'), () => Date.now());
+  const refusalLog = new RefusalLog(
+    (fields) => log.warn(fields, 'request refused'),
+    () => Date.now(),
+  );
   // Every route is registered through the guard: a throwing handler answers 500 instead of aborting uWS.
   const handlerErrors = new HandlerErrorLog({
     count: (route) => metrics.handlerErrors.inc({ route }),
@@ -188,16 +197,8 @@ export async function createServer(partial: Partial<ServerConfig> = {}, options:
     fanout.addSink(polls);
   }
 
-  const symbolsJson = JSON.stringify({
-    symbols: feed.instruments.map((i) => ({
-      id: i.id,
-      ticker: i.ticker,
-      name: i.name,
-      assetClass: i.assetClass,
-      priceScale: i.priceScale,
-      sizeScale: i.sizeScale,
-    })),
-  });
+  const symbolsBody: SymbolsResponse = { symbols: feed.instruments.map(instrumentInfo) };
+  const symbolsJson = JSON.stringify(symbolsBody);
   const startedAt = now();
   app.get('/api/symbols', (res) => {
     res.writeHeader('Content-Type', 'application/json; charset=utf-8');
@@ -263,8 +264,7 @@ export async function createServer(partial: Partial<ServerConfig> = {}, options:
   if (config.port !== 0 && options.worker === undefined && (await portAnswers(config.host, config.port))) {
     throw new StartupError('TW_LISTEN', `cannot listen on ${config.host}:${config.port}: another process is serving on that port`);
   }
-  const listenOnce = () =>
-    new Promise<us_listen_socket | false>((resolve) => app.listen(config.host, config.port, (socket) => resolve(socket)));
+  const listenOnce = () => new Promise<us_listen_socket | false>((resolve) => app.listen(config.host, config.port, (socket) => resolve(socket)));
   let listenSocket = await listenOnce();
   // uWS v20.30 listens without SO_REUSEADDR, so after a crash the dead process's connections hold the port
   // in TIME_WAIT for up to 60 s. Nobody answers on it then: wait for the kernel rather than fail.
@@ -286,7 +286,10 @@ export async function createServer(partial: Partial<ServerConfig> = {}, options:
   // and proxies often forward Host as the upstream address (nginx's default).
   admission.serveAs([...config.publicOrigins, ...derivedOrigins(config.host, port)]);
   if (config.publicOrigins.length === 0 && (config.host === '0.0.0.0' || config.host === '::')) {
-    log.warn({ host: config.host }, 'listening on every interface without --public-origin: data endpoints answer to IP addresses and loopback names only; set --public-origin to the DNS names clients use');
+    log.warn(
+      { host: config.host },
+      'listening on every interface without --public-origin: data endpoints answer to IP addresses and loopback names only; set --public-origin to the DNS names clients use',
+    );
   }
 
   let metricsApp: TemplatedApp | null = null;
@@ -295,7 +298,11 @@ export async function createServer(partial: Partial<ServerConfig> = {}, options:
   if (config.metricsPort !== null) {
     metricsApp = guardApp(uws.App(), handlerErrors);
     metricsApp.get('/metrics', serveMetrics);
-    metricsApp.any('/*', (res, req) => sendJson(res, 404, { error: { name: 'NotFound', message: `no route for ${req.getMethod().toUpperCase()} ${req.getUrl()}; this port serves /metrics only` } }));
+    metricsApp.any('/*', (res, req) =>
+      sendJson(res, 404, {
+        error: { name: 'NotFound', message: `no route for ${req.getMethod().toUpperCase()} ${req.getUrl()}; this port serves /metrics only` },
+      }),
+    );
     // --workers threads each have their own registry: worker i serves its metrics on port + i.
     const wanted = config.metricsPort === 0 ? 0 : config.metricsPort + (options.worker ?? 0);
     metricsSocket = await new Promise<us_listen_socket | false>((resolve) => metricsApp!.listen(config.metricsHost, wanted, (socket) => resolve(socket)));
@@ -320,12 +327,7 @@ export async function createServer(partial: Partial<ServerConfig> = {}, options:
   }, config.batchMs);
   feed.start(fanout, { now, metrics, refreshed: (id) => subscriptions.refresh(id, sessions) });
 
-  const slow = new SlowConsumerPolicy(
-    { softBytes: config.slowSoftBytes, hardBytes: config.slowHardBytes, maxLagMs: config.slowLagMs },
-    fanout,
-    metrics,
-    now,
-  );
+  const slow = new SlowConsumerPolicy({ softBytes: config.slowSoftBytes, hardBytes: config.slowHardBytes, maxLagMs: config.slowLagMs }, fanout, metrics, now);
   const slowTimer = setInterval(() => slow.check(sessions), SLOW_CHECK_MS);
 
   const heartbeatTimer = setInterval(() => {
@@ -340,7 +342,22 @@ export async function createServer(partial: Partial<ServerConfig> = {}, options:
   }, config.heartbeatMs);
 
   log.info(
-    { port, host: config.host, url, metricsPort, serverId: hello.serverId, origins: admission.origins, epoch: fanout.epoch, continued: restored !== null, feed: feed.kind, symbols: feed.instruments.length, tickRate: config.tickRate, warmupTicks: warmed, transports: config.transports, files: staticFiles.count },
+    {
+      port,
+      host: config.host,
+      url,
+      metricsPort,
+      serverId: hello.serverId,
+      origins: admission.origins,
+      epoch: fanout.epoch,
+      continued: restored !== null,
+      feed: feed.kind,
+      symbols: feed.instruments.length,
+      tickRate: config.tickRate,
+      warmupTicks: warmed,
+      transports: config.transports,
+      files: staticFiles.count,
+    },
     options.worker === undefined ? 'listening' : 'worker listening',
   );
 

@@ -3,18 +3,10 @@
 import type { CandleSeries, Tick } from '../../../protocol/src/messages.js';
 import { CANDLE_INTERVALS } from '../../../protocol/src/messages.js';
 import type { SnapshotBody } from '../../../protocol/src/codec.js';
+import type { InstrumentInfo } from '../../../protocol/src/instruments.js';
 import type { EpochMs, PriceTicks, SizeLots } from '../../../protocol/src/units.js';
 import { CandleRing, type CandleRingState } from './candle-ring.js';
 
-/** What the server needs to know of an instrument (the feed's Instrument is a superset). */
-export interface InstrumentInfo {
-  id: number;
-  ticker: string;
-  name: string;
-  assetClass: string;
-  priceScale: number;
-  sizeScale: number;
-}
 
 export interface SymbolStateSnapshot {
   seq: number;
@@ -121,8 +113,7 @@ export class SymbolState {
 
   snapshot(history: number): SnapshotBody {
     const i = this.instrument;
-    const candles: CandleSeries[] =
-      history > 0 ? this.candles.map((ring) => ({ intervalSec: ring.intervalSec, candles: ring.latest(history) })) : [];
+    const candles: CandleSeries[] = history > 0 ? this.candles.map((ring) => ({ intervalSec: ring.intervalSec, candles: ring.latest(history) })) : [];
     return {
       symbolId: i.id,
       ticker: i.ticker,

@@ -12,7 +12,7 @@ import { DEFAULT_CONFIG } from '../config.js';
 import { StartupError } from '../errors.js';
 import { createEmbeddedFeed } from '../feed-source.js';
 import type { Logger } from '../log.js';
-import type { InstrumentInfo } from '../market/symbol-state.js';
+import { instrumentInfo, type InstrumentInfo } from '../../../protocol/src/instruments.js';
 import { sleep, type Bus } from './bus.js';
 import { MarketCore } from './feed-publisher.js';
 
@@ -32,8 +32,6 @@ export interface FeedConfig {
   logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'silent';
 }
 
-
-
 function speed(value: string): ReplaySpeed {
   const s = parseReplaySpeed(value);
   if (s === null) throw new InvalidArgumentError('use a factor like 1 or 10, or max');
@@ -46,17 +44,33 @@ export function feedProgram(): Command {
   return new Command('tickwire-feed')
     .description('Tickwire feed process: simulated market (or a replay) published on NATS for gateways (npm start -- --nats URL)')
     .addOption(opt('--nats <urls>', 'NATS server URL(s), comma-separated', 'TICKWIRE_NATS').argParser(natsUrls).makeOptionMandatory())
-    .addOption(opt('--seed <n>', 'feed random seed', 'TICKWIRE_SEED').default(d.seed).argParser(integer(0, 2 ** 32 - 1)))
+    .addOption(
+      opt('--seed <n>', 'feed random seed', 'TICKWIRE_SEED')
+        .default(d.seed)
+        .argParser(integer(0, 2 ** 32 - 1)),
+    )
     .addOption(opt('--symbols <n>', 'number of simulated instruments', 'TICKWIRE_SYMBOLS').default(d.symbols).argParser(integer(1, 65535)))
     .addOption(opt('--tick-rate <n>', 'total feed ticks per second', 'TICKWIRE_TICK_RATE').default(d.tickRate).argParser(integer(1, 1_000_000)))
-    .addOption(opt('--batch-ms <n>', 'batching window in ms (one Updates frame per symbol per window)', 'TICKWIRE_BATCH_MS').default(d.batchMs).argParser(integer(1, 1000)))
+    .addOption(
+      opt('--batch-ms <n>', 'batching window in ms (one Updates frame per symbol per window)', 'TICKWIRE_BATCH_MS')
+        .default(d.batchMs)
+        .argParser(integer(1, 1000)),
+    )
     .addOption(opt('--warmup <s>', 'seconds of simulated past folded in at start', 'TICKWIRE_WARMUP').default(d.warmupSec).argParser(integer(0, 86_400)))
     .addOption(opt('--candles <n>', 'candles kept per symbol and interval', 'TICKWIRE_CANDLES').default(d.candleCapacity).argParser(integer(10, 65535)))
-    .addOption(opt('--resume-ticks <n>', 'recent ticks per symbol handed to gateways with snapshots', 'TICKWIRE_RESUME_TICKS').default(d.resumeTicks).argParser(integer(0, 1_000_000)))
+    .addOption(
+      opt('--resume-ticks <n>', 'recent ticks per symbol handed to gateways with snapshots', 'TICKWIRE_RESUME_TICKS')
+        .default(d.resumeTicks)
+        .argParser(integer(0, 1_000_000)),
+    )
     .addOption(opt('--heartbeat-ms <n>', 'feed heartbeat interval in ms', 'TICKWIRE_HEARTBEAT_MS').default(d.heartbeatMs).argParser(integer(100, 60_000)))
     .addOption(opt('--record <file>', 'record every published tick and batch to this file', 'TICKWIRE_RECORD'))
     .addOption(opt('--replay <file>', 'publish a recording instead of the simulator', 'TICKWIRE_REPLAY').conflicts('record'))
-    .addOption(opt('--speed <x>', 'replay speed: a factor (1, 10) or max', 'TICKWIRE_SPEED').default(1 as ReplaySpeed).argParser(speed))
+    .addOption(
+      opt('--speed <x>', 'replay speed: a factor (1, 10) or max', 'TICKWIRE_SPEED')
+        .default(1 as ReplaySpeed)
+        .argParser(speed),
+    )
     .addOption(opt('--log-level <level>', 'log level', 'TICKWIRE_LOG_LEVEL').default(d.logLevel).choices(['fatal', 'error', 'warn', 'info', 'debug', 'silent']))
     .helpOption('-h, --help', 'show this help')
     .allowExcessArguments(false);
@@ -80,7 +94,8 @@ export function parseFeedConfig(argv: readonly string[], env: NodeJS.ProcessEnv 
     speed: ReplaySpeed;
     logLevel: FeedConfig['logLevel'];
   }>();
-  if (o.heartbeatMs < o.batchMs) throw new StartupError('TW_CONFIG', `invalid configuration: --heartbeat-ms ${o.heartbeatMs} is shorter than --batch-ms ${o.batchMs}`);
+  if (o.heartbeatMs < o.batchMs)
+    throw new StartupError('TW_CONFIG', `invalid configuration: --heartbeat-ms ${o.heartbeatMs} is shorter than --batch-ms ${o.batchMs}`);
   return {
     nats: o.nats,
     seed: o.seed,
@@ -135,7 +150,7 @@ export async function runFeed(config: FeedConfig, bus: Bus, log: Logger): Promis
           epoch,
           startedAtMs: now(),
           meta: {
-            instruments: instruments.map(({ id, ticker, name, assetClass, priceScale, sizeScale }) => ({ id, ticker, name, assetClass, priceScale, sizeScale })),
+            instruments: instruments.map(instrumentInfo),
             source: { seed: config.seed, symbols: config.symbols, tickRate: config.tickRate, batchMs: config.batchMs },
           },
         });
@@ -163,11 +178,26 @@ export async function runFeed(config: FeedConfig, bus: Bus, log: Logger): Promis
       feed.poll(core.fanout);
       core.publishBatch(now());
     }, config.batchMs);
-    log.info({ epoch, feedId, bus: bus.name, symbols: instruments.length, tickRate: config.tickRate, batchMs: config.batchMs, warmupTicks: warmed, record: config.record }, 'feed publishing');
+    log.info(
+      {
+        epoch,
+        feedId,
+        bus: bus.name,
+        symbols: instruments.length,
+        tickRate: config.tickRate,
+        batchMs: config.batchMs,
+        warmupTicks: warmed,
+        record: config.record,
+      },
+      'feed publishing',
+    );
   } else {
     const source = reader!;
     core.start();
-    log.info({ epoch, feedId, bus: bus.name, symbols: instruments.length, replay: config.replay, speed: config.speed, recordedEpoch: source.header.epoch }, 'feed publishing');
+    log.info(
+      { epoch, feedId, bus: bus.name, symbols: instruments.length, replay: config.replay, speed: config.speed, recordedEpoch: source.header.epoch },
+      'feed publishing',
+    );
     replaying = replayRecording(source, {
       speed: config.speed,
       clock,
@@ -195,4 +225,3 @@ export async function runFeed(config: FeedConfig, bus: Bus, log: Logger): Promis
     },
   };
 }
-

@@ -19,17 +19,9 @@ import { PROTOCOL_VERSION, type Tick } from '../../../protocol/src/messages.js';
 import { BlockKind, type RecordedBlock, type RecordingWriter } from '../../../feeds/src/recording.js';
 import { Fanout, type FrameSink } from '../fanout.js';
 import type { Logger } from '../log.js';
-import type { InstrumentInfo } from '../market/symbol-state.js';
+import { instrumentInfo, type InstrumentInfo } from '../../../protocol/src/instruments.js';
 import type { Bus, BusSubscription } from './bus.js';
-import {
-  HEARTBEAT_SUBJECT,
-  META_SUBJECT,
-  SNAPSHOT_WILDCARD,
-  marketDataSubject,
-  parseSnapshotRequest,
-  symbolIdOf,
-  type FeedMeta,
-} from './subjects.js';
+import { HEARTBEAT_SUBJECT, META_SUBJECT, SNAPSHOT_WILDCARD, marketDataSubject, parseSnapshotRequest, symbolIdOf, type FeedMeta } from './subjects.js';
 
 export interface MarketCoreOptions {
   bus: Bus;
@@ -97,7 +89,7 @@ export class MarketCore {
       heartbeatMs: options.heartbeatMs,
       candleCapacity: options.candleCapacity,
       resumeTicks: options.resumeTicks,
-      symbols: options.instruments.map(({ id, ticker, name, assetClass, priceScale, sizeScale }) => ({ id, ticker, name, assetClass, priceScale, sizeScale })),
+      symbols: options.instruments.map(instrumentInfo),
     };
     this.metaJson = new TextEncoder().encode(JSON.stringify(meta));
   }

@@ -13,7 +13,7 @@ import type { SimulatorState } from '../../../feeds/src/index.js';
 import type { Fanout } from '../fanout.js';
 import type { BusSourceOptions, FeedHealth, FeedHooks, FeedSource } from '../feed-source.js';
 import type { Logger } from '../log.js';
-import type { InstrumentInfo } from '../market/symbol-state.js';
+import type { InstrumentInfo } from '../../../protocol/src/instruments.js';
 import { StartupAbortedError, backoffDelay, connectNatsBus, sleep, type Bus, type BusSubscription } from './bus.js';
 import { HEARTBEAT_SUBJECT, META_SUBJECT, marketDataSubject, parseFeedMeta, snapshotSubject, type FeedMeta } from './subjects.js';
 
@@ -378,10 +378,13 @@ class GatewaySource implements FeedSource {
   /** Asks again after a backoff, unless the attempt was superseded or the symbol dropped meanwhile. */
   private retryLater(id: number, s: SymbolSync, generation: number): void {
     this.m?.snapshotFailures.inc();
-    s.retry = setTimeout(() => {
-      s.retry = null;
-      if (s.generation === generation && s.sub !== null && !this.closed) this.requestSnapshot(id, s, generation);
-    }, backoffDelay(s.attempts++, 200, 5000));
+    s.retry = setTimeout(
+      () => {
+        s.retry = null;
+        if (s.generation === generation && s.sub !== null && !this.closed) this.requestSnapshot(id, s, generation);
+      },
+      backoffDelay(s.attempts++, 200, 5000),
+    );
   }
 
   private onSnapshot(id: number, generation: number, data: Uint8Array): void {

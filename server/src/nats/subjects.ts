@@ -2,7 +2,7 @@
 // and the gateways (subscribers). docs/protocol.md "Feed bus" is the reader's version of this file.
 // Subjects carry the numeric symbol id, not the ticker: tickers may contain '.', NATS's token separator
 // (BRK.B), and ids are what every frame already carries.
-import type { InstrumentInfo } from '../market/symbol-state.js';
+import { instrumentInfo, type InstrumentInfo } from '../../../protocol/src/instruments.js';
 
 export const SUBJECT_PREFIX = 'tickwire';
 
@@ -27,7 +27,10 @@ export const HEARTBEAT_SUBJECT = `${SUBJECT_PREFIX}.feed.hb`;
 
 /** Splits and checks a comma-separated list of NATS URLs; returns the problem as a string when one is bad. */
 export function parseNatsUrls(value: string): string[] | string {
-  const urls = value.split(',').map((s) => s.trim()).filter(Boolean);
+  const urls = value
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean);
   if (urls.length === 0) return 'name at least one NATS URL, e.g. nats://127.0.0.1:4222';
   for (const u of urls) {
     if (!/^(nats|tls):\/\/([^\s/@]+@)?[A-Za-z0-9.[\]:-]+(:\d{1,5})?\/?$/.test(u) && !/^[A-Za-z0-9.[\]:-]+:\d{1,5}$/.test(u)) {
@@ -93,7 +96,7 @@ export function parseFeedMeta(data: Uint8Array): FeedMeta | null {
     heartbeatMs: Number(m.heartbeatMs) || 1000,
     candleCapacity: Number(m.candleCapacity) || 0,
     resumeTicks: Number(m.resumeTicks) || 0,
-    symbols: m.symbols.map((s) => ({ id: s.id, ticker: s.ticker, name: s.name, assetClass: s.assetClass, priceScale: s.priceScale, sizeScale: s.sizeScale })),
+    symbols: m.symbols.map(instrumentInfo),
   };
 }
 

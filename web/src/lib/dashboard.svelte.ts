@@ -4,7 +4,8 @@
 // $state.raw fields; components only read those fields and call the actions here.
 import { ConnectionManager, initialStatus, type ConnectionStatus } from './connection.js';
 import { FrameLoop } from './frame-loop.js';
-import { MarketStore, emptyStats, type FeedHealth, type FeedStats, type RowView, type SymbolInfo, type TapeRow } from './market/store.js';
+import type { InstrumentInfo, SymbolsResponse } from '../../../protocol/src/instruments.js';
+import { MarketStore, emptyStats, type FeedHealth, type FeedStats, type RowView, type TapeRow } from './market/store.js';
 import type { ChartInterval } from './market/symbol.js';
 import type { ChartController } from './chart/controller.js';
 import type { TickwireDebug } from './debug.js';
@@ -63,7 +64,7 @@ export interface DashboardOptions {
 
 export class Dashboard {
   settings: Settings = $state.raw(loadSettings(null));
-  catalogue: SymbolInfo[] = $state.raw([]);
+  catalogue: InstrumentInfo[] = $state.raw([]);
   rows: RowView[] = $state.raw([]);
   tape: TapeRow[] = $state.raw([]);
   stats: FeedStats = $state.raw(emptyStats());
@@ -132,7 +133,7 @@ export class Dashboard {
       try {
         const response = await fetch(new URL('/api/symbols', this.options.baseUrl));
         if (response.ok) {
-          const body = (await response.json()) as { symbols?: SymbolInfo[] };
+          const body = (await response.json()) as Partial<SymbolsResponse>;
           if (Array.isArray(body.symbols)) {
             this.applyCatalogue(body.symbols);
             return;
@@ -145,7 +146,7 @@ export class Dashboard {
     }
   }
 
-  private applyCatalogue(list: SymbolInfo[]): void {
+  private applyCatalogue(list: InstrumentInfo[]): void {
     this.catalogue = list;
     this.store.setCatalogue(list);
     if (this.firstVisit) {
@@ -276,8 +277,7 @@ export class Dashboard {
       stats: () => ({ ...this.store.stats }),
       health: () => this.store.health(),
       symbols: () => this.store.debugSymbols(),
-      charts: () =>
-        [...this.charts].map(([c, panel]) => ({ panel, ...c.debug(this.store) })).sort((a, b) => a.panel - b.panel),
+      charts: () => [...this.charts].map(([c, panel]) => ({ panel, ...c.debug(this.store) })).sort((a, b) => a.panel - b.panel),
       barTimes: (panel) => [...this.charts].find(([, p]) => p === panel)?.[0].barTimes() ?? [],
       settings: () => this.settings,
     };

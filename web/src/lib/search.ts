@@ -1,11 +1,11 @@
 // Symbol type-ahead ranking: ticker prefix first, then ticker substring, then name word prefix, then
 // name substring; alphabetical within a rank. Pure, so it is unit-tested.
-import type { SymbolInfo } from './market/store.js';
+import type { InstrumentInfo } from '../../../protocol/src/instruments.js';
 
-export function searchSymbols(catalogue: readonly SymbolInfo[], query: string, limit: number): SymbolInfo[] {
+export function searchSymbols(catalogue: readonly InstrumentInfo[], query: string, limit: number): InstrumentInfo[] {
   const q = query.trim().toUpperCase();
   if (q.length === 0) return [];
-  const ranked: Array<{ s: SymbolInfo; rank: number }> = [];
+  const ranked: Array<{ s: InstrumentInfo; rank: number }> = [];
   for (const s of catalogue) {
     const name = s.name.toUpperCase();
     let rank: number;

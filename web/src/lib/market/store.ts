@@ -3,6 +3,7 @@
 // immutable views (rows(), tape(), health()) built on the render cadence, at most once per frame.
 import { decodeFrame, emptyTick, visitTicks } from '../../../../protocol/src/codec.js';
 import { formatCursor } from '../../../../protocol/src/cursor.js';
+import type { InstrumentInfo } from '../../../../protocol/src/instruments.js';
 import { FrameType, type FrameHeader, type HelloFrame, type Tick } from '../../../../protocol/src/messages.js';
 import { DASH, formatAge, formatChange, formatClockMs, formatPercent, formatPrice, formatVolume } from '../format.js';
 import type { FrameSink } from '../connection.js';
@@ -11,15 +12,6 @@ import { FRESHNESS, FeedWatch, symbolStaleness, wholeSeconds, type StaleReason, 
 import { SampleWindow, RateCounter } from './metrics.js';
 import { checkHeartbeat, classifyTick, invalidate, seed } from './sequence.js';
 import { SymbolState, type BarBook, type ChartInterval, type RowMark, type Trade } from './symbol.js';
-
-export interface SymbolInfo {
-  id: number;
-  ticker: string;
-  name: string;
-  assetClass: string;
-  priceScale: number;
-  sizeScale: number;
-}
 
 export type RowStatus = 'pending' | 'live' | 'resync' | 'rejected';
 
@@ -139,7 +131,7 @@ interface RowCache {
 export class MarketStore implements FrameSink {
   private readonly symbols = new Map<string, SymbolState>();
   private readonly byId = new Map<number, SymbolState>();
-  private catalogue = new Map<string, SymbolInfo>();
+  private catalogue = new Map<string, InstrumentInfo>();
   private order: string[] = [];
   private readonly rowCache = new Map<string, RowCache>();
   private readonly resyncAt = new Map<string, number>();
@@ -180,14 +172,14 @@ export class MarketStore implements FrameSink {
 
   // -- configuration ------------------------------------------------------------------------------
 
-  setCatalogue(list: readonly SymbolInfo[]): void {
+  setCatalogue(list: readonly InstrumentInfo[]): void {
     this.catalogue = new Map(list.map((s) => [s.ticker, s]));
     for (const s of this.symbols.values()) this.applyInfo(s);
     this.rowsDirty = true;
     this.options.onDirty();
   }
 
-  info(ticker: string): SymbolInfo | undefined {
+  info(ticker: string): InstrumentInfo | undefined {
     return this.catalogue.get(ticker);
   }
 
@@ -592,9 +584,7 @@ export class MarketStore implements FrameSink {
     // Nothing newer although the tape changed (another symbol, or seqs restarted with a new feed epoch):
     // rebuild the whole view.
     this.tapeView =
-      added.length > 0
-        ? added.map(toRow).concat(this.tapeView.slice(0, Math.max(0, TAPE_ROWS - added.length)))
-        : s.recentTrades(TAPE_ROWS).map(toRow);
+      added.length > 0 ? added.map(toRow).concat(this.tapeView.slice(0, Math.max(0, TAPE_ROWS - added.length))) : s.recentTrades(TAPE_ROWS).map(toRow);
     this.tapeTicker = ticker;
     this.tapeVersion = s.tapeVersion;
     return this.tapeView;
