@@ -19,12 +19,7 @@ const E2E = [
 ];
 
 /** Tests that start real servers (in-process or child processes) or nats-server. */
-const INTEGRATION = [
-  'server/test/**/*.test.ts',
-  'loadtest/test/resume.test.ts',
-  'loadtest/test/transports.test.ts',
-  'bench/test/peers.test.ts',
-];
+const INTEGRATION = ['server/test/**/*.test.ts', 'loadtest/test/resume.test.ts', 'loadtest/test/transports.test.ts', 'bench/test/peers.test.ts'];
 
 export default defineConfig({
   test: {

@@ -32,7 +32,12 @@ if (!reportPath || !existsSync(reportPath)) {
     } else if (file.status !== 'failed') {
       const skipped = tests.filter((t) => t.status === 'skipped' || t.status === 'pending' || t.status === 'todo');
       if (skipped.length > 0) {
-        problems.push(`${name}: ${skipped.length} test(s) skipped (${skipped.map((t) => t.title).slice(0, 3).join('; ')})`);
+        problems.push(
+          `${name}: ${skipped.length} test(s) skipped (${skipped
+            .map((t) => t.title)
+            .slice(0, 3)
+            .join('; ')})`,
+        );
         failed += skipped.length;
         explained = true;
       }

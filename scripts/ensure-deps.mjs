@@ -31,7 +31,9 @@ if (process.argv.includes('--system')) {
   const missing = [
     ['chromium', (!!process.env.CHROMIUM_PATH && existsSync(process.env.CHROMIUM_PATH)) || existsSync('/usr/lib/chromium/chromium') || has('chromium')],
     ['nats-server', has('nats-server')],
-  ].filter(([, present]) => !present).map(([name]) => name);
+  ]
+    .filter(([, present]) => !present)
+    .map(([name]) => name);
   if (missing.length > 0) {
     const root = typeof process.getuid === 'function' && process.getuid() === 0;
     if (!root || !has('apt-get')) {

@@ -64,7 +64,7 @@ export function labRow(transport: LabTransport, r: LoadTestResult): LabRow {
     requestsPerSec: steadyS > 0 ? round(c.requests / steadyS) : 0,
     updatesPerRequest: c.requests > 0 ? round(delivered / c.requests) : null,
     serverCpuPercent: cpu,
-    serverCpuUsPerUpdate: cpu !== null && updatesPerSec > 0 ? round((cpu / 100) * 1e6 / updatesPerSec, 2) : null,
+    serverCpuUsPerUpdate: cpu !== null && updatesPerSec > 0 ? round(((cpu / 100) * 1e6) / updatesPerSec, 2) : null,
     serverRssMiB: r.server === null ? null : round(r.server.lastRssBytes / 1048576),
     generatorCpuPercent: r.generator.cpuPercent,
     lossFree: r.verdict.lossFree,

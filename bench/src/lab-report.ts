@@ -30,7 +30,20 @@ const int = new Intl.NumberFormat('en-US', { maximumFractionDigits: 0 });
 const f = (n: number | null, digits = 0): string => (n === null ? 'n/a' : digits === 0 ? int.format(n) : n.toFixed(digits));
 const ms = (n: number): string => (n >= 100 ? int.format(n) : n >= 10 ? n.toFixed(1) : n.toFixed(2));
 
-const HEAD = ['transport', 'updates/s', 'p50 ms', 'p99 ms', 'wire B/update', '(in / out)', 'payload B/update', 'requests/s', 'server CPU', 'CPU µs/update', 'server RSS MiB', 'loss-free'];
+const HEAD = [
+  'transport',
+  'updates/s',
+  'p50 ms',
+  'p99 ms',
+  'wire B/update',
+  '(in / out)',
+  'payload B/update',
+  'requests/s',
+  'server CPU',
+  'CPU µs/update',
+  'server RSS MiB',
+  'loss-free',
+];
 
 function cells(r: LabRow): string[] {
   return [
@@ -83,13 +96,17 @@ export function labMarkdown(report: LabReport): string {
   );
   md.push('');
   md.push(`- **Date**: ${m.date}`);
-  md.push(`- **Machine**: ${m.nproc} × ${m.cpuModel}, ${m.platform}, kernel ${m.kernel}; Node ${m.node}. Server and load generator share the machine (loopback).`);
+  md.push(
+    `- **Machine**: ${m.nproc} × ${m.cpuModel}, ${m.platform}, kernel ${m.kernel}; Node ${m.node}. Server and load generator share the machine (loopback).`,
+  );
   md.push(`- **Scenario**: ${scenarioLine(report)}.`);
   md.push(`- **Server**: \`${report.scenario.serverArgs.join(' ')}\``);
   md.push(`- **Command**: \`${report.command}\` (took ${Math.round(report.durationS)} s)`);
   if (report.quick) md.push('- **Quick run**: few clients and seconds; shapes only, not numbers to quote.');
   md.push('');
-  md.push('| transport | updates/s | p50 ms | p99 ms | wire bytes / update | in / out | payload bytes / update | requests/s | server CPU (one core) | server CPU µs / update | server RSS MiB | loss-free |');
+  md.push(
+    '| transport | updates/s | p50 ms | p99 ms | wire bytes / update | in / out | payload bytes / update | requests/s | server CPU (one core) | server CPU µs / update | server RSS MiB | loss-free |',
+  );
   md.push('|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|---|');
   for (const r of report.rows) md.push(`| ${cells(r).join(' | ')} |`);
   md.push('');
@@ -201,7 +218,14 @@ function esc(text: string): string {
 export function labHtml(report: LabReport): string {
   const m = report.machine;
   const head = `<tr>${HEAD.map((h) => `<th>${esc(h)}</th>`).join('')}</tr>`;
-  const body = report.rows.map((r) => `<tr>${cells(r).map((c, i) => (i === 0 ? `<th>${esc(c)}</th>` : `<td>${esc(c)}</td>`)).join('')}</tr>`).join('\n');
+  const body = report.rows
+    .map(
+      (r) =>
+        `<tr>${cells(r)
+          .map((c, i) => (i === 0 ? `<th>${esc(c)}</th>` : `<td>${esc(c)}</td>`))
+          .join('')}</tr>`,
+    )
+    .join('\n');
   const charts = ['bytes', 'cpu', 'updates', 'p99', 'p50', 'requests', 'rss'].map((id) => `<div class="chart" id="chart-${id}"></div>`).join('\n');
   return `<!doctype html>
 <html lang="en">

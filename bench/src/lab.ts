@@ -59,10 +59,14 @@ export async function runLab(o: LabOptions): Promise<LabOutput> {
   const started = performance.now();
   // Polls must be allowed to wait as long as the clients ask; per-address limits are lifted (all clients share 127.0.0.1).
   const serverArgs = [
-    '--transports', 'ws,sse,stream,poll',
-    '--max-connections-per-ip', String(Math.max(10_000, o.clients * 4)),
-    '--max-held-polls', String(Math.max(10_000, o.clients * 2)),
-    '--poll-wait-ms', String(Math.max(1_000, o.longPollWaitMs)),
+    '--transports',
+    'ws,sse,stream,poll',
+    '--max-connections-per-ip',
+    String(Math.max(10_000, o.clients * 4)),
+    '--max-held-polls',
+    String(Math.max(10_000, o.clients * 2)),
+    '--poll-wait-ms',
+    String(Math.max(1_000, o.longPollWaitMs)),
   ];
   const server = await startTarget('tickwire', { seed: 1, symbols: o.feedSymbols, tickRate: o.tickRate }, { serverArgs });
   const rows: LabRow[] = [];
@@ -88,7 +92,9 @@ export async function runLab(o: LabOptions): Promise<LabOutput> {
       const result = await runLoadTest(config);
       const row = labRow(transport, result);
       rows.push(row);
-      o.log(`lab: ${transport}: ${row.updatesPerSec} updates/s, p99 ${row.p99Ms} ms, ${row.wireBytesPerUpdate} wire B/update, server CPU ${row.serverCpuPercent ?? 'n/a'}%`);
+      o.log(
+        `lab: ${transport}: ${row.updatesPerSec} updates/s, p99 ${row.p99Ms} ms, ${row.wireBytesPerUpdate} wire B/update, server CPU ${row.serverCpuPercent ?? 'n/a'}%`,
+      );
       await new Promise((r) => setTimeout(r, o.pauseMs));
     }
   } finally {
@@ -134,7 +140,9 @@ export async function runLab(o: LabOptions): Promise<LabOutput> {
 
 async function main(): Promise<void> {
   const program = new Command('tickwire-lab')
-    .description('Transport lab: one Tickwire server, the same scenario over ws, sse, stream, longpoll and poll; wire bytes, latency, server CPU and memory per transport')
+    .description(
+      'Transport lab: one Tickwire server, the same scenario over ws, sse, stream, longpoll and poll; wire bytes, latency, server CPU and memory per transport',
+    )
     .option('-c, --clients <n>', 'simulated clients per transport', int, 500)
     .option('-s, --symbols-per-client <n>', 'symbols per client', int, 5)
     .option('--feed-symbols <n>', 'symbols the simulated feed lists', int, 50)
@@ -149,8 +157,18 @@ async function main(): Promise<void> {
     .option('-w, --workers <n>', 'load-generator worker threads', int, DEFAULTS.workers);
   program.parse();
   const opts = program.opts<{
-    clients: number; symbolsPerClient: number; feedSymbols: number; tickRate: number; rampUp: number; duration: number;
-    pollInterval: number; longPollWait: number; transports: LabTransport[]; quick: boolean; outDir: string; workers: number;
+    clients: number;
+    symbolsPerClient: number;
+    feedSymbols: number;
+    tickRate: number;
+    rampUp: number;
+    duration: number;
+    pollInterval: number;
+    longPollWait: number;
+    transports: LabTransport[];
+    quick: boolean;
+    outDir: string;
+    workers: number;
   }>();
   const explicit = (name: string): boolean => program.getOptionValueSource(name) === 'cli';
   const quick = opts.quick;

@@ -73,7 +73,11 @@ function serverName(s: SeriesResult): string {
 }
 
 function baseName(s: SeriesResult): string {
-  return s.spec.server === 'tickwire' ? `Tickwire (${s.spec.transport === 'sse' ? 'SSE' : 'WebSocket'})` : s.spec.server === 'socketio' ? 'Socket.IO 4' : 'plain ws (JSON)';
+  return s.spec.server === 'tickwire'
+    ? `Tickwire (${s.spec.transport === 'sse' ? 'SSE' : 'WebSocket'})`
+    : s.spec.server === 'socketio'
+      ? 'Socket.IO 4'
+      : 'plain ws (JSON)';
 }
 
 /** What stopped a series: read off the first failing step above its capacity. */
@@ -131,7 +135,9 @@ export function renderMarkdown(r: BenchReport, analysis: string | null, notes: B
   if (r.micro.length === 0) {
     out.push('_Not run._');
   } else {
-    out.push('Median of 11 calibrated runs (~80 ms each; 5 in quick mode), min–max over the runs. Single-threaded, in the bench process, after waiting for the machine to be quiet.');
+    out.push(
+      'Median of 11 calibrated runs (~80 ms each; 5 in quick mode), min–max over the runs. Single-threaded, in the bench process, after waiting for the machine to be quiet.',
+    );
     out.push('');
     out.push('| case | median | unit | per second | min–max (ns) |');
     out.push('| --- | ---: | --- | ---: | ---: |');
@@ -151,10 +157,12 @@ export function renderMarkdown(r: BenchReport, analysis: string | null, notes: B
         `The feed rate climbs a ladder (${String(st.ladder)} ticks/s); a step passes when every client is connected and current, ` +
         `no update is missing, duplicated or reordered, nobody is disconnected, and feed → client p99 ≤ ${P99_LIMIT_MS} ms. ` +
         '**Capacity** = highest delivered updates/s (ticks received by all clients per second) of a passing step. ' +
-        'Latency is receive time − tick event time (it includes Tickwire\'s 20 ms batch window; peers poll the feed every 5 ms and send each tick at once).',
+        "Latency is receive time − tick event time (it includes Tickwire's 20 ms batch window; peers poll the feed every 5 ms and send each tick at once).",
     );
     out.push('');
-    out.push('| series | server | transport | clients | capacity (updates/s) | at feed rate | p50 / p99 at capacity (ms) | server CPU | server peak RSS (MiB) | load-gen CPU | what stopped it |');
+    out.push(
+      '| series | server | transport | clients | capacity (updates/s) | at feed rate | p50 / p99 at capacity (ms) | server CPU | server peak RSS (MiB) | load-gen CPU | what stopped it |',
+    );
     out.push('| --- | --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- |');
     for (const s of r.sweep) {
       const c = s.capacity;
@@ -180,7 +188,7 @@ export function renderMarkdown(r: BenchReport, analysis: string | null, notes: B
     out.push('');
     out.push(
       'Latency limits move with whatever else the shared machine runs; CPU time per update barely does. For each series, the ' +
-        'busiest step that delivered everything (no loss, no disconnect, all clients current — latency ignored): the server\'s CPU ' +
+        "busiest step that delivered everything (no loss, no disconnect, all clients current — latency ignored): the server's CPU " +
         'per delivered update, and the updates/s one full core would sustain at that cost (an extrapolation: fixed costs such as the ' +
         'feed, timers and heartbeats make it conservative for the less loaded servers).',
     );
@@ -207,7 +215,9 @@ export function renderMarkdown(r: BenchReport, analysis: string | null, notes: B
     out.push('');
     out.push('CPU columns are % of one core over the steady window; "other" is what the rest of the machine (other engineers\' processes) used meanwhile.');
     out.push('');
-    out.push('| series | feed ticks/s | updates/s | frames/s | p50 | p90 | p99 | max (ms) | server CPU | server peak RSS (MiB) | load-gen CPU | other CPU | verdict |');
+    out.push(
+      '| series | feed ticks/s | updates/s | frames/s | p50 | p90 | p99 | max (ms) | server CPU | server peak RSS (MiB) | load-gen CPU | other CPU | verdict |',
+    );
     out.push('| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- |');
     for (const s of r.sweep) for (const st of s.steps) out.push(stepRow(s, st));
   }
@@ -218,13 +228,17 @@ export function renderMarkdown(r: BenchReport, analysis: string | null, notes: B
   if (r.idle.length === 0) {
     out.push('_Not run._');
   } else {
-    out.push('Server RSS (median of 3 samples) before and after N WebSocket clients that connect and subscribe to nothing, 3 s after the last connect. Kernel socket buffers are not part of RSS.');
+    out.push(
+      'Server RSS (median of 3 samples) before and after N WebSocket clients that connect and subscribe to nothing, 3 s after the last connect. Kernel socket buffers are not part of RSS.',
+    );
     out.push('');
     out.push('| server | clients open | RSS before (MiB) | RSS after (MiB) | per idle connection | server CPU while idle | connect time |');
     out.push('| --- | ---: | ---: | ---: | ---: | ---: | ---: |');
     for (const x of r.idle) {
       const name = x.server === 'tickwire' ? 'Tickwire' : x.server === 'socketio' ? 'Socket.IO 4' : 'plain ws';
-      out.push(`| ${name} | ${f(x.opened)}/${f(x.clients)} | ${x.baselineRssMiB} | ${x.loadedRssMiB} | ${(x.bytesPerConnection / 1024).toFixed(2)} KiB | ${f(x.serverCpuIdlePercent, '%')} | ${x.connectSeconds} s |`);
+      out.push(
+        `| ${name} | ${f(x.opened)}/${f(x.clients)} | ${x.baselineRssMiB} | ${x.loadedRssMiB} | ${(x.bytesPerConnection / 1024).toFixed(2)} KiB | ${f(x.serverCpuIdlePercent, '%')} | ${x.connectSeconds} s |`,
+      );
     }
   }
   out.push('');
@@ -287,7 +301,10 @@ function targets(r: BenchReport): string[] {
     r.sweep.find((s) => s.spec.server === server && s.spec.transport === transport && s.spec.clients === clients);
   for (const n of [1000, 5000]) {
     const tw = find('tickwire', 'ws', n);
-    for (const [server, name, target] of [['socketio', 'Socket.IO', 10], ['ws-json', 'plain ws', 3]] as const) {
+    for (const [server, name, target] of [
+      ['socketio', 'Socket.IO', 10],
+      ['ws-json', 'plain ws', 3],
+    ] as const) {
       const peer = find(server, server, n);
       if (tw?.capacity == null || peer === undefined) continue;
       const q = ratio(tw, peer);
@@ -296,7 +313,9 @@ function targets(r: BenchReport): string[] {
   }
   const at1k = find('tickwire', 'ws', 1000)?.steps.find((s) => s.tickRate === 1000);
   if (at1k !== undefined) {
-    lines.push(`| p99 feed → client < 50 ms, 1,000 clients × 5 symbols, default 1,000 ticks/s | p99 ${ms(at1k.p99)} ms | ${at1k.p99 < 50 && at1k.pass ? 'yes' : 'no'} |`);
+    lines.push(
+      `| p99 feed → client < 50 ms, 1,000 clients × 5 symbols, default 1,000 ticks/s | p99 ${ms(at1k.p99)} ms | ${at1k.p99 < 50 && at1k.pass ? 'yes' : 'no'} |`,
+    );
   }
   const idle = r.idle.find((x) => x.server === 'tickwire');
   if (idle !== undefined) {

@@ -7,15 +7,7 @@ import { spawn } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import {
-  TICK_RECORD_SIZE,
-  decodeFrame,
-  emptyTick,
-  encodeUpdates,
-  encodeUpdatesFromRecords,
-  visitTicks,
-  writeTickRecord,
-} from '../../protocol/src/codec.js';
+import { TICK_RECORD_SIZE, decodeFrame, emptyTick, encodeUpdates, encodeUpdatesFromRecords, visitTicks, writeTickRecord } from '../../protocol/src/codec.js';
 import type { Tick } from '../../protocol/src/messages.js';
 import { base64ToFrame, frameToBase64 } from '../../protocol/src/sse.js';
 import type { EpochMs, PriceTicks, SizeLots } from '../../protocol/src/units.js';
@@ -50,7 +42,12 @@ export let sinkValue = 0;
  * Times `body(iterations)` which must perform `iterations × unitsPerIteration` units. Calibrates the
  * iteration count to reach `targetMs` per run, then takes `runs` runs.
  */
-function measure(name: string, unit: string, body: (iterations: number) => void, opts: { runs: number; targetMs: number; unitsPerIteration?: number }): MicroResult {
+function measure(
+  name: string,
+  unit: string,
+  body: (iterations: number) => void,
+  opts: { runs: number; targetMs: number; unitsPerIteration?: number },
+): MicroResult {
   const units = opts.unitsPerIteration ?? 1;
   let iterations = 1;
   // Calibration (also the warm-up that lets the JIT settle), bounded to ~20 doublings.
@@ -119,25 +116,53 @@ export function runCodecBenchmarks(o: MicroOptions): MicroResult[] {
   const frame10 = encodeUpdates(7, 1.7e12, ticks10);
   const frame1 = encodeUpdates(7, 1.7e12, sampleTicks(1));
 
-  add(measure('encode Updates from records (10 ticks)', 'frame', (n) => {
-    for (let i = 0; i < n; i++) sinkValue += encodeUpdatesFromRecords(7, 1.7e12 + i, recs10, 10).length;
-  }, cfg));
-  add(measure('encode Updates from Tick objects (10 ticks)', 'frame', (n) => {
-    for (let i = 0; i < n; i++) sinkValue += encodeUpdates(7, 1.7e12 + i, ticks10).length;
-  }, cfg));
+  add(
+    measure(
+      'encode Updates from records (10 ticks)',
+      'frame',
+      (n) => {
+        for (let i = 0; i < n; i++) sinkValue += encodeUpdatesFromRecords(7, 1.7e12 + i, recs10, 10).length;
+      },
+      cfg,
+    ),
+  );
+  add(
+    measure(
+      'encode Updates from Tick objects (10 ticks)',
+      'frame',
+      (n) => {
+        for (let i = 0; i < n; i++) sinkValue += encodeUpdates(7, 1.7e12 + i, ticks10).length;
+      },
+      cfg,
+    ),
+  );
   const scratch = emptyTick();
   const visit = (t: Tick): void => {
     sinkValue += t.seq;
   };
-  add(measure('decode Updates with visitTicks (10 ticks)', 'frame', (n) => {
-    for (let i = 0; i < n; i++) visitTicks(frame10, visit, scratch);
-  }, cfg));
-  add(measure('decode Updates with decodeFrame (10 ticks, allocating)', 'frame', (n) => {
-    for (let i = 0; i < n; i++) {
-      const r = decodeFrame(frame10);
-      if (r.ok) sinkValue += r.value.type;
-    }
-  }, cfg));
+  add(
+    measure(
+      'decode Updates with visitTicks (10 ticks)',
+      'frame',
+      (n) => {
+        for (let i = 0; i < n; i++) visitTicks(frame10, visit, scratch);
+      },
+      cfg,
+    ),
+  );
+  add(
+    measure(
+      'decode Updates with decodeFrame (10 ticks, allocating)',
+      'frame',
+      (n) => {
+        for (let i = 0; i < n; i++) {
+          const r = decodeFrame(frame10);
+          if (r.ok) sinkValue += r.value.type;
+        }
+      },
+      cfg,
+    ),
+  );
 
   // Load generator: full accounting of one frame (header, visit, seq rules, two HDR records).
   const sink = new AccountingSink();
@@ -145,52 +170,108 @@ export function runCodecBenchmarks(o: MicroOptions): MicroResult[] {
   const moving = new Uint8Array(frame10);
   const mview = new DataView(moving.buffer);
   let seq = 1000;
-  add(measure('loadtest accounting of one Updates frame (10 ticks)', 'frame', (n) => {
-    for (let i = 0; i < n; i++) {
-      for (let k = 0; k < 10; k++) mview.setUint32(20 + k * TICK_RECORD_SIZE + 4, ++seq, true);
-      stream.tickwireFrame(moving, 1.7e12 + 5);
-    }
-  }, cfg));
+  add(
+    measure(
+      'loadtest accounting of one Updates frame (10 ticks)',
+      'frame',
+      (n) => {
+        for (let i = 0; i < n; i++) {
+          for (let k = 0; k < 10; k++) mview.setUint32(20 + k * TICK_RECORD_SIZE + 4, ++seq, true);
+          stream.tickwireFrame(moving, 1.7e12 + 5);
+        }
+      },
+      cfg,
+    ),
+  );
   sink.destroy();
 
   // SSE: the server base64-encodes each frame once per batch; clients decode per frame.
   const b64 = Buffer.from(frame10).toString('base64');
-  add(measure('SSE base64 encode, Buffer (server path, 10 ticks)', 'frame', (n) => {
-    for (let i = 0; i < n; i++) sinkValue += Buffer.from(frame10.buffer, frame10.byteOffset, frame10.byteLength).toString('base64').length;
-  }, cfg));
-  add(measure('SSE base64 encode, protocol frameToBase64 (10 ticks)', 'frame', (n) => {
-    for (let i = 0; i < n; i++) sinkValue += frameToBase64(frame10).length;
-  }, cfg));
-  add(measure('SSE base64 decode, Buffer.from (loadtest path)', 'frame', (n) => {
-    for (let i = 0; i < n; i++) sinkValue += Buffer.from(b64, 'base64').length;
-  }, cfg));
-  add(measure('SSE base64 decode, protocol base64ToFrame', 'frame', (n) => {
-    for (let i = 0; i < n; i++) sinkValue += base64ToFrame(b64)?.length ?? 0;
-  }, cfg));
+  add(
+    measure(
+      'SSE base64 encode, Buffer (server path, 10 ticks)',
+      'frame',
+      (n) => {
+        for (let i = 0; i < n; i++) sinkValue += Buffer.from(frame10.buffer, frame10.byteOffset, frame10.byteLength).toString('base64').length;
+      },
+      cfg,
+    ),
+  );
+  add(
+    measure(
+      'SSE base64 encode, protocol frameToBase64 (10 ticks)',
+      'frame',
+      (n) => {
+        for (let i = 0; i < n; i++) sinkValue += frameToBase64(frame10).length;
+      },
+      cfg,
+    ),
+  );
+  add(
+    measure(
+      'SSE base64 decode, Buffer.from (loadtest path)',
+      'frame',
+      (n) => {
+        for (let i = 0; i < n; i++) sinkValue += Buffer.from(b64, 'base64').length;
+      },
+      cfg,
+    ),
+  );
+  add(
+    measure(
+      'SSE base64 decode, protocol base64ToFrame',
+      'frame',
+      (n) => {
+        for (let i = 0; i < n; i++) sinkValue += base64ToFrame(b64)?.length ?? 0;
+      },
+      cfg,
+    ),
+  );
 
   // Peer cost per tick: the JSON the ws-json peer builds for every tick, and parsing it on a client.
   const peerTick: PeerTick = { symbol: 'AAPL', seq: 1, eventTimeMs: 1.7e12, sendTimeMs: 1.7e12, price: 22_850, size: 100, bid: 22_849, ask: 22_851 };
   const peerText = JSON.stringify({ type: 'tick', ...peerTick });
-  add(measure('peer JSON.stringify of one tick', 'tick', (n) => {
-    for (let i = 0; i < n; i++) {
-      peerTick.seq = i;
-      sinkValue += JSON.stringify(peerTick).length;
-    }
-  }, cfg));
-  add(measure('peer JSON.parse of one tick (client side)', 'tick', (n) => {
-    for (let i = 0; i < n; i++) sinkValue += (JSON.parse(peerText) as PeerTick).seq;
-  }, cfg));
+  add(
+    measure(
+      'peer JSON.stringify of one tick',
+      'tick',
+      (n) => {
+        for (let i = 0; i < n; i++) {
+          peerTick.seq = i;
+          sinkValue += JSON.stringify(peerTick).length;
+        }
+      },
+      cfg,
+    ),
+  );
+  add(
+    measure(
+      'peer JSON.parse of one tick (client side)',
+      'tick',
+      (n) => {
+        for (let i = 0; i < n; i++) sinkValue += (JSON.parse(peerText) as PeerTick).seq;
+      },
+      cfg,
+    ),
+  );
   sinkValue += frame1.length;
 
   // Feed and batch building.
   const universe = defaultUniverse(50);
   const sim = new MarketSimulator({ seed: 1, instruments: universe, ticksPerSecond: 100_000, startTimeMs: 0 });
   let simT = 0;
-  add(measure('feed simulator advanceTo (100k ticks/s universe of 50)', 'tick', (n) => {
-    // 100 ticks per simulated ms: n iterations of 1000 ticks need n × 10 ms.
-    const emitted = sim.advanceTo((simT += n * 10), (t) => (sinkValue += t.seq));
-    sinkValue += emitted;
-  }, { ...cfg, unitsPerIteration: 1000 }));
+  add(
+    measure(
+      'feed simulator advanceTo (100k ticks/s universe of 50)',
+      'tick',
+      (n) => {
+        // 100 ticks per simulated ms: n iterations of 1000 ticks need n × 10 ms.
+        const emitted = sim.advanceTo((simT += n * 10), (t) => (sinkValue += t.seq));
+        sinkValue += emitted;
+      },
+      { ...cfg, unitsPerIteration: 1000 },
+    ),
+  );
 
   const fanout = new Fanout(universe, 7, 1000);
   const noop: FrameSink = { publish: (_id, frame) => (sinkValue += frame.length), endOfBatch: () => undefined };
@@ -198,16 +279,23 @@ export function runCodecBenchmarks(o: MicroOptions): MicroResult[] {
   const batch = sampleTicks(1000).map((t, i) => ({ ...t, symbolId: i % 50, seq: 0 }));
   const seqs = new Float64Array(50);
   let now = 1.7e12;
-  add(measure('server Fanout ingest + flush (1000-tick batch over 50 symbols)', 'tick', (n) => {
-    for (let i = 0; i < n; i++) {
-      for (const t of batch) {
-        t.seq = ++seqs[t.symbolId]!;
-        t.eventTimeMs = now as EpochMs;
-        fanout.ingest(t);
-      }
-      fanout.flush((now += 20));
-    }
-  }, { ...cfg, unitsPerIteration: 1000 }));
+  add(
+    measure(
+      'server Fanout ingest + flush (1000-tick batch over 50 symbols)',
+      'tick',
+      (n) => {
+        for (let i = 0; i < n; i++) {
+          for (const t of batch) {
+            t.seq = ++seqs[t.symbolId]!;
+            t.eventTimeMs = now as EpochMs;
+            fanout.ingest(t);
+          }
+          fanout.flush((now += 20));
+        }
+      },
+      { ...cfg, unitsPerIteration: 1000 },
+    ),
+  );
   return out;
 }
 
@@ -245,8 +333,17 @@ export async function runFanoutBenchmarks(o: MicroOptions, subscriberScript: str
   const runs = o.quick ? 3 : 7;
   try {
     const cases: Array<[string, number]> = o.quick
-      ? [['ws', 100], ['ws', 1000], ['sse', 100]]
-      : [['ws', 100], ['ws', 1000], ['sse', 100], ['sse', 1000]];
+      ? [
+          ['ws', 100],
+          ['ws', 1000],
+          ['sse', 100],
+        ]
+      : [
+          ['ws', 100],
+          ['ws', 1000],
+          ['sse', 100],
+          ['sse', 1000],
+        ];
     for (const [mode, n] of cases) {
       const child = spawn(process.execPath, [subscriberScript, server.url, String(n), mode, 'AAPL'], { stdio: ['ignore', 'pipe', 'inherit'] });
       try {

@@ -70,7 +70,7 @@ async function main(): Promise<void> {
     .option('--max-minutes <n>', 'time budget of the sweep: no step starts after it', Number, 75)
     .option('--profile', 'run Tickwire steps under --cpu-prof and print the hottest functions', false)
     .option('--update', 'fold this (narrower) run into bench/results/latest.json and docs/benchmarks.md', false)
-    .option('--render <results.json>', 'only re-render the markdown from an earlier run\'s JSON (no measuring)')
+    .option('--render <results.json>', "only re-render the markdown from an earlier run's JSON (no measuring)")
     .option('--out <path>', 'markdown output (default docs/benchmarks.md, quick: bench/results/quick.md)')
     .parse(process.argv);
   const o = program.opts<{
@@ -139,7 +139,10 @@ async function main(): Promise<void> {
     const wanted = o.series === undefined ? all : [...QUICK_SERIES, ...FULL_SERIES].filter((s) => o.series!.split(',').includes(s.id));
     if (wanted.length === 0) throw new Error(`no series matches --series ${o.series}`);
     log(`capacity sweep (${wanted.length} series, ${settings.durationMs / 1000}s steady per step):`);
-    const fixedRates = o.rates?.split(',').map(Number).filter((n) => Number.isInteger(n) && n > 0);
+    const fixedRates = o.rates
+      ?.split(',')
+      .map(Number)
+      .filter((n) => Number.isInteger(n) && n > 0);
     for (const spec of wanted) {
       const result = fixedRates?.length ? await runRates(spec, fixedRates, settings, log) : await runSeries(spec, settings, log);
       sweep.push(result);
@@ -204,7 +207,10 @@ async function main(): Promise<void> {
       if (i === -1) base.idle.push(x);
       else base.idle[i] = x;
     }
-    base.runs = [...(base.runs ?? [{ command: base.command, date: base.machine.date, durationS: base.durationS }]), { command: report.command, date: report.machine.date, durationS }];
+    base.runs = [
+      ...(base.runs ?? [{ command: base.command, date: base.machine.date, durationS: base.durationS }]),
+      { command: report.command, date: report.machine.date, durationS },
+    ];
     Object.assign(report, base, { resultsFile: '' });
   }
   const name = o.quick ? 'quick' : partial && !o.update ? 'partial' : 'latest';

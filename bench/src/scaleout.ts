@@ -59,7 +59,10 @@ function start(name: string, command: string, args: string[]): Proc {
 async function waitForLine(p: Proc, pattern: RegExp, timeoutMs = 20_000): Promise<string> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
-    const line = p.output().split('\n').find((l) => pattern.test(l));
+    const line = p
+      .output()
+      .split('\n')
+      .find((l) => pattern.test(l));
     if (line !== undefined) return line;
     if (Date.now() > deadline || p.child.exitCode !== null) throw new Error(`${p.name}: no ${pattern} in time; output: ${p.output().slice(-2000)}`);
     await new Promise((r) => setTimeout(r, 50));
@@ -166,8 +169,27 @@ async function runLevel(t: Topology, clients: number, dir: string): Promise<Row>
   const share = Math.floor(clients / t.urls.length);
   const runs = t.urls.map((url, i) => {
     const json = join(dir, `${t.name}-${clients}-${i}.json`);
-    const args = [join(DIST, 'loadtest/src/main.js'), '--url', url, '--clients', String(share), '--ramp-up', `${RAMP_S}s`, '--duration', `${DURATION_S}s`,
-      '--grace', '2s', '--progress', '0', '--json', json, '--label', `${t.name} ${clients}`, '--workers', String(Math.max(1, 2 / t.urls.length))];
+    const args = [
+      join(DIST, 'loadtest/src/main.js'),
+      '--url',
+      url,
+      '--clients',
+      String(share),
+      '--ramp-up',
+      `${RAMP_S}s`,
+      '--duration',
+      `${DURATION_S}s`,
+      '--grace',
+      '2s',
+      '--progress',
+      '0',
+      '--json',
+      json,
+      '--label',
+      `${t.name} ${clients}`,
+      '--workers',
+      String(Math.max(1, 2 / t.urls.length)),
+    ];
     if (t.gateways.length === t.urls.length) args.push('--server-pid', String(t.gateways[i]!.child.pid));
     const p = start(`loadtest ${i}`, process.execPath, args);
     return { p, json, done: new Promise<void>((r) => p.child.once('exit', () => r())) };
@@ -274,7 +296,9 @@ function section(saved: Saved): string {
   out.push('');
   for (const t of saved.topologies) out.push(`- **${t.name}**: ${t.describe}`);
   out.push('');
-  out.push('| topology | clients | updates/s | p50 ms | p99 ms | loss-free | server CPU % (gateways + feed/NATS) | µs server CPU per update | generator CPU % | other processes CPU % |');
+  out.push(
+    '| topology | clients | updates/s | p50 ms | p99 ms | loss-free | server CPU % (gateways + feed/NATS) | µs server CPU per update | generator CPU % | other processes CPU % |',
+  );
   out.push('|---|---:|---:|---:|---:|---|---:|---:|---:|---:|');
   for (const r of rows) {
     const other = r.machineBusy === null ? 'n/a' : String(Math.max(0, r.machineBusy - r.serverCpu - r.generatorCpu));
@@ -300,13 +324,13 @@ function section(saved: Saved): string {
       : nats.usPerUpdate <= prev.usPerUpdate * 1.1
         ? `for two NATS gateways it went from ${prev.usPerUpdate.toFixed(2)} to ${nats.usPerUpdate.toFixed(2)} µs between the ${fmt(prev.clients)}- and ${fmt(nats.clients)}-client steps, as fixed costs spread`
         : `caution: for two NATS gateways it rose from ${prev.usPerUpdate.toFixed(2)} to ${nats.usPerUpdate.toFixed(2)} µs between the ${fmt(prev.clients)}- and ${fmt(nats.clients)}-client steps`;
-  const gwCost = (nats.gatewayCpu / 100) * 1e6 / nats.updatesPerSec;
+  const gwCost = ((nats.gatewayCpu / 100) * 1e6) / nats.updatesPerSec;
   const busPerGateway = nats.busCpu / 2;
   const busMsgs = (nats.busMsgsPerSec ?? 0) / 2;
   const busBytes = (nats.busBytesPerSec ?? 0) / 2;
   const bytesPerUpdate = nats.bytesPerSec / nats.updatesPerSec;
   const planned = 0.6;
-  const perCorePlanned = planned * 1e6 / gwCost;
+  const perCorePlanned = (planned * 1e6) / gwCost;
   const clientsPerCore = perCorePlanned / 200;
 
   out.push('What this shows:');
@@ -321,7 +345,7 @@ function section(saved: Saved): string {
     `- **Cost per delivered update** at the busiest step: one process ${single.usPerUpdate.toFixed(2)} µs ` +
       `(≈ ${approx(perCore(single))} updates/s per core), \`--workers 2\` ${workers.usPerUpdate.toFixed(2)} µs (both threads and the ` +
       `in-process feed; ≈ ${approx(perCore(workers))} per core), two NATS gateways ${gwCost.toFixed(2)} µs in the gateways plus ` +
-      `${((nats.busCpu / 100) * 1e6 / nats.updatesPerSec).toFixed(2)} µs in feed + nats-server. Splitting the clients over more event ` +
+      `${(((nats.busCpu / 100) * 1e6) / nats.updatesPerSec).toFixed(2)} µs in feed + nats-server. Splitting the clients over more event ` +
       'loops costs some efficiency per update (each loop pays its own per-batch wake-ups and timers), but it is what lets one ' +
       'machine use all its cores and many machines share one feed: one process is capped at one core, whatever its efficiency.',
   );
@@ -410,7 +434,13 @@ async function main(): Promise<void> {
       for (const s of t.servers) await s.stop();
     }
   }
-  const meta = { cpu: cpus()[0]?.model ?? 'unknown', nproc: availableParallelism(), kernel: release(), node: process.version, date: new Date().toISOString().slice(0, 10) };
+  const meta = {
+    cpu: cpus()[0]?.model ?? 'unknown',
+    nproc: availableParallelism(),
+    kernel: release(),
+    node: process.version,
+    date: new Date().toISOString().slice(0, 10),
+  };
   const saved: Saved = { meta, tickRate: TICK_RATE, symbols: SYMBOLS, reps, topologies, rows };
   writeFileSync(resultsPath, `${JSON.stringify(saved, null, 2)}\n`);
   const md = section(saved);

@@ -2,6 +2,7 @@
 // bounded time, sampling its memory after a forced GC; a least-squares slope shows whether anything leaks.
 //   npm run build:node && node dist/bench/src/soak.js --minutes 30 --clients 300 --churn-per-sec 5
 // Loopback only; stops by itself; stops only the server it started.
+import { Route } from '../../protocol/src/routes.js';
 import { spawn } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { request } from 'node:http';
@@ -42,7 +43,7 @@ function openWs(port: number): WebSocket {
 }
 
 function openSse(port: number): () => void {
-  const req = request({ host: '127.0.0.1', port, path: `/sse?symbols=${pick().join(',')}&history=50` }, (res) => res.resume());
+  const req = request({ host: '127.0.0.1', port, path: `${Route.sse}?symbols=${pick().join(',')}&history=50` }, (res) => res.resume());
   req.on('error', () => {});
   req.end();
   return () => req.destroy();
@@ -58,9 +59,13 @@ function slope(points: Array<[number, number]>): number {
 }
 
 async function main(): Promise<void> {
-  const server = spawn(process.execPath, ['--expose-gc', 'dist/server/src/main.js', '--port', '0', '--test-hooks', '--tick-rate', String(o.tickRate), '--max-connections-per-ip', '100000'], {
-    stdio: ['ignore', 'pipe', 'inherit'],
-  });
+  const server = spawn(
+    process.execPath,
+    ['--expose-gc', 'dist/server/src/main.js', '--port', '0', '--test-hooks', '--tick-rate', String(o.tickRate), '--max-connections-per-ip', '100000'],
+    {
+      stdio: ['ignore', 'pipe', 'inherit'],
+    },
+  );
   const port = await new Promise<number>((resolve) => {
     let out = '';
     server.stdout.on('data', (d: Buffer) => {
@@ -85,7 +90,9 @@ async function main(): Promise<void> {
     const m = JSON.parse(await post(port, '/__test/memory')) as { rss: number; heapUsed: number; external: number; arrayBuffers: number };
     const minute = (Date.now() - started) / 60_000;
     samples.push({ minute, rss: m.rss, heapUsed: m.heapUsed, external: m.external, arrayBuffers: m.arrayBuffers });
-    process.stdout.write(`${minute.toFixed(1)} min  rss ${(m.rss / 2 ** 20).toFixed(1)} MiB  heap ${(m.heapUsed / 2 ** 20).toFixed(1)} MiB  external ${(m.external / 2 ** 20).toFixed(1)} MiB\n`);
+    process.stdout.write(
+      `${minute.toFixed(1)} min  rss ${(m.rss / 2 ** 20).toFixed(1)} MiB  heap ${(m.heapUsed / 2 ** 20).toFixed(1)} MiB  external ${(m.external / 2 ** 20).toFixed(1)} MiB\n`,
+    );
   }
   clearInterval(churn);
   for (const ws of steady) ws.terminate();
@@ -102,7 +109,9 @@ async function main(): Promise<void> {
     samples,
   };
   writeFileSync(o.out, JSON.stringify(result, null, 2));
-  process.stdout.write(`slopes over the second half (MiB/hour): rss ${(result.slopesBytesPerHour.rss / 2 ** 20).toFixed(2)}, heap ${(result.slopesBytesPerHour.heapUsed / 2 ** 20).toFixed(2)}, external ${(result.slopesBytesPerHour.external / 2 ** 20).toFixed(2)}\n`);
+  process.stdout.write(
+    `slopes over the second half (MiB/hour): rss ${(result.slopesBytesPerHour.rss / 2 ** 20).toFixed(2)}, heap ${(result.slopesBytesPerHour.heapUsed / 2 ** 20).toFixed(2)}, external ${(result.slopesBytesPerHour.external / 2 ** 20).toFixed(2)}\n`,
+  );
 }
 
 main().catch((e: unknown) => {

@@ -230,7 +230,10 @@ export async function runSeries(
 ): Promise<SeriesResult> {
   log(`  ${spec.id}: ${spec.clients} clients × ${s.symbolsPerClient} symbols over ${spec.transport} against ${spec.server}`);
   const ladder = [...RATE_LADDER];
-  let index = Math.max(0, ladder.findIndex((r) => r >= s.startRate));
+  let index = Math.max(
+    0,
+    ladder.findIndex((r) => r >= s.startRate),
+  );
   const steps: StepResult[] = [];
   const tried = new Map<number, StepResult>();
   const run = async (rate: number): Promise<StepResult> => {

@@ -34,7 +34,10 @@ describe('transport lab (--quick)', () => {
 
   it('measures every transport and writes JSON, HTML and markdown', { timeout: 120_000 }, async () => {
     if (!existsSync(LAB_JS)) throw new Error(`${LAB_JS} is missing: run "npm run build:node" first`);
-    const run = await runLab(['--quick', '--clients', '8', '--duration', '2s', '--ramp-up', '500ms', '--out-dir', dir, '--poll-interval', '100ms', '--workers', '1'], 110_000);
+    const run = await runLab(
+      ['--quick', '--clients', '8', '--duration', '2s', '--ramp-up', '500ms', '--out-dir', dir, '--poll-interval', '100ms', '--workers', '1'],
+      110_000,
+    );
     expect(run.stderr).toBe('');
     expect(run.code).toBe(0);
     expect(run.stdout).toMatch(/transport\s+updates\/s/);

@@ -35,7 +35,28 @@ describe.each([
     const server = await start(kind);
     const json = join(dir, `${kind}.json`);
     const run = await runCli(
-      ['--url', server.url, '-t', transport, '-c', '12', '-r', '500ms', '-d', '2s', '--churn', '0.25', '--churn-interval', '1s', '--json', json, '--progress', '0', '--server-pid', String(server.pid)],
+      [
+        '--url',
+        server.url,
+        '-t',
+        transport,
+        '-c',
+        '12',
+        '-r',
+        '500ms',
+        '-d',
+        '2s',
+        '--churn',
+        '0.25',
+        '--churn-interval',
+        '1s',
+        '--json',
+        json,
+        '--progress',
+        '0',
+        '--server-pid',
+        String(server.pid),
+      ],
       15_000,
     );
     expect(run.stderr).toBe('');

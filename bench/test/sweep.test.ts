@@ -13,9 +13,21 @@ function result(over: { p99?: number; count?: number; missing?: number; closes?:
       event: { count: over.count ?? 100, p50: 5, p90: 8, p99: over.p99 ?? 20, p999: 30, max: 40, mean: 6 },
       send: { count: 100, p50: 1, p90: 1, p99: 2, p999: 3, max: 4, mean: 1 },
     },
-    verdict: { missing: over.missing ?? 0, duplicates: 0, outOfOrder: 0, decodeErrors: 0, heartbeatAhead: 0, maxStalled: 0, lossFree: (over.missing ?? 0) === 0 },
+    verdict: {
+      missing: over.missing ?? 0,
+      duplicates: 0,
+      outOfOrder: 0,
+      decodeErrors: 0,
+      heartbeatAhead: 0,
+      maxStalled: 0,
+      lossFree: (over.missing ?? 0) === 0,
+    },
     connections: {
-      attempts: 10, opened: 10, failures: over.failures ?? 0, churnReconnects: 0, unexpectedCloses: over.closes ?? {},
+      attempts: 10,
+      opened: 10,
+      failures: over.failures ?? 0,
+      churnReconnects: 0,
+      unexpectedCloses: over.closes ?? {},
       connectMs: { count: 0, p50: 0, p90: 0, p99: 0, p999: 0, max: 0, mean: 0 },
       firstSnapshotMs: { count: 0, p50: 0, p90: 0, p99: 0, p999: 0, max: 0, mean: 0 },
       errors: [],
@@ -38,15 +50,48 @@ describe('judgeStep', () => {
 
 function fakeStep(tickRate: number, pass: boolean, otherCpu = 0): StepResult {
   return {
-    tickRate, pass, reasons: pass ? [] : ['p99 too high'], updatesPerSec: tickRate * 100, framesPerSec: 0, bytesPerSec: 0,
-    p50: 1, p90: 2, p99: pass ? 20 : 200, p999: 0, max: 0, sendP99: 0, missing: 0, duplicates: 0, outOfOrder: 0,
-    unexpectedCloses: 0, connectFailures: 0, readyAtEnd: 10, serverCpu: 50, serverPeakRssMiB: 80, generatorCpu: 40,
-    workerCpu: [40], machineCpu: 90, otherCpu, attempts: 1, wallS: 1,
+    tickRate,
+    pass,
+    reasons: pass ? [] : ['p99 too high'],
+    updatesPerSec: tickRate * 100,
+    framesPerSec: 0,
+    bytesPerSec: 0,
+    p50: 1,
+    p90: 2,
+    p99: pass ? 20 : 200,
+    p999: 0,
+    max: 0,
+    sendP99: 0,
+    missing: 0,
+    duplicates: 0,
+    outOfOrder: 0,
+    unexpectedCloses: 0,
+    connectFailures: 0,
+    readyAtEnd: 10,
+    serverCpu: 50,
+    serverPeakRssMiB: 80,
+    generatorCpu: 40,
+    workerCpu: [40],
+    machineCpu: 90,
+    otherCpu,
+    attempts: 1,
+    wallS: 1,
   };
 }
 
 const spec: SeriesSpec = { id: 't', server: 'tickwire', transport: 'ws', clients: 10 };
-const settings: SweepSettings = { symbols: 50, symbolsPerClient: 5, seed: 1, startRate: 1000, durationMs: 1000, refine: true, maxSteps: 8, deadline: Number.POSITIVE_INFINITY, workers: 1, nodeFlags: [] };
+const settings: SweepSettings = {
+  symbols: 50,
+  symbolsPerClient: 5,
+  seed: 1,
+  startRate: 1000,
+  durationMs: 1000,
+  refine: true,
+  maxSteps: 8,
+  deadline: Number.POSITIVE_INFINITY,
+  workers: 1,
+  nodeFlags: [],
+};
 
 async function walk(limit: number, opts: Partial<SweepSettings> = {}, noisyAt: number[] = []): Promise<number[]> {
   const rates: number[] = [];
@@ -90,14 +135,39 @@ describe('benchmarks.md', () => {
     });
     const peer = { ...series, spec: { id: 'p', server: 'socketio' as const, transport: 'socketio' as const, clients: 10 }, capacity: fakeStep(200, true) };
     const report: BenchReport = {
-      formatVersion: 1, resultsFile: 'bench/results/quick.json', quick: true, command: 'npm run bench -- --quick', durationS: 60, settings: { seed: 1, symbols: 50, symbolsPerClient: 5, durationS: 3, ladder: '1' },
+      formatVersion: 1,
+      resultsFile: 'bench/results/quick.json',
+      quick: true,
+      command: 'npm run bench -- --quick',
+      durationS: 60,
+      settings: { seed: 1, symbols: 50, symbolsPerClient: 5, durationS: 3, ladder: '1' },
       machine: { nproc: 2, cpuModel: 'Test CPU', node: 'v20.20.0', platform: 'linux-x64', kernel: '6', date: '2026-01-01T00:00:00Z' },
       micro: [{ name: 'encode', unit: 'frame', medianNs: 100, minNs: 90, maxNs: 110, runs: 3, perSecond: 1e7 }],
       sweep: [series, peer],
-      idle: [{ server: 'tickwire', clients: 100, opened: 100, failures: 0, baselineRssMiB: 70, loadedRssMiB: 71, peakRssMiB: 71, bytesPerConnection: 4000, serverCpuIdlePercent: 1, connectSeconds: 1 }],
+      idle: [
+        {
+          server: 'tickwire',
+          clients: 100,
+          opened: 100,
+          failures: 0,
+          baselineRssMiB: 70,
+          loadedRssMiB: 71,
+          peakRssMiB: 71,
+          bytesPerConnection: 4000,
+          serverCpuIdlePercent: 1,
+          connectSeconds: 1,
+        },
+      ],
     };
     const md = renderMarkdown(report, 'Hand-written analysis.');
-    for (const heading of ['## Micro-benchmarks', '## Peer capacity', '## Idle-connection memory', '## Dashboard render load', '## How to reproduce', '## Analysis']) {
+    for (const heading of [
+      '## Micro-benchmarks',
+      '## Peer capacity',
+      '## Idle-connection memory',
+      '## Dashboard render load',
+      '## How to reproduce',
+      '## Analysis',
+    ]) {
       expect(md).toContain(heading);
     }
     expect(md).toContain('| 10 | 25.0× |');

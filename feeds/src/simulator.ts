@@ -338,12 +338,7 @@ export class MarketSimulator {
     // gaps are milliseconds against regimes lasting tens of seconds.
     let regime = this.#regime[i]! as Regime;
     while (elapsed >= this.#regimeUntil[i]!) {
-      regime =
-        regime === Regime.Normal
-          ? rng.uniform() < P_NORMAL_TO_CALM
-            ? Regime.Calm
-            : Regime.Volatile
-          : Regime.Normal;
+      regime = regime === Regime.Normal ? (rng.uniform() < P_NORMAL_TO_CALM ? Regime.Calm : Regime.Volatile) : Regime.Normal;
       this.#regimeUntil[i] = this.#regimeUntil[i]! + rng.exponential(1 / DWELL_MS[regime]);
     }
     this.#regime[i] = regime;
@@ -353,7 +348,7 @@ export class MarketSimulator {
     // over long ones, and exact even after a long silence (where an Euler step would overshoot).
     const k = this.#kappaPerMs;
     const logRef = this.#logRef[i]!;
-    const variance = ((this.#varPerMs[i]! * volMult * volMult) * -Math.expm1(-2 * k * dt)) / (2 * k);
+    const variance = (this.#varPerMs[i]! * volMult * volMult * -Math.expm1(-2 * k * dt)) / (2 * k);
     const shock = rng.normal();
     let x = logRef + (this.#logMid[i]! - logRef) * Math.exp(-k * dt) + Math.sqrt(variance) * shock;
 

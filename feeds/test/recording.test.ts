@@ -8,21 +8,20 @@ import { describe, expect, it } from 'vitest';
 import { TICK_RECORD_SIZE, emptyTick, readTickRecord } from '../../protocol/src/codec.js';
 import type { Tick } from '../../protocol/src/messages.js';
 import { ManualClock } from '../src/clock.js';
-import {
-  BLOCK_HEADER_SIZE,
-  BlockKind,
-  RecordingReader,
-  RecordingWriter,
-  parseReplaySpeed,
-  replayRecording,
-  type RecordedBlock,
-} from '../src/recording.js';
+import { BLOCK_HEADER_SIZE, BlockKind, RecordingReader, RecordingWriter, parseReplaySpeed, replayRecording, type RecordedBlock } from '../src/recording.js';
 import { MarketSimulator } from '../src/simulator.js';
 import { defaultUniverse } from '../src/universe.js';
 import { START_MS } from './helpers.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'tickwire-recording-'));
-const instruments = defaultUniverse(8).map(({ id, ticker, name, assetClass, priceScale, sizeScale }) => ({ id, ticker, name, assetClass, priceScale, sizeScale }));
+const instruments = defaultUniverse(8).map(({ id, ticker, name, assetClass, priceScale, sizeScale }) => ({
+  id,
+  ticker,
+  name,
+  assetClass,
+  priceScale,
+  sizeScale,
+}));
 
 /** Records `batches` windows of `windowMs` of a seeded simulator (plus a warm-up block), as a feed would. */
 function record(path: string, batches: number, windowMs = 20): Tick[] {

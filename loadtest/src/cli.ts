@@ -59,19 +59,29 @@ export function buildProgram(): Command {
     )
     .option('--sse-fraction <f>', 'with --transport mix: share of clients on SSE', num, d.sseFraction)
     .addOption(new Option('--mix <weights>', 'with --transport mix: weights per transport, e.g. ws=2,sse=1,stream=1,longpoll=1,poll=1').argParser(parseMix))
-    .addOption(new Option('--poll-interval <duration>', 'short polling (-t poll): time between requests').argParser(parseDuration).default(d.pollIntervalMs, '250ms'))
-    .addOption(new Option('--long-poll-wait <duration>', 'long polling (-t longpoll): wait asked of the server').argParser(parseDuration).default(d.longPollWaitMs, '25s'))
+    .addOption(
+      new Option('--poll-interval <duration>', 'short polling (-t poll): time between requests').argParser(parseDuration).default(d.pollIntervalMs, '250ms'),
+    )
+    .addOption(
+      new Option('--long-poll-wait <duration>', 'long polling (-t longpoll): wait asked of the server')
+        .argParser(parseDuration)
+        .default(d.longPollWaitMs, '25s'),
+    )
     .option('-s, --symbols-per-client <n>', 'symbols each client subscribes to', int, d.symbolsPerClient)
     .addOption(new Option('--popularity <kind>', 'how clients pick symbols').choices(['uniform', 'zipf']).default(d.popularity))
     .option('--zipf-exponent <s>', 'Zipf exponent for --popularity zipf', num, d.zipfExponent)
     .option('--symbol-pool <n>', 'pick only among the first N listed symbols (0 = all)', int, d.symbolPool)
     .addOption(new Option('-r, --ramp-up <duration>', 'spread connects over this time (e.g. 5s)').argParser(parseDuration).default(d.rampUpMs, '2s'))
-    .addOption(new Option('-d, --duration <duration>', 'steady measurement window after ramp-up (e.g. 30s, 2m)').argParser(parseDuration).default(d.durationMs, '10s'))
+    .addOption(
+      new Option('-d, --duration <duration>', 'steady measurement window after ramp-up (e.g. 30s, 2m)').argParser(parseDuration).default(d.durationMs, '10s'),
+    )
     .addOption(new Option('--grace <duration>', 'time clients get to close at the end').argParser(parseDuration).default(d.graceMs, '2s'))
     .option('--slow <fraction>', 'fraction of clients reading at a limited rate', num, d.slowFraction)
     .addOption(new Option('--slow-rate <bytes/s>', 'read rate of slow clients (e.g. 16k)').argParser(rate).default(d.slowRateBps, '16k'))
     .option('--churn <fraction>', 'fraction of clients that disconnect and reconnect periodically', num, d.churnFraction)
-    .addOption(new Option('--churn-interval <duration>', 'mean connection lifetime of churning clients').argParser(parseDuration).default(d.churnIntervalMs, '5s'))
+    .addOption(
+      new Option('--churn-interval <duration>', 'mean connection lifetime of churning clients').argParser(parseDuration).default(d.churnIntervalMs, '5s'),
+    )
     .addOption(new Option('-w, --workers <n>', 'worker threads running the clients').argParser(int).default(d.workers, `cores − 1, here ${defaultWorkers()}`))
     .option('--source-addresses <n>', 'spread connections over 127.0.0.1..127.0.0.N (beyond ~28k clients)', int, d.sourceAddresses)
     .option('--seed <n>', 'seed of the symbol picks', int, d.seed)
@@ -82,12 +92,15 @@ export function buildProgram(): Command {
     .addOption(new Option('--progress <duration>', 'progress line interval (0 = quiet)').argParser(parseDuration).default(d.progressMs, '1s'))
     .option('--label <text>', 'label stored in the reports', d.label)
     .addOption(
-      new Option('--ws-client <impl>', 'WebSocket client: built-in minimal RFC 6455 client, or the ws library')
-        .choices(['raw', 'ws'])
-        .default(d.wsClient),
+      new Option('--ws-client <impl>', 'WebSocket client: built-in minimal RFC 6455 client, or the ws library').choices(['raw', 'ws']).default(d.wsClient),
     )
     .option('--token <token>', 'access token for a server that requires one (sent as ?token=)')
-    .addOption(new Option('--storm-at <duration>', 'reconnect storm: at this time after start every client drops its connection and reconnects with full-jitter backoff + resume').argParser(parseDuration))
+    .addOption(
+      new Option(
+        '--storm-at <duration>',
+        'reconnect storm: at this time after start every client drops its connection and reconnects with full-jitter backoff + resume',
+      ).argParser(parseDuration),
+    )
     .option('--allow-remote', 'allow a target outside 127.0.0.0/8, ::1, localhost', false)
     .addHelpText(
       'after',
@@ -101,7 +114,9 @@ Examples:
 
 /** Parses argv (without node and script) into a validated config; throws on bad input. */
 export function parseArgs(argv: readonly string[]): LoadTestConfig {
-  const program = buildProgram().exitOverride().configureOutput({ writeErr: () => undefined, writeOut: () => undefined });
+  const program = buildProgram()
+    .exitOverride()
+    .configureOutput({ writeErr: () => undefined, writeOut: () => undefined });
   program.parse([...argv], { from: 'user' });
   return configFromOptions(program.opts());
 }

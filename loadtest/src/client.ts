@@ -60,7 +60,6 @@ export interface ClientSpec {
   resume?: boolean | undefined;
 }
 
-
 export class SimClient {
   readonly spec: ClientSpec;
   #conn: Connection | null = null;

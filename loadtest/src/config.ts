@@ -154,8 +154,7 @@ export function parseTarget(url: string, allowRemote: boolean): URL {
   }
   if (!allowRemote && !isLoopbackHost(parsed.hostname)) {
     throw new ConfigError(
-      `refusing non-loopback target ${parsed.hostname}: load tests go to 127.0.0.0/8, ::1 or localhost ` +
-        `unless --allow-remote is given`,
+      `refusing non-loopback target ${parsed.hostname}: load tests go to 127.0.0.0/8, ::1 or localhost ` + `unless --allow-remote is given`,
     );
   }
   return parsed;

@@ -200,11 +200,7 @@ export async function runLoadTest(config: LoadTestConfig, hooks: RunHooks = {}):
 
   const self = new ProcessWatcher('self');
   const server =
-    config.serverPid !== null
-      ? new ProcessWatcher(config.serverPid)
-      : PEER_TRANSPORTS.includes(config.transport)
-        ? null
-        : new MetricsWatcher(base);
+    config.serverPid !== null ? new ProcessWatcher(config.serverPid) : PEER_TRANSPORTS.includes(config.transport) ? null : new MetricsWatcher(base);
   self.sample();
   await server?.sample();
   const workerCpuAtSteady: (number | null)[] = new Array<number | null>(workers).fill(null);
@@ -298,9 +294,7 @@ export async function runLoadTest(config: LoadTestConfig, hooks: RunHooks = {}):
   const machineEnd = machineCpu();
   const machineBusy =
     machineAtSteady !== null && machineEnd !== null && machineEnd.totalMs > machineAtSteady.totalMs
-      ? Math.round(
-          (100 * availableParallelism() * (machineEnd.busyMs - machineAtSteady.busyMs)) / (machineEnd.totalMs - machineAtSteady.totalMs),
-        )
+      ? Math.round((100 * availableParallelism() * (machineEnd.busyMs - machineAtSteady.busyMs)) / (machineEnd.totalMs - machineAtSteady.totalMs))
       : null;
   const loadAverage1m = Math.round(loadavg()[0]! * 100) / 100;
   const generatorCpu = self.windowPercent();

@@ -148,9 +148,12 @@ export class Swarm {
       this.#timers.push(timer);
     }
     if (c.stormAtMs !== undefined && c.stormAtMs !== null) {
-      const storm = setTimeout(() => {
-        for (const client of this.clients) client.storm();
-      }, Math.max(0, this.init.startAtMs + c.stormAtMs - now));
+      const storm = setTimeout(
+        () => {
+          for (const client of this.clients) client.storm();
+        },
+        Math.max(0, this.init.startAtMs + c.stormAtMs - now),
+      );
       this.#timers.push(storm);
     }
   }

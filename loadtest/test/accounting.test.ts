@@ -1,14 +1,7 @@
 // The accounting module fed a scripted stream of real encoded frames with known injected gaps,
 // duplicates, out-of-order ticks, conflation, resets and delays: it must report exactly those.
 import { describe, expect, it } from 'vitest';
-import {
-  encodeError,
-  encodeHeartbeat,
-  encodeHello,
-  encodeSnapshot,
-  encodeUpdates,
-  type SnapshotBody,
-} from '../../protocol/src/codec.js';
+import { encodeError, encodeHeartbeat, encodeHello, encodeSnapshot, encodeUpdates, type SnapshotBody } from '../../protocol/src/codec.js';
 import { TickFlag, type Tick } from '../../protocol/src/messages.js';
 import type { EpochMs, PriceTicks, SizeLots } from '../../protocol/src/units.js';
 import { AccountingSink, MAX_PENDING_PER_SYMBOL, StreamAccounting, zeroCounters, type Counters } from '../src/accounting.js';
@@ -96,7 +89,12 @@ describe('StreamAccounting on a scripted Tickwire stream', () => {
     feed(snapshot(1, 100, E + 1, t + 10)); // fresh snapshot: new baseline
     feed(updates(1, [101], E + 1, t + 10));
     feed(updates(2, [1, 2, 3, 5], E, t + 10)); // seq 4 of symbol 2 never arrives
-    feed(encodeHeartbeat(E, t + 10, [{ symbolId: 1, seq: 101 }, { symbolId: 2, seq: 5 }]));
+    feed(
+      encodeHeartbeat(E, t + 10, [
+        { symbolId: 1, seq: 101 },
+        { symbolId: 2, seq: 5 },
+      ]),
+    );
     feed(encodeHeartbeat(E, t + 10, [{ symbolId: 2, seq: 7 }])); // 6 and 7 never arrived: tail stall
     feed(encodeError(E, t + 10, 4, 9, 'unknown symbol'));
     t += 10;
@@ -208,7 +206,16 @@ describe('peer JSON accounting', () => {
       ['AAPL', 0],
       ['MSFT', 3],
     ]);
-    const tickMsg = (symbol: string, seq: number, send: number) => ({ symbol, seq, eventTimeMs: send - 2, sendTimeMs: send, price: 1, size: 1, bid: 1, ask: 2 });
+    const tickMsg = (symbol: string, seq: number, send: number) => ({
+      symbol,
+      seq,
+      eventTimeMs: send - 2,
+      sendTimeMs: send,
+      price: 1,
+      size: 1,
+      bid: 1,
+      ask: 2,
+    });
     expect(accountPeerMessage(s, ids, 'snapshot', { symbol: 'AAPL', seq: 4, sendTimeMs: T0 }, T0)).toBe(true);
     for (const seq of [5, 6, 8, 7, 7]) expect(accountPeerMessage(s, ids, 'tick', tickMsg('AAPL', seq, T0 + 10), T0 + 13)).toBe(true);
     for (const seq of [40, 41, 43]) expect(accountPeerMessage(s, ids, 'tick', tickMsg('MSFT', seq, T0 + 10), T0 + 13)).toBe(true);
@@ -216,7 +223,18 @@ describe('peer JSON accounting', () => {
     expect(accountPeerMessage(s, ids, 'tick', { symbol: 'AAPL' }, T0)).toBe(false);
     expect(accountPeerMessage(s, ids, 'quote', tickMsg('AAPL', 9, T0), T0)).toBe(false);
     // openGaps: AAPL's gap healed when 7 came late; MSFT's (42) is still open.
-    const expected: Partial<Counters> = { ...zeroCounters(), ticks: 8, inOrder: 6, snapshots: 1, missing: 1, gapEvents: 2, outOfOrder: 1, duplicates: 1, baselineTicks: 1, openGaps: 1 };
+    const expected: Partial<Counters> = {
+      ...zeroCounters(),
+      ticks: 8,
+      inOrder: 6,
+      snapshots: 1,
+      missing: 1,
+      gapEvents: 2,
+      outOfOrder: 1,
+      duplicates: 1,
+      baselineTicks: 1,
+      openGaps: 1,
+    };
     delete expected.frames;
     delete expected.bytes;
     expectCounters(sink.counters, expected);

@@ -20,4 +20,3 @@ export function runCli(args: string[], timeoutMs: number): Promise<{ code: numbe
     }),
   );
 }
-

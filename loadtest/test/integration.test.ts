@@ -32,9 +32,40 @@ describe('load tester against a real Tickwire server', () => {
     const pid = server!.child.pid!;
     const run = await runCli(
       [
-        '--url', server!.url, '--clients', '24', '--transport', 'mix', '--sse-fraction', '0.25', '--symbols-per-client', '5',
-        '--popularity', 'zipf', '--ramp-up', '1s', '--duration', '3s', '--churn', '0.2', '--churn-interval', '1s', '--slow', '0.1', '--slow-rate', '1k',
-        '--workers', '1', '--server-pid', String(pid), '--json', jsonPath, '--html', htmlPath, '--progress', '0',
+        '--url',
+        server!.url,
+        '--clients',
+        '24',
+        '--transport',
+        'mix',
+        '--sse-fraction',
+        '0.25',
+        '--symbols-per-client',
+        '5',
+        '--popularity',
+        'zipf',
+        '--ramp-up',
+        '1s',
+        '--duration',
+        '3s',
+        '--churn',
+        '0.2',
+        '--churn-interval',
+        '1s',
+        '--slow',
+        '0.1',
+        '--slow-rate',
+        '1k',
+        '--workers',
+        '1',
+        '--server-pid',
+        String(pid),
+        '--json',
+        jsonPath,
+        '--html',
+        htmlPath,
+        '--progress',
+        '0',
       ],
       18_000,
     );
@@ -101,7 +132,7 @@ describe('load tester against a real Tickwire server', () => {
     }
   });
 
-  it('without --server-pid takes a Tickwire server\'s CPU from its /metrics, and the report draws the server series', async () => {
+  it("without --server-pid takes a Tickwire server's CPU from its /metrics, and the report draws the server series", async () => {
     const json = join(dir, 'metrics.json');
     const html = join(dir, 'metrics.html');
     const run = await runCli(
@@ -128,7 +159,11 @@ describe('load tester against a real Tickwire server', () => {
       const cpu = await page.$$eval('.chart svg', (svgs) =>
         svgs
           .filter((svg) => (svg.querySelector('.title')?.textContent ?? '').startsWith('CPU'))
-          .map((svg) => Object.fromEntries([...svg.querySelectorAll('path.line')].map((p) => [p.getAttribute('data-series'), (p.getAttribute('d') ?? '').split('L').length]))),
+          .map((svg) =>
+            Object.fromEntries(
+              [...svg.querySelectorAll('path.line')].map((p) => [p.getAttribute('data-series'), (p.getAttribute('d') ?? '').split('L').length]),
+            ),
+          ),
       );
       expect(cpu).toHaveLength(1);
       // Both lines drawn, each with a point per sampled second.

@@ -11,14 +11,39 @@ const E = 7;
 const T = 1_700_000_000_000;
 
 const tick = (symbolId: number, seq: number, flags = 0): Tick => ({
-  symbolId, seq, flags, eventTimeMs: T as EpochMs, price: 100 as PriceTicks, size: 1 as SizeLots, bid: 99 as PriceTicks, ask: 101 as PriceTicks,
+  symbolId,
+  seq,
+  flags,
+  eventTimeMs: T as EpochMs,
+  price: 100 as PriceTicks,
+  size: 1 as SizeLots,
+  bid: 99 as PriceTicks,
+  ask: 101 as PriceTicks,
 });
-const updates = (symbolId: number, seqs: number[], flags = 0): Uint8Array => encodeUpdates(E, T, seqs.map((s) => tick(symbolId, s, flags)));
+const updates = (symbolId: number, seqs: number[], flags = 0): Uint8Array =>
+  encodeUpdates(
+    E,
+    T,
+    seqs.map((s) => tick(symbolId, s, flags)),
+  );
 const snapshot = (symbolId: number, seq: number): Uint8Array =>
   encodeSnapshot(E, T, {
-    symbolId, ticker: `S${symbolId}`, priceScale: 2, sizeScale: 0, seq, lastTimeMs: T as EpochMs, last: 100 as PriceTicks, lastSize: 1 as SizeLots,
-    bid: 99 as PriceTicks, ask: 101 as PriceTicks, open: 100 as PriceTicks, high: 100 as PriceTicks, low: 100 as PriceTicks, volume: 0,
-    sessionStartMs: T as EpochMs, candles: [],
+    symbolId,
+    ticker: `S${symbolId}`,
+    priceScale: 2,
+    sizeScale: 0,
+    seq,
+    lastTimeMs: T as EpochMs,
+    last: 100 as PriceTicks,
+    lastSize: 1 as SizeLots,
+    bid: 99 as PriceTicks,
+    ask: 101 as PriceTicks,
+    open: 100 as PriceTicks,
+    high: 100 as PriceTicks,
+    low: 100 as PriceTicks,
+    volume: 0,
+    sessionStartMs: T as EpochMs,
+    candles: [],
   });
 
 describe('resilience accounting', () => {
@@ -37,7 +62,12 @@ describe('resilience accounting', () => {
     feed(updates(1, [11, 12]));
     feed(updates(1, [20], TickFlag.Conflated)); // slow-consumer conflation: 13..19 skipped on purpose
     feed(updates(1, [21]));
-    feed(encodeHeartbeat(E, T, [{ symbolId: 1, seq: 21 }, { symbolId: 2, seq: 50 }])); // all caught up
+    feed(
+      encodeHeartbeat(E, T, [
+        { symbolId: 1, seq: 21 },
+        { symbolId: 2, seq: 50 },
+      ]),
+    ); // all caught up
     feed(updates(2, [51]));
     feed(encodeHeartbeat(E, T, [{ symbolId: 2, seq: 53 }])); // 52, 53 lost at the tail: only the heartbeat tells
     feed(snapshot(2, 53)); // the re-subscribe's fresh snapshot
@@ -45,7 +75,12 @@ describe('resilience accounting', () => {
     feed(updates(1, [22, 25])); // 23, 24 lost mid-stream
     feed(snapshot(1, 25));
     feed(updates(1, [26, 27], TickFlag.Conflated)); // a conflated record may also be the plain next seq
-    feed(encodeHeartbeat(E, T, [{ symbolId: 1, seq: 27 }, { symbolId: 2, seq: 54 }]));
+    feed(
+      encodeHeartbeat(E, T, [
+        { symbolId: 1, seq: 27 },
+        { symbolId: 2, seq: 54 },
+      ]),
+    );
 
     const c = sink.counters;
     expect(losses).toEqual([2, 1]);

@@ -24,14 +24,39 @@ import { LOADTEST_JS, runCli } from './helpers.js';
 
 const T = 1_700_000_000_000;
 const tick = (symbolId: number, seq: number): Tick => ({
-  symbolId, seq, flags: 0, eventTimeMs: T as EpochMs, price: 100 as PriceTicks, size: 1 as SizeLots, bid: 99 as PriceTicks, ask: 101 as PriceTicks,
+  symbolId,
+  seq,
+  flags: 0,
+  eventTimeMs: T as EpochMs,
+  price: 100 as PriceTicks,
+  size: 1 as SizeLots,
+  bid: 99 as PriceTicks,
+  ask: 101 as PriceTicks,
 });
-const updates = (epoch: number, symbolId: number, seqs: number[]): Uint8Array => encodeUpdates(epoch, T, seqs.map((s) => tick(symbolId, s)));
+const updates = (epoch: number, symbolId: number, seqs: number[]): Uint8Array =>
+  encodeUpdates(
+    epoch,
+    T,
+    seqs.map((s) => tick(symbolId, s)),
+  );
 const snapshot = (epoch: number, symbolId: number, seq: number): Uint8Array =>
   encodeSnapshot(epoch, T, {
-    symbolId, ticker: `S${symbolId}`, priceScale: 2, sizeScale: 0, seq, lastTimeMs: T as EpochMs, last: 100 as PriceTicks, lastSize: 1 as SizeLots,
-    bid: 99 as PriceTicks, ask: 101 as PriceTicks, open: 100 as PriceTicks, high: 100 as PriceTicks, low: 100 as PriceTicks, volume: 0,
-    sessionStartMs: T as EpochMs, candles: [],
+    symbolId,
+    ticker: `S${symbolId}`,
+    priceScale: 2,
+    sizeScale: 0,
+    seq,
+    lastTimeMs: T as EpochMs,
+    last: 100 as PriceTicks,
+    lastSize: 1 as SizeLots,
+    bid: 99 as PriceTicks,
+    ask: 101 as PriceTicks,
+    open: 100 as PriceTicks,
+    high: 100 as PriceTicks,
+    low: 100 as PriceTicks,
+    volume: 0,
+    sessionStartMs: T as EpochMs,
+    candles: [],
   });
 const hello = (epoch: number): Uint8Array => encodeHello(epoch, T, { heartbeatMs: 1000, maxSymbols: 100, sessionId: 'sess', serverId: 'gw' });
 
@@ -50,7 +75,13 @@ describe('resume accounting (scripted)', () => {
     const next = new StreamAccounting(sink);
     const cursor = carryResume(prev, next)!;
     const parsed = parseCursor(cursor, 100);
-    expect(parsed.ok && [parsed.value.epoch, [...parsed.value.seqs]]).toEqual([7, [[1, 11], [2, 50]]]);
+    expect(parsed.ok && [parsed.value.epoch, [...parsed.value.seqs]]).toEqual([
+      7,
+      [
+        [1, 11],
+        [2, 50],
+      ],
+    ]);
     for (const f of [hello(7), updates(7, 1, [12, 13]), updates(7, 2, [51])]) next.tickwireFrame(f, T);
     const c = sink.counters;
     expect([c.resumeAttempts, c.reconnectsReplayed, c.reconnectsSnapshot]).toEqual([1, 1, 0]);
@@ -79,7 +110,10 @@ describe('resume accounting (scripted)', () => {
     for (const f of [hello(8), snapshot(8, 1, 1), snapshot(8, 2, 1), updates(8, 1, [2])]) next.tickwireFrame(f, T);
     const c = sink.counters;
     expect([c.reconnectsReplayed, c.reconnectsSnapshot, c.resumeSnapshots, c.resumeMissed, c.gapsAfterResume]).toEqual([0, 1, 2, 0, 0]);
-    expect(next.resumeEntries()).toEqual([[1, 2], [2, 1]]);
+    expect(next.resumeEntries()).toEqual([
+      [1, 2],
+      [2, 1],
+    ]);
   });
 
   it('honours retry-after-ms on 1001 only, and draws full jitter below the cap', () => {
@@ -123,9 +157,22 @@ describe('SimClient reconnects', () => {
     const sink = new AccountingSink();
     const life = new LifecycleStats();
     const client = new SimClient({
-      index: 0, kind: 'normal', connect, base: new URL('http://127.0.0.1:1'), symbols: [{ id: 3, ticker: 'S3' }], history: 0,
-      localAddress: undefined, sink, life, now: () => performance.timeOrigin + performance.now(), random: () => 0,
-      slowRateBps: 16_384, churnIntervalMs: 5_000, wsClient: 'raw', token: null, resume: true,
+      index: 0,
+      kind: 'normal',
+      connect,
+      base: new URL('http://127.0.0.1:1'),
+      symbols: [{ id: 3, ticker: 'S3' }],
+      history: 0,
+      localAddress: undefined,
+      sink,
+      life,
+      now: () => performance.timeOrigin + performance.now(),
+      random: () => 0,
+      slowRateBps: 16_384,
+      churnIntervalMs: 5_000,
+      wsClient: 'raw',
+      token: null,
+      resume: true,
     });
     try {
       client.start();
@@ -171,9 +218,22 @@ describe('against a real Tickwire server', () => {
       const sink = new AccountingSink();
       const life = new LifecycleStats();
       const client = new SimClient({
-        index: 0, kind: 'normal', connect, base, symbols: [aapl!, ...all.filter((s) => s.ticker !== 'AAPL').slice(0, 2)], history: 0,
-        localAddress: undefined, sink, life, now: () => performance.timeOrigin + performance.now(), random: Math.random,
-        slowRateBps: 16_384, churnIntervalMs: 5_000, wsClient: 'raw', token: null, resume: true,
+        index: 0,
+        kind: 'normal',
+        connect,
+        base,
+        symbols: [aapl!, ...all.filter((s) => s.ticker !== 'AAPL').slice(0, 2)],
+        history: 0,
+        localAddress: undefined,
+        sink,
+        life,
+        now: () => performance.timeOrigin + performance.now(),
+        random: Math.random,
+        slowRateBps: 16_384,
+        churnIntervalMs: 5_000,
+        wsClient: 'raw',
+        token: null,
+        resume: true,
       });
       try {
         client.start();
@@ -204,8 +264,30 @@ describe('against a real Tickwire server', () => {
     const clients = 18;
     const run = await runCli(
       [
-        '--url', server!.url, '--clients', String(clients), '--transport', 'mix', '--mix', 'ws=1,sse=1,stream=1', '--symbols-per-client', '4',
-        '--ramp-up', '1s', '--duration', '4s', '--storm-at', '3s', '--workers', '1', '--json', jsonPath, '--html', htmlPath, '--progress', '0',
+        '--url',
+        server!.url,
+        '--clients',
+        String(clients),
+        '--transport',
+        'mix',
+        '--mix',
+        'ws=1,sse=1,stream=1',
+        '--symbols-per-client',
+        '4',
+        '--ramp-up',
+        '1s',
+        '--duration',
+        '4s',
+        '--storm-at',
+        '3s',
+        '--workers',
+        '1',
+        '--json',
+        jsonPath,
+        '--html',
+        htmlPath,
+        '--progress',
+        '0',
       ],
       25_000,
     );
@@ -217,8 +299,14 @@ describe('against a real Tickwire server', () => {
     expect(r.storm!.reconnectMs.count).toBe(clients);
     expect(r.storm!.reconnectMs.max).toBeLessThan(3_000);
     expect(r.resume).toMatchObject({
-      resumeAttempts: clients, reconnectsReplayed: clients, reconnectsSnapshot: 0,
-      resumeReplayed: clients * 4, resumeSnapshots: 0, resumeMissed: 0, gapsAfterResume: 0, openGaps: 0,
+      resumeAttempts: clients,
+      reconnectsReplayed: clients,
+      reconnectsSnapshot: 0,
+      resumeReplayed: clients * 4,
+      resumeSnapshots: 0,
+      resumeMissed: 0,
+      gapsAfterResume: 0,
+      openGaps: 0,
     });
     expect(r.connections.opened).toBe(clients * 2);
     expect(r.verdict.missing).toBe(0);

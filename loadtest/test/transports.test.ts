@@ -13,14 +13,27 @@ import { fetchSymbols, type SymbolRef } from '../src/symbols.js';
 const nowMs = (): number => performance.timeOrigin + performance.now();
 
 /** Runs one adapter connection for `ms`, then closes it; resolves with its counters. */
-async function runAdapter(base: URL, adapter: AdapterName, symbols: SymbolRef[], ms: number, poll?: { intervalMs: number; waitMs: number }): Promise<{ c: Counters; closes: number[]; errors: string[] }> {
+async function runAdapter(
+  base: URL,
+  adapter: AdapterName,
+  symbols: SymbolRef[],
+  ms: number,
+  poll?: { intervalMs: number; waitMs: number },
+): Promise<{ c: Counters; closes: number[]; errors: string[] }> {
   const sink = new AccountingSink();
   const stream = new StreamAccounting(sink);
   const closes: number[] = [];
   const errors: string[] = [];
   let opened = false;
   const conn = ADAPTER_CONNECT[adapter]({
-    base, symbols, history: 0, localAddress: undefined, now: nowMs, wsClient: 'raw', token: null, poll,
+    base,
+    symbols,
+    history: 0,
+    localAddress: undefined,
+    now: nowMs,
+    wsClient: 'raw',
+    token: null,
+    poll,
     hooks: { stream, opened: () => (opened = true), received: () => undefined, closed: (code) => closes.push(code), failed: (e) => errors.push(e.message) },
   });
   await new Promise((r) => setTimeout(r, ms));

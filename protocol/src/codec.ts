@@ -213,12 +213,7 @@ export function encodeSnapshot(epoch: number, sendTimeMs: number, s: SnapshotBod
  * Builds an Updates frame around `count` already-encoded tick records (the server keeps ticks as
  * records from ingest on, so a batch costs one allocation and one copy).
  */
-export function encodeUpdatesFromRecords(
-  epoch: number,
-  sendTimeMs: number,
-  records: Uint8Array,
-  count: number,
-): Uint8Array {
+export function encodeUpdatesFromRecords(epoch: number, sendTimeMs: number, records: Uint8Array, count: number): Uint8Array {
   const length = count * TICK_RECORD_SIZE;
   if (records.length < length) throw new RangeError('records buffer shorter than count × record size');
   const bytes = new Uint8Array(HEADER_SIZE + 4 + length);
@@ -257,13 +252,7 @@ export function encodeHeartbeat(epoch: number, sendTimeMs: number, symbols: read
   return bytes;
 }
 
-export function encodeAck(
-  epoch: number,
-  sendTimeMs: number,
-  requestId: number,
-  op: AckOp,
-  symbolIds: readonly number[],
-): Uint8Array {
+export function encodeAck(epoch: number, sendTimeMs: number, requestId: number, op: AckOp, symbolIds: readonly number[]): Uint8Array {
   checkU32(requestId, 'requestId');
   const bytes = new Uint8Array(HEADER_SIZE + 9 + symbolIds.length * 2);
   const view = viewOf(bytes);
@@ -279,13 +268,7 @@ export function encodeAck(
   return bytes;
 }
 
-export function encodeError(
-  epoch: number,
-  sendTimeMs: number,
-  code: number,
-  requestId: number,
-  message: string,
-): Uint8Array {
+export function encodeError(epoch: number, sendTimeMs: number, code: number, requestId: number, message: string): Uint8Array {
   checkU16(code, 'code');
   checkU32(requestId, 'requestId');
   let text = utf8Encoder.encode(message);
@@ -538,11 +521,7 @@ export function decodeFrame(bytes: Uint8Array): DecodeResult<Frame> {
  * Calls `visit` for every tick of an Updates frame without allocating per tick: `scratch` is reused,
  * so copy what you keep. Returns the number of ticks, or an error for a malformed or non-Updates frame.
  */
-export function visitTicks(
-  bytes: Uint8Array,
-  visit: (tick: Tick, header: FrameHeader) => void,
-  scratch: Tick = emptyTick(),
-): DecodeResult<number> {
+export function visitTicks(bytes: Uint8Array, visit: (tick: Tick, header: FrameHeader) => void, scratch: Tick = emptyTick()): DecodeResult<number> {
   const head = decodeHeader(bytes);
   if (!head.ok) return head;
   if (head.value.type !== FrameType.Updates) return { ok: false, error: `frame type ${head.value.type} is not Updates` };

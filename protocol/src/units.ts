@@ -21,6 +21,14 @@ export const MAX_SCALE = 12;
 
 const POW10: readonly number[] = Array.from({ length: MAX_SCALE + 1 }, (_, i) => 10 ** i);
 
+/**
+ * 10^scale: the divisor between a wire integer and its display number. Never throws (a scale outside
+ * 0..MAX_SCALE is computed, not looked up), so display code can use it on unchecked scales.
+ */
+export function scaleFactor(scale: number): number {
+  return POW10[scale] ?? 10 ** scale;
+}
+
 function pow10(scale: number): number {
   const p = POW10[scale];
   if (p === undefined) throw new RangeError(`scale ${scale} is outside 0..${MAX_SCALE}`);
@@ -43,7 +51,9 @@ export function numberToTicks(value: number, scale: number): number {
  */
 export function formatScaled(units: number, scale: number): string {
   const negative = units < 0;
-  const digits = Math.abs(Math.trunc(units)).toString().padStart(scale + 1, '0');
+  const digits = Math.abs(Math.trunc(units))
+    .toString()
+    .padStart(scale + 1, '0');
   const whole = digits.slice(0, digits.length - scale);
   const text = scale === 0 ? whole : `${whole}.${digits.slice(digits.length - scale)}`;
   return negative ? `-${text}` : text;

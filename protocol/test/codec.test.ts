@@ -109,7 +109,17 @@ describe('hostile lengths', () => {
 });
 
 describe('tick records and batches', () => {
-  const tick: Tick = { ...emptyTick(), symbolId: 65535, flags: 1, seq: 0xffff_ffff, eventTimeMs: 1.5 as never, price: 0xffff_ffff as never, size: 1 as never, bid: 2 as never, ask: 3 as never };
+  const tick: Tick = {
+    ...emptyTick(),
+    symbolId: 65535,
+    flags: 1,
+    seq: 0xffff_ffff,
+    eventTimeMs: 1.5 as never,
+    price: 0xffff_ffff as never,
+    size: 1 as never,
+    bid: 2 as never,
+    ask: 3 as never,
+  };
 
   it('round-trips the extremes of every field', () => {
     const view = new DataView(new ArrayBuffer(TICK_RECORD_SIZE + 3));

@@ -89,7 +89,17 @@ describe('resume cursors', () => {
     ]);
     expect(text).toMatch(/^[0-9a-z._-]+$/);
     const r = parseCursor(text, 10);
-    expect(r).toEqual({ ok: true, value: { epoch: 0xffff_ffff, seqs: new Map([[0, 1], [65535, 0xffff_ffff], [42, 12345]]) } });
+    expect(r).toEqual({
+      ok: true,
+      value: {
+        epoch: 0xffff_ffff,
+        seqs: new Map([
+          [0, 1],
+          [65535, 0xffff_ffff],
+          [42, 12345],
+        ]),
+      },
+    });
     expect(formatCursor(5, [])).toBe('e5');
     expect(parseCursor(formatCursor(5, []), 10)).toEqual({ ok: true, value: { epoch: 5, seqs: new Map() } });
     // The empty cursor is written e<epoch>; e<epoch>- (a writer that always adds the dash) means the same.
@@ -102,7 +112,10 @@ describe('resume cursors', () => {
     },
   );
   it('bounds the work on hostile cursors', () => {
-    expect(parseCursor('e1-' + Array.from({ length: 50 }, (_, i) => `${i}.1`).join('_'), 10)).toMatchObject({ ok: false, error: expect.stringMatching(/more than 10/) });
+    expect(parseCursor('e1-' + Array.from({ length: 50 }, (_, i) => `${i}.1`).join('_'), 10)).toMatchObject({
+      ok: false,
+      error: expect.stringMatching(/more than 10/),
+    });
     expect(parseCursor('e1-' + '1.1_'.repeat(5000), 100_000)).toMatchObject({ ok: false, error: expect.stringMatching(/longer/) });
   });
 });

@@ -44,7 +44,16 @@ export const GOLDEN: GoldenVector[] = [
       candles: [
         {
           intervalSec: 60,
-          candles: [{ time: 1_767_225_540 as UtcSeconds, open: 18_900 as PriceTicks, high: 18_960 as PriceTicks, low: 18_890 as PriceTicks, close: 18_950 as PriceTicks, volume: 5_000 }],
+          candles: [
+            {
+              time: 1_767_225_540 as UtcSeconds,
+              open: 18_900 as PriceTicks,
+              high: 18_960 as PriceTicks,
+              low: 18_890 as PriceTicks,
+              close: 18_950 as PriceTicks,
+              volume: 5_000,
+            },
+          ],
         },
       ],
     },
@@ -56,15 +65,40 @@ export const GOLDEN: GoldenVector[] = [
       ...header,
       type: FrameType.Updates,
       ticks: [
-        { symbolId: 7, flags: 0, seq: 43, eventTimeMs: 1_767_225_600_001 as EpochMs, price: 18_951 as PriceTicks, size: 200 as SizeLots, bid: 18_950 as PriceTicks, ask: 18_952 as PriceTicks },
-        { symbolId: 7, flags: 1, seq: 45, eventTimeMs: 1_767_225_600_050.5 as EpochMs, price: 18_949 as PriceTicks, size: 1 as SizeLots, bid: 18_948 as PriceTicks, ask: 18_950 as PriceTicks },
+        {
+          symbolId: 7,
+          flags: 0,
+          seq: 43,
+          eventTimeMs: 1_767_225_600_001 as EpochMs,
+          price: 18_951 as PriceTicks,
+          size: 200 as SizeLots,
+          bid: 18_950 as PriceTicks,
+          ask: 18_952 as PriceTicks,
+        },
+        {
+          symbolId: 7,
+          flags: 1,
+          seq: 45,
+          eventTimeMs: 1_767_225_600_050.5 as EpochMs,
+          price: 18_949 as PriceTicks,
+          size: 1 as SizeLots,
+          bid: 18_948 as PriceTicks,
+          ask: 18_950 as PriceTicks,
+        },
       ],
     },
     hex: '010300000403020100b087aa6db7794202000000070000002b000000001080aa6db77942074a0000c8000000064a0000084a0000070001002d000000002883aa6db77942054a000001000000044a0000064a0000',
   },
   {
     name: 'heartbeat',
-    frame: { ...header, type: FrameType.Heartbeat, symbols: [{ symbolId: 7, seq: 45 }, { symbolId: 300, seq: 1 }] },
+    frame: {
+      ...header,
+      type: FrameType.Heartbeat,
+      symbols: [
+        { symbolId: 7, seq: 45 },
+        { symbolId: 300, seq: 1 },
+      ],
+    },
     hex: '010400000403020100b087aa6db7794202000000070000002d0000002c01000001000000',
   },
   {

@@ -27,7 +27,11 @@ function violations(part: string, allowed: (spec: string) => boolean): string[] 
   const files = sources(join(ROOT, part));
   // A scanner that finds nothing proves nothing: every part imports something.
   expect(files.flatMap(imports).length).toBeGreaterThan(files.length / 2);
-  return files.flatMap((file) => imports(file).filter((s) => !allowed(s)).map((s) => `${relative(ROOT, file)} → ${s}`));
+  return files.flatMap((file) =>
+    imports(file)
+      .filter((s) => !allowed(s))
+      .map((s) => `${relative(ROOT, file)} → ${s}`),
+  );
 }
 
 describe('layering', () => {

@@ -43,7 +43,9 @@ describe('frame decoder', () => {
       fc.property(u32, fc.array(tickArb, { maxLength: 20 }), (epoch, ticks) => {
         const bytes = encodeUpdates(epoch, 1, ticks);
         const r = decodeFrame(bytes);
-        expect(r.ok && r.value.type === FrameType.Updates && r.value.ticks).toEqual(ticks.map((t) => ({ ...t, eventTimeMs: Object.is(t.eventTimeMs, -0) ? -0 : t.eventTimeMs })));
+        expect(r.ok && r.value.type === FrameType.Updates && r.value.ticks).toEqual(
+          ticks.map((t) => ({ ...t, eventTimeMs: Object.is(t.eventTimeMs, -0) ? -0 : t.eventTimeMs })),
+        );
         const cut = Math.floor(bytes.length / 2);
         expect(decodeFrame(bytes.subarray(0, cut)).ok).toBe(false);
       }),
@@ -64,11 +66,18 @@ describe('frame decoder', () => {
 describe('control parser', () => {
   it('answers any string without throwing, with an error code when it refuses', () => {
     fc.assert(
-      fc.property(fc.oneof(fc.string({ maxLength: 200 }), fc.json({ maxDepth: 3 }), fc.jsonValue().map((v) => JSON.stringify({ op: 'subscribe', symbols: v }))), (text) => {
-        const r = parseControl(text, 10);
-        if (!r.ok) expect(r.code).toBeGreaterThan(0);
-        else expect(r.message.symbols.length).toBeLessThanOrEqual(10);
-      }),
+      fc.property(
+        fc.oneof(
+          fc.string({ maxLength: 200 }),
+          fc.json({ maxDepth: 3 }),
+          fc.jsonValue().map((v) => JSON.stringify({ op: 'subscribe', symbols: v })),
+        ),
+        (text) => {
+          const r = parseControl(text, 10);
+          if (!r.ok) expect(r.code).toBeGreaterThan(0);
+          else expect(r.message.symbols.length).toBeLessThanOrEqual(10);
+        },
+      ),
       { numRuns: 3000 },
     );
   });
@@ -94,9 +103,15 @@ describe('cursor parser', () => {
   });
   it('never throws on arbitrary text', () => {
     fc.assert(
-      fc.property(fc.oneof(fc.string({ maxLength: 100 }), fc.string({ maxLength: 100 }).map((s) => `e1-${s}`)), (text) => {
-        expect(typeof parseCursor(text, 10).ok).toBe('boolean');
-      }),
+      fc.property(
+        fc.oneof(
+          fc.string({ maxLength: 100 }),
+          fc.string({ maxLength: 100 }).map((s) => `e1-${s}`),
+        ),
+        (text) => {
+          expect(typeof parseCursor(text, 10).ok).toBe('boolean');
+        },
+      ),
       { numRuns: 3000 },
     );
   });
@@ -105,20 +120,24 @@ describe('cursor parser', () => {
 describe('length-prefixed stream parser', () => {
   it('yields the same frames however the stream is chunked', () => {
     fc.assert(
-      fc.property(fc.array(fc.uint8Array({ maxLength: 64 }), { maxLength: 10 }), fc.array(fc.integer({ min: 1, max: 50 }), { minLength: 1, maxLength: 20 }), (frames, cuts) => {
-        const bytes = joinFrames(frames);
-        const out: Uint8Array[] = [];
-        const parser = new FrameStreamParser((f) => out.push(f));
-        let offset = 0;
-        let i = 0;
-        while (offset < bytes.length) {
-          const n = cuts[i++ % cuts.length]!;
-          expect(parser.feed(bytes.subarray(offset, offset + n))).toBe(true);
-          offset += n;
-        }
-        expect(out).toEqual(frames);
-        expect(parser.pendingBytes).toBe(0);
-      }),
+      fc.property(
+        fc.array(fc.uint8Array({ maxLength: 64 }), { maxLength: 10 }),
+        fc.array(fc.integer({ min: 1, max: 50 }), { minLength: 1, maxLength: 20 }),
+        (frames, cuts) => {
+          const bytes = joinFrames(frames);
+          const out: Uint8Array[] = [];
+          const parser = new FrameStreamParser((f) => out.push(f));
+          let offset = 0;
+          let i = 0;
+          while (offset < bytes.length) {
+            const n = cuts[i++ % cuts.length]!;
+            expect(parser.feed(bytes.subarray(offset, offset + n))).toBe(true);
+            offset += n;
+          }
+          expect(out).toEqual(frames);
+          expect(parser.pendingBytes).toBe(0);
+        },
+      ),
     );
   });
   it('stops at a hostile length', () => {

@@ -137,9 +137,15 @@ describe('base64 mapping against forgiving-base64', () => {
 
   it('base64ToFrame accepts and rejects exactly what forgiving-base64 does, with the same bytes', () => {
     const textArb = fc
-      .array(fc.oneof({ weight: 8, arbitrary: fc.constantFrom(...'ABCXYZabcxyz0189+/') }, { weight: 2, arbitrary: fc.constantFrom('=', ' ', '\t', '\n', '-', '_', '.', 'é', '\u0000') }), {
-        maxLength: 40,
-      })
+      .array(
+        fc.oneof(
+          { weight: 8, arbitrary: fc.constantFrom(...'ABCXYZabcxyz0189+/') },
+          { weight: 2, arbitrary: fc.constantFrom('=', ' ', '\t', '\n', '-', '_', '.', 'é', '\u0000') },
+        ),
+        {
+          maxLength: 40,
+        },
+      )
       .map((cs) => cs.join(''));
     fc.assert(
       fc.property(textArb, (text) => {

@@ -88,7 +88,11 @@ export class Admission {
     const host = req.getHeader('host');
     // Browsers always send Host; a name that is not ours means a DNS-rebinding page (or a misrouted proxy).
     if (host !== '' && !this.hostAllowed(host)) {
-      return refused(421, 'HostNotAllowed', `this server is not served as ${JSON.stringify(host.slice(0, 100))}; set --public-origin to the names it is served as`);
+      return refused(
+        421,
+        'HostNotAllowed',
+        `this server is not served as ${JSON.stringify(host.slice(0, 100))}; set --public-origin to the names it is served as`,
+      );
     }
     const origin = req.getHeader('origin');
     // Browsers send Origin on WebSocket upgrades and cross-origin requests; clients without one (curl,
@@ -114,7 +118,12 @@ export class Admission {
       return { status: 503, name: 'ServerFull', message: `server holds its maximum of ${this.config.maxConnections} connections`, retryAfterSec: 5 };
     }
     if ((this.perIp.get(ip) ?? 0) >= this.config.maxConnectionsPerIp) {
-      return { status: 429, name: 'TooManyConnections', message: `at most ${this.config.maxConnectionsPerIp} connections per client address`, retryAfterSec: 5 };
+      return {
+        status: 429,
+        name: 'TooManyConnections',
+        message: `at most ${this.config.maxConnectionsPerIp} connections per client address`,
+        retryAfterSec: 5,
+      };
     }
     return null;
   }

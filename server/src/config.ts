@@ -105,10 +105,11 @@ export const DEFAULT_CONFIG: ServerConfig = {
   logLevel: 'info',
 };
 
-
-
 function transports(value: string): TransportName[] {
-  const names = value.split(',').map((s) => s.trim()).filter(Boolean);
+  const names = value
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean);
   if (names.length === 0) throw new InvalidArgumentError(`name at least one of: ${TRANSPORT_NAMES.join(', ')}`);
   for (const name of names) {
     if (!(TRANSPORT_NAMES as readonly string[]).includes(name)) {
@@ -119,7 +120,10 @@ function transports(value: string): TransportName[] {
 }
 
 function origins(value: string): string[] {
-  const list = value.split(',').map((s) => s.trim()).filter(Boolean);
+  const list = value
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean);
   for (const o of list) {
     if (o !== '*' && !/^https?:\/\/[A-Za-z0-9.-]+(:\d{1,5})?$/.test(o)) {
       throw new InvalidArgumentError(`"${o}" is not an origin like https://example.com:8443`);
@@ -154,42 +158,98 @@ export function configProgram(): Command {
     .description('Tickwire market-data fan-out server: simulated feed, WebSocket + SSE, dashboard at /')
     .addOption(opt('--host <host>', 'interface to listen on', 'TICKWIRE_HOST').default(d.host).argParser(host))
     .addOption(opt('--port <n>', 'TCP port (0 = any free port)', 'TICKWIRE_PORT').default(d.port).argParser(integer(0, 65535)))
-    .addOption(opt('--seed <n>', 'feed random seed', 'TICKWIRE_SEED').default(d.seed).argParser(integer(0, 2 ** 32 - 1)))
+    .addOption(
+      opt('--seed <n>', 'feed random seed', 'TICKWIRE_SEED')
+        .default(d.seed)
+        .argParser(integer(0, 2 ** 32 - 1)),
+    )
     .addOption(opt('--symbols <n>', 'number of simulated instruments', 'TICKWIRE_SYMBOLS').default(d.symbols).argParser(integer(1, 65535)))
     .addOption(opt('--tick-rate <n>', 'total feed ticks per second', 'TICKWIRE_TICK_RATE').default(d.tickRate).argParser(integer(1, 1_000_000)))
     .addOption(opt('--batch-ms <n>', 'batching window in ms', 'TICKWIRE_BATCH_MS').default(d.batchMs).argParser(integer(1, 1000)))
-    .addOption(opt('--transports <list>', `enabled transports: ${TRANSPORT_NAMES.join(',')}`, 'TICKWIRE_TRANSPORTS').default(d.transports).argParser(transports))
+    .addOption(
+      opt('--transports <list>', `enabled transports: ${TRANSPORT_NAMES.join(',')}`, 'TICKWIRE_TRANSPORTS')
+        .default(d.transports)
+        .argParser(transports),
+    )
     .addOption(opt('--web-dir <path>', 'built dashboard to serve at /', 'TICKWIRE_WEB_DIR').default(d.webDir))
     .addOption(opt('--candles <n>', 'candles kept per symbol and interval', 'TICKWIRE_CANDLES').default(d.candleCapacity).argParser(integer(10, 65535)))
-    .addOption(opt('--resume-ticks <n>', 'ticks per symbol kept for resume and polling', 'TICKWIRE_RESUME_TICKS').default(d.resumeTicks).argParser(integer(0, 1_000_000)))
-    .addOption(opt('--poll-wait-ms <n>', 'longest a long-poll request is held', 'TICKWIRE_POLL_WAIT_MS').default(d.pollWaitMs).argParser(integer(1000, 120_000)))
-    .addOption(opt('--max-held-polls <n>', 'long-poll requests held at once', 'TICKWIRE_MAX_HELD_POLLS').default(d.maxHeldPolls).argParser(integer(1, 1_000_000)))
+    .addOption(
+      opt('--resume-ticks <n>', 'ticks per symbol kept for resume and polling', 'TICKWIRE_RESUME_TICKS')
+        .default(d.resumeTicks)
+        .argParser(integer(0, 1_000_000)),
+    )
+    .addOption(
+      opt('--poll-wait-ms <n>', 'longest a long-poll request is held', 'TICKWIRE_POLL_WAIT_MS').default(d.pollWaitMs).argParser(integer(1000, 120_000)),
+    )
+    .addOption(
+      opt('--max-held-polls <n>', 'long-poll requests held at once', 'TICKWIRE_MAX_HELD_POLLS').default(d.maxHeldPolls).argParser(integer(1, 1_000_000)),
+    )
     .addOption(opt('--history <n>', 'default candles per interval in snapshots', 'TICKWIRE_HISTORY').default(d.defaultHistory).argParser(integer(0, 2000)))
     .addOption(opt('--warmup <s>', 'seconds of simulated past replayed at start', 'TICKWIRE_WARMUP').default(d.warmupSec).argParser(integer(0, 86_400)))
     .addOption(opt('--heartbeat-ms <n>', 'heartbeat interval in ms', 'TICKWIRE_HEARTBEAT_MS').default(d.heartbeatMs).argParser(integer(100, 60_000)))
-    .addOption(opt('--max-symbols <n>', 'symbols one connection may subscribe', 'TICKWIRE_MAX_SYMBOLS').default(d.maxSymbolsPerConnection).argParser(integer(1, 10_000)))
-    .addOption(opt('--slow-soft-bytes <n>', 'backlog that switches a client to conflated updates', 'TICKWIRE_SLOW_SOFT_BYTES').default(d.slowSoftBytes).argParser(integer(1024, 1 << 30)))
-    .addOption(opt('--slow-hard-bytes <n>', 'backlog that closes a client (4000)', 'TICKWIRE_SLOW_HARD_BYTES').default(d.slowHardBytes).argParser(integer(1024, 1 << 30)))
-    .addOption(opt('--slow-lag-ms <n>', 'longest a client may conflate before it is closed (4000)', 'TICKWIRE_SLOW_LAG_MS').default(d.slowLagMs).argParser(integer(100, 600_000)))
-    .addOption(opt('--max-connections <n>', 'connections held at once (WebSocket + streams)', 'TICKWIRE_MAX_CONNECTIONS').default(d.maxConnections).argParser(integer(1, 10_000_000)))
-    .addOption(opt('--max-connections-per-ip <n>', 'connections one client address may hold', 'TICKWIRE_MAX_CONNECTIONS_PER_IP').default(d.maxConnectionsPerIp).argParser(integer(1, 10_000_000)))
-    .addOption(opt('--allowed-origins <list>', 'extra browser origins allowed (exact, comma-separated; * = any)', 'TICKWIRE_ALLOWED_ORIGINS').default(d.allowedOrigins).argParser(origins))
-    .addOption(opt('--public-origin <list>', 'origins the server is served as (comma-separated); default: the listen address', 'TICKWIRE_PUBLIC_ORIGIN').argParser(publicOrigins))
+    .addOption(
+      opt('--max-symbols <n>', 'symbols one connection may subscribe', 'TICKWIRE_MAX_SYMBOLS').default(d.maxSymbolsPerConnection).argParser(integer(1, 10_000)),
+    )
+    .addOption(
+      opt('--slow-soft-bytes <n>', 'backlog that switches a client to conflated updates', 'TICKWIRE_SLOW_SOFT_BYTES')
+        .default(d.slowSoftBytes)
+        .argParser(integer(1024, 1 << 30)),
+    )
+    .addOption(
+      opt('--slow-hard-bytes <n>', 'backlog that closes a client (4000)', 'TICKWIRE_SLOW_HARD_BYTES')
+        .default(d.slowHardBytes)
+        .argParser(integer(1024, 1 << 30)),
+    )
+    .addOption(
+      opt('--slow-lag-ms <n>', 'longest a client may conflate before it is closed (4000)', 'TICKWIRE_SLOW_LAG_MS')
+        .default(d.slowLagMs)
+        .argParser(integer(100, 600_000)),
+    )
+    .addOption(
+      opt('--max-connections <n>', 'connections held at once (WebSocket + streams)', 'TICKWIRE_MAX_CONNECTIONS')
+        .default(d.maxConnections)
+        .argParser(integer(1, 10_000_000)),
+    )
+    .addOption(
+      opt('--max-connections-per-ip <n>', 'connections one client address may hold', 'TICKWIRE_MAX_CONNECTIONS_PER_IP')
+        .default(d.maxConnectionsPerIp)
+        .argParser(integer(1, 10_000_000)),
+    )
+    .addOption(
+      opt('--allowed-origins <list>', 'extra browser origins allowed (exact, comma-separated; * = any)', 'TICKWIRE_ALLOWED_ORIGINS')
+        .default(d.allowedOrigins)
+        .argParser(origins),
+    )
+    .addOption(
+      opt('--public-origin <list>', 'origins the server is served as (comma-separated); default: the listen address', 'TICKWIRE_PUBLIC_ORIGIN').argParser(
+        publicOrigins,
+      ),
+    )
     .addOption(new Option('--dev-origins', 'development: trust localhost origins and Host names on any port (npm run dev)').env('TICKWIRE_DEV_ORIGINS'))
-    .addOption(opt('--max-token-lifetime <s>', 'refuse tokens that expire further ahead than this', 'TICKWIRE_MAX_TOKEN_LIFETIME').default(d.maxTokenLifetimeSec).argParser(integer(60, 31_536_000)))
+    .addOption(
+      opt('--max-token-lifetime <s>', 'refuse tokens that expire further ahead than this', 'TICKWIRE_MAX_TOKEN_LIFETIME')
+        .default(d.maxTokenLifetimeSec)
+        .argParser(integer(60, 31_536_000)),
+    )
     .addOption(opt('--metrics-port <n>', 'serve /metrics on this separate port only (0 = any free port)', 'TICKWIRE_METRICS_PORT').argParser(integer(0, 65535)))
     .addOption(opt('--metrics-host <host>', 'interface of the --metrics-port listener', 'TICKWIRE_METRICS_HOST').default(d.metricsHost).argParser(host))
-    .addOption(opt('--auth-secret <secret>', 'require HMAC tokens on data endpoints (prefer the env variable: flags show in ps)', 'TICKWIRE_AUTH_SECRET').argParser(secret))
-    .addOption(opt('--state-file <path>', 'save feed + state on graceful shutdown and continue the same stream on the next start', 'TICKWIRE_STATE_FILE'))
-    .addOption(opt('--listen-wait <s>', 'wait this long for a port a crashed predecessor left in TIME_WAIT', 'TICKWIRE_LISTEN_WAIT').default(d.listenWaitSec).argParser(integer(0, 600)))
-    .addOption(new Option('--test-hooks', 'enable fault-injection routes under /__test (tests only)').env('TICKWIRE_TEST_HOOKS'))
-    .addOption(opt('--nats <urls>', 'gateway mode: take the feed from NATS (npm run feed) instead of the embedded simulator', 'TICKWIRE_NATS').argParser(natsUrls))
-    .addOption(opt('--workers <n>', 'uWS gateway threads sharing the port (SO_REUSEPORT)', 'TICKWIRE_WORKERS').default(d.workers).argParser(integer(1, 64)))
     .addOption(
-      opt('--log-level <level>', 'log level', 'TICKWIRE_LOG_LEVEL')
-        .default(d.logLevel)
-        .choices(['fatal', 'error', 'warn', 'info', 'debug', 'silent']),
+      opt('--auth-secret <secret>', 'require HMAC tokens on data endpoints (prefer the env variable: flags show in ps)', 'TICKWIRE_AUTH_SECRET').argParser(
+        secret,
+      ),
     )
+    .addOption(opt('--state-file <path>', 'save feed + state on graceful shutdown and continue the same stream on the next start', 'TICKWIRE_STATE_FILE'))
+    .addOption(
+      opt('--listen-wait <s>', 'wait this long for a port a crashed predecessor left in TIME_WAIT', 'TICKWIRE_LISTEN_WAIT')
+        .default(d.listenWaitSec)
+        .argParser(integer(0, 600)),
+    )
+    .addOption(new Option('--test-hooks', 'enable fault-injection routes under /__test (tests only)').env('TICKWIRE_TEST_HOOKS'))
+    .addOption(
+      opt('--nats <urls>', 'gateway mode: take the feed from NATS (npm run feed) instead of the embedded simulator', 'TICKWIRE_NATS').argParser(natsUrls),
+    )
+    .addOption(opt('--workers <n>', 'uWS gateway threads sharing the port (SO_REUSEPORT)', 'TICKWIRE_WORKERS').default(d.workers).argParser(integer(1, 64)))
+    .addOption(opt('--log-level <level>', 'log level', 'TICKWIRE_LOG_LEVEL').default(d.logLevel).choices(['fatal', 'error', 'warn', 'info', 'debug', 'silent']))
     .helpOption('-h, --help', 'show this help')
     .allowExcessArguments(false);
 }
@@ -279,7 +339,10 @@ export function validateConfig(config: ServerConfig): ServerConfig {
     throw new StartupError('TW_CONFIG', `invalid configuration: --history ${config.defaultHistory} exceeds --candles ${config.candleCapacity}`);
   }
   if (config.slowSoftBytes >= config.slowHardBytes) {
-    throw new StartupError('TW_CONFIG', `invalid configuration: --slow-soft-bytes ${config.slowSoftBytes} must be below --slow-hard-bytes ${config.slowHardBytes}`);
+    throw new StartupError(
+      'TW_CONFIG',
+      `invalid configuration: --slow-soft-bytes ${config.slowSoftBytes} must be below --slow-hard-bytes ${config.slowHardBytes}`,
+    );
   }
   if (config.workers > 1 && config.stateFile !== null) {
     throw new StartupError('TW_CONFIG', 'invalid configuration: --state-file works with one worker; run a feed process (npm run feed) to scale out');

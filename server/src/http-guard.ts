@@ -100,29 +100,32 @@ function trackResponse(res: HttpResponse, state: Tracked, fail: (err: unknown) =
   const writeStatus = res.writeStatus.bind(res);
   const writeHeader = res.writeHeader.bind(res);
   const write = res.write.bind(res);
-  res.onData = (cb) => onData((chunk, isLast) => {
-    try {
-      cb(chunk, isLast);
-    } catch (err) {
-      fail(err);
-    }
-  });
-  res.onAborted = (cb) => onAborted(() => {
-    state.aborted = true;
-    try {
-      cb();
-    } catch (err) {
-      fail(err);
-    }
-  });
-  res.onWritable = (cb) => onWritable((offset) => {
-    try {
-      return cb(offset);
-    } catch (err) {
-      fail(err);
-      return true;
-    }
-  });
+  res.onData = (cb) =>
+    onData((chunk, isLast) => {
+      try {
+        cb(chunk, isLast);
+      } catch (err) {
+        fail(err);
+      }
+    });
+  res.onAborted = (cb) =>
+    onAborted(() => {
+      state.aborted = true;
+      try {
+        cb();
+      } catch (err) {
+        fail(err);
+      }
+    });
+  res.onWritable = (cb) =>
+    onWritable((offset) => {
+      try {
+        return cb(offset);
+      } catch (err) {
+        fail(err);
+        return true;
+      }
+    });
   res.writeStatus = (status) => {
     state.started = true;
     return writeStatus(status);
@@ -280,10 +283,11 @@ function guardWs<U>(route: string, behavior: WebSocketBehavior<U>, errors: Handl
       : (ws: WebSocket<U>, ...a: A) => {
           try {
             const r = fn(ws, ...a);
-            if (r instanceof Promise) r.catch((err: unknown) => {
-              errors.note(`${route} ${name}`, err);
-              if (closeOnError) closeSocket(ws);
-            });
+            if (r instanceof Promise)
+              r.catch((err: unknown) => {
+                errors.note(`${route} ${name}`, err);
+                if (closeOnError) closeSocket(ws);
+              });
           } catch (err) {
             errors.note(`${route} ${name}`, err);
             if (closeOnError) closeSocket(ws);
@@ -322,7 +326,10 @@ export function guardApp(app: TemplatedApp, errors: HandlerErrorLog): TemplatedA
     const route = `${method.toUpperCase()} ${pattern}`;
     app[method](pattern, guardHttp(route, handler, errors));
     if (method === 'get') {
-      app.head(pattern, guardHttp(`HEAD ${pattern}`, (res, req) => handler(headView(res), req), errors));
+      app.head(
+        pattern,
+        guardHttp(`HEAD ${pattern}`, (res, req) => handler(headView(res), req), errors),
+      );
     }
     return proxy;
   };

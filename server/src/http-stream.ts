@@ -7,6 +7,7 @@
 // POST /sse/control (or /stream/control) with the WebSocket's JSON, the stream's session id in the
 // X-Tickwire-Session header (never the URL) and, with auth on, a token of the same subject. uWS puts no
 // cap on what an HTTP response buffers, so this file enforces one.
+import { STREAM_ROUTES, type StreamEncoding } from '../../protocol/src/routes.js';
 import type { HttpRequest, HttpResponse, TemplatedApp } from 'uWebSockets.js';
 import { HEADER_SIZE, TICK_RECORD_SIZE, encodeHeartbeat, encodeHello } from '../../protocol/src/codec.js';
 import { CloseCode, ERROR_NAMES, ErrorCode } from '../../protocol/src/codes.js';
@@ -29,7 +30,7 @@ export const SSE_KEEPALIVE_MS = 15_000;
 /** Reconnection delay hint for EventSource. */
 export const SSE_RETRY_MS = 1000;
 
-type Encoding = 'sse' | 'stream';
+type Encoding = StreamEncoding;
 
 function base64(frame: Uint8Array): string {
   return Buffer.from(frame.buffer, frame.byteOffset, frame.byteLength).toString('base64');
@@ -386,7 +387,9 @@ export class HttpStreamHub implements FrameSink {
         return sendJson(res, 413, { error: { name: 'TooLarge', message: `control body exceeds ${MAX_CONTROL_BYTES} bytes` } });
       }
       if (session.closed) {
-        return sendJson(res, 404, { error: { name: 'UnknownSession', message: 'the stream ended while the control body arrived; reconnect the stream first' } });
+        return sendJson(res, 404, {
+          error: { name: 'UnknownSession', message: 'the stream ended while the control body arrived; reconnect the stream first' },
+        });
       }
       let text: string;
       try {
@@ -397,7 +400,9 @@ export class HttpStreamHub implements FrameSink {
       }
       const outcome = this.deps.subscriptions.handle(session, text);
       if (outcome.ok) return sendJson(res, 200, { ok: true });
-      return sendJson(res, 400, { error: { code: outcome.code, name: ERROR_NAMES[outcome.code ?? ErrorCode.Internal] ?? 'BadMessage', message: outcome.message } });
+      return sendJson(res, 400, {
+        error: { code: outcome.code, name: ERROR_NAMES[outcome.code ?? ErrorCode.Internal] ?? 'BadMessage', message: outcome.message },
+      });
     });
   }
 }
@@ -405,8 +410,8 @@ export class HttpStreamHub implements FrameSink {
 export function mountHttpStreams(app: TemplatedApp, deps: HttpStreamDeps, encodings: readonly Encoding[]): HttpStreamHub {
   const hub = new HttpStreamHub(deps);
   for (const encoding of encodings) {
-    app.get(`/${encoding}`, (res, req) => hub.open(res, req, encoding));
-    app.post(`/${encoding}/control`, (res, req) => hub.control(res, req, encoding));
+    app.get(STREAM_ROUTES[encoding].stream, (res, req) => hub.open(res, req, encoding));
+    app.post(STREAM_ROUTES[encoding].control, (res, req) => hub.control(res, req, encoding));
   }
   return hub;
 }

@@ -4,6 +4,7 @@
 // X-Tickwire-Cursor. wait=0 is short polling (answer now, possibly empty); wait>0 is long polling (RFC
 // 6202): the request is held until data exists or the wait passes. Held requests are bounded in number
 // and time and released on abort and on shutdown.
+import { Route } from '../../protocol/src/routes.js';
 import type { HttpRequest, HttpResponse, TemplatedApp } from 'uWebSockets.js';
 import { encodeHeartbeat, encodeHello } from '../../protocol/src/codec.js';
 import { ErrorCode } from '../../protocol/src/codes.js';
@@ -102,7 +103,7 @@ export class PollHub implements FrameSink {
     // The poll's catch-up is charged to its address's snapshot byte budget (snapshot-budget.ts).
     const frames = deps.subscriptions.pollCatchUp(remoteIp(res), ids, cursor, history, deps.now());
     if (frames === null) {
-      const message = 'this poll\'s snapshots exceed the snapshot byte budget of this address; retry shortly or poll with a cursor';
+      const message = "this poll's snapshots exceed the snapshot byte budget of this address; retry shortly or poll with a cursor";
       return sendJson(res, 429, { error: { code: ErrorCode.RateLimited, name: 'RateLimited', message } }, { 'Retry-After': '1' });
     }
     if (cursor === null) frames.unshift(encodeHello(deps.epoch(), deps.now(), { ...deps.hello, sessionId: '' }));
@@ -156,7 +157,11 @@ export class PollHub implements FrameSink {
   }
 
   private heartbeat(ids: readonly number[]): Uint8Array {
-    return encodeHeartbeat(this.deps.epoch(), this.deps.now(), ids.map((symbolId) => ({ symbolId, seq: this.deps.seqOf(symbolId) })));
+    return encodeHeartbeat(
+      this.deps.epoch(),
+      this.deps.now(),
+      ids.map((symbolId) => ({ symbolId, seq: this.deps.seqOf(symbolId) })),
+    );
   }
 
   private release(w: Waiter): void {
@@ -191,6 +196,6 @@ export class PollHub implements FrameSink {
 
 export function mountPolling(app: TemplatedApp, deps: PollDeps): PollHub {
   const hub = new PollHub(deps);
-  app.get('/poll', (res, req) => hub.handle(res, req));
+  app.get(Route.poll, (res, req) => hub.handle(res, req));
   return hub;
 }

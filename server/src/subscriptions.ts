@@ -93,7 +93,12 @@ export class Subscriptions {
   handle(session: Session, text: string): ControlOutcome {
     if (!session.limiter.take(this.now())) {
       // Refused before parsing; the id is read by a bounded scan so the client can still correlate.
-      return this.reject(session, ErrorCode.RateLimited, peekRequestId(text), `more than ${CONTROL_BURST} control messages at once or ${CONTROL_PER_SECOND}/s sustained; message ignored`);
+      return this.reject(
+        session,
+        ErrorCode.RateLimited,
+        peekRequestId(text),
+        `more than ${CONTROL_BURST} control messages at once or ${CONTROL_PER_SECOND}/s sustained; message ignored`,
+      );
     }
     const parsed = parseControl(text, this.limits.maxSymbols);
     if (!parsed.ok) return this.reject(session, parsed.code, parsed.requestId, parsed.message);
@@ -325,7 +330,12 @@ export class Subscriptions {
     const view = bytes instanceof Uint8Array ? bytes : new Uint8Array(bytes);
     const requestId = peekRequestId(new TextDecoder('utf-8').decode(view.subarray(0, PEEK_BYTES)));
     if (!session.limiter.take(this.now())) {
-      return this.reject(session, ErrorCode.RateLimited, requestId, `more than ${CONTROL_BURST} control messages at once or ${CONTROL_PER_SECOND}/s sustained; message ignored`);
+      return this.reject(
+        session,
+        ErrorCode.RateLimited,
+        requestId,
+        `more than ${CONTROL_BURST} control messages at once or ${CONTROL_PER_SECOND}/s sustained; message ignored`,
+      );
     }
     return this.reject(session, ErrorCode.BinaryControl, requestId, 'control messages are JSON text frames; binary frames are not accepted');
   }

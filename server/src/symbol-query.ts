@@ -5,9 +5,7 @@ import { ErrorCode } from '../../protocol/src/codes.js';
 import { MAX_HISTORY, isTicker } from '../../protocol/src/control.js';
 import type { Subscriptions } from './subscriptions.js';
 
-export type SymbolQuery =
-  | { ok: true; ids: number[]; history: number }
-  | { ok: false; status: number; error: { code: number; name: string; message: string } };
+export type SymbolQuery = { ok: true; ids: number[]; history: number } | { ok: false; status: number; error: { code: number; name: string; message: string } };
 
 export function parseSymbolQuery(req: HttpRequest, subscriptions: Subscriptions, maxSymbols: number, defaultHistory: number): SymbolQuery {
   const symbolsParam = req.getQuery('symbols') ?? '';
@@ -15,7 +13,11 @@ export function parseSymbolQuery(req: HttpRequest, subscriptions: Subscriptions,
   // Duplicates are dropped before counting against maxSymbols, as in control messages (control.ts).
   const tickers = symbolsParam === '' ? [] : [...new Set(symbolsParam.split(','))];
   if (tickers.length > maxSymbols) {
-    return { ok: false, status: 400, error: { code: ErrorCode.TooManySymbols, name: 'TooManySymbols', message: `${tickers.length} distinct symbols; at most ${maxSymbols} per connection` } };
+    return {
+      ok: false,
+      status: 400,
+      error: { code: ErrorCode.TooManySymbols, name: 'TooManySymbols', message: `${tickers.length} distinct symbols; at most ${maxSymbols} per connection` },
+    };
   }
   const unknown: string[] = [];
   const ids: number[] = [];
@@ -25,7 +27,11 @@ export function parseSymbolQuery(req: HttpRequest, subscriptions: Subscriptions,
     else if (!ids.includes(id)) ids.push(id);
   }
   if (unknown.length > 0) {
-    return { ok: false, status: 404, error: { code: ErrorCode.UnknownSymbol, name: 'UnknownSymbol', message: `unknown symbol(s): ${unknown.slice(0, 10).join(', ')}` } };
+    return {
+      ok: false,
+      status: 404,
+      error: { code: ErrorCode.UnknownSymbol, name: 'UnknownSymbol', message: `unknown symbol(s): ${unknown.slice(0, 10).join(', ')}` },
+    };
   }
   let history = defaultHistory;
   if (historyParam !== '') {

@@ -21,10 +21,7 @@ export interface WorkerData {
   port?: MessagePort;
 }
 
-export type WorkerMessage =
-  | { t: 'listening'; port: number }
-  | { t: 'error'; code: StartupErrorCode | null; message: string }
-  | { t: 'closed' };
+export type WorkerMessage = { t: 'listening'; port: number } | { t: 'error'; code: StartupErrorCode | null; message: string } | { t: 'closed' };
 
 export interface WorkerPool {
   readonly port: number;

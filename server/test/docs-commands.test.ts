@@ -7,7 +7,17 @@ import { readdirSync, readFileSync, rmSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DEFAULT_CONFIG } from '../src/config.js';
-import { adaptCommand, DocsFormatError, extractCommands, LOADTEST_BOUNDS, runCommand, scratchCopy, stripComment, tokenize, type DocCommand } from './docs-commands.js';
+import {
+  adaptCommand,
+  DocsFormatError,
+  extractCommands,
+  LOADTEST_BOUNDS,
+  runCommand,
+  scratchCopy,
+  stripComment,
+  tokenize,
+  type DocCommand,
+} from './docs-commands.js';
 import { REPO_ROOT, startServerProcess, type ServerProcess } from './harness.js';
 
 /** Generous: a command may build the node code first (tsc), on a box shared with other test files. */
@@ -48,34 +58,49 @@ describe('README commands', () => {
     expect(runnable.length).toBeGreaterThan(0);
     for (const c of skipped) expect(c.skip, `${c.file}:${c.line}`).toMatch(/\S{3}/);
     console.log(
-      `docs commands: ${runnable.length} run, ${skipped.length} not run:\n` + skipped.map((c) => `  ${c.file}:${c.line} ${c.text}\n      — ${c.skip}`).join('\n'),
+      `docs commands: ${runnable.length} run, ${skipped.length} not run:\n` +
+        skipped.map((c) => `  ${c.file}:${c.line} ${c.text}\n      — ${c.skip}`).join('\n'),
     );
   });
 
-  it("the load tester's default target is the server's default address", async () => {
-    const r = await runCommand('npm run loadtest -- --help', scratch!, COMMAND_TIMEOUT_MS);
-    expect(r.code, r.output).toBe(0);
-    // Help text wraps to the terminal width: compare with whitespace collapsed.
-    expect(r.output.replace(/\s+/g, ' ')).toContain(`--url <url> server base URL (http:// or ws://) (default: "http://${DEFAULT_CONFIG.host}:${DEFAULT_CONFIG.port}")`);
-  }, COMMAND_TIMEOUT_MS + 5_000);
+  it(
+    "the load tester's default target is the server's default address",
+    async () => {
+      const r = await runCommand('npm run loadtest -- --help', scratch!, COMMAND_TIMEOUT_MS);
+      expect(r.code, r.output).toBe(0);
+      // Help text wraps to the terminal width: compare with whitespace collapsed.
+      expect(r.output.replace(/\s+/g, ' ')).toContain(
+        `--url <url> server base URL (http:// or ws://) (default: "http://${DEFAULT_CONFIG.host}:${DEFAULT_CONFIG.port}")`,
+      );
+    },
+    COMMAND_TIMEOUT_MS + 5_000,
+  );
 
-  it('fails a command whose flag the tool does not know (the README bug this test exists for)', async () => {
-    const { command } = adaptCommand('npm run loadtest -- --url http://127.0.0.1:8080 --clients 1 --symbols 5', server!);
-    const r = await runCommand(command, scratch!, COMMAND_TIMEOUT_MS);
-    expect(r.timedOut).toBe(false);
-    expect(r.code).not.toBe(0);
-    expect(r.output).toContain("unknown option '--symbols'");
-  }, COMMAND_TIMEOUT_MS + 5_000);
+  it(
+    'fails a command whose flag the tool does not know (the README bug this test exists for)',
+    async () => {
+      const { command } = adaptCommand('npm run loadtest -- --url http://127.0.0.1:8080 --clients 1 --symbols 5', server!);
+      const r = await runCommand(command, scratch!, COMMAND_TIMEOUT_MS);
+      expect(r.timedOut).toBe(false);
+      expect(r.code).not.toBe(0);
+      expect(r.output).toContain("unknown option '--symbols'");
+    },
+    COMMAND_TIMEOUT_MS + 5_000,
+  );
 
   for (const c of runnable) {
-    it(`${c.file}:${c.line}: ${c.text}`, async () => {
-      const { command, changes } = adaptCommand(c.text, server!);
-      if (changes.length > 0) console.log(`${c.file}:${c.line} runs as: ${command}\n  (${changes.join('; ')})`);
-      const r = await runCommand(command, scratch!, COMMAND_TIMEOUT_MS);
-      const hint = `\n${c.file}:${c.line} failed as written. Fix the command, or, if it cannot run in a test, put <!-- docs-test: skip: why --> before its block.\n--- output (tail) ---\n${r.output.slice(-4_000)}`;
-      expect(r.timedOut, `did not finish in ${COMMAND_TIMEOUT_MS / 1000} s${hint}`).toBe(false);
-      expect(r.code, `exit code ${r.code}${hint}`).toBe(0);
-    }, COMMAND_TIMEOUT_MS + 5_000);
+    it(
+      `${c.file}:${c.line}: ${c.text}`,
+      async () => {
+        const { command, changes } = adaptCommand(c.text, server!);
+        if (changes.length > 0) console.log(`${c.file}:${c.line} runs as: ${command}\n  (${changes.join('; ')})`);
+        const r = await runCommand(command, scratch!, COMMAND_TIMEOUT_MS);
+        const hint = `\n${c.file}:${c.line} failed as written. Fix the command, or, if it cannot run in a test, put <!-- docs-test: skip: why --> before its block.\n--- output (tail) ---\n${r.output.slice(-4_000)}`;
+        expect(r.timedOut, `did not finish in ${COMMAND_TIMEOUT_MS / 1000} s${hint}`).toBe(false);
+        expect(r.code, `exit code ${r.code}${hint}`).toBe(0);
+      },
+      COMMAND_TIMEOUT_MS + 5_000,
+    );
   }
 });
 
@@ -145,7 +170,9 @@ describe('adapting a command for the test', () => {
 
   it('bounds load tests and keeps every flag as written, right or wrong', () => {
     const a = adaptCommand('npm run loadtest -- --url http://127.0.0.1:8080 --clients 1000 --symbols 5 --ramp-up 5s --duration 30s --json lt.json', target);
-    expect(a.command).toBe(`npm run loadtest -- --url http://127.0.0.1:41234 --clients ${LOADTEST_BOUNDS.clients} --symbols 5 --ramp-up 1s --duration 2s --json lt.json`);
+    expect(a.command).toBe(
+      `npm run loadtest -- --url http://127.0.0.1:41234 --clients ${LOADTEST_BOUNDS.clients} --symbols 5 --ramp-up 1s --duration 2s --json lt.json`,
+    );
     const b = adaptCommand('npm run loadtest -- -c 5 -t mix -d 20s', target);
     expect(b.command).toBe('npm run loadtest -- -c 5 -t mix -d 2s --url http://127.0.0.1:41234');
     expect(adaptCommand('npm run loadtest -- --help', target).changes).toEqual([]);

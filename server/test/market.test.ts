@@ -10,7 +10,16 @@ import { parseConfig } from '../src/config.js';
 const T0 = 1_767_225_600_000;
 
 function tick(symbolId: number, seq: number, timeMs: number, price: number, size = 10): Tick {
-  return { ...emptyTick(), symbolId, seq, eventTimeMs: timeMs as never, price: price as never, size: size as never, bid: (price - 1) as never, ask: (price + 1) as never };
+  return {
+    ...emptyTick(),
+    symbolId,
+    seq,
+    eventTimeMs: timeMs as never,
+    price: price as never,
+    size: size as never,
+    bid: (price - 1) as never,
+    ask: (price + 1) as never,
+  };
 }
 
 describe('CandleRing', () => {
@@ -63,7 +72,9 @@ describe('Fanout', () => {
     // The very same bytes go to every sink: encoded once.
     expect(a.frames[0]!.frame).toBe(b.frames[0]!.frame);
     const decoded = decodeFrame(a.frames[1]!.frame);
-    expect(decoded.ok && decoded.value.type === FrameType.Updates && decoded.value.ticks.map((t) => t.seq)).toEqual(Array.from({ length: 20 }, (_, i) => i + 1));
+    expect(decoded.ok && decoded.value.type === FrameType.Updates && decoded.value.ticks.map((t) => t.seq)).toEqual(
+      Array.from({ length: 20 }, (_, i) => i + 1),
+    );
     expect(decoded.ok && decoded.value.epoch).toBe(9);
     expect(decoded.ok && decoded.value.sendTimeMs).toBe(T0 + 100);
     fanout.flush(T0 + 200);
@@ -126,7 +137,14 @@ describe('Fanout', () => {
 
 describe('parseConfig', () => {
   it('takes defaults, flags, and environment (flags win)', () => {
-    expect(parseConfig([], {})).toMatchObject({ host: '127.0.0.1', port: 8080, symbols: 50, tickRate: 1000, batchMs: 20, transports: ['ws', 'sse', 'stream', 'poll'] });
+    expect(parseConfig([], {})).toMatchObject({
+      host: '127.0.0.1',
+      port: 8080,
+      symbols: 50,
+      tickRate: 1000,
+      batchMs: 20,
+      transports: ['ws', 'sse', 'stream', 'poll'],
+    });
     expect(parseConfig(['--port', '9000'], { TICKWIRE_PORT: '7000', TICKWIRE_TICK_RATE: '250' })).toMatchObject({ port: 9000, tickRate: 250 });
     expect(parseConfig(['--transports', 'sse'], {})).toMatchObject({ transports: ['sse'] });
   });

@@ -66,7 +66,10 @@ describe('while running', () => {
     const mark = { a: a.frames.length, b: b.frames.length };
     await new Promise((r) => setTimeout(r, 1200));
     // The gateways kept the clients and their heartbeats; no data flowed (the seqs stood still).
-    for (const [c, m] of [[a, mark.a], [b, mark.b]] as const) {
+    for (const [c, m] of [
+      [a, mark.a],
+      [b, mark.b],
+    ] as const) {
       expect(c.ws.readyState).toBe(WebSocket.OPEN);
       expect(c.frames.slice(m).filter((r) => r.frame.type === FrameType.Heartbeat).length).toBeGreaterThanOrEqual(2);
       expect(updatesAfter(c, m)).toBe(0);
@@ -97,7 +100,10 @@ describe('while running', () => {
     expect(await feed.stop('SIGTERM')).toBe(0);
     feed = await startFeed(nats.url, feedArgs);
     expect(feed.epoch).not.toBe(oldEpoch);
-    for (const [c, ids] of [[a, [0, 1]], [b, [0]]] as const) {
+    for (const [c, ids] of [
+      [a, [0, 1]],
+      [b, [0]],
+    ] as const) {
       await waitFor(() => ids.every((id) => c.of(FrameType.Snapshot).some((s) => s.frame.symbolId === id && s.frame.epoch === feed.epoch)), {
         what: 'snapshots of the new epoch',
         timeoutMs: 10_000,
@@ -130,10 +136,16 @@ describe('slow consumer on the NATS side', () => {
       await waitFor(() => updatesAfter(c, 0) >= 20, { what: 'updates' });
       process.kill(gw.pid, 'SIGSTOP');
       frozen = true;
-      await eventually(async () => /Slow Consumer Detected/.test(nats.process.stderr() + nats.process.stdout()), { what: 'NATS declaring the gateway a slow consumer', timeoutMs: 15_000 });
+      await eventually(async () => /Slow Consumer Detected/.test(nats.process.stderr() + nats.process.stdout()), {
+        what: 'NATS declaring the gateway a slow consumer',
+        timeoutMs: 15_000,
+      });
       process.kill(gw.pid, 'SIGCONT');
       frozen = false;
-      await eventually(async () => /tickwire_bus_resyncs_total\{reason="reconnect"\} [1-9]/.test((await httpJson(gw.url, '/metrics')).text), { what: 'resync after the reconnect', timeoutMs: 15_000 });
+      await eventually(async () => /tickwire_bus_resyncs_total\{reason="reconnect"\} [1-9]/.test((await httpJson(gw.url, '/metrics')).text), {
+        what: 'resync after the reconnect',
+        timeoutMs: 15_000,
+      });
       const mark = c.frames.length;
       await waitFor(() => updatesAfter(c, mark) >= 50, { what: 'updates after the resync', timeoutMs: 10_000 });
       for (let id = 0; id < tickers.length; id++) expect(continuity(c.frames, id).gaps).toEqual([]);

@@ -100,7 +100,13 @@ describe('two gateways on one feed', () => {
     expect(subs.get(nameB!)).not.toContain('tickwire.md.1');
     for (const list of subs.values()) expect(list).not.toContain('tickwire.md.49');
     // Never a wildcard over the market data: interest is per symbol.
-    for (const name of [nameA!, nameB!]) expect(subs.get(name)!.filter((s) => s.startsWith('tickwire.md.')).every((s) => /^tickwire\.md\.\d+$/.test(s))).toBe(true);
+    for (const name of [nameA!, nameB!])
+      expect(
+        subs
+          .get(name)!
+          .filter((s) => s.startsWith('tickwire.md.'))
+          .every((s) => /^tickwire\.md\.\d+$/.test(s)),
+      ).toBe(true);
     const metrics = await httpJson(gwB.url, '/metrics');
     const held = Number(/^tickwire_bus_symbols_subscribed (\d+)$/m.exec(metrics.text)?.[1]);
     expect(held).toBeLessThanOrEqual(3);

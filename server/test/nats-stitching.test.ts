@@ -123,7 +123,10 @@ async function client(symbols: string[], extra: Record<string, unknown> = {}): P
 
 beforeAll(async () => {
   feed = await runFeed(FEED, hub, silent);
-  server = await startServer({ candleCapacity: 100, defaultHistory: 5, resumeTicks: 200, heartbeatMs: 200 }, { bus, gateway: { lingerMs: 150 }, logger: silent });
+  server = await startServer(
+    { candleCapacity: 100, defaultHistory: 5, resumeTicks: 200, heartbeatMs: 200 },
+    { bus, gateway: { lingerMs: 150 }, logger: silent },
+  );
 });
 afterEach(() => {
   for (const c of clients.splice(0)) c.close();
@@ -263,7 +266,10 @@ describe('gateway over the feed bus', () => {
 describe('bounded pending', () => {
   it('drops and counts frames past the local bound; their symbols resync and clients see no hole', async () => {
     // 600 bytes hold about one AAPL frame: most batches overflow.
-    const tight = await startServer({ candleCapacity: 100, defaultHistory: 5, resumeTicks: 200 }, { bus: new FaultyBus(hub), gateway: { maxPendingBytes: 600 }, logger: silent });
+    const tight = await startServer(
+      { candleCapacity: 100, defaultHistory: 5, resumeTicks: 200 },
+      { bus: new FaultyBus(hub), gateway: { maxPendingBytes: 600 }, logger: silent },
+    );
     const overflowBefore = await readCounter(tight.url, 'tickwire_bus_dropped_total', { reason: 'pending-overflow' });
     const holesBefore = await holeResyncs(tight.url);
     const c = await connectWs(tight.url);

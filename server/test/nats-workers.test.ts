@@ -12,7 +12,20 @@ import { SERVER_MAIN_JS, startChild, startFeed, startNats, stopAllChildren, type
 afterAll(() => stopAllChildren(), 20_000);
 
 async function startWorkers(args: string[] = []): Promise<Child & { url: string }> {
-  const proc = startChild(process.execPath, [SERVER_MAIN_JS, '--workers', '2', '--port', '0', '--web-dir', testWebDir(), '--warmup', '5', '--listen-wait', '0', ...args]);
+  const proc = startChild(process.execPath, [
+    SERVER_MAIN_JS,
+    '--workers',
+    '2',
+    '--port',
+    '0',
+    '--web-dir',
+    testWebDir(),
+    '--warmup',
+    '5',
+    '--listen-wait',
+    '0',
+    ...args,
+  ]);
   const line = await proc.waitForOutput(/"msg":"listening".*"workers":2|"workers":2.*"msg":"listening"/, 20_000);
   return Object.assign(proc, { url: (JSON.parse(line) as { url: string }).url });
 }
@@ -53,7 +66,10 @@ async function checkWorkers(url: string): Promise<void> {
   expect(common).toBeGreaterThanOrEqual(10);
   // A client leaves worker A and resumes on worker B: exactly the missed ticks.
   const epoch = a.of(FrameType.Updates)[0]!.frame.epoch;
-  const last = a.of(FrameType.Updates).flatMap((u) => u.frame.ticks).at(-1)!.seq;
+  const last = a
+    .of(FrameType.Updates)
+    .flatMap((u) => u.frame.ticks)
+    .at(-1)!.seq;
   a.close();
   await new Promise((r) => setTimeout(r, 300));
   let resumed: WsClient | null = null;
@@ -67,7 +83,10 @@ async function checkWorkers(url: string): Promise<void> {
   resumed!.send(JSON.stringify({ op: 'subscribe', symbols: ['AAPL'], resume: formatCursor(epoch, [[0, last]]), id: 2 }));
   await waitFor(() => resumed!.of(FrameType.Updates).length >= 5, { what: 'updates after resume' });
   expect(resumed!.of(FrameType.Snapshot)).toHaveLength(0);
-  resumed!.of(FrameType.Updates).flatMap((u) => u.frame.ticks).forEach((t, i) => expect(t.seq).toBe(last + 1 + i));
+  resumed!
+    .of(FrameType.Updates)
+    .flatMap((u) => u.frame.ticks)
+    .forEach((t, i) => expect(t.seq).toBe(last + 1 + i));
   b.close();
   resumed!.close();
 }

@@ -104,7 +104,6 @@ describe('polling', () => {
     expect((await pollOnce(server.url, 'symbols=AAPL&wait=-5')).status).toBe(400);
     expect((await pollOnce(server.url, 'symbols=AAPL&cursor=garbage')).status).toBe(400);
   });
-
 });
 
 describe('held long polls', () => {

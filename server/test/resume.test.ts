@@ -66,7 +66,10 @@ describe('resume over the transports', () => {
     const snap = (await first.waitFor(FrameType.Snapshot)).frame;
     await waitFor(() => first.of(FrameType.Updates).length >= 3, { what: 'updates' });
     first.close();
-    const lastSeen = first.of(FrameType.Updates).flatMap((u) => u.frame.ticks).at(-1)!.seq;
+    const lastSeen = first
+      .of(FrameType.Updates)
+      .flatMap((u) => u.frame.ticks)
+      .at(-1)!.seq;
     await new Promise((r) => setTimeout(r, 300));
     const second = await connectWs(server.url);
     const cursor = formatCursor(server.epoch, [[snap.symbolId, lastSeen]]);
@@ -104,7 +107,10 @@ describe('resume over the transports', () => {
     await waitFor(() => second.of(FrameType.Updates).length >= 5, { what: 'updates after resume' });
     expect(second.of(FrameType.Snapshot)).toHaveLength(0);
     for (const [symbolId, last] of seen) {
-      const next = second.of(FrameType.Updates).flatMap((u) => u.frame.ticks).filter((t) => t.symbolId === symbolId);
+      const next = second
+        .of(FrameType.Updates)
+        .flatMap((u) => u.frame.ticks)
+        .filter((t) => t.symbolId === symbolId);
       next.forEach((t, i) => expect(t.seq).toBe(last + 1 + i));
     }
     second.close();

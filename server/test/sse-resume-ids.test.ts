@@ -87,7 +87,10 @@ describe('SSE resume ids name every subscribed symbol', () => {
     await new Promise((r) => setTimeout(r, 200));
     // Reopened with one more symbol the client does not hold yet.
     const second = await openSse(`${server.url}/sse?symbols=MSFT,EURUSD,BTCUSD&history=0`, held);
-    await waitFor(() => second.events.filter((e) => e.frames.some((f) => f.type === FrameType.Updates)).length >= 10, { what: 'updates after resume', timeoutMs: 10_000 });
+    await waitFor(() => second.events.filter((e) => e.frames.some((f) => f.type === FrameType.Updates)).length >= 10, {
+      what: 'updates after resume',
+      timeoutMs: 10_000,
+    });
     second.close();
     expect(second.events.length).toBeGreaterThan(3);
     expect(second.events[0]!.frames[0]!.type).toBe(FrameType.Hello);
@@ -116,12 +119,16 @@ describe('SSE resume ids name every subscribed symbol', () => {
     const helloId = second.events[0]!.id!;
     expect(readId(helloId).seqs).toEqual(heldSeqs);
     const third = await openSse(`${server.url}/sse?symbols=MSFT,EURUSD&history=0`, helloId);
-    await waitFor(() => third.events.filter((e) => e.frames.some((f) => f.type === FrameType.Updates)).length >= 3, { what: 'updates after second resume', timeoutMs: 10_000 });
+    await waitFor(() => third.events.filter((e) => e.frames.some((f) => f.type === FrameType.Updates)).length >= 3, {
+      what: 'updates after second resume',
+      timeoutMs: 10_000,
+    });
     third.close();
     const snapshots = third.events.flatMap((e) => e.frames.filter((f) => f.type === FrameType.Snapshot));
     expect(snapshots).toHaveLength(0);
     const firstTicks = new Map<number, number>();
-    for (const e of third.events) for (const f of e.frames) if (f.type === FrameType.Updates) for (const t of f.ticks) if (!firstTicks.has(t.symbolId)) firstTicks.set(t.symbolId, t.seq);
+    for (const e of third.events)
+      for (const f of e.frames) if (f.type === FrameType.Updates) for (const t of f.ticks) if (!firstTicks.has(t.symbolId)) firstTicks.set(t.symbolId, t.seq);
     expect(firstTicks.get(ids.MSFT)).toBe(heldSeqs.get(ids.MSFT)! + 1);
     expect(firstTicks.get(ids.EURUSD)).toBe(heldSeqs.get(ids.EURUSD)! + 1);
   }, 30_000);

@@ -57,7 +57,10 @@ describe('SSE fallback', () => {
     if (!cursor.ok) return;
     expect(cursor.value.epoch).toBe(server.epoch);
     const msftId = c.of(FrameType.Snapshot)[0]!.frame.symbolId;
-    const seen = c.of(FrameType.Updates).flatMap((u) => u.frame.ticks).at(-1)!.seq;
+    const seen = c
+      .of(FrameType.Updates)
+      .flatMap((u) => u.frame.ticks)
+      .at(-1)!.seq;
     expect(cursor.value.seqs.get(msftId)).toBeGreaterThanOrEqual(seen);
   });
 
@@ -83,8 +86,7 @@ describe('SSE fallback', () => {
     const c = await sse('?symbols=AAPL&history=0');
     const hello = await c.waitFor(FrameType.Hello);
     const aapl = (await c.waitFor(FrameType.Snapshot)).frame;
-    const post = (body: unknown) =>
-      postControl(server.url, '/sse/control', hello.frame.sessionId, JSON.stringify(body));
+    const post = (body: unknown) => postControl(server.url, '/sse/control', hello.frame.sessionId, JSON.stringify(body));
     const added = await post({ op: 'subscribe', symbols: ['EURUSD'], id: 4, history: 0 });
     expect(added.status).toBe(200);
     await c.waitFor(FrameType.Ack, (f) => f.requestId === 4);
@@ -98,7 +100,11 @@ describe('SSE fallback', () => {
     const after = c.frames.slice(c.frames.indexOf(ack) + 1).flatMap((r) => (r.frame.type === FrameType.Updates ? r.frame.ticks : []));
     expect(after.some((t) => t.symbolId === eur.symbolId)).toBe(false);
     // AAPL never skipped a seq while the subscription set changed around it.
-    const aaplSeqs = c.of(FrameType.Updates).flatMap((u) => u.frame.ticks).filter((t) => t.symbolId === aapl.symbolId).map((t) => t.seq);
+    const aaplSeqs = c
+      .of(FrameType.Updates)
+      .flatMap((u) => u.frame.ticks)
+      .filter((t) => t.symbolId === aapl.symbolId)
+      .map((t) => t.seq);
     aaplSeqs.forEach((seq, i) => expect(seq).toBe(aapl.seq + 1 + i));
   });
 

@@ -49,9 +49,16 @@ describe('WebSocket fan-out', () => {
     expect(aapl.candles.map((s) => s.intervalSec)).toEqual([1, 5, 60, 300]);
     expect(aapl.candles[0]!.candles.length).toBeGreaterThan(0);
     expect(aapl.candles[0]!.candles.length).toBeLessThanOrEqual(50);
-    await waitFor(() => c.of(FrameType.Updates).flatMap((u) => u.frame.ticks).filter((t) => t.symbolId === aapl.symbolId).length >= 20, {
-      what: '20 AAPL ticks',
-    });
+    await waitFor(
+      () =>
+        c
+          .of(FrameType.Updates)
+          .flatMap((u) => u.frame.ticks)
+          .filter((t) => t.symbolId === aapl.symbolId).length >= 20,
+      {
+        what: '20 AAPL ticks',
+      },
+    );
     for (const snap of snapshots) {
       let expected = snap.frame.seq + 1;
       const frameIndex = c.frames.indexOf(snap);

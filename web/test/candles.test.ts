@@ -128,7 +128,10 @@ describe('mergeBars', () => {
         const client = foldAll(ticks.slice(0, seen), interval);
         const serverAtSnap = foldAll(ticks.slice(0, snapAt), interval);
         const snapshot = serverAtSnap.slice(Math.max(0, serverAtSnap.length - history));
-        const merged = mergeBars(client, snapshot.map((bar) => ({ ...bar })));
+        const merged = mergeBars(
+          client,
+          snapshot.map((bar) => ({ ...bar })),
+        );
         foldAll(ticks.slice(snapAt), interval, merged);
         const truth = foldAll(ticks, interval);
 
@@ -138,9 +141,7 @@ describe('mergeBars', () => {
         expect(merged.slice(lowerBound(merged, from))).toEqual(truth.slice(lowerBound(truth, from)));
         // ...and older bars the client already had are kept (a bar cut by the disconnect is replaced).
         if (snapshot.length > 0) {
-          expect(merged.slice(0, lowerBound(merged, from)).map((x) => x.time)).toEqual(
-            client.filter((x) => x.time < from).map((x) => x.time),
-          );
+          expect(merged.slice(0, lowerBound(merged, from)).map((x) => x.time)).toEqual(client.filter((x) => x.time < from).map((x) => x.time));
         }
       }),
       { numRuns: 300 },

@@ -77,7 +77,16 @@ describe('FeedWatch', () => {
 });
 
 function tick(seq: number, price: number, ms: number, size = 10): Tick {
-  return { symbolId: 3, flags: 0, seq, eventTimeMs: ms as EpochMs, price: price as PriceTicks, size: size as SizeLots, bid: (price - 1) as PriceTicks, ask: (price + 1) as PriceTicks };
+  return {
+    symbolId: 3,
+    flags: 0,
+    seq,
+    eventTimeMs: ms as EpochMs,
+    price: price as PriceTicks,
+    size: size as SizeLots,
+    bid: (price - 1) as PriceTicks,
+    ask: (price + 1) as PriceTicks,
+  };
 }
 
 function snapshot(seq: number, last: number): SnapshotBody {

@@ -41,7 +41,10 @@ class FakeServer {
         signal,
         settled: false,
         respond: (status, frames = [], headers = {}) => {
-          const body = status === 200 ? new Blob([joinFrames(frames) as Uint8Array<ArrayBuffer>]) : JSON.stringify({ error: { code: ErrorCode.UnknownSymbol, message: 'unknown symbol(s): ZZZZ' } });
+          const body =
+            status === 200
+              ? new Blob([joinFrames(frames) as Uint8Array<ArrayBuffer>])
+              : JSON.stringify({ error: { code: ErrorCode.UnknownSymbol, message: 'unknown symbol(s): ZZZZ' } });
           if (settle()) resolve(new Response(body, { status, headers }));
         },
         fail: (message) => {
@@ -66,7 +69,10 @@ class FakeServer {
 
   /** Answers the pending request the way /poll does: frames, and the cursor of what the client now has. */
   answer(seqs: Record<string, number>, frames: Uint8Array[] = []): void {
-    const cursor = formatCursor(EPOCH, Object.entries(seqs).map(([t, seq]) => [IDS[t] as number, seq] as const));
+    const cursor = formatCursor(
+      EPOCH,
+      Object.entries(seqs).map(([t, seq]) => [IDS[t] as number, seq] as const),
+    );
     this.last.respond(200, frames, { 'X-Tickwire-Cursor': cursor });
   }
 }
@@ -95,7 +101,16 @@ function snapshot(ticker: string, seq: number): Uint8Array {
 
 function updates(ticker: string, seq: number): Uint8Array {
   return encodeUpdates(EPOCH, 0, [
-    { symbolId: IDS[ticker] as number, flags: 0, seq, eventTimeMs: 0 as EpochMs, price: 100 as PriceTicks, size: 1 as SizeLots, bid: 99 as PriceTicks, ask: 101 as PriceTicks },
+    {
+      symbolId: IDS[ticker] as number,
+      flags: 0,
+      seq,
+      eventTimeMs: 0 as EpochMs,
+      price: 100 as PriceTicks,
+      size: 1 as SizeLots,
+      bid: 99 as PriceTicks,
+      ask: 101 as PriceTicks,
+    },
   ]);
 }
 
@@ -147,15 +162,36 @@ describe('polling transports', () => {
     expect(opens()).toBe(1);
     // The server's frames in order, then the answer's cursor as a Heartbeat (it holds none).
     expect(types()).toEqual([FrameType.Hello, FrameType.Snapshot, FrameType.Snapshot, FrameType.Heartbeat]);
-    expect(frames[3]).toMatchObject({ epoch: EPOCH, symbols: [{ symbolId: 0, seq: 10 }, { symbolId: 1, seq: 20 }] });
+    expect(frames[3]).toMatchObject({
+      epoch: EPOCH,
+      symbols: [
+        { symbolId: 0, seq: 10 },
+        { symbolId: 1, seq: 20 },
+      ],
+    });
     // Long polling asks again at once, from where the answer left off.
     expect(server.calls).toHaveLength(2);
-    expect(server.last.url.searchParams.get('cursor')).toBe(formatCursor(EPOCH, [[0, 10], [1, 20]]));
+    expect(server.last.url.searchParams.get('cursor')).toBe(
+      formatCursor(EPOCH, [
+        [0, 10],
+        [1, 20],
+      ]),
+    );
     server.answer({ AAPL: 11, MSFT: 20 }, [updates('AAPL', 11)]);
     await tick();
-    expect(server.last.url.searchParams.get('cursor')).toBe(formatCursor(EPOCH, [[0, 11], [1, 20]]));
+    expect(server.last.url.searchParams.get('cursor')).toBe(
+      formatCursor(EPOCH, [
+        [0, 11],
+        [1, 20],
+      ]),
+    );
     // An idle answer carries the server's Heartbeat: none is made up on top of it.
-    server.answer({ AAPL: 11, MSFT: 20 }, [encodeHeartbeat(EPOCH, 0, [{ symbolId: 0, seq: 11 }, { symbolId: 1, seq: 20 }])]);
+    server.answer({ AAPL: 11, MSFT: 20 }, [
+      encodeHeartbeat(EPOCH, 0, [
+        { symbolId: 0, seq: 11 },
+        { symbolId: 1, seq: 20 },
+      ]),
+    ]);
     await tick();
     expect(types().slice(4)).toEqual([FrameType.Updates, FrameType.Heartbeat, FrameType.Heartbeat]);
     expect(server.maxInFlight).toBe(1);
@@ -178,7 +214,10 @@ describe('polling transports', () => {
   });
 
   it('resumes from a cursor and, since the server says Hello only without one, announces the session itself', async () => {
-    const resume = formatCursor(EPOCH, [[0, 5], [1, 20]]);
+    const resume = formatCursor(EPOCH, [
+      [0, 5],
+      [1, 20],
+    ]);
     const { server, transport, types, frames } = setup('longpoll', { resume });
     await tick();
     expect(server.last.url.searchParams.get('cursor')).toBe(resume);
@@ -201,7 +240,12 @@ describe('polling transports', () => {
     expect(server.calls).toHaveLength(3);
     expect(server.last.url.searchParams.get('symbols')).toBe('AAPL,MSFT,NVDA');
     // NVDA is not in the cursor, so the server answers it with a snapshot.
-    expect(server.last.url.searchParams.get('cursor')).toBe(formatCursor(EPOCH, [[0, 10], [1, 20]]));
+    expect(server.last.url.searchParams.get('cursor')).toBe(
+      formatCursor(EPOCH, [
+        [0, 10],
+        [1, 20],
+      ]),
+    );
     server.answer({ AAPL: 10, MSFT: 20, NVDA: 3 }, [snapshot('NVDA', 3)]);
     await tick();
     transport.control(controlText('unsubscribe', ['MSFT'], { id: 9 }));

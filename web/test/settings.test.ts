@@ -29,7 +29,14 @@ describe('settings', () => {
     const storage = memoryStorage();
     storage.map.set(STORAGE_KEY, '{not json');
     expect(loadSettings(storage)).toEqual(defaultSettings());
-    const parsed = parseSettings({ watchlist: ['AAPL', 'aapl', 42, 'AAPL', 'MSFT'], layout: 3, panels: [{ symbol: 'TSLA', interval: 7 }], theme: 'neon', transport: 'x', activePanel: 9 });
+    const parsed = parseSettings({
+      watchlist: ['AAPL', 'aapl', 42, 'AAPL', 'MSFT'],
+      layout: 3,
+      panels: [{ symbol: 'TSLA', interval: 7 }],
+      theme: 'neon',
+      transport: 'x',
+      activePanel: 9,
+    });
     expect(parsed.watchlist).toEqual(['AAPL', 'MSFT']);
     expect(parsed.layout).toBe(1);
     expect(parsed.panels[0]).toEqual({ symbol: 'AAPL', interval: 5 }); // TSLA is not watched
@@ -41,7 +48,14 @@ describe('settings', () => {
   });
 
   it('removing a charted symbol repoints its panels to the row that took its place', () => {
-    const s = { ...defaultSettings(), watchlist: ['A', 'B', 'C'], panels: [{ symbol: 'B', interval: 5 as const }, { symbol: 'C', interval: 60 as const }] };
+    const s = {
+      ...defaultSettings(),
+      watchlist: ['A', 'B', 'C'],
+      panels: [
+        { symbol: 'B', interval: 5 as const },
+        { symbol: 'C', interval: 60 as const },
+      ],
+    };
     const next = removeTicker(s, 'B');
     expect(next.watchlist).toEqual(['A', 'C']);
     expect(next.panels.map((p) => p.symbol)).toEqual(['C', 'C']);

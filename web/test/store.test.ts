@@ -13,7 +13,16 @@ const T0 = Date.UTC(2026, 0, 5, 14, 30, 0);
 const EPOCH = 7;
 
 function tick(seq: number, price: number, ms = T0 + seq * 100, flags = 0): Tick {
-  return { symbolId: 3, flags, seq, eventTimeMs: ms as EpochMs, price: price as PriceTicks, size: 10 as SizeLots, bid: (price - 1) as PriceTicks, ask: (price + 1) as PriceTicks };
+  return {
+    symbolId: 3,
+    flags,
+    seq,
+    eventTimeMs: ms as EpochMs,
+    price: price as PriceTicks,
+    size: 10 as SizeLots,
+    bid: (price - 1) as PriceTicks,
+    ask: (price + 1) as PriceTicks,
+  };
 }
 
 function snapshot(seq: number, last: number, candles: Array<[number, number]> = []): SnapshotBody {
@@ -36,7 +45,14 @@ function snapshot(seq: number, last: number, candles: Array<[number, number]> = 
     candles: [
       {
         intervalSec: 1,
-        candles: candles.map(([time, close]) => ({ time: time as UtcSeconds, open: close as PriceTicks, high: close as PriceTicks, low: close as PriceTicks, close: close as PriceTicks, volume: 5 })),
+        candles: candles.map(([time, close]) => ({
+          time: time as UtcSeconds,
+          open: close as PriceTicks,
+          high: close as PriceTicks,
+          low: close as PriceTicks,
+          close: close as PriceTicks,
+          volume: 5,
+        })),
       },
     ],
   };
@@ -192,14 +208,35 @@ describe('MarketStore', () => {
     const h = harness();
     const sec = T0 / 1000;
     h.hello();
-    h.feed(encodeSnapshot(EPOCH, T0, snapshot(100, 41_000, [[sec - 2, 40_990], [sec - 1, 41_000]])));
+    h.feed(
+      encodeSnapshot(
+        EPOCH,
+        T0,
+        snapshot(100, 41_000, [
+          [sec - 2, 40_990],
+          [sec - 1, 41_000],
+        ]),
+      ),
+    );
     // Live ticks at sec, sec+1 (bar sec+1 is cut short by the disconnect).
     h.feed(encodeUpdates(EPOCH, T0, [tick(101, 41_010, T0 + 100), tick(102, 41_020, T0 + 1_100)]));
     expect(h.bars().map((b) => b.time)).toEqual([sec - 2, sec - 1, sec, sec + 1]);
     // New connection: the snapshot covers sec-1 .. sec+3, including what was missed.
     h.hello();
     h.feed(encodeUpdates(EPOCH, T0, [tick(103, 1)])); // a stale frame of the old stream: ignored
-    h.feed(encodeSnapshot(EPOCH, T0, snapshot(110, 41_100, [[sec - 1, 41_000], [sec, 41_010], [sec + 1, 41_030], [sec + 2, 41_050], [sec + 3, 41_100]])));
+    h.feed(
+      encodeSnapshot(
+        EPOCH,
+        T0,
+        snapshot(110, 41_100, [
+          [sec - 1, 41_000],
+          [sec, 41_010],
+          [sec + 1, 41_030],
+          [sec + 2, 41_050],
+          [sec + 3, 41_100],
+        ]),
+      ),
+    );
     h.feed(encodeUpdates(EPOCH, T0, [tick(111, 41_110, T0 + 3_500), tick(112, 41_120, T0 + 4_200)]));
     const bars = h.bars();
     expect(bars.map((b) => b.time)).toEqual([sec - 2, sec - 1, sec, sec + 1, sec + 2, sec + 3, sec + 4]);

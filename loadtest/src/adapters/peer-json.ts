@@ -31,13 +31,7 @@ export type WsJsonMessage = ({ type: 'tick' } & PeerTick) | ({ type: 'snapshot' 
 export const PEER_EPOCH = 0;
 
 /** Feeds one decoded peer message into the accounting; false when it is not a tick or snapshot we know. */
-export function accountPeerMessage(
-  stream: StreamAccounting,
-  ids: ReadonlyMap<string, number>,
-  type: string,
-  body: unknown,
-  recvMs: number,
-): boolean {
+export function accountPeerMessage(stream: StreamAccounting, ids: ReadonlyMap<string, number>, type: string, body: unknown, recvMs: number): boolean {
   if (typeof body !== 'object' || body === null) return false;
   const m = body as Partial<PeerTick>;
   const id = typeof m.symbol === 'string' ? ids.get(m.symbol) : undefined;

@@ -175,7 +175,9 @@ export class RawWebSocket {
         return;
       }
       const accept = /\r\nsec-websocket-accept:\s*([^\r\n]+)/i.exec(text)?.[1]?.trim();
-      const expected = createHash('sha1').update(this.#key + GUID).digest('base64');
+      const expected = createHash('sha1')
+        .update(this.#key + GUID)
+        .digest('base64');
       if (accept !== expected) {
         this.#fail(new Error('WebSocket upgrade: bad Sec-WebSocket-Accept'));
         return;

@@ -4,6 +4,7 @@
 // cursor comes in X-Tickwire-Cursor, so chaining cursors delivers every tick once with the same accounting
 // as a stream. One keep-alive socket per client and never two requests in flight: a request starts only
 // after the previous answer ended (and, paused by a slow reader, only after resume).
+import { Route, routeUrl } from '../../../protocol/src/routes.js';
 import http from 'node:http';
 import https from 'node:https';
 import { FrameStreamParser } from '../../../protocol/src/framing.js';
@@ -45,16 +46,19 @@ export function pollConnect(mode: PollMode): Connect {
 
     function schedule(delayMs: number): void {
       if (done) return;
-      timer = setTimeout(() => {
-        timer = null;
-        if (paused) due = true;
-        else send();
-      }, Math.max(0, delayMs));
+      timer = setTimeout(
+        () => {
+          timer = null;
+          if (paused) due = true;
+          else send();
+        },
+        Math.max(0, delayMs),
+      );
     }
 
     function send(): void {
       if (done) return;
-      const url = new URL('/poll', base);
+      const url = routeUrl(base, Route.poll);
       url.searchParams.set('symbols', tickers);
       url.searchParams.set('history', String(history));
       url.searchParams.set('wait', String(waitMs));

@@ -1,5 +1,6 @@
 // Tickwire over Server-Sent Events: a plain HTTP GET whose text/event-stream body carries, per data line,
 // the base64 of one binary frame — the same bytes as the WebSocket path, so the same accounting applies.
+import { Route, routeUrl } from '../../../protocol/src/routes.js';
 import http from 'node:http';
 import https from 'node:https';
 import { SseParser } from '../../../protocol/src/sse.js';
@@ -8,7 +9,7 @@ import { installHttpResync } from './http-control.js';
 import { WireMeter } from './wire-meter.js';
 
 export const connectTickwireSse: Connect = ({ base, symbols, history, localAddress, hooks, now, token, resume }) => {
-  const url = new URL('/sse', base);
+  const url = routeUrl(base, Route.sse);
   url.searchParams.set('symbols', symbols.map((s) => s.ticker).join(','));
   url.searchParams.set('history', String(history));
   if (token !== null) url.searchParams.set('token', token);
@@ -63,7 +64,13 @@ export const connectTickwireSse: Connect = ({ base, symbols, history, localAddre
   });
   // Gap repair: re-subscribe a symbol that lost ticks through the control endpoint of this session.
   installHttpResync({
-    base, path: '/sse/control', tickers: new Map(symbols.map((s) => [s.id, s.ticker])), localAddress, token, hooks, now,
+    base,
+    path: Route.sseControl,
+    tickers: new Map(symbols.map((s) => [s.id, s.ticker])),
+    localAddress,
+    token,
+    hooks,
+    now,
     live: () => !done,
   });
   function finish(code: number, reason: string): void {

@@ -1,6 +1,7 @@
 // Tickwire over binary HTTP streaming (GET /stream): one chunked response that never ends, each frame
 // prefixed by its u32 LE length (no base64). Same frames and order as the WebSocket, so the same
 // accounting applies; socket bytes are metered for the transport lab.
+import { Route, routeUrl } from '../../../protocol/src/routes.js';
 import http from 'node:http';
 import https from 'node:https';
 import { FrameStreamParser } from '../../../protocol/src/framing.js';
@@ -9,7 +10,7 @@ import { installHttpResync } from './http-control.js';
 import { WireMeter } from './wire-meter.js';
 
 export const connectTickwireStream: Connect = ({ base, symbols, history, localAddress, hooks, now, token, resume }) => {
-  const url = new URL('/stream', base);
+  const url = routeUrl(base, Route.stream);
   url.searchParams.set('symbols', symbols.map((s) => s.ticker).join(','));
   url.searchParams.set('history', String(history));
   if (token !== null) url.searchParams.set('token', token);
@@ -58,7 +59,13 @@ export const connectTickwireStream: Connect = ({ base, symbols, history, localAd
   });
   // Gap repair: re-subscribe a symbol that lost ticks through the control endpoint of this session.
   installHttpResync({
-    base, path: '/stream/control', tickers: new Map(symbols.map((s) => [s.id, s.ticker])), localAddress, token, hooks, now,
+    base,
+    path: Route.streamControl,
+    tickers: new Map(symbols.map((s) => [s.id, s.ticker])),
+    localAddress,
+    token,
+    hooks,
+    now,
     live: () => !done,
   });
   function finish(code: number, reason: string): void {

@@ -1,5 +1,6 @@
 // Tickwire over WebSocket: binary frames straight into the accounting (visitTicks, no per-tick
 // allocation), one JSON subscribe after open.
+import { Route } from '../../../protocol/src/routes.js';
 import { controlText } from '../../../protocol/src/control.js';
 import { wsUrl, type Connect } from './types.js';
 import { WireMeter } from './wire-meter.js';
@@ -10,14 +11,20 @@ const RESYNC_MIN_INTERVAL_MS = 1_000;
 export const connectTickwireWs: Connect = ({ base, symbols, history, localAddress, hooks, now, wsClient, token, resume }) => {
   const counters = hooks.stream.sink.counters;
   const meter = new WireMeter(() => counters);
-  const path = token === null ? '/ws' : `/ws?token=${encodeURIComponent(token)}`;
+  const path = token === null ? Route.ws : `${Route.ws}?token=${encodeURIComponent(token)}`;
   const ws = openWebSocket(wsClient, wsUrl(base, path), localAddress, {
     open: () => {
       const socket = ws.socket();
       if (socket !== null) meter.attach(socket);
       counters.requests++;
       hooks.opened();
-      ws.sendText(controlText('subscribe', symbols.map((s) => s.ticker), resume === undefined ? { id: 1, history } : { id: 1, history, resume }));
+      ws.sendText(
+        controlText(
+          'subscribe',
+          symbols.map((s) => s.ticker),
+          resume === undefined ? { id: 1, history } : { id: 1, history, resume },
+        ),
+      );
     },
     message: (data, isBinary) => {
       const t = now();

@@ -209,7 +209,10 @@ ${rows([
   ['out of order', fmtInt(c.outOfOrder)],
   ['conflated ticks / seqs skipped', `${fmtInt(c.conflatedTicks)} / ${fmtInt(c.conflatedSkipped)}`],
   ['resyncs (gap or heartbeat ahead → re-subscribe)', fmtInt(c.resyncs)],
-  ['slow-consumer closes (4000) / going-away (1001)', `${fmtInt(r.connections.unexpectedCloses['4000'] ?? 0)} / ${fmtInt(r.connections.unexpectedCloses['1001'] ?? 0)}`],
+  [
+    'slow-consumer closes (4000) / going-away (1001)',
+    `${fmtInt(r.connections.unexpectedCloses['4000'] ?? 0)} / ${fmtInt(r.connections.unexpectedCloses['1001'] ?? 0)}`,
+  ],
   ['epoch / snapshot resets', `${c.epochResets} / ${c.snapshotResets}`],
   ['decode errors / error frames', `${c.decodeErrors} / ${c.errorFrames}`],
   ['connections opened / attempts', `${fmtInt(r.connections.opened)} / ${fmtInt(r.connections.attempts)}`],
@@ -219,14 +222,18 @@ ${rows([
 ])}
 </tbody>
 </table>
-${resumeRows(r).length > 0 ? `
+${
+  resumeRows(r).length > 0
+    ? `
 <h2 id="resume">Reconnects, resume and gap repair (whole run, all clients)</h2>
 <table>
 <tbody>
 ${rows(resumeRows(r).map((row) => row.map(esc)))}
 </tbody>
 </table>
-` : ''}
+`
+    : ''
+}
 <h2>Cost</h2>
 <table>
 <tbody>

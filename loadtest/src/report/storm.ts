@@ -60,7 +60,10 @@ export function resumeRows(r: { resume?: ResumeSummary | undefined; storm?: Stor
   if (x !== undefined) {
     rows.push(['reconnects with a resume cursor', fmtInt(x.resumeAttempts)]);
     rows.push(['… resumed with replay / got snapshots', `${fmtInt(x.reconnectsReplayed)} / ${fmtInt(x.reconnectsSnapshot)}`]);
-    rows.push(['symbols resumed with replay / snapshot (resume missed: same epoch)', `${fmtInt(x.resumeReplayed)} / ${fmtInt(x.resumeSnapshots)} (${fmtInt(x.resumeMissed)})`]);
+    rows.push([
+      'symbols resumed with replay / snapshot (resume missed: same epoch)',
+      `${fmtInt(x.resumeReplayed)} / ${fmtInt(x.resumeSnapshots)} (${fmtInt(x.resumeMissed)})`,
+    ]);
     rows.push(['gaps after resume', fmtInt(x.gapsAfterResume)]);
     rows.push(['gap repairs: resyncs / repaired / still open', `${fmtInt(x.resyncs)} / ${fmtInt(x.repairedGaps)} / ${fmtInt(x.openGaps)}`]);
   }

@@ -75,9 +75,7 @@ export function summaryText(r: LoadTestResult): string {
       ['latency (ms, steady)', 'samples', 'p50', 'p90', 'p99', 'p99.9', 'max'],
       latencyRow('feed → client (event time)', r.latency.event),
       latencyRow('server → client (send time)', r.latency.send),
-      ...(r.clients.slow > 0
-        ? [latencyRow('slow clients: feed → client', r.slowLatency.event)]
-        : []),
+      ...(r.clients.slow > 0 ? [latencyRow('slow clients: feed → client', r.slowLatency.event)] : []),
       latencyRow('connect (whole run)', r.connections.connectMs),
       latencyRow('first snapshot (whole run)', r.connections.firstSnapshotMs),
     ]),
@@ -97,7 +95,10 @@ export function summaryText(r: LoadTestResult): string {
       ['out of order', fmtInt(c.outOfOrder)],
       ['conflated ticks / seqs skipped', `${fmtInt(c.conflatedTicks)} / ${fmtInt(c.conflatedSkipped)}`],
       ['resyncs (gap or heartbeat ahead → re-subscribe)', fmtInt(c.resyncs)],
-      ['slow-consumer closes (4000) / going-away (1001)', `${fmtInt(r.connections.unexpectedCloses['4000'] ?? 0)} / ${fmtInt(r.connections.unexpectedCloses['1001'] ?? 0)}`],
+      [
+        'slow-consumer closes (4000) / going-away (1001)',
+        `${fmtInt(r.connections.unexpectedCloses['4000'] ?? 0)} / ${fmtInt(r.connections.unexpectedCloses['1001'] ?? 0)}`,
+      ],
       ['epoch / snapshot resets', `${c.epochResets} / ${c.snapshotResets}`],
       ['decode errors / error frames', `${c.decodeErrors} / ${c.errorFrames}`],
       ['connections opened / attempts', `${fmtInt(r.connections.opened)} / ${fmtInt(r.connections.attempts)}`],

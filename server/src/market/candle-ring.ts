@@ -1,7 +1,8 @@
 // OHLCV bars of one symbol at one interval, in a fixed-size ring of typed arrays: memory stays flat all
 // day and folding a tick into the current bar allocates nothing.
+import { barTimeFor } from '../../../protocol/src/candles.js';
 import type { Candle } from '../../../protocol/src/messages.js';
-import { barStart, type PriceTicks, type UtcSeconds } from '../../../protocol/src/units.js';
+import type { PriceTicks, UtcSeconds } from '../../../protocol/src/units.js';
 
 export interface CandleRingState {
   head: number;
@@ -59,9 +60,10 @@ export class CandleRing {
 
   /** Folds one trade in. Trades older than the current bar (clock skew) fold into the current bar. */
   add(timeMs: number, price: number, size: number): void {
-    const start = barStart(timeMs, this.intervalSec);
     const h = this.head;
-    if (h >= 0 && start <= this.time[h]!) {
+    const newest = h >= 0 ? this.time[h]! : null;
+    const start = barTimeFor(timeMs, this.intervalSec, newest);
+    if (start === newest) {
       if (price > this.high[h]!) this.high[h] = price;
       if (price < this.low[h]!) this.low[h] = price;
       this.close[h] = price;
@@ -86,7 +88,8 @@ export class CandleRing {
 
   importState(state: CandleRingState): void {
     const [time, open, high, low, close, volume] = state.columns;
-    if (state.columns.length !== 6 || state.size > this.capacity || state.head >= this.capacity) throw new RangeError('candle ring state does not fit this ring');
+    if (state.columns.length !== 6 || state.size > this.capacity || state.head >= this.capacity)
+      throw new RangeError('candle ring state does not fit this ring');
     this.time.set(u32(time!, this.capacity));
     this.open.set(u32(open!, this.capacity));
     this.high.set(u32(high!, this.capacity));

@@ -61,10 +61,14 @@ export function backoffDelay(attempt: number, minMs: number, maxMs: number, rand
 export function sleep(ms: number, signal?: AbortSignal): Promise<void> {
   return new Promise((resolve) => {
     const timer = setTimeout(resolve, ms);
-    signal?.addEventListener('abort', () => {
-      clearTimeout(timer);
-      resolve();
-    }, { once: true });
+    signal?.addEventListener(
+      'abort',
+      () => {
+        clearTimeout(timer);
+        resolve();
+      },
+      { once: true },
+    );
   });
 }
 
@@ -74,7 +78,10 @@ export function sleep(ms: number, signal?: AbortSignal): Promise<void> {
  * bus reports the gaps through onStatus so the gateway can resync.
  */
 export async function connectNatsBus(options: NatsBusOptions): Promise<Bus> {
-  const servers = options.servers.split(',').map((s) => s.trim()).filter(Boolean);
+  const servers = options.servers
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean);
   const minMs = options.retryMinMs ?? 500;
   const maxMs = options.retryMaxMs ?? 10_000;
   for (let attempt = 0; ; attempt++) {

@@ -21,7 +21,9 @@ const ENDPOINTS: Array<[Path, (url: string, q: string) => Promise<FrameLog & { c
 
 /** True when the stream got anything for request 7 or any MSFT snapshot: the refused POST was applied. */
 function applied(log: FrameLog): boolean {
-  return log.frames.some(({ frame }) => (frame.type === FrameType.Ack && frame.requestId === 7) || (frame.type === FrameType.Snapshot && frame.ticker === 'MSFT'));
+  return log.frames.some(
+    ({ frame }) => (frame.type === FrameType.Ack && frame.requestId === 7) || (frame.type === FrameType.Snapshot && frame.ticker === 'MSFT'),
+  );
 }
 
 const settle = (ms = 300) => new Promise((r) => setTimeout(r, ms));

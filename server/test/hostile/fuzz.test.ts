@@ -99,17 +99,54 @@ function openSocket(): Promise<Socket | null> {
 
 // ---- HTTP request bytes ----
 
-const ROUTES = ['/', '/index.html', '/healthz', '/metrics', '/api/symbols', '/sse', '/stream', '/poll', '/ws', '/sse/control', '/stream/control', '/assets/x.js', '/../../etc/passwd', '/%2e%2e/%2e%2e/etc/passwd', '/.env', '//', '*', ''];
+const ROUTES = [
+  '/',
+  '/index.html',
+  '/healthz',
+  '/metrics',
+  '/api/symbols',
+  '/sse',
+  '/stream',
+  '/poll',
+  '/ws',
+  '/sse/control',
+  '/stream/control',
+  '/assets/x.js',
+  '/../../etc/passwd',
+  '/%2e%2e/%2e%2e/etc/passwd',
+  '/.env',
+  '//',
+  '*',
+  '',
+];
 const TICKERS = ['AAPL', 'MSFT', 'EURUSD', 'BTCUSD', 'NVDA', 'NOPE', '', 'A'.repeat(300)];
 const textArb = fc.string({ maxLength: 40 });
 const wildValueArb = fc.oneof(
   textArb,
-  fc.constantFrom('0', '-1', '1e9', '18446744073709551616', 'NaN', '%00', '%ff%fe', '\u0000', ' ', 'e1-0', 'e0-', 'chunked', 'websocket', 'close', 'keep-alive'),
+  fc.constantFrom(
+    '0',
+    '-1',
+    '1e9',
+    '18446744073709551616',
+    'NaN',
+    '%00',
+    '%ff%fe',
+    '\u0000',
+    ' ',
+    'e1-0',
+    'e0-',
+    'chunked',
+    'websocket',
+    'close',
+    'keep-alive',
+  ),
   fc.integer().map(String),
   fc.array(fc.constantFrom(...TICKERS), { maxLength: 6 }).map((t) => t.join(',')),
 );
 const queryArb = fc
-  .array(fc.tuple(fc.constantFrom('symbols', 'history', 'resume', 'transport', 'token', 'session', 'id', 'cursor', 'wait', 'since', 'x'), wildValueArb), { maxLength: 5 })
+  .array(fc.tuple(fc.constantFrom('symbols', 'history', 'resume', 'transport', 'token', 'session', 'id', 'cursor', 'wait', 'since', 'x'), wildValueArb), {
+    maxLength: 5,
+  })
   .map((kv) => (kv.length === 0 ? '' : `?${kv.map(([k, v]) => `${k}=${encodeURIComponent(v)}`).join('&')}`));
 const methodArb = fc.oneof(
   { weight: 4, arbitrary: fc.constant('GET') },
@@ -117,10 +154,35 @@ const methodArb = fc.oneof(
   { weight: 1, arbitrary: fc.stringMatching(/^[A-Z]{1,10}$/) },
   { weight: 1, arbitrary: textArb },
 );
-const versionArb = fc.oneof({ weight: 8, arbitrary: fc.constant('HTTP/1.1') }, { weight: 2, arbitrary: fc.constantFrom('HTTP/1.0', 'HTTP/2.0', 'HTTP/9.9', 'http/1.1', 'HTTP/1.', '') });
+const versionArb = fc.oneof(
+  { weight: 8, arbitrary: fc.constant('HTTP/1.1') },
+  { weight: 2, arbitrary: fc.constantFrom('HTTP/1.0', 'HTTP/2.0', 'HTTP/9.9', 'http/1.1', 'HTTP/1.', '') },
+);
 // Mostly real names: a header name that is not an HTTP token makes uWS drop the whole request unanswered.
 const headerNameArb = fc.oneof(
-  { weight: 20, arbitrary: fc.constantFrom('Host', 'Content-Length', 'Transfer-Encoding', 'Connection', 'Upgrade', 'Origin', 'Accept', 'Content-Type', 'Sec-WebSocket-Key', 'Sec-WebSocket-Version', 'Authorization', 'Cookie', 'Range', 'Expect', 'X-Forwarded-For', 'Last-Event-ID', 'If-None-Match', 'Accept-Encoding') },
+  {
+    weight: 20,
+    arbitrary: fc.constantFrom(
+      'Host',
+      'Content-Length',
+      'Transfer-Encoding',
+      'Connection',
+      'Upgrade',
+      'Origin',
+      'Accept',
+      'Content-Type',
+      'Sec-WebSocket-Key',
+      'Sec-WebSocket-Version',
+      'Authorization',
+      'Cookie',
+      'Range',
+      'Expect',
+      'X-Forwarded-For',
+      'Last-Event-ID',
+      'If-None-Match',
+      'Accept-Encoding',
+    ),
+  },
   { weight: 1, arbitrary: textArb },
 );
 const headerArb = fc.oneof(
@@ -133,7 +195,9 @@ const headerArb = fc.oneof(
 const bodyArb = fc.oneof(
   fc.constant(new Uint8Array(0)),
   fc.uint8Array({ maxLength: 2000 }),
-  fc.constantFrom('{"op":"subscribe","symbols":["AAPL"]}', '{"op":"unsubscribe","symbols":[]}', '{', 'null', '0\r\n\r\n', 'zz\r\nxx\r\n').map((s) => new TextEncoder().encode(s)),
+  fc
+    .constantFrom('{"op":"subscribe","symbols":["AAPL"]}', '{"op":"unsubscribe","symbols":[]}', '{', 'null', '0\r\n\r\n', 'zz\r\nxx\r\n')
+    .map((s) => new TextEncoder().encode(s)),
 );
 const requestArb = fc
   .record({
@@ -151,25 +215,33 @@ const requestArb = fc
     return Buffer.concat([Buffer.from(head, 'utf8'), body]);
   });
 const httpCaseArb = fc.record({
-  chunks: fc.oneof(
-    { weight: 6, arbitrary: fc.array(requestArb, { minLength: 1, maxLength: 3 }).map((reqs) => Buffer.concat(reqs)) },
-    { weight: 2, arbitrary: fc.uint8Array({ minLength: 1, maxLength: 4096 }).map((b) => Buffer.from(b)) },
-    { weight: 1, arbitrary: fc.tuple(requestArb, fc.uint8Array({ maxLength: 512 })).map(([r, g]) => Buffer.concat([r, g])) },
-  ).chain((bytes) =>
-    // Truncated anywhere, and split into up to 4 writes at random points.
-    fc.tuple(fc.nat({ max: bytes.length }), fc.integer({ min: 0, max: 3 }).map((n) => n === 0), fc.array(fc.nat({ max: Math.max(0, bytes.length) }), { maxLength: 3 })).map(([cutAt, truncate, splits]) => {
-      const b = truncate ? bytes.subarray(0, cutAt) : bytes;
-      const points = [...new Set(splits.filter((p) => p > 0 && p < b.length))].sort((x, y) => x - y);
-      const out: Uint8Array[] = [];
-      let start = 0;
-      for (const p of points) {
-        out.push(b.subarray(start, p));
-        start = p;
-      }
-      out.push(b.subarray(start));
-      return out.filter((c) => c.length > 0);
-    }),
-  ),
+  chunks: fc
+    .oneof(
+      { weight: 6, arbitrary: fc.array(requestArb, { minLength: 1, maxLength: 3 }).map((reqs) => Buffer.concat(reqs)) },
+      { weight: 2, arbitrary: fc.uint8Array({ minLength: 1, maxLength: 4096 }).map((b) => Buffer.from(b)) },
+      { weight: 1, arbitrary: fc.tuple(requestArb, fc.uint8Array({ maxLength: 512 })).map(([r, g]) => Buffer.concat([r, g])) },
+    )
+    .chain((bytes) =>
+      // Truncated anywhere, and split into up to 4 writes at random points.
+      fc
+        .tuple(
+          fc.nat({ max: bytes.length }),
+          fc.integer({ min: 0, max: 3 }).map((n) => n === 0),
+          fc.array(fc.nat({ max: Math.max(0, bytes.length) }), { maxLength: 3 }),
+        )
+        .map(([cutAt, truncate, splits]) => {
+          const b = truncate ? bytes.subarray(0, cutAt) : bytes;
+          const points = [...new Set(splits.filter((p) => p > 0 && p < b.length))].sort((x, y) => x - y);
+          const out: Uint8Array[] = [];
+          let start = 0;
+          for (const p of points) {
+            out.push(b.subarray(start, p));
+            start = p;
+          }
+          out.push(b.subarray(start));
+          return out.filter((c) => c.length > 0);
+        }),
+    ),
   halfClose: fc.boolean(),
 });
 
@@ -187,7 +259,9 @@ const controlJsonArb = fc
     { requiredKeys: ['op'] },
   )
   .map((o) => new TextEncoder().encode(JSON.stringify(o)));
-const badUtf8Arb = fc.constantFrom([0xff], [0xfe, 0xff], [0xc3], [0xed, 0xa0, 0x80], [0xf4, 0x90, 0x80, 0x80], [0xc0, 0xaf], [0x7b, 0x22, 0xe2, 0x82]).map((b) => Uint8Array.from(b));
+const badUtf8Arb = fc
+  .constantFrom([0xff], [0xfe, 0xff], [0xc3], [0xed, 0xa0, 0x80], [0xf4, 0x90, 0x80, 0x80], [0xc0, 0xaf], [0x7b, 0x22, 0xe2, 0x82])
+  .map((b) => Uint8Array.from(b));
 const payloadArb = fc.oneof(
   { weight: 4, arbitrary: controlJsonArb },
   { weight: 3, arbitrary: fc.uint8Array({ maxLength: 300 }) },
@@ -212,7 +286,10 @@ const frameArb: fc.Arbitrary<FrameSpec> = fc.record({
   opcode: fc.oneof({ weight: 6, arbitrary: fc.constantFrom(0x1, 0x2, 0x8, 0x9, 0xa, 0x0) }, { weight: 1, arbitrary: fc.integer({ min: 0, max: 15 }) }),
   mask: fc.oneof({ weight: 8, arbitrary: fc.constant(true) }, { weight: 1, arbitrary: fc.constant(false) }),
   payload: payloadArb,
-  length: fc.oneof({ weight: 8, arbitrary: fc.constant('natural' as const) }, { weight: 1, arbitrary: fc.constantFrom('wide16' as const, 'wide64' as const, 'short-lie' as const, 'long-lie' as const, 'huge64' as const) }),
+  length: fc.oneof(
+    { weight: 8, arbitrary: fc.constant('natural' as const) },
+    { weight: 1, arbitrary: fc.constantFrom('wide16' as const, 'wide64' as const, 'short-lie' as const, 'long-lie' as const, 'huge64' as const) },
+  ),
   lie: fc.bigInt({ min: 0n, max: (1n << 64n) - 1n }),
 });
 
@@ -222,7 +299,15 @@ const fragmentedArb = fc.tuple(controlJsonArb, fc.integer({ min: 1, max: 4 }), f
   const frames: FrameSpec[] = [];
   for (let i = 0; i < parts; i++) {
     const last = i === parts - 1;
-    frames.push({ fin: last, rsv: 0, opcode: i === 0 ? 0x1 : 0x0, mask: true, payload: payload.subarray(i * size, (i + 1) * size), length: 'natural', lie: 0n });
+    frames.push({
+      fin: last,
+      rsv: 0,
+      opcode: i === 0 ? 0x1 : 0x0,
+      mask: true,
+      payload: payload.subarray(i * size, (i + 1) * size),
+      length: 'natural',
+      lie: 0n,
+    });
     if (interleavePing && !last) frames.push({ fin: true, rsv: 0, opcode: 0x9, mask: true, payload: new Uint8Array([1, 2]), length: 'natural', lie: 0n });
   }
   return frames;
@@ -277,7 +362,9 @@ async function upgrade(): Promise<Socket | null> {
   const socket = await openSocket();
   if (!socket) return null;
   const key = randomBytes(16).toString('base64');
-  socket.write(`GET /ws HTTP/1.1\r\nHost: 127.0.0.1:${server.port}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: ${key}\r\nSec-WebSocket-Version: 13\r\n\r\n`);
+  socket.write(
+    `GET /ws HTTP/1.1\r\nHost: 127.0.0.1:${server.port}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: ${key}\r\nSec-WebSocket-Version: 13\r\n\r\n`,
+  );
   return new Promise((resolve) => {
     let head = Buffer.alloc(0);
     const timer = setTimeout(() => done(false), 3000);
@@ -313,7 +400,13 @@ afterAll(async () => {
 /** Hex is shortened in assertion messages (an oversized header makes it megabytes); FUZZ_FINDINGS keeps it whole. */
 const clip = (s: string) => (s.length > 600 ? `${s.slice(0, 600)}… (${s.length} hex chars)` : s);
 const report = (kind?: Finding['kind']) =>
-  findings.filter((f) => kind === undefined || f.kind === kind).map((f) => `${f.kind} case killed the server (seed ${SEED}); bytes (hex, writes split by |): ${clip(f.bytes)}\nprevious case: ${clip(f.previous)}\nstderr: ${f.stderr}`).join('\n\n');
+  findings
+    .filter((f) => kind === undefined || f.kind === kind)
+    .map(
+      (f) =>
+        `${f.kind} case killed the server (seed ${SEED}); bytes (hex, writes split by |): ${clip(f.bytes)}\nprevious case: ${clip(f.previous)}\nstderr: ${f.stderr}`,
+    )
+    .join('\n\n');
 
 describe('fuzz', () => {
   it(`random HTTP request bytes (${HTTP_RUNS} cases) never take the server down`, { timeout: 90_000 }, async () => {

@@ -67,7 +67,18 @@ function headOf(port: number, method: 'GET' | 'HEAD', path: string, settleMs = 3
 /** Headers whose values legitimately differ between two answers (time, per-request ids, stream length). */
 const VOLATILE = new Set(['date', 'content-length', 'x-tickwire-cursor', 'uwebsockets', 'transfer-encoding']);
 
-const ROUTES = ['/', '/index.html', '/api/symbols', '/healthz', '/metrics', '/poll?symbols=AAPL', '/sse?symbols=AAPL', '/stream?symbols=AAPL', '/no-such-file', '/poll'];
+const ROUTES = [
+  '/',
+  '/index.html',
+  '/api/symbols',
+  '/healthz',
+  '/metrics',
+  '/poll?symbols=AAPL',
+  '/sse?symbols=AAPL',
+  '/stream?symbols=AAPL',
+  '/no-such-file',
+  '/poll',
+];
 
 describe('HEAD on every GET route', () => {
   for (const path of ROUTES) {
@@ -76,7 +87,10 @@ describe('HEAD on every GET route', () => {
       const head = await headOf(server.port, 'HEAD', path);
       expect(head.status).toBe(get.status);
       expect(head.extra).toBe(0);
-      const names = (h: Head) => Object.keys(h.headers).filter((k) => !VOLATILE.has(k)).sort();
+      const names = (h: Head) =>
+        Object.keys(h.headers)
+          .filter((k) => !VOLATILE.has(k))
+          .sort();
       expect(names(head)).toEqual(names(get));
       for (const k of names(get)) if (k !== 'etag' && k !== 'last-modified') expect(head.headers[k], k).toBe(get.headers[k]);
       // A fixed-length GET answer announces the same length on HEAD (a 404 names the method, and health,

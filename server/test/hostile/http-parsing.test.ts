@@ -71,7 +71,10 @@ describe('strict HTTP framing', () => {
     // a request arrives while ours is pending) or answered 400 — never 500, and always closed.
     const smuggled = smuggledFor(server.port);
     const { responses, closed, raw } = await untilClose(server.port, conflicting(server.port, smuggled.length) + smuggled);
-    expect(responses.every((r) => r.status === 400), raw).toBe(true);
+    expect(
+      responses.every((r) => r.status === 400),
+      raw,
+    ).toBe(true);
     expect(raw).not.toContain(' 500 ');
     expect(closed).toBe(true);
     await stillServes();
@@ -135,7 +138,10 @@ describe('strict HTTP framing', () => {
     const results = await Promise.all(pending);
     expect(results).toHaveLength(cases.length);
     for (const r of results) {
-      expect(r.responses.every((x) => x.status >= 400), `${r.name}: ${r.raw}`).toBe(true);
+      expect(
+        r.responses.every((x) => x.status >= 400),
+        `${r.name}: ${r.raw}`,
+      ).toBe(true);
       expect(r.closed, `${r.name} still open after ${r.ms} ms`).toBe(true);
     }
     await stillServes();

@@ -60,7 +60,8 @@ describe('--metrics-port and refusal counting', () => {
     await expect(connectSse(server.url, '/sse')).rejects.toMatchObject({ status: 429 });
     for (const h of held) h.close();
     const after = await scrape();
-    const delta = (reason: string) => sample(after, 'tickwire_refusals_total', `reason="${reason}"`) - sample(before, 'tickwire_refusals_total', `reason="${reason}"`);
+    const delta = (reason: string) =>
+      sample(after, 'tickwire_refusals_total', `reason="${reason}"`) - sample(before, 'tickwire_refusals_total', `reason="${reason}"`);
     expect(delta('OriginNotAllowed')).toBe(n);
     expect(delta('HostNotAllowed')).toBe(n);
     expect(delta('UnsupportedMediaType')).toBe(n);
@@ -133,7 +134,10 @@ describe('RefusalLog', () => {
   it('writes one line per reason per window, then reports how many it held back', () => {
     let t = 0;
     const out: Array<{ reason: string; suppressed: number }> = [];
-    const log = new RefusalLog((f) => out.push({ reason: f.reason, suppressed: f.suppressed }), () => t);
+    const log = new RefusalLog(
+      (f) => out.push({ reason: f.reason, suppressed: f.suppressed }),
+      () => t,
+    );
     const refusal = (name: string) => ({ status: 403, name, message: 'm' });
     for (let i = 0; i < 50; i++) log.note(refusal('OriginNotAllowed'));
     log.note(refusal('TokenInvalid'));

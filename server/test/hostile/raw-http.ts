@@ -64,7 +64,12 @@ export function rawExchange(port: number, bytes: string, count = 1, timeoutMs = 
 
 /** A POST with exactly these headers (plus Host and Content-Length) and body. */
 export function rawPost(port: number, path: string, headers: Record<string, string>, body: string, host = `127.0.0.1:${port}`): string {
-  const lines = [`POST ${path} HTTP/1.1`, `Host: ${host}`, ...Object.entries(headers).map(([k, v]) => `${k}: ${v}`), `Content-Length: ${Buffer.byteLength(body)}`];
+  const lines = [
+    `POST ${path} HTTP/1.1`,
+    `Host: ${host}`,
+    ...Object.entries(headers).map(([k, v]) => `${k}: ${v}`),
+    `Content-Length: ${Buffer.byteLength(body)}`,
+  ];
   return `${lines.join('\r\n')}\r\n\r\n${body}`;
 }
 

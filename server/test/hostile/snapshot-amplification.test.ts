@@ -200,7 +200,9 @@ describe('hostile: snapshot amplification over WebSocket', () => {
     expect(peak - rssBase).toBeLessThan(RSS_BOUND_MIB);
 
     const during = delivery(arrivals, attackStart, attackEnd);
-    console.log(`healthy client: baseline ${baseline.count} frames / ${((baseEnd - baseStart) / 1000).toFixed(1)} s, max gap ${baseline.maxGapMs.toFixed(0)} ms; attack ${during.count} frames / ${((attackEnd - attackStart) / 1000).toFixed(1)} s, max gap ${during.maxGapMs.toFixed(0)} ms`);
+    console.log(
+      `healthy client: baseline ${baseline.count} frames / ${((baseEnd - baseStart) / 1000).toFixed(1)} s, max gap ${baseline.maxGapMs.toFixed(0)} ms; attack ${during.count} frames / ${((attackEnd - attackStart) / 1000).toFixed(1)} s, max gap ${during.maxGapMs.toFixed(0)} ms`,
+    );
     expect(during.count).toBeGreaterThan(0);
     expect(during.maxGapMs).toBeLessThan(500);
     const rate = (c: number, ms: number) => c / ms;

@@ -54,9 +54,7 @@ export function parseSettings(raw: unknown): Settings {
   const d = defaultSettings();
   if (typeof raw !== 'object' || raw === null) return d;
   const o = raw as Record<string, unknown>;
-  const watchlist = Array.isArray(o.watchlist)
-    ? [...new Set(o.watchlist.filter(isTicker))].slice(0, MAX_WATCHLIST)
-    : d.watchlist;
+  const watchlist = Array.isArray(o.watchlist) ? [...new Set(o.watchlist.filter(isTicker))].slice(0, MAX_WATCHLIST) : d.watchlist;
   const layout = LAYOUTS.find((l) => l === o.layout) ?? d.layout;
   const fallbackPanels = defaultPanels(watchlist);
   const panels = fallbackPanels.map((fallback, i) => {

@@ -63,7 +63,9 @@ describe('dashboard under its Content-Security-Policy', () => {
         return charts[0] !== undefined && charts[0].bars >= 5;
       }, 'chart bars');
       // The saved light theme is applied by the inline script on reload: it must be allowed by its hash.
-      await page.evaluate(() => localStorage.setItem('tickwire.settings.v1', JSON.stringify({ ...JSON.parse(localStorage.getItem('tickwire.settings.v1') ?? '{}'), theme: 'light' })));
+      await page.evaluate(() =>
+        localStorage.setItem('tickwire.settings.v1', JSON.stringify({ ...JSON.parse(localStorage.getItem('tickwire.settings.v1') ?? '{}'), theme: 'light' })),
+      );
       await page.reload();
       await until(async () => (await hook.connection(page)).state === 'live', 'live connection after reload');
       expect(await page.evaluate(() => document.documentElement.dataset.theme)).toBe('light');

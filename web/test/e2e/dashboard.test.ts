@@ -162,7 +162,12 @@ describe('dashboard', () => {
       await until(async () => (await hook.connection(page)).state === 'live', 'live connection');
       const panel0 = page.locator('[data-panel="0"]');
 
-      for (const [label, seconds] of [['1s', 1], ['1m', 60], ['5m', 300], ['5s', 5]] as const) {
+      for (const [label, seconds] of [
+        ['1s', 1],
+        ['1m', 60],
+        ['5m', 300],
+        ['5s', 5],
+      ] as const) {
         await panel0.locator(`button[data-interval="${seconds}"]`).click();
         const chart = await until(async () => {
           const c = (await hook.charts(page))[0];

@@ -63,11 +63,7 @@ export interface PageErrors {
 }
 
 /** Opens `url` in a new page, capturing console errors; `before` runs (and is awaited) before navigation: listeners, init scripts. */
-export async function openPage(
-  context: BrowserContext,
-  url: string,
-  before?: (page: Page) => unknown,
-): Promise<{ page: Page; errors: PageErrors }> {
+export async function openPage(context: BrowserContext, url: string, before?: (page: Page) => unknown): Promise<{ page: Page; errors: PageErrors }> {
   const page = await context.newPage();
   await before?.(page);
   const all: string[] = [];
@@ -107,7 +103,8 @@ export async function recordConnectionChanges(page: Page): Promise<void> {
       const status = window.__tickwire?.connection();
       if (status === undefined) return;
       const last = changes[changes.length - 1];
-      if (last?.state !== status.state || last.transport !== status.transport) changes.push({ state: status.state, transport: status.transport, at: performance.now() });
+      if (last?.state !== status.state || last.transport !== status.transport)
+        changes.push({ state: status.state, transport: status.transport, at: performance.now() });
     }, 10);
   });
 }
@@ -190,7 +187,9 @@ export function candlePixels(page: Page, index = 0): Promise<number> {
       if (!ctx || canvas.width === 0 || canvas.height === 0) continue;
       const data = ctx.getImageData(0, 0, canvas.width, canvas.height).data;
       for (let p = 0; p < data.length; p += 4) {
-        const r = data[p]!, g = data[p + 1]!, b = data[p + 2]!;
+        const r = data[p]!,
+          g = data[p + 1]!,
+          b = data[p + 2]!;
         const teal = Math.abs(r - 0x26) < 24 && Math.abs(g - 0xa6) < 24 && Math.abs(b - 0x9a) < 24;
         const red = Math.abs(r - 0xef) < 24 && Math.abs(g - 0x53) < 24 && Math.abs(b - 0x50) < 24;
         if (teal || red) count++;

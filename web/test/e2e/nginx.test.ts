@@ -54,7 +54,27 @@ let dir = '';
 beforeAll(async () => {
   dir = mkdtempSync(join(tmpdir(), 'tickwire-nginx-'));
   chmodSync(dir, 0o755);
-  execFileSync('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-days', '1', '-subj', '/CN=127.0.0.1', '-addext', 'subjectAltName=IP:127.0.0.1', '-keyout', join(dir, 'key.pem'), '-out', join(dir, 'cert.pem')], { stdio: 'ignore' });
+  execFileSync(
+    'openssl',
+    [
+      'req',
+      '-x509',
+      '-newkey',
+      'rsa:2048',
+      '-nodes',
+      '-days',
+      '1',
+      '-subj',
+      '/CN=127.0.0.1',
+      '-addext',
+      'subjectAltName=IP:127.0.0.1',
+      '-keyout',
+      join(dir, 'key.pem'),
+      '-out',
+      join(dir, 'cert.pem'),
+    ],
+    { stdio: 'ignore' },
+  );
   [server, browser, proxyPort] = await Promise.all([startDashboardServer(), launchBrowser(), freeFixedPort()]);
   let conf = readFileSync(join(REPO_ROOT, 'deploy/nginx/tickwire.conf'), 'utf8');
   conf = substitute(conf, 'server 127.0.0.1:8080;', `server 127.0.0.1:${server.port};`);
@@ -88,7 +108,15 @@ beforeAll(async () => {
   nginx.stderr!.setEncoding('utf8').on('data', (s: string) => (nginxErr += s));
   nginx.once('exit', (code) => (nginxErr += `\nnginx exited with ${code}`));
   await waitForPort(proxyPort, 10_000).catch((e: Error) => {
-    throw new Error(`${e.message}; nginx: ${nginxErr} ${(() => { try { return readFileSync(join(dir, 'error.log'), 'utf8'); } catch { return ''; } })()}`);
+    throw new Error(
+      `${e.message}; nginx: ${nginxErr} ${(() => {
+        try {
+          return readFileSync(join(dir, 'error.log'), 'utf8');
+        } catch {
+          return '';
+        }
+      })()}`,
+    );
   });
 }, 60_000);
 
@@ -159,13 +187,16 @@ describe('behind nginx (deploy/nginx/tickwire.conf as shipped, TLS)', () => {
   it('streams SSE unbuffered: events arrive spread over time, not in one burst', async () => {
     const arrivals: number[] = [];
     let text = '';
-    const req = request({ host: '127.0.0.1', port: proxyPort, path: '/sse?symbols=AAPL,MSFT', headers: { Accept: 'text/event-stream' }, rejectUnauthorized: false }, (res) => {
-      expect(res.statusCode).toBe(200);
-      res.setEncoding('utf8').on('data', (s: string) => {
-        text += s;
-        arrivals.push(performance.now());
-      });
-    });
+    const req = request(
+      { host: '127.0.0.1', port: proxyPort, path: '/sse?symbols=AAPL,MSFT', headers: { Accept: 'text/event-stream' }, rejectUnauthorized: false },
+      (res) => {
+        expect(res.statusCode).toBe(200);
+        res.setEncoding('utf8').on('data', (s: string) => {
+          text += s;
+          arrivals.push(performance.now());
+        });
+      },
+    );
     req.end();
     const start = performance.now();
     await new Promise((r) => setTimeout(r, 3000));

@@ -54,10 +54,14 @@ describe('server restart', () => {
       await page.screenshot({ path: resultsPath('dashboard-reconnecting.png') });
 
       server = await startDashboardServer([], port);
-      const status = await until(async () => {
-        const s = await hook.connection(page);
-        return (s.state === 'live' || s.state === 'fallback') && s.reconnects === 1 ? s : null;
-      }, 'reconnected', 20_000);
+      const status = await until(
+        async () => {
+          const s = await hook.connection(page);
+          return (s.state === 'live' || s.state === 'fallback') && s.reconnects === 1 ? s : null;
+        },
+        'reconnected',
+        20_000,
+      );
       expect(status.reconnects).toBe(1);
 
       // Every symbol resubscribed: fresh snapshots of the new feed epoch, then live updates again.
@@ -122,10 +126,14 @@ describe('server restart', () => {
       server = undefined;
       await until(async () => (await hook.connection(page)).state === 'reconnecting', 'reconnecting state', 5_000);
       server = await startDashboardServer(['--state-file', stateFile], port);
-      await until(async () => {
-        const s = await hook.connection(page);
-        return (s.state === 'live' || s.state === 'fallback') && s.reconnects === 1;
-      }, 'reconnected', 20_000);
+      await until(
+        async () => {
+          const s = await hook.connection(page);
+          return (s.state === 'live' || s.state === 'fallback') && s.reconnects === 1;
+        },
+        'reconnected',
+        20_000,
+      );
       const prices = await lastPrices(page);
       await until(async () => {
         const now = await lastPrices(page);

@@ -46,7 +46,12 @@ describe('resilience', () => {
       await post('/__test/drop?symbol=AAPL&frames=3');
       const noticedMs = (await pageTimeWhen(page, () => window.__tickwire!.stats().gaps >= 1 && performance.now(), 'the gap to be noticed', 3_000)) - droppedAt;
       const repairedMs =
-        (await pageTimeWhen(page, () => document.querySelector('[data-ticker="AAPL"][data-mark="resynced"]') !== null && performance.now(), 'the resync mark on AAPL', 3_000)) - droppedAt;
+        (await pageTimeWhen(
+          page,
+          () => document.querySelector('[data-ticker="AAPL"][data-mark="resynced"]') !== null && performance.now(),
+          'the resync mark on AAPL',
+          3_000,
+        )) - droppedAt;
       console.log(`gap noticed after ${noticedMs} ms, AAPL repaired and marked after ${repairedMs} ms`);
       expect(repairedMs).toBeLessThan(2_500); // about one heartbeat (1 s), plus the snapshot's round trip
       const aapl = (await hook.symbols(page)).AAPL!;
@@ -73,7 +78,12 @@ describe('resilience', () => {
       const beforeStall = await pageNow(page);
       await post('/__test/feed/stall');
       const afterStall = await pageNow(page);
-      const shownAt = await pageTimeWhen(page, () => document.querySelector('footer [data-feed="stalled"]') !== null && performance.now(), 'the feed-stalled banner', 9_000);
+      const shownAt = await pageTimeWhen(
+        page,
+        () => document.querySelector('footer [data-feed="stalled"]') !== null && performance.now(),
+        'the feed-stalled banner',
+        9_000,
+      );
       console.log(`feed stall shown ${Math.round(shownAt - afterStall)}–${Math.round(shownAt - beforeStall)} ms after the stall`);
       expect(shownAt - afterStall).toBeGreaterThanOrEqual(4_500);
       expect(shownAt - beforeStall).toBeLessThan(7_500);

@@ -61,7 +61,11 @@ describe('transports', () => {
         }),
       );
       const started = Date.now();
-      await until(async () => (await hook.connection(page)).transport === 'longpoll' && (await hook.connection(page)).state === 'fallback', 'fallback to long polling', 8_000);
+      await until(
+        async () => (await hook.connection(page)).transport === 'longpoll' && (await hook.connection(page)).state === 'fallback',
+        'fallback to long polling',
+        8_000,
+      );
       expect(Date.now() - started).toBeLessThan(6_000);
       await expect(page.locator('footer [data-transport]').textContent()).resolves.toBe('Long poll');
       await expect(page.locator('footer [data-state]').getAttribute('data-state')).resolves.toBe('fallback');

@@ -52,7 +52,9 @@ async function framesRendered(page: Page): Promise<number> {
   await browser.startTracing(page, { path, categories: ['cc', 'devtools.timeline'] });
   await page.waitForTimeout(3_000);
   await browser.stopTracing();
-  const trace = JSON.parse(readFileSync(path, 'utf8')) as { traceEvents: Array<{ name: string; ph: string; pid: number; tid: number; ts: number; args?: { name?: string } }> };
+  const trace = JSON.parse(readFileSync(path, 'utf8')) as {
+    traceEvents: Array<{ name: string; ph: string; pid: number; tid: number; ts: number; args?: { name?: string } }>;
+  };
   const main = new Set(trace.traceEvents.filter((e) => e.name === 'thread_name' && e.args?.name === 'CrRendererMain').map((e) => `${e.pid}:${e.tid}`));
   const frames = trace.traceEvents.filter((e) => e.name === 'ProxyMain::BeginMainFrame' && e.ph === 'X' && main.has(`${e.pid}:${e.tid}`));
   if (frames.length < 2) return frames.length / 3;

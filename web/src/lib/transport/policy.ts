@@ -52,6 +52,16 @@ export interface AttemptRecord {
   kind: TransportKind;
   /** Whether the attempt got as far as a Hello frame (i.e. it worked). */
   gotHello: boolean;
+  /** It worked, but a proxy on the path buffers the stream (transport/buffering.ts): long polling survives that. */
+  buffered?: boolean;
+}
+
+/** The transport that survives a buffering proxy: each answer is a complete response. */
+export const BUFFERING_FALLBACK: TransportKind = 'longpoll';
+
+/** Transports whose frames arrive over one never-ending response, which a proxy may buffer. */
+export function isStreamed(kind: TransportKind): boolean {
+  return kind === 'sse' || kind === 'stream';
 }
 
 /**
@@ -77,6 +87,7 @@ export interface TransportDecisionInput {
 /** Picks the transport of the next attempt. */
 export function nextTransport(input: TransportDecisionInput): TransportKind {
   if (input.preference !== 'auto') return input.preference;
+  if (input.last?.buffered === true) return BUFFERING_FALLBACK;
   // An attempt that never produced a Hello: the next one down the chain, right away.
   if (input.last !== null && !input.last.gotHello) {
     const next = fallbackAfter(input.last.kind);
@@ -102,7 +113,8 @@ export interface DelayInput {
  */
 export function nextDelay(input: DelayInput, config: Pick<ConnectionConfig, 'backoffBaseMs' | 'backoffCapMs'>, random: () => number): number {
   const fallingBack = input.preference === 'auto' && input.last !== null && !input.last.gotHello && input.next === fallbackAfter(input.last.kind);
-  if (fallingBack) return 0;
+  const leavingBuffer = input.preference === 'auto' && input.last?.buffered === true && input.next === BUFFERING_FALLBACK;
+  if (fallingBack || leavingBuffer) return 0;
   return backoffDelay(Math.max(1, input.failures), config, random);
 }
 
