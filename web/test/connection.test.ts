@@ -186,6 +186,70 @@ describe('ConnectionManager', () => {
     expect(transports.map((t) => t.kind)).toEqual(['ws', 'sse', 'longpoll', 'longpoll']);
   });
 
+  /** Delivers `releases` seconds of heartbeats the way a buffering proxy does: each second's 50 at once. */
+  function bufferedSeconds(t: FakeTransport, releases: number, stillCurrent: () => boolean): number {
+    let delivered = 0;
+    for (let r = 0; r < releases && stillCurrent(); r++) {
+      vi.advanceTimersByTime(1000);
+      const sentFrom = Date.now() - 1000;
+      for (let i = 0; i < 50 && stillCurrent(); i++) {
+        t.handlers.frame(encodeHeartbeat(7, sentFrom + i * 20, []));
+        delivered++;
+      }
+    }
+    return delivered;
+  }
+
+  it('moves SSE that a proxy buffers to long polling at once, keeps every frame, and says why', () => {
+    const { manager, transports, latest, frames } = setup();
+    manager.setSymbols(['AAPL']);
+    manager.start();
+    latest().refuse();
+    vi.advanceTimersByTime(1);
+    const sse = latest();
+    expect(sse.kind).toBe('sse');
+    sse.hello();
+    const delivered = bufferedSeconds(sse, 5, () => !sse.closed);
+    // Two releases make the evidence: the third release's first frame tips it.
+    expect(delivered).toBe(101);
+    expect(frames.filter((f) => f.type === FrameType.Heartbeat)).toHaveLength(delivered);
+    expect(sse.closed).toBe(true);
+    vi.advanceTimersByTime(1);
+    expect(transports.map((t) => t.kind)).toEqual(['ws', 'sse', 'longpoll']);
+    expect(manager.snapshot.lastError).toMatch(/proxy on the path buffers the stream/);
+    latest().hello();
+    expect(manager.snapshot).toMatchObject({ state: 'fallback', transport: 'longpoll' });
+    expect(manager.snapshot.lastError).toMatch(/buffers the stream/);
+  });
+
+  it('leaves a steady SSE stream and a forced SSE preference alone', () => {
+    for (const preference of ['auto', 'sse'] as const) {
+      const { manager, latest } = setup({ preference });
+      manager.setSymbols(['AAPL']);
+      manager.start();
+      if (preference === 'auto') {
+        latest().refuse();
+        vi.advanceTimersByTime(1);
+      }
+      const sse = latest();
+      expect(sse.kind).toBe('sse');
+      sse.hello();
+      if (preference === 'auto') {
+        // Steady: one frame every 20 ms, on time.
+        for (let i = 0; i < 250; i++) {
+          vi.advanceTimersByTime(20);
+          sse.handlers.frame(encodeHeartbeat(7, Date.now() - 3, []));
+        }
+      } else {
+        // Forced SSE: the user asked for it, buffered or not.
+        bufferedSeconds(sse, 5, () => true);
+      }
+      expect(latest()).toBe(sse);
+      expect(sse.closed).toBe(false);
+      manager.stop();
+    }
+  });
+
   it('treats a silent live connection as dead', () => {
     const { manager, transports, latest } = setup();
     manager.start();

@@ -11,6 +11,7 @@ import { controlText, type ControlOp } from '../../../protocol/src/control.js';
 import { FrameType, type FrameHeader, type HelloFrame } from '../../../protocol/src/messages.js';
 import {
   CONNECTION_DEFAULTS,
+  isStreamed,
   nextDelay,
   MAX_RETRY_AFTER_MS,
   nextTransport,
@@ -19,6 +20,7 @@ import {
   type StickyFallback,
   type TransportPreference,
 } from './transport/policy.js';
+import { BufferingDetector } from './transport/buffering.js';
 import { TRANSPORT_LABELS, type Transport, type TransportClose, type TransportFactory, type TransportKind } from './transport/types.js';
 
 export type ConnState = 'idle' | 'connecting' | 'live' | 'reconnecting' | 'fallback' | 'stopped';
@@ -84,6 +86,8 @@ interface Attempt {
   gotHello: boolean;
   /** The attempt offered a resume cursor. */
   resumed: boolean;
+  /** Watches a streamed transport in auto mode for a buffering proxy; null otherwise. */
+  buffering: BufferingDetector | null;
 }
 
 interface PendingRequest {
@@ -216,7 +220,8 @@ export class ConnectionManager {
     if (this.stopped) return;
     const symbols = [...this.wanted];
     const resume = (!this.resumeBlocked && symbols.length > 0 ? this.options.sink.resumeCursor?.(symbols) : null) ?? undefined;
-    const attempt: Attempt = { id: ++this.attemptSeq, kind, gotHello: false, resumed: resume !== undefined };
+    const buffering = this.status.preference === 'auto' && isStreamed(kind) ? new BufferingDetector() : null;
+    const attempt: Attempt = { id: ++this.attemptSeq, kind, gotHello: false, resumed: resume !== undefined, buffering };
     this.current = attempt;
     this.requests.clear();
     this.carried = new Set(symbols);
@@ -263,13 +268,16 @@ export class ConnectionManager {
     const head = decodeHeader(bytes);
     if (!head.ok) return; // the store counts decode errors of the frames it reads
     const header = head.value;
+    const buffered = attempt.buffering?.observe(header.sendTimeMs, this.now()) === true;
     if (header.type === FrameType.Hello) {
       const hello = decodeFrame(bytes);
       if (hello.ok && hello.value.type === FrameType.Hello) this.onHello(attempt, hello.value);
-      return;
+    } else {
+      if (header.type === FrameType.Ack || header.type === FrameType.Error) this.onReply(bytes);
+      this.options.sink.frame(bytes, header);
     }
-    if (header.type === FrameType.Ack || header.type === FrameType.Error) this.onReply(bytes);
-    this.options.sink.frame(bytes, header);
+    // The frame was used: the long-poll attempt resumes from what the store holds, so nothing is lost.
+    if (buffered && this.current === attempt) this.fail(attempt.buffering!.verdict().reason, null, true);
   }
 
   private onHello(attempt: Attempt, hello: HelloFrame): void {
@@ -311,10 +319,10 @@ export class ConnectionManager {
   }
 
   /** Ends the current attempt and schedules the next; `retryAfterMs` is a wait the server asked for. */
-  private fail(reason: string, retryAfterMs: number | null = null): void {
+  private fail(reason: string, retryAfterMs: number | null = null, buffered = false): void {
     const attempt = this.current;
     if (attempt === null) return;
-    this.last = { kind: attempt.kind, gotHello: attempt.gotHello };
+    this.last = { kind: attempt.kind, gotHello: attempt.gotHello, buffered };
     if (!attempt.gotHello) this.failures++;
     if (!attempt.gotHello && attempt.resumed) this.resumeBlocked = true;
     this.dropAttempt();
