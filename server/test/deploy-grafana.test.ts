@@ -59,6 +59,7 @@ describe('deploy/grafana/tickwire.json', () => {
   it('finds every name on a live server /metrics', async () => {
     const text = await (await fetch(`${server.url}/metrics`)).text();
     const exported = new Set([...text.matchAll(/^# TYPE (\S+)/gm)].map((m) => m[1]!));
-    for (const p of dashboard.panels) for (const { expr } of p.targets) for (const name of metricNames(expr)) expect(exported.has(name.replace(/_(bucket|sum|count)$/, '')), name).toBe(true);
+    for (const p of dashboard.panels)
+      for (const { expr } of p.targets) for (const name of metricNames(expr)) expect(exported.has(name.replace(/_(bucket|sum|count)$/, '')), name).toBe(true);
   });
 });

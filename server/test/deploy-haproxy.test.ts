@@ -143,17 +143,29 @@ describe('gateways behind HAProxy (deploy/haproxy/haproxy.cfg as shipped)', () =
     const clients = Array.from({ length: CLIENTS }, () => new ResumingClient(`ws://127.0.0.1:${frontPort}/ws`));
     try {
       for (const c of clients) c.open();
-      await waitFor(() => clients.every((c) => c.last.size === SYMBOLS.length && c.updates > 0), { timeoutMs: 20_000, what: 'every client subscribed and receiving' });
+      await waitFor(() => clients.every((c) => c.last.size === SYMBOLS.length && c.updates > 0), {
+        timeoutMs: 20_000,
+        what: 'every client subscribed and receiving',
+      });
       // Source affinity: every client here comes from 127.0.0.1, so they all sit on one gateway.
-      const loaded = await Promise.all(gateways.map(async (g) => Number(/tickwire_connections\{transport="ws"\} (\d+)/.exec(await (await fetch(`http://127.0.0.1:${g.port}/metrics`)).text())?.[1] ?? 0)));
+      const loaded = await Promise.all(
+        gateways.map(async (g) =>
+          Number(/tickwire_connections\{transport="ws"\} (\d+)/.exec(await (await fetch(`http://127.0.0.1:${g.port}/metrics`)).text())?.[1] ?? 0),
+        ),
+      );
       const victim = loaded[0]! >= loaded[1]! ? 0 : 1;
       expect(loaded[victim]).toBe(CLIENTS);
       await gateways[victim]!.stop('SIGKILL');
       await waitFor(() => clients.every((c) => c.reconnects >= 1), { timeoutMs: 15_000, what: 'every client to notice the dead gateway' });
       // Every client is back and receiving again on its new connection, through HAProxy, from the survivor.
-      await waitFor(() => clients.every((c) => c.reconnects >= 1 && c.updatesSinceOpen > 5), { timeoutMs: 30_000, what: 'every client receiving on a new connection after the failover' });
+      await waitFor(() => clients.every((c) => c.reconnects >= 1 && c.updatesSinceOpen > 5), {
+        timeoutMs: 30_000,
+        what: 'every client receiving on a new connection after the failover',
+      });
       const survivor = gateways[1 - victim]!;
-      const onSurvivor = Number(/tickwire_connections\{transport="ws"\} (\d+)/.exec(await (await fetch(`http://127.0.0.1:${survivor.port}/metrics`)).text())?.[1] ?? 0);
+      const onSurvivor = Number(
+        /tickwire_connections\{transport="ws"\} (\d+)/.exec(await (await fetch(`http://127.0.0.1:${survivor.port}/metrics`)).text())?.[1] ?? 0,
+      );
       expect(onSurvivor).toBe(CLIENTS);
       const gaps = clients.flatMap((c) => c.gaps);
       expect(gaps, gaps.slice(0, 5).join('; ')).toEqual([]);

@@ -7,7 +7,6 @@ import type { InstrumentInfo } from '../../../protocol/src/instruments.js';
 import type { EpochMs, PriceTicks, SizeLots } from '../../../protocol/src/units.js';
 import { CandleRing, type CandleRingState } from './candle-ring.js';
 
-
 export interface SymbolStateSnapshot {
   seq: number;
   lastTimeMs: number;

@@ -244,7 +244,8 @@ export class ConnectionManager {
             if (isCurrent()) this.onFrame(attempt, bytes);
           },
           closed: (info) => {
-            if (isCurrent()) this.fail(describeClose(kind, info), info.code === CloseCode.GoingAway ? retryAfterFromReason(info.reason, MAX_RETRY_AFTER_MS) : null);
+            if (isCurrent())
+              this.fail(describeClose(kind, info), info.code === CloseCode.GoingAway ? retryAfterFromReason(info.reason, MAX_RETRY_AFTER_MS) : null);
           },
         },
       );
