@@ -2,7 +2,9 @@
 // listen port and certificate paths substituted, plus the 75 s read timeouts cut to 3 s so the idle test
 // is short) with a throw-away certificate made by openssl: HTTPS static files with the server's headers,
 // WebSocket (wss) and SSE through the proxy with frames decoded on arrival, the idle path kept up by
-// heartbeats past twice the proxy's read timeout, and the dashboard live in Chromium over TLS.
+// heartbeats past twice the proxy's read timeout, the dashboard live in Chromium over TLS, and — through a
+// twin of the file misconfigured to buffer and gzip /sse — the dashboard detecting the buffering and
+// moving to long polling without a gap.
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, readFileSync, writeFileSync, chmodSync } from 'node:fs';
 import { request } from 'node:https';
@@ -49,6 +51,8 @@ let browser: Browser;
 let nginx: ChildProcess;
 let nginxErr = '';
 let proxyPort = 0;
+/** A second server block: the same file misconfigured to buffer /sse (a proxy in the wild that does). */
+let bufferingPort = 0;
 let dir = '';
 
 beforeAll(async () => {
@@ -75,7 +79,7 @@ beforeAll(async () => {
     ],
     { stdio: 'ignore' },
   );
-  [server, browser, proxyPort] = await Promise.all([startDashboardServer(), launchBrowser(), freeFixedPort()]);
+  [server, browser, proxyPort, bufferingPort] = await Promise.all([startDashboardServer(), launchBrowser(), freeFixedPort(), freeFixedPort()]);
   let conf = readFileSync(join(REPO_ROOT, 'deploy/nginx/tickwire.conf'), 'utf8');
   conf = substitute(conf, 'server 127.0.0.1:8080;', `server 127.0.0.1:${server.port};`);
   conf = substitute(conf, 'listen 443 ssl;', `listen 127.0.0.1:${proxyPort} ssl;`);
@@ -83,6 +87,14 @@ beforeAll(async () => {
   conf = substitute(conf, '/etc/ssl/tickwire/privkey.pem', join(dir, 'key.pem'));
   conf = substitute(conf, /proxy_read_timeout 75s;/, `proxy_read_timeout ${PROXY_READ_TIMEOUT_S}s;`);
   writeFileSync(join(dir, 'tickwire.conf'), conf);
+  // The misconfigured twin: its own port, the shared upstream and map left to the first file, and the
+  // stream locations buffering, deaf to the server's X-Accel-Buffering: no.
+  let buffering = substitute(conf, `listen 127.0.0.1:${proxyPort} ssl;`, `listen 127.0.0.1:${bufferingPort} ssl;`);
+  buffering = buffering.replace(/^upstream tickwire \{[\s\S]*?^\}\n/m, '').replace(/^map \$http_upgrade[\s\S]*?^\}\n/m, '');
+  buffering = substitute(buffering, 'proxy_buffering off;', 'proxy_buffering on;\n        proxy_ignore_headers X-Accel-Buffering;');
+  // Compressing a stream is the common way a proxy ends up holding it: gzip emits only full blocks.
+  buffering = substitute(buffering, 'gzip off;', 'gzip on;\n        gzip_types text/event-stream application/octet-stream;\n        gzip_min_length 1;');
+  writeFileSync(join(dir, 'buffering.conf'), buffering);
   // The wrapper a distribution's nginx.conf would be: everything under the scratch directory.
   writeFileSync(
     join(dir, 'nginx.conf'),
@@ -101,6 +113,7 @@ beforeAll(async () => {
       `  uwsgi_temp_path ${join(dir, 'uwsgi')};`,
       `  scgi_temp_path ${join(dir, 'scgi')};`,
       `  include ${join(dir, 'tickwire.conf')};`,
+      `  include ${join(dir, 'buffering.conf')};`,
       '}',
     ].join('\n'),
   );
@@ -236,6 +249,37 @@ describe('behind nginx (deploy/nginx/tickwire.conf as shipped, TLS)', () => {
       }, 'chart bars');
       await page.screenshot({ path: resultsPath('nginx-tls-dashboard.png') });
       expect(errors.unexpected()).toEqual([]);
+    } finally {
+      await context.close();
+    }
+  });
+  it('moves the dashboard from SSE that a proxy buffers to long polling, and loses no tick', { timeout: 60_000 }, async () => {
+    const context = await browser.newContext({ viewport: { width: 1280, height: 720 }, ignoreHTTPSErrors: true });
+    try {
+      // WebSocket blocked on this path: the dashboard steps down to SSE, which this proxy buffers.
+      await context.routeWebSocket(/\/ws$/, (ws) => ws.close({ code: 1011, reason: 'blocked by the test' }));
+      const { page } = await openPage(context, `https://127.0.0.1:${bufferingPort}/`);
+      const seen = new Set<string>();
+      await until(
+        async () => {
+          const c = await hook.connection(page);
+          if (c.transport !== null) seen.add(c.transport);
+          return c.transport === 'longpoll' && (c.state === 'fallback' || c.state === 'live') ? c : null;
+        },
+        'long polling after the buffered SSE',
+        40_000,
+      );
+      expect([...seen]).toContain('sse');
+      const status = await hook.connection(page);
+      expect(status.lastError).toMatch(/buffers the stream/);
+      // Long polling resumes from what SSE delivered: prices keep moving and no gap was ever seen.
+      const before = await hook.stats(page);
+      await page.waitForTimeout(3000);
+      const after = await hook.stats(page);
+      expect(after.gaps).toBe(0);
+      expect(after.resyncs).toBe(before.resyncs);
+      expect((await hook.connection(page)).transport).toBe('longpoll');
+      await page.screenshot({ path: resultsPath('nginx-buffering-fallback.png') });
     } finally {
       await context.close();
     }
