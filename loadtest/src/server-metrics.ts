@@ -1,6 +1,7 @@
 // The server's CPU and memory as a Tickwire server reports them itself on GET /metrics (prom-client's
 // process counters), for runs that were not given the server's pid: the report's "server" CPU series then
 // comes from here, so it is drawn for a server on another user's account, in a container, or started by hand.
+import { Route, routeUrl } from '../../protocol/src/routes.js';
 import { CpuTracker, type ProcSample } from './proc.js';
 
 /** Prometheus text → cumulative CPU (ms) and RSS of the serving process; null when the counter is absent or malformed. */
@@ -28,7 +29,7 @@ export class MetricsWatcher {
 
   /** `timeoutMs` stays well under the one-second sample period so a stuck server cannot stall the run. */
   constructor(base: URL, timeoutMs = 500) {
-    this.url = new URL('/metrics', base);
+    this.url = routeUrl(base, Route.metrics);
     this.#timeoutMs = timeoutMs;
   }
 

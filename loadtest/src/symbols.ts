@@ -1,5 +1,6 @@
 // Which symbols each simulated client subscribes to: the server's list (GET /api/symbols), then a seeded
 // pick per client, uniform or Zipf-weighted by list rank, so runs with the same seed subscribe alike.
+import { Route, routeUrl } from '../../protocol/src/routes.js';
 import type { InstrumentInfo, SymbolsResponse } from '../../protocol/src/instruments.js';
 import { Rng } from '../../feeds/src/random.js';
 import type { Popularity } from './config.js';
@@ -9,7 +10,7 @@ export type SymbolRef = Pick<InstrumentInfo, 'id' | 'ticker'>;
 
 /** Fetches `/api/symbols` ({"symbols":[{"id","ticker",…}]}), bounded in time. */
 export async function fetchSymbols(base: URL, timeoutMs = 5_000): Promise<SymbolRef[]> {
-  const url = new URL('/api/symbols', base);
+  const url = routeUrl(base, Route.symbols);
   const res = await fetch(url, { signal: AbortSignal.timeout(timeoutMs) });
   if (!res.ok) throw new Error(`GET ${url.href} answered ${res.status}`);
   const body = (await res.json()) as Partial<Record<keyof SymbolsResponse, unknown>>;

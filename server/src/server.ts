@@ -1,5 +1,6 @@
 // Assembles a Tickwire server: embedded feed → fan-out → WebSocket and SSE transports, plus the HTTP
 // routes (dashboard, symbols API, health, metrics). createServer() is what main.ts and the tests call.
+import { Route } from '../../protocol/src/routes.js';
 import { randomBytes } from 'node:crypto';
 import { connect } from 'node:net';
 import { hostname } from 'node:os';
@@ -200,13 +201,13 @@ export async function createServer(partial: Partial<ServerConfig> = {}, options:
   const symbolsBody: SymbolsResponse = { symbols: feed.instruments.map(instrumentInfo) };
   const symbolsJson = JSON.stringify(symbolsBody);
   const startedAt = now();
-  app.get('/api/symbols', (res) => {
+  app.get(Route.symbols, (res) => {
     res.writeHeader('Content-Type', 'application/json; charset=utf-8');
     res.writeHeader('Cache-Control', 'public, max-age=60');
     writeCommonHeaders(res);
     res.end(symbolsJson);
   });
-  app.get('/healthz', (res) => {
+  app.get(Route.health, (res) => {
     const sinceTick = now() - fanout.stats.lastTickAtMs;
     const { stalled, detail } = feed.health(now(), fanout);
     sendJson(res, stalled ? 503 : 200, {
@@ -242,7 +243,7 @@ export async function createServer(partial: Partial<ServerConfig> = {}, options:
     );
   };
   if (config.metricsPort === null) {
-    app.get('/metrics', (res, req) => {
+    app.get(Route.metrics, (res, req) => {
       if (config.authSecret !== null) {
         const check = verifyToken(config.authSecret, requestToken(req), Date.now(), config.maxTokenLifetimeSec);
         if (!check.ok) return admission.refuse(res, { status: 401, name: check.name, message: check.message });
@@ -297,7 +298,7 @@ export async function createServer(partial: Partial<ServerConfig> = {}, options:
   let metricsPort: number | null = null;
   if (config.metricsPort !== null) {
     metricsApp = guardApp(uws.App(), handlerErrors);
-    metricsApp.get('/metrics', serveMetrics);
+    metricsApp.get(Route.metrics, serveMetrics);
     metricsApp.any('/*', (res, req) =>
       sendJson(res, 404, {
         error: { name: 'NotFound', message: `no route for ${req.getMethod().toUpperCase()} ${req.getUrl()}; this port serves /metrics only` },

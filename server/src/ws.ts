@@ -1,5 +1,6 @@
 // WebSocket transport at /ws: uWS pub/sub with one topic per symbol, so a batch frame is published once
 // and uWS copies it to every subscriber natively. Control messages are JSON text; replies are frames.
+import { Route } from '../../protocol/src/routes.js';
 import type { TemplatedApp, WebSocket } from 'uWebSockets.js';
 import { encodeHello } from '../../protocol/src/codec.js';
 import { CloseCode, goingAwayReason } from '../../protocol/src/codes.js';
@@ -110,7 +111,7 @@ export interface WsDeps {
 
 export function mountWebSocket(app: TemplatedApp, deps: WsDeps): FrameSink {
   const { uws, sessions, subscriptions, metrics } = deps;
-  app.ws<UserData>('/ws', {
+  app.ws<UserData>(Route.ws, {
     // Frames are small, binary and unique per batch: deflate would cost CPU for little gain.
     compression: uws.DISABLED,
     maxPayloadLength: TRANSPORT_MAX_PAYLOAD_BYTES,

@@ -1,6 +1,7 @@
 // What both comparison peers share: their command line (the same flags as the Tickwire server), the same
 // seeded feed (feeds/ MarketSimulator + LiveFeed, same seed, universe and rate as Tickwire runs with),
 // GET /api/symbols, the "listening" line on stdout, and shutdown on SIGTERM/SIGINT.
+import { Route } from '../../../protocol/src/routes.js';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { Command } from 'commander';
 import type { Tick } from '../../../protocol/src/messages.js';
@@ -60,7 +61,7 @@ export function symbolsHandler(instruments: readonly Instrument[]): (req: Incomi
     symbols: instruments.map((i) => ({ id: i.id, ticker: i.ticker, name: i.name, priceScale: i.priceScale, sizeScale: i.sizeScale })),
   });
   return (req, res) => {
-    if (req.method === 'GET' && req.url === '/api/symbols') {
+    if (req.method === 'GET' && req.url === Route.symbols) {
       res.writeHead(200, { 'content-type': 'application/json' }).end(body);
     } else if (!res.headersSent && !req.url?.startsWith('/socket.io')) {
       res.writeHead(404).end();

@@ -1,6 +1,7 @@
 // Gap repair for the HTTP streaming adapters (SSE, binary stream): on a loss the symbol is re-subscribed
 // through POST /sse/control or /stream/control (X-Tickwire-Session: <id from Hello>), and its fresh Snapshot arrives on
 // the stream, in order. At most one request per symbol per second, as the WebSocket adapter does.
+import { routeUrl } from '../../../protocol/src/routes.js';
 import http from 'node:http';
 import https from 'node:https';
 import { controlText } from '../../../protocol/src/control.js';
@@ -10,7 +11,7 @@ export const RESYNC_MIN_INTERVAL_MS = 1_000;
 
 export interface HttpResyncOptions {
   base: URL;
-  /** '/sse/control' or '/stream/control'. */
+  /** Route.sseControl or Route.streamControl. */
   path: string;
   tickers: ReadonlyMap<number, string>;
   localAddress: string | undefined;
@@ -36,7 +37,7 @@ export function installHttpResync(o: HttpResyncOptions): void {
     askedAt.set(symbolId, t);
     counters.resyncs++;
     counters.requests++;
-    const url = new URL(o.path, o.base);
+    const url = routeUrl(o.base, o.path);
     const body = controlText('subscribe', [ticker], { history: 0 });
     const req = lib.request(
       url,

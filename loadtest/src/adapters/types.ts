@@ -1,6 +1,7 @@
 // The seam between a simulated client and a wire protocol. An adapter opens one connection, subscribes,
 // and reduces whatever the server sends to StreamAccounting calls, so Tickwire and its peers are judged
 // by the same rules; lifecycle and flow control (pause/resume for slow readers) go through ClientHooks.
+import { webSocketUrl } from '../../../protocol/src/routes.js';
 import type { StreamAccounting } from '../accounting.js';
 import type { SymbolRef } from '../symbols.js';
 import type { WsClientKind } from './ws-transport.js';
@@ -48,7 +49,5 @@ export type Connect = (options: ConnectOptions) => Connection;
 
 /** ws:// (or wss://) URL for `path` on the target. */
 export function wsUrl(base: URL, path: string): string {
-  const url = new URL(path, base);
-  url.protocol = base.protocol === 'https:' ? 'wss:' : 'ws:';
-  return url.href;
+  return webSocketUrl(base, path).href;
 }

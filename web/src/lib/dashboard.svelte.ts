@@ -2,6 +2,7 @@
 // bridge between the non-reactive market store and Svelte. On a capped render cadence (frame-loop.ts,
 // at most once per frame) it syncs every chart and republishes the store's immutable views into
 // $state.raw fields; components only read those fields and call the actions here.
+import { Route, routeUrl } from '../../../protocol/src/routes.js';
 import { ConnectionManager, initialStatus, type ConnectionStatus } from './connection.js';
 import { FrameLoop } from './frame-loop.js';
 import type { InstrumentInfo, SymbolsResponse } from '../../../protocol/src/instruments.js';
@@ -131,7 +132,7 @@ export class Dashboard {
   private async loadCatalogue(): Promise<void> {
     for (;;) {
       try {
-        const response = await fetch(new URL('/api/symbols', this.options.baseUrl));
+        const response = await fetch(routeUrl(this.options.baseUrl, Route.symbols));
         if (response.ok) {
           const body = (await response.json()) as Partial<SymbolsResponse>;
           if (Array.isArray(body.symbols)) {

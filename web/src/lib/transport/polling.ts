@@ -3,6 +3,7 @@
 // server keeps no session, so this side owns what a socket would: the cursor chain (X-Tickwire-Cursor
 // → next request; a failed request is repeated with the same cursor and loses nothing), the symbol list
 // (controls edit it), and the Hello and Heartbeats the manager and store expect of every transport.
+import { Route, routeUrl } from '../../../../protocol/src/routes.js';
 import { decodeFrame, decodeHeader, encodeError, encodeHeartbeat, encodeHello } from '../../../../protocol/src/codec.js';
 import { ErrorCode } from '../../../../protocol/src/codes.js';
 import { parseControl } from '../../../../protocol/src/control.js';
@@ -59,7 +60,7 @@ type Outcome =
   | { next: 'stop' };
 
 export function pollUrl(baseUrl: string, q: { symbols: readonly string[]; history: number; waitMs: number; cursor: string | null; token?: string }): string {
-  const url = new URL('/poll', baseUrl);
+  const url = routeUrl(baseUrl, Route.poll);
   // Commas stay literal: the server splits the list on them.
   const parts = [`symbols=${q.symbols.map(encodeURIComponent).join(',')}`, `history=${q.history}`, `wait=${q.waitMs}`];
   if (q.cursor !== null) parts.push(`cursor=${encodeURIComponent(q.cursor)}`);
@@ -258,7 +259,13 @@ export abstract class PollingTransport implements Transport {
     this.helloSent = true;
     for (const bytes of frames) if (!this.emit(bytes)) return;
     if (!heartbeat) {
-      this.emit(encodeHeartbeat(cursor.epoch, this.now(), [...cursor.seqs].map(([symbolId, seq]) => ({ symbolId, seq }))));
+      this.emit(
+        encodeHeartbeat(
+          cursor.epoch,
+          this.now(),
+          [...cursor.seqs].map(([symbolId, seq]) => ({ symbolId, seq })),
+        ),
+      );
     }
   }
 

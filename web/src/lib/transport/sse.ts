@@ -1,6 +1,7 @@
 // Server-Sent Events transport: an EventSource whose events carry base64 frames (one per data line),
 // plus a POST endpoint for controls, addressed by the session id the Hello frame announces. The
 // browser's own EventSource retry is disabled: reconnect policy belongs to the connection manager.
+import { Route, routeUrl } from '../../../../protocol/src/routes.js';
 import { base64ToFrame } from '../../../../protocol/src/sse.js';
 import { SessionControl } from './session-control.js';
 import type { Transport, TransportHandlers, TransportOptions } from './types.js';
@@ -9,8 +10,8 @@ import type { Transport, TransportHandlers, TransportOptions } from './types.js'
  * URL of a streaming endpoint (`/sse`, `/stream`) with the initial symbols, history, resume cursor and
  * token in the query.
  */
-export function sseUrl(options: Pick<TransportOptions, 'baseUrl' | 'symbols' | 'history' | 'resume' | 'token'>, path = '/sse'): string {
-  const url = new URL(path, options.baseUrl);
+export function sseUrl(options: Pick<TransportOptions, 'baseUrl' | 'symbols' | 'history' | 'resume' | 'token'>, path: string = Route.sse): string {
+  const url = routeUrl(options.baseUrl, path);
   // Commas stay literal: the server splits the list on them.
   const parts = [`history=${options.history}`];
   if (options.symbols.length > 0) parts.unshift(`symbols=${options.symbols.map(encodeURIComponent).join(',')}`);
@@ -42,7 +43,7 @@ export class SseTransport implements Transport {
     options: TransportOptions,
     private readonly handlers: TransportHandlers,
   ) {
-    this.controls = new SessionControl(options.baseUrl, '/sse/control', options.token);
+    this.controls = new SessionControl(options.baseUrl, Route.sseControl, options.token);
     this.source = new EventSource(sseUrl(options));
     this.source.onopen = () => {
       if (this.done) return;

@@ -1,13 +1,14 @@
 // Binary HTTP streaming transport: one fetch() whose never-ending body carries the frames, each behind
 // its u32-LE length (no base64: a third fewer bytes than SSE), read chunk by chunk from response.body
 // and cut into frames by the shared FrameStreamParser. Controls go out as POST /stream/control, as SSE's.
+import { Route } from '../../../../protocol/src/routes.js';
 import { FrameStreamParser } from '../../../../protocol/src/framing.js';
 import { SessionControl } from './session-control.js';
 import { sseUrl } from './sse.js';
 import { browserFetch, type FetchLike, type Transport, type TransportHandlers, type TransportOptions } from './types.js';
 
 export function streamUrl(options: Pick<TransportOptions, 'baseUrl' | 'symbols' | 'history' | 'resume' | 'token'>): string {
-  return sseUrl(options, '/stream');
+  return sseUrl(options, Route.stream);
 }
 
 export class StreamTransport implements Transport {
@@ -22,7 +23,7 @@ export class StreamTransport implements Transport {
     private readonly handlers: TransportHandlers,
     fetchImpl: FetchLike = browserFetch,
   ) {
-    this.controls = new SessionControl(options.baseUrl, '/stream/control', options.token);
+    this.controls = new SessionControl(options.baseUrl, Route.streamControl, options.token);
     void this.run(streamUrl(options), fetchImpl);
   }
 

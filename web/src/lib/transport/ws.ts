@@ -1,11 +1,11 @@
 // WebSocket transport: binary frames in, JSON text controls out. The initial subscription is sent the
 // moment the socket opens so the server can start with snapshots without waiting for a round trip.
+import { Route, webSocketUrl } from '../../../../protocol/src/routes.js';
 import { controlText } from '../../../../protocol/src/control.js';
 import type { Transport, TransportHandlers, TransportOptions } from './types.js';
 
 export function wsUrl(baseUrl: string, token?: string): string {
-  const url = new URL('/ws', baseUrl);
-  url.protocol = url.protocol === 'https:' ? 'wss:' : 'ws:';
+  const url = webSocketUrl(baseUrl, Route.ws);
   if (token) url.searchParams.set('token', token);
   return url.toString();
 }
@@ -17,7 +17,10 @@ export class WsTransport implements Transport {
   private opened = false;
   private done = false;
 
-  constructor(options: TransportOptions, private readonly handlers: TransportHandlers) {
+  constructor(
+    options: TransportOptions,
+    private readonly handlers: TransportHandlers,
+  ) {
     this.socket = new WebSocket(wsUrl(options.baseUrl, options.token));
     this.socket.binaryType = 'arraybuffer';
     this.socket.onopen = () => {
