@@ -9,3 +9,5 @@ export * from './cursor.js';
 export * from './framing.js';
 export * from './backoff.js';
 export * from './instruments.js';
+export * from './routes.js';
+export * from './candles.js';

@@ -1,8 +1,8 @@
 // Client-side bars: folding live ticks into candles with the server's bar rules, merging fresh
 // snapshot history into what the chart already shows (reconnects, gap recovery), and bounding history.
 // Pure functions over plain arrays so the rules are unit-tested without a chart or a socket.
+import { barTimeFor } from '../../../../protocol/src/candles.js';
 import type { Candle } from '../../../../protocol/src/messages.js';
-import { barStart } from '../../../../protocol/src/units.js';
 
 /** One bar in wire units: UTC-second time, prices in integer ticks, volume in lots. */
 export interface Bar {
@@ -28,9 +28,9 @@ export type FoldResult = 'updated' | 'appended';
  * times never go backwards.
  */
 export function foldTick(bars: Bar[], timeMs: number, price: number, size: number, intervalSec: number): FoldResult {
-  const time = barStart(timeMs, intervalSec) as number;
   const last = bars[bars.length - 1];
-  if (last === undefined || time > last.time) {
+  const time = barTimeFor(timeMs, intervalSec, last?.time ?? null) as number;
+  if (last === undefined || time !== last.time) {
     bars.push({ time, open: price, high: price, low: price, close: price, volume: size });
     return 'appended';
   }
