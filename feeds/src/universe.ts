@@ -2,7 +2,7 @@
 // spreads, trade sizes). One table in display units, converted to integer ticks and lots in one place,
 // and checked so that everything the simulator derives from it fits the wire's u32 fields.
 import type { InstrumentInfo } from '../../protocol/src/instruments.js';
-import { MAX_SCALE, U32_MAX, numberToTicks, type PriceTicks } from '../../protocol/src/units.js';
+import { MAX_SCALE, scaleFactor, U32_MAX, numberToTicks, type PriceTicks } from '../../protocol/src/units.js';
 import { Rng } from './random.js';
 
 export type AssetClass = 'equity' | 'fx' | 'crypto';
@@ -127,7 +127,7 @@ function fromRow(id: number, row: Row): Instrument {
     popularity: popularity(id),
     annualVol,
     baseSpreadTicks,
-    sizeMu: Math.log(typicalSize * 10 ** sizeScale),
+    sizeMu: Math.log(typicalSize * scaleFactor(sizeScale)),
     sizeSigma,
   };
 }

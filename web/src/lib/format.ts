@@ -1,6 +1,6 @@
 // Display formatting: every number a trader reads goes through here, so prices always show the
 // symbol's own decimals (exact, from integer ticks) and widths stay stable as values change.
-import { formatScaled } from '../../../protocol/src/units.js';
+import { formatScaled, scaleFactor } from '../../../protocol/src/units.js';
 
 /** Typographic minus: same advance width as "+" in tabular figures, unlike the hyphen. */
 export const MINUS = '\u2212';
@@ -39,7 +39,7 @@ export function groupThousands(n: number): string {
 
 /** Compact volume: 950, 9,950, 12.3K, 4.56M. Fractional sizes (crypto) keep up to 2 decimals below 10. */
 export function formatVolume(lots: number, sizeScale: number): string {
-  const value = lots / 10 ** sizeScale;
+  const value = lots / scaleFactor(sizeScale);
   if (!Number.isFinite(value)) return DASH;
   if (value < 10 && value !== Math.trunc(value)) return value.toFixed(2);
   if (value < 10_000) return groupThousands(Math.round(value));

@@ -2,6 +2,7 @@
 // once per panel and fed imperatively from the store on the render cadence: bars appended or changed
 // since the last frame go through series.update(); setData only when the bar set was replaced (new
 // target, snapshot merge, history trim). Never touched by Svelte reactivity.
+import { scaleFactor } from '../../../../protocol/src/units.js';
 import {
   CandlestickSeries,
   ColorType,
@@ -209,11 +210,11 @@ export class ChartController {
   private applyScales(priceScale: number, sizeScale: number): void {
     this.priceScale = priceScale;
     this.sizeScale = sizeScale;
-    const factor = 10 ** priceScale;
+    const factor = scaleFactor(priceScale);
     this.candles.applyOptions({
       priceFormat: { type: 'custom', minMove: 1 / factor, formatter: (p: number) => formatPrice(Math.round(p * factor), priceScale) },
     });
-    const sizeFactor = 10 ** sizeScale;
+    const sizeFactor = scaleFactor(sizeScale);
     this.volume.applyOptions({
       priceFormat: { type: 'custom', minMove: 1 / sizeFactor, formatter: (v: number) => formatVolume(Math.round(v * sizeFactor), sizeScale) },
     });
@@ -221,14 +222,14 @@ export class ChartController {
   }
 
   private candle(b: Bar): CandlestickData<Time> {
-    const f = 10 ** this.priceScale;
+    const f = scaleFactor(this.priceScale);
     return { time: b.time as UTCTimestamp, open: b.open / f, high: b.high / f, low: b.low / f, close: b.close / f };
   }
 
   private volumeBar(b: Bar): HistogramData<Time> {
     return {
       time: b.time as UTCTimestamp,
-      value: b.volume / 10 ** this.sizeScale,
+      value: b.volume / scaleFactor(this.sizeScale),
       color: b.close >= b.open ? this.palette.upVolume : this.palette.downVolume,
     };
   }
@@ -274,8 +275,8 @@ export class ChartController {
     const volumes = this.volume.data();
     const times = data.map((d) => d.time as number);
     const bars = this.book?.bars ?? [];
-    const f = 10 ** this.priceScale;
-    const vf = 10 ** this.sizeScale;
+    const f = scaleFactor(this.priceScale);
+    const vf = scaleFactor(this.sizeScale);
     const matchesStore =
       data.length === bars.length &&
       volumes.length === bars.length &&
