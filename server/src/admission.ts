@@ -4,7 +4,7 @@
 // "busy" (429/503 with Retry-After, back off and retry); every refusal is counted and logged (rate-limited).
 import type { HttpRequest, HttpResponse } from 'uWebSockets.js';
 import { authenticate, type TokenClaims } from './auth.js';
-import { sendJson } from './http-util.js';
+import { sendJson, type Refusal } from './http-util.js';
 
 export interface AdmissionConfig {
   maxConnections: number;
@@ -21,7 +21,7 @@ export interface AdmissionConfig {
   onRefusal?: (refusal: Refusal) => void;
 }
 
-export type Refusal = { status: number; name: string; message: string; retryAfterSec?: number };
+export type { Refusal } from './http-util.js';
 
 /** Admitted: the token's claims (null when authentication is off). */
 export type Admitted = { ok: true; claims: TokenClaims | null } | { ok: false; refusal: Refusal };

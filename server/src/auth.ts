@@ -6,7 +6,7 @@
 // stay useless, and the issuer learns at once that it mints tokens the server will not take.
 import { createHmac, timingSafeEqual } from 'node:crypto';
 import type { HttpRequest } from 'uWebSockets.js';
-import type { Refusal } from './admission.js';
+import type { Refusal } from './http-util.js';
 
 export interface TokenClaims {
   sub: string;

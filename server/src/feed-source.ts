@@ -69,7 +69,8 @@ export function createEmbeddedFeed(options: {
 
 // ---- The FeedSource seam: where a server's ticks come from. Embedded: the simulator above, in this
 // process, every symbol always ready. Bus: a feed process over NATS (or the in-process hub of --workers),
-// relayed frame for frame, symbols subscribed on local interest (server/src/nats/gateway-source.ts). ----
+// relayed frame for frame, symbols subscribed on local interest (server/src/nats/gateway-source.ts, opened
+// through bus-source.ts so this module never imports it back). ----
 
 /** A feed silent for this long makes /healthz answer 503. */
 export const FEED_STALL_MS = 5000;
@@ -147,10 +148,4 @@ export interface GatewayTuning {
   lingerMs?: number;
   /** Bytes read from the bus and not yet relayed, past which frames are dropped (and their symbols resync). */
   maxPendingBytes?: number;
-}
-
-/** Connects a gateway to the feed bus (NATS loaded only here, so the embedded default never pays for it). */
-export async function openBusSource(options: BusSourceOptions): Promise<FeedSource> {
-  const { openGatewaySource } = await import('./nats/gateway-source.js');
-  return openGatewaySource(options);
 }

@@ -29,6 +29,9 @@ export function writeCommonHeaders(res: HttpResponse): void {
 }
 
 /** `closeConnection` ends the connection after the answer (bad framing: the rest of the bytes is unknowable). */
+/** An HTTP refusal (status, error name, message, optional Retry-After) as admission and auth produce it. */
+export type Refusal = { status: number; name: string; message: string; retryAfterSec?: number };
+
 export function sendJson(res: HttpResponse, status: number, body: unknown, headers: Record<string, string> = {}, closeConnection = false): void {
   if (res.done) return;
   res.done = true;

@@ -3,7 +3,15 @@
 import { randomBytes } from 'node:crypto';
 import type { RateLimiter } from './admission.js';
 import type { TransportName } from './config.js';
-import type { Lag } from './slow-consumer.js';
+
+/**
+ * Conflation state of one session (slow-consumer.ts sets it): when it began and the seq each symbol had
+ * reached on the wire. Declared here, with the session that holds it, so sessions.ts depends on no policy.
+ */
+export interface Lag {
+  since: number;
+  seqs: Map<number, number>;
+}
 
 export interface Session {
   readonly id: string;

@@ -31,11 +31,6 @@ export function backlogLimit(s: Session, hardBytes: number): number {
 /** How often backlogs are sampled: often enough that a burst cannot run far past the soft limit unseen. */
 export const SLOW_CHECK_MS = 100;
 
-/** Conflation state of one session: when it began and the seq each symbol had reached on the wire. */
-export interface Lag {
-  since: number;
-  seqs: Map<number, number>;
-}
 
 export class SlowConsumerPolicy {
   constructor(

@@ -8,7 +8,7 @@ import { Admission, RateLimiter, remoteIp } from './admission.js';
 import { onTokenExpiry, type TokenClaims } from './auth.js';
 import type { FrameSink } from './fanout.js';
 import type { Metrics } from './metrics.js';
-import type { Lag } from './slow-consumer.js';
+import type { Lag } from './sessions.js';
 import { newSessionId, type Session, type SessionRegistry } from './sessions.js';
 import { CONTROL_BURST, CONTROL_PER_SECOND, type Subscriptions } from './subscriptions.js';
 import type { Uws } from './uws.js';

@@ -4,7 +4,7 @@
 import type { LatencySummary } from '../histogram.js';
 import type { LoadTestResult } from '../run.js';
 import { resumeRows } from './storm.js';
-import { fmtBytes, fmtInt, fmtMs } from './summary.js';
+import { fmtBytes, fmtInt, fmtMs } from './format.js';
 
 function esc(text: string): string {
   return text.replace(/[&<>"']/g, (ch) => `&#${ch.charCodeAt(0)};`);

@@ -1,7 +1,7 @@
 // Reconnect storm and resume figures of a run, shared by the summary table, the JSON and the HTML report.
 import { addCounters, zeroCounters, type Counters } from '../accounting.js';
 import type { LatencySummary } from '../histogram.js';
-import { fmtInt, fmtMs } from './summary.js';
+import { fmtInt, fmtMs } from './format.js';
 
 export interface StormSummary {
   /** Seconds after the first client started. */

@@ -1,24 +1,8 @@
 // The end-of-run summary table (plain text for the terminal) and the live progress line.
 import type { LatencySummary } from '../histogram.js';
 import type { LoadTestResult, TimelinePoint } from '../run.js';
+import { fmtBytes, fmtInt, fmtMs } from './format.js';
 import { resumeRows } from './storm.js';
-
-const n0 = new Intl.NumberFormat('en-US', { maximumFractionDigits: 0 });
-const n1 = new Intl.NumberFormat('en-US', { maximumFractionDigits: 1, minimumFractionDigits: 1 });
-
-export function fmtInt(n: number): string {
-  return n0.format(n);
-}
-
-export function fmtMs(ms: number): string {
-  return ms >= 100 ? n0.format(ms) : ms >= 10 ? n1.format(ms) : ms.toFixed(2);
-}
-
-export function fmtBytes(n: number): string {
-  if (n >= 1048576) return `${n1.format(n / 1048576)} MiB`;
-  if (n >= 1024) return `${n1.format(n / 1024)} KiB`;
-  return `${n0.format(n)} B`;
-}
 
 const pct = (v: number | null): string => (v === null ? 'n/a' : `${v}%`);
 

@@ -2,22 +2,8 @@
 // connection state, feed stats and chart contents through it, and so can a person in the console.
 import type { ChartDebug } from './chart/controller.js';
 import type { ConnectionStatus } from './connection.js';
-import type { StaleReason } from './market/freshness.js';
-import type { FeedHealth, FeedStats } from './market/store.js';
-import type { RowMark } from './market/symbol.js';
+import type { FeedHealth, FeedStats, SymbolDebug } from './market/store.js';
 import type { Settings } from './settings.js';
-
-export interface SymbolDebug {
-  ready: boolean;
-  seq: number;
-  epoch: number;
-  last: number;
-  bid: number;
-  ask: number;
-  volume: number;
-  stale: StaleReason | null;
-  mark: RowMark | null;
-}
 
 export interface TickwireDebug {
   connection(): ConnectionStatus;

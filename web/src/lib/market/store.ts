@@ -7,11 +7,23 @@ import type { InstrumentInfo } from '../../../../protocol/src/instruments.js';
 import { FrameType, type FrameHeader, type HelloFrame, type Tick } from '../../../../protocol/src/messages.js';
 import { DASH, formatAge, formatChange, formatClockMs, formatPercent, formatPrice, formatVolume } from '../format.js';
 import type { FrameSink } from '../connection.js';
-import type { SymbolDebug } from '../debug.js';
 import { FRESHNESS, FeedWatch, symbolStaleness, wholeSeconds, type StaleReason, type Staleness } from './freshness.js';
 import { SampleWindow, RateCounter } from './metrics.js';
 import { checkHeartbeat, classifyTick, invalidate, seed } from './sequence.js';
 import { SymbolState, type BarBook, type ChartInterval, type RowMark, type Trade } from './symbol.js';
+
+/** One symbol as the debug hook (debug.ts) shows it; declared here, where it is built, so the store imports nothing of debug.ts. */
+export interface SymbolDebug {
+  ready: boolean;
+  seq: number;
+  epoch: number;
+  last: number;
+  bid: number;
+  ask: number;
+  volume: number;
+  stale: StaleReason | null;
+  mark: RowMark | null;
+}
 
 export type RowStatus = 'pending' | 'live' | 'resync' | 'rejected';
 
