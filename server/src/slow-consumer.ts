@@ -31,7 +31,6 @@ export function backlogLimit(s: Session, hardBytes: number): number {
 /** How often backlogs are sampled: often enough that a burst cannot run far past the soft limit unseen. */
 export const SLOW_CHECK_MS = 100;
 
-
 export class SlowConsumerPolicy {
   constructor(
     readonly limits: SlowConsumerLimits,
