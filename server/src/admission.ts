@@ -50,11 +50,11 @@ export function remoteIp(res: HttpResponse): string {
  * loopback names and IP literals only until --public-origin names the rest: trusting guessed names would
  * trust whatever a rebinding DNS answer points there.
  */
-export function derivedOrigins(host: string, port: number): string[] {
+export function derivedOrigins(host: string, port: number, scheme: 'http' | 'https' = 'http'): string[] {
   const bracketed = host.includes(':') ? `[${host}]` : host;
-  const loopback = [`http://127.0.0.1:${port}`, `http://localhost:${port}`, `http://[::1]:${port}`];
+  const loopback = [`${scheme}://127.0.0.1:${port}`, `${scheme}://localhost:${port}`, `${scheme}://[::1]:${port}`];
   if (host === '0.0.0.0' || host === '::' || host === '[::]') return loopback;
-  const own = `http://${bracketed}:${port}`;
+  const own = `${scheme}://${bracketed}:${port}`;
   if (host === '127.0.0.1' || host === 'localhost' || host === '::1') return [...new Set([own, ...loopback])];
   return [own];
 }

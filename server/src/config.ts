@@ -55,6 +55,9 @@ export interface ServerConfig {
   metricsHost: string;
   /** HMAC secret enabling token authentication on data endpoints; null = open. */
   authSecret: string | null;
+  /** PEM certificate chain and private key: https and wss on the main port; null = plain http/ws. */
+  tlsCert: string | null;
+  tlsKey: string | null;
   /** Where a graceful shutdown saves the feed and published state for a seamless restart; null = off. */
   stateFile: string | null;
   /** How long start-up waits for a port still held by a crashed predecessor's connections, s. */
@@ -97,6 +100,8 @@ export const DEFAULT_CONFIG: ServerConfig = {
   metricsPort: null,
   metricsHost: '127.0.0.1',
   authSecret: null,
+  tlsCert: null,
+  tlsKey: null,
   stateFile: null,
   listenWaitSec: 90,
   testHooks: false,
@@ -238,6 +243,8 @@ export function configProgram(): Command {
         secret,
       ),
     )
+    .addOption(opt('--tls-cert <path>', 'PEM certificate (chain) for https and wss on the main port; needs --tls-key', 'TICKWIRE_TLS_CERT'))
+    .addOption(opt('--tls-key <path>', 'PEM private key of --tls-cert', 'TICKWIRE_TLS_KEY'))
     .addOption(opt('--state-file <path>', 'save feed + state on graceful shutdown and continue the same stream on the next start', 'TICKWIRE_STATE_FILE'))
     .addOption(
       opt('--listen-wait <s>', 'wait this long for a port a crashed predecessor left in TIME_WAIT', 'TICKWIRE_LISTEN_WAIT')
@@ -284,6 +291,8 @@ export function parseConfig(argv: readonly string[], env: NodeJS.ProcessEnv = pr
     metricsPort?: number;
     metricsHost: string;
     authSecret?: string;
+    tlsCert?: string;
+    tlsKey?: string;
     stateFile?: string;
     listenWait: number;
     testHooks?: boolean;
@@ -323,6 +332,8 @@ export function parseConfig(argv: readonly string[], env: NodeJS.ProcessEnv = pr
     metricsPort: o.metricsPort ?? null,
     metricsHost: o.metricsHost,
     authSecret: o.authSecret ?? null,
+    tlsCert: o.tlsCert ?? null,
+    tlsKey: o.tlsKey ?? null,
     stateFile: o.stateFile ?? null,
     listenWaitSec: o.listenWait,
     testHooks: o.testHooks === true,
@@ -337,6 +348,12 @@ export function parseConfig(argv: readonly string[], env: NodeJS.ProcessEnv = pr
 export function validateConfig(config: ServerConfig): ServerConfig {
   if (config.defaultHistory > config.candleCapacity) {
     throw new StartupError('TW_CONFIG', `invalid configuration: --history ${config.defaultHistory} exceeds --candles ${config.candleCapacity}`);
+  }
+  if ((config.tlsCert === null) !== (config.tlsKey === null)) {
+    throw new StartupError(
+      'TW_TLS',
+      `invalid configuration: --tls-cert and --tls-key go together (got only ${config.tlsCert === null ? '--tls-key' : '--tls-cert'})`,
+    );
   }
   if (config.slowSoftBytes >= config.slowHardBytes) {
     throw new StartupError(

@@ -2,6 +2,8 @@
 // routes (dashboard, symbols API, health, metrics). createServer() is what main.ts and the tests call.
 import { Route } from '../../protocol/src/routes.js';
 import { randomBytes } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { createSecureContext } from 'node:tls';
 import { connect } from 'node:net';
 import { hostname } from 'node:os';
 import type { HttpRequest, HttpResponse, TemplatedApp, us_listen_socket } from 'uWebSockets.js';
@@ -76,6 +78,22 @@ export function portAnswers(host: string, port: number): Promise<boolean> {
     socket.once('connect', () => done(true));
     socket.once('error', () => done(false));
   });
+}
+
+/**
+ * The main app: plain, or TLS (https and wss on the same port) when a certificate is configured. The pair
+ * is checked with Node's TLS first, because uWS takes unreadable or mismatched files without a word and
+ * then fails every handshake. Certificates are read at start: a renewed one needs a restart (this uWS
+ * build cannot swap the context of a listening app), which clients ride out by resuming.
+ */
+function openApp(uws: ReturnType<typeof loadUws>, config: ServerConfig): TemplatedApp {
+  if (config.tlsCert === null || config.tlsKey === null) return uws.App();
+  try {
+    createSecureContext({ cert: readFileSync(config.tlsCert), key: readFileSync(config.tlsKey) });
+  } catch (error) {
+    throw new StartupError('TW_TLS', `cannot use --tls-cert ${config.tlsCert} with --tls-key ${config.tlsKey}: ${(error as Error).message}`, { cause: error });
+  }
+  return uws.SSLApp({ cert_file_name: config.tlsCert, key_file_name: config.tlsKey });
 }
 
 export async function createServer(partial: Partial<ServerConfig> = {}, options: ServerOptions = {}): Promise<TickwireServer> {
@@ -171,7 +189,7 @@ export async function createServer(partial: Partial<ServerConfig> = {}, options:
     log: (fields) => log.error(fields, 'request handler failed'),
     now: () => Date.now(),
   });
-  const app: TemplatedApp = guardApp(uws.App(), handlerErrors);
+  const app: TemplatedApp = guardApp(openApp(uws, config), handlerErrors);
   if (config.transports.includes('ws')) {
     fanout.addSink(mountWebSocket(app, { uws, admission, sessions, subscriptions, metrics, epoch, now, hello, hardBytes: config.slowHardBytes }));
   }
@@ -282,11 +300,12 @@ export async function createServer(partial: Partial<ServerConfig> = {}, options:
     throw new StartupError('TW_LISTEN', `cannot listen on ${config.host}:${config.port}: the port is in use or the address is not local`);
   }
   const port = uws.us_socket_local_port(listenSocket);
-  const url = `http://${config.host.includes(':') ? `[${config.host}]` : config.host}:${port}`;
+  const scheme = config.tlsCert === null ? 'http' : 'https';
+  const url = `${scheme}://${config.host.includes(':') ? `[${config.host}]` : config.host}:${port}`;
   // The origins (and Host names) data endpoints accept: the operator's and the listen address's, never a
   // request's Host. The listen address stays accepted with --public-origin: an IP literal cannot be rebound,
   // and proxies often forward Host as the upstream address (nginx's default).
-  admission.serveAs([...config.publicOrigins, ...derivedOrigins(config.host, port)]);
+  admission.serveAs([...config.publicOrigins, ...derivedOrigins(config.host, port, scheme)]);
   if (config.publicOrigins.length === 0 && (config.host === '0.0.0.0' || config.host === '::')) {
     log.warn(
       { host: config.host },

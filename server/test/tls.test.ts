@@ -1,0 +1,106 @@
+// TLS in the server itself (--tls-cert/--tls-key, uWS SSLApp): https and wss on one port with a
+// throw-away openssl certificate, frames decoded on arrival, a plain-http request on that port never
+// answered, and the start-up refusals (a certificate without its key, a key that is not the
+// certificate's) with TW_TLS and exit code 78.
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync } from 'node:fs';
+import { request } from 'node:https';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import WebSocket from 'ws';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { decodeHeader } from '../../protocol/src/codec.js';
+import { FrameType } from '../../protocol/src/messages.js';
+import { runServerExpectingFailure, startServerProcess, waitFor, type ServerProcess } from './harness.js';
+
+function certificate(dir: string, name: string): { cert: string; key: string } {
+  const cert = join(dir, `${name}.crt`);
+  const key = join(dir, `${name}.key`);
+  execFileSync(
+    'openssl',
+    [
+      'req',
+      '-x509',
+      '-newkey',
+      'rsa:2048',
+      '-nodes',
+      '-days',
+      '1',
+      '-subj',
+      '/CN=127.0.0.1',
+      '-addext',
+      'subjectAltName=IP:127.0.0.1',
+      '-keyout',
+      key,
+      '-out',
+      cert,
+    ],
+    { stdio: 'ignore' },
+  );
+  return { cert, key };
+}
+
+const dir = mkdtempSync(join(tmpdir(), 'tickwire-tls-'));
+const a = certificate(dir, 'a');
+const b = certificate(dir, 'b');
+let server: ServerProcess;
+
+beforeAll(async () => {
+  server = await startServerProcess(['--tls-cert', a.cert, '--tls-key', a.key]);
+}, 30_000);
+afterAll(async () => {
+  expect(await server.stop()).toBe(0);
+});
+
+describe('TLS in the server', () => {
+  it('announces an https URL and answers https with the certificate it was given', async () => {
+    expect(server.url).toMatch(/^https:\/\/127\.0\.0\.1:\d+$/);
+    const { status, fingerprint } = await new Promise<{ status: number; fingerprint: string }>((resolve, reject) => {
+      const req = request(`${server.url}/healthz`, { rejectUnauthorized: false }, (res) => {
+        res.resume();
+        resolve({ status: res.statusCode ?? 0, fingerprint: (res.socket as import('node:tls').TLSSocket).getPeerCertificate().fingerprint256 });
+      });
+      req.on('error', reject);
+      req.end();
+    });
+    expect(status).toBe(200);
+    const expected = execFileSync('openssl', ['x509', '-in', a.cert, '-noout', '-fingerprint', '-sha256'], { encoding: 'utf8' }).split('=')[1]!.trim();
+    expect(fingerprint).toBe(expected);
+  });
+
+  it('carries a wss subscription: Hello, Snapshot, then Updates', async () => {
+    const ws = new WebSocket(`${server.url.replace(/^https/, 'wss')}/ws`, { rejectUnauthorized: false });
+    ws.binaryType = 'arraybuffer';
+    const types: number[] = [];
+    ws.on('message', (d: ArrayBuffer) => {
+      const h = decodeHeader(new Uint8Array(d));
+      if (h.ok) types.push(h.value.type);
+    });
+    await new Promise((r, j) => {
+      ws.once('open', r);
+      ws.once('error', j);
+    });
+    ws.send(JSON.stringify({ op: 'subscribe', symbols: ['AAPL'], history: 5, id: 1 }));
+    await waitFor(() => types.filter((t) => t === FrameType.Updates).length >= 3, { what: 'Updates over wss' });
+    expect(types[0]).toBe(FrameType.Hello);
+    expect(types).toContain(FrameType.Snapshot);
+    ws.close();
+  });
+
+  it('never answers plain http on the TLS port', async () => {
+    const answered = await fetch(server.url.replace(/^https/, 'http') + '/healthz', { signal: AbortSignal.timeout(2000) }).then(
+      (r) => r.status,
+      () => null,
+    );
+    expect(answered).toBeNull();
+  });
+
+  it('refuses to start with a certificate but no key, or a key of another certificate', async () => {
+    const alone = await runServerExpectingFailure(['--tls-cert', a.cert]);
+    expect(alone.code).toBe(78);
+    expect(alone.stderr).toMatch(/TW_TLS: .*--tls-cert and --tls-key go together/);
+    const mismatched = await runServerExpectingFailure(['--tls-cert', a.cert, '--tls-key', b.key]);
+    expect(mismatched.code).toBe(78);
+    expect(mismatched.stderr).toMatch(/TW_TLS: cannot use --tls-cert/);
+  });
+});
