@@ -4,6 +4,7 @@
 // "busy" (429/503 with Retry-After, back off and retry); every refusal is counted and logged (rate-limited).
 import type { HttpRequest, HttpResponse } from 'uWebSockets.js';
 import { authenticate, type TokenClaims } from './auth.js';
+import { TrustedProxies } from './client-address.js';
 import { sendJson, type Refusal } from './http-util.js';
 
 export interface AdmissionConfig {
@@ -19,6 +20,8 @@ export interface AdmissionConfig {
   now: () => number;
   /** Told of every refusal sent (metrics and logs). */
   onRefusal?: (refusal: Refusal) => void;
+  /** Proxies whose forwarding headers are believed (--trust-proxy); null = the socket peer is the client. */
+  trustedProxies?: TrustedProxies | null;
 }
 
 export type { Refusal } from './http-util.js';
@@ -66,6 +69,13 @@ export class Admission {
   private ownHosts = new Set<string>();
 
   constructor(private readonly config: AdmissionConfig) {}
+
+  /** The address this request is charged to: read in the handler itself (uWS frees `req` after it). */
+  clientIp(res: HttpResponse, req: HttpRequest): string {
+    const peer = remoteIp(res);
+    const proxies = this.config.trustedProxies;
+    return proxies == null ? peer : proxies.clientAddress(peer, req.getHeader('x-forwarded-for'), req.getHeader('forwarded'));
+  }
 
   /** The origins the server is served as (set once the port is known); their host:port are the accepted Hosts. */
   serveAs(origins: readonly string[]): void {

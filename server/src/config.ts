@@ -1,5 +1,6 @@
 // Server configuration: every setting is a CLI flag and an environment variable (flag wins), parsed and
 // validated by commander so a bad value stops the start with one clear line. README's table mirrors this.
+import { parseCidrList } from './client-address.js';
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { envOption, integer, natsUrls, parseCommandLine } from './cli-options.js';
 import { StartupError } from './errors.js';
@@ -47,6 +48,8 @@ export interface ServerConfig {
   publicOrigins: readonly string[];
   /** Development: trusts any http(s)://localhost|127.0.0.1|[::1] origin and Host on any port (Vite's dev proxy). */
   devOrigins: boolean;
+  /** Proxies (CIDR blocks) whose X-Forwarded-For / Forwarded headers name the client; empty = believe no one. */
+  trustProxy: readonly string[];
   /** Longest a token may still be valid when presented, s; tokens expiring later are refused. */
   maxTokenLifetimeSec: number;
   /** Separate listener for /metrics (then not served on the main port); null = /metrics on the main port. */
@@ -96,6 +99,7 @@ export const DEFAULT_CONFIG: ServerConfig = {
   allowedOrigins: [],
   publicOrigins: [],
   devOrigins: false,
+  trustProxy: [],
   maxTokenLifetimeSec: 86_400,
   metricsPort: null,
   metricsHost: '127.0.0.1',
@@ -143,6 +147,20 @@ function publicOrigins(value: string): string[] {
   if (list.includes('*')) throw new InvalidArgumentError('name the origins exactly (no *): the server only answers requests for these hosts');
   if (list.length === 0) throw new InvalidArgumentError('name at least one origin like https://ticks.example.com');
   return list.map((o) => new URL(o).origin);
+}
+
+/** Comma-separated CIDR blocks or addresses of trusted proxies. */
+function cidrs(value: string): string[] {
+  const list = value
+    .split(',')
+    .map((s) => s.trim())
+    .filter((s) => s !== '');
+  try {
+    parseCidrList(list);
+  } catch (error) {
+    throw new InvalidArgumentError((error as Error).message);
+  }
+  return list;
 }
 
 function secret(value: string): string {
@@ -230,6 +248,9 @@ export function configProgram(): Command {
         publicOrigins,
       ),
     )
+    .addOption(
+      opt('--trust-proxy <cidrs>', 'proxies whose X-Forwarded-For/Forwarded name the client (comma-separated CIDRs)', 'TICKWIRE_TRUST_PROXY').argParser(cidrs),
+    )
     .addOption(new Option('--dev-origins', 'development: trust localhost origins and Host names on any port (npm run dev)').env('TICKWIRE_DEV_ORIGINS'))
     .addOption(
       opt('--max-token-lifetime <s>', 'refuse tokens that expire further ahead than this', 'TICKWIRE_MAX_TOKEN_LIFETIME')
@@ -286,6 +307,7 @@ export function parseConfig(argv: readonly string[], env: NodeJS.ProcessEnv = pr
     maxConnectionsPerIp: number;
     allowedOrigins: string[];
     publicOrigin?: string[];
+    trustProxy?: string[];
     devOrigins?: boolean;
     maxTokenLifetime: number;
     metricsPort?: number;
@@ -328,6 +350,7 @@ export function parseConfig(argv: readonly string[], env: NodeJS.ProcessEnv = pr
     allowedOrigins: o.allowedOrigins,
     publicOrigins: o.publicOrigin ?? [],
     devOrigins: o.devOrigins === true,
+    trustProxy: o.trustProxy ?? [],
     maxTokenLifetimeSec: o.maxTokenLifetime,
     metricsPort: o.metricsPort ?? null,
     metricsHost: o.metricsHost,

@@ -14,7 +14,7 @@ import { CloseCode, ERROR_NAMES, ErrorCode } from '../../protocol/src/codes.js';
 import { parseCursor, formatCursor, type Cursor } from '../../protocol/src/cursor.js';
 import { joinFrames } from '../../protocol/src/framing.js';
 import { FrameType } from '../../protocol/src/messages.js';
-import { RateLimiter, remoteIp, type Refusal } from './admission.js';
+import { RateLimiter, type Refusal } from './admission.js';
 import { onTokenExpiry } from './auth.js';
 import type { FrameSink } from './fanout.js';
 import type { Lag } from './sessions.js';
@@ -311,7 +311,7 @@ export class HttpStreamHub implements FrameSink {
 
   /** GET /sse and GET /stream */
   open(res: HttpResponse, req: HttpRequest, encoding: Encoding): void {
-    const ip = remoteIp(res);
+    const ip = this.deps.admission.clientIp(res, req);
     const admitted = this.deps.admission.admit(req, ip);
     if (!admitted.ok) return this.deps.admission.refuse(res, admitted.refusal);
     const query = parseSymbolQuery(req, this.deps.subscriptions, this.deps.hello.maxSymbols, this.deps.defaultHistory);

@@ -10,7 +10,6 @@ import { encodeHeartbeat, encodeHello } from '../../protocol/src/codec.js';
 import { ErrorCode } from '../../protocol/src/codes.js';
 import { formatCursor, parseCursor, type Cursor } from '../../protocol/src/cursor.js';
 import { joinFrames } from '../../protocol/src/framing.js';
-import { remoteIp } from './admission.js';
 import type { FrameSink } from './fanout.js';
 import { endBody, sendJson, statusLine, writeCommonHeaders } from './http-util.js';
 import { parseSymbolQuery } from './symbol-query.js';
@@ -62,7 +61,8 @@ export class PollHub implements FrameSink {
     // address while it is held (a short poll is answered at once and holds nothing).
     const allowed = deps.admission.authorize(req);
     if (!allowed.ok) return deps.admission.refuse(res, allowed.refusal);
-    const refusal = deps.admission.capRefusal(remoteIp(res));
+    const ip = deps.admission.clientIp(res, req);
+    const refusal = deps.admission.capRefusal(ip);
     if (refusal) return deps.admission.refuse(res, refusal);
     // A held poll is answered (empty) when its token expires: the next poll is refused with TokenExpired.
     const tokenLeftMs = allowed.claims === null ? Infinity : Math.max(0, allowed.claims.exp * 1000 - Date.now());
@@ -88,20 +88,20 @@ export class PollHub implements FrameSink {
     const ids = query.ids;
     const history = query.history;
     const held = Math.min(wait, tokenLeftMs);
-    if (!deps.subscriptions.prepare(ids, () => this.serve(res, ids, cursor, history, held))) {
+    if (!deps.subscriptions.prepare(ids, () => this.serve(res, ip, ids, cursor, history, held))) {
       res.onAborted(() => {
         res.done = true;
       });
       return;
     }
-    this.serve(res, ids, cursor, history, held);
+    this.serve(res, ip, ids, cursor, history, held);
   }
 
-  private serve(res: HttpResponse, ids: number[], cursor: Cursor | null, history: number, wait: number): void {
+  private serve(res: HttpResponse, ip: string, ids: number[], cursor: Cursor | null, history: number, wait: number): void {
     if (res.done) return;
     const { deps } = this;
     // The poll's catch-up is charged to its address's snapshot byte budget (snapshot-budget.ts).
-    const frames = deps.subscriptions.pollCatchUp(remoteIp(res), ids, cursor, history, deps.now());
+    const frames = deps.subscriptions.pollCatchUp(ip, ids, cursor, history, deps.now());
     if (frames === null) {
       const message = "this poll's snapshots exceed the snapshot byte budget of this address; retry shortly or poll with a cursor";
       return sendJson(res, 429, { error: { code: ErrorCode.RateLimited, name: 'RateLimited', message } }, { 'Retry-After': '1' });
@@ -113,7 +113,7 @@ export class PollHub implements FrameSink {
     }
     const waiter: Waiter = {
       res,
-      ip: remoteIp(res),
+      ip,
       ids,
       cursor,
       history,

@@ -15,6 +15,7 @@ import { DEFAULT_CONFIG, validateConfig, type ServerConfig } from './config.js';
 import { Admission, RefusalLog, derivedOrigins } from './admission.js';
 import { requestToken, verifyToken } from './auth.js';
 import { StartupError } from './errors.js';
+import { TrustedProxies, parseCidrList } from './client-address.js';
 import { openBusSource } from './bus-source.js';
 import { MAX_WARMUP_TICKS, createEmbeddedFeed, embeddedSource, type FeedSource, type GatewayTuning } from './feed-source.js';
 import type { Bus } from './nats/bus.js';
@@ -173,6 +174,7 @@ export async function createServer(partial: Partial<ServerConfig> = {}, options:
     authSecret: config.authSecret,
     maxTokenLifetimeSec: config.maxTokenLifetimeSec,
     devOrigins: config.devOrigins,
+    trustedProxies: config.trustProxy.length === 0 ? null : new TrustedProxies(parseCidrList(config.trustProxy)),
     now: () => Date.now(),
     onRefusal: (refusal) => {
       metrics.refusals.inc({ reason: refusal.name });

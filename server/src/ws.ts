@@ -4,7 +4,7 @@ import { Route } from '../../protocol/src/routes.js';
 import type { TemplatedApp, WebSocket } from 'uWebSockets.js';
 import { encodeHello } from '../../protocol/src/codec.js';
 import { CloseCode, goingAwayReason } from '../../protocol/src/codes.js';
-import { Admission, RateLimiter, remoteIp } from './admission.js';
+import { Admission, RateLimiter } from './admission.js';
 import { onTokenExpiry, type TokenClaims } from './auth.js';
 import type { FrameSink } from './fanout.js';
 import type { Metrics } from './metrics.js';
@@ -121,7 +121,7 @@ export function mountWebSocket(app: TemplatedApp, deps: WsDeps): FrameSink {
     idleTimeout: IDLE_TIMEOUT_SEC,
     sendPingsAutomatically: true,
     upgrade: (res, req, context) => {
-      const ip = remoteIp(res);
+      const ip = deps.admission.clientIp(res, req);
       const admitted = deps.admission.admit(req, ip);
       if (!admitted.ok) return deps.admission.refuse(res, admitted.refusal);
       res.upgrade<UserData>(
