@@ -56,7 +56,7 @@ describe('TLS in the server', () => {
   it('announces an https URL and answers https with the certificate it was given', async () => {
     expect(server.url).toMatch(/^https:\/\/127\.0\.0\.1:\d+$/);
     const { status, fingerprint } = await new Promise<{ status: number; fingerprint: string }>((resolve, reject) => {
-      const req = request(`${server.url}/healthz`, { rejectUnauthorized: false }, (res) => {
+      const req = request(`${server.url}/api/symbols`, { rejectUnauthorized: false }, (res) => {
         res.resume();
         resolve({ status: res.statusCode ?? 0, fingerprint: (res.socket as import('node:tls').TLSSocket).getPeerCertificate().fingerprint256 });
       });
@@ -88,7 +88,7 @@ describe('TLS in the server', () => {
   });
 
   it('never answers plain http on the TLS port', async () => {
-    const answered = await fetch(server.url.replace(/^https/, 'http') + '/healthz', { signal: AbortSignal.timeout(2000) }).then(
+    const answered = await fetch(server.url.replace(/^https/, 'http') + '/api/symbols', { signal: AbortSignal.timeout(2000) }).then(
       (r) => r.status,
       () => null,
     );

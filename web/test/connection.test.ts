@@ -27,10 +27,11 @@ class FakeTransport implements Transport {
     this.handlers.frame(encodeHello(7, Date.now(), { heartbeatMs: 1000, maxSymbols: 100, sessionId: `s-${this.kind}`, serverId: 'srv' }));
   }
   drop(code = 1001, reason = 'going away'): void {
-    this.handlers.closed({ opened: true, code, reason });
+    this.handlers.closed({ opened: true, reached: true, code, reason });
   }
-  refuse(): void {
-    this.handlers.closed({ opened: false, code: null, reason: 'refused' });
+  /** `reached`: the server answered with an error status (true) or could not be reached at all (false). */
+  refuse(reached = true): void {
+    this.handlers.closed({ opened: false, reached, code: null, reason: 'refused' });
   }
 }
 
@@ -341,6 +342,22 @@ describe('ConnectionManager', () => {
     expect(latest().options.resume).toBeUndefined();
     latest().hello();
     latest().drop();
+    vi.advanceTimersToNextTimer();
+    expect(latest().options.resume).toBe('e7-3.2s');
+  });
+
+  it('keeps the cursor while the server is down: unreachable attempts are no fault of it', () => {
+    const { manager, latest } = setup({ cursor: 'e7-3.2s' });
+    manager.setSymbols(['MSFT']);
+    manager.start();
+    latest().hello();
+    latest().drop();
+    // The server restarts: every transport of the chain finds nobody there, round after round.
+    for (let i = 0; i < 6; i++) {
+      vi.advanceTimersToNextTimer();
+      expect(latest().options.resume).toBe('e7-3.2s');
+      latest().refuse(false);
+    }
     vi.advanceTimersToNextTimer();
     expect(latest().options.resume).toBe('e7-3.2s');
   });

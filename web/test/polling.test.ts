@@ -310,7 +310,7 @@ describe('polling transports', () => {
     // A fourth failure in a row: the manager takes over (reconnect policy, resume cursor).
     server.last.fail('Failed to fetch');
     await tick(5_000);
-    expect(closes).toEqual([{ opened: true, code: null, reason: 'request failed (Failed to fetch)' }]);
+    expect(closes).toEqual([{ opened: true, reached: true, code: null, reason: 'request failed (Failed to fetch)' }]);
     expect(server.calls).toHaveLength(5);
     expect(server.maxInFlight).toBe(1);
   });
@@ -337,7 +337,7 @@ describe('polling transports', () => {
     await tick();
     server.last.respond(503, [], { 'Retry-After': '1' });
     await tick();
-    expect(closes).toEqual([{ opened: false, code: null, reason: 'answered 503' }]);
+    expect(closes).toEqual([{ opened: false, reached: true, code: null, reason: 'answered 503' }]);
     await tick(10_000);
     expect(server.calls).toHaveLength(1);
   });

@@ -68,13 +68,13 @@ describe('StreamTransport', () => {
     expect(posts).toEqual(['http://h:1/stream/control sess1 Bearer t application/json {"op":"subscribe","symbols":["MSFT"],"id":2}']);
     stream.end();
     await settle();
-    expect(closes).toEqual([{ opened: true, code: null, reason: 'stream ended' }]);
+    expect(closes).toEqual([{ opened: true, reached: true, code: null, reason: 'stream ended' }]);
   });
 
   it('reports a refused stream as never opened, and close() ends it without a callback', async () => {
     const refused = setup(async () => new Response('{"error":{}}', { status: 404 }));
     await settle();
-    expect(refused.closes).toEqual([{ opened: false, code: null, reason: 'answered 404' }]);
+    expect(refused.closes).toEqual([{ opened: false, reached: true, code: null, reason: 'answered 404' }]);
 
     let signal: AbortSignal | undefined;
     const open = setup(async (_input, init) => {

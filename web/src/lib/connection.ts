@@ -245,7 +245,12 @@ export class ConnectionManager {
           },
           closed: (info) => {
             if (isCurrent())
-              this.fail(describeClose(kind, info), info.code === CloseCode.GoingAway ? retryAfterFromReason(info.reason, MAX_RETRY_AFTER_MS) : null);
+              this.fail(
+                describeClose(kind, info),
+                info.code === CloseCode.GoingAway ? retryAfterFromReason(info.reason, MAX_RETRY_AFTER_MS) : null,
+                false,
+                info.reached,
+              );
           },
         },
       );
@@ -320,12 +325,13 @@ export class ConnectionManager {
   }
 
   /** Ends the current attempt and schedules the next; `retryAfterMs` is a wait the server asked for. */
-  private fail(reason: string, retryAfterMs: number | null = null, buffered = false): void {
+  /** `reached`: the server answered the attempt (false: down or unreachable, which is no fault of a cursor). */
+  private fail(reason: string, retryAfterMs: number | null = null, buffered = false, reached = true): void {
     const attempt = this.current;
     if (attempt === null) return;
     this.last = { kind: attempt.kind, gotHello: attempt.gotHello, buffered };
     if (!attempt.gotHello) this.failures++;
-    if (!attempt.gotHello && attempt.resumed) this.resumeBlocked = true;
+    if (!attempt.gotHello && attempt.resumed && reached) this.resumeBlocked = true;
     this.dropAttempt();
     if (this.stopped) return;
     const next = nextTransport(this.decisionInput());

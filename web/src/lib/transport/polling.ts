@@ -90,6 +90,8 @@ export abstract class PollingTransport implements Transport {
   private beatMs: number = POLLING_DEFAULTS.beatMs;
   private helloSent = false;
   private opened = false;
+  /** Some request got a response (any status): see TransportClose.reached. */
+  private reached = false;
   private failures = 0;
   private done = false;
 
@@ -197,6 +199,7 @@ export abstract class PollingTransport implements Transport {
       const response = await this.fetchImpl(url, { signal: controller.signal, cache: 'no-store' });
       status = response.status;
       headers = response.headers;
+      this.reached = true;
       body = new Uint8Array(await response.arrayBuffer());
     } catch (error) {
       if (this.done) return { next: 'stop' };
@@ -365,6 +368,6 @@ export abstract class PollingTransport implements Transport {
     if (this.done) return;
     this.done = true;
     this.inFlight?.abort();
-    this.handlers.closed({ opened: this.opened, code: null, reason });
+    this.handlers.closed({ opened: this.opened, reached: this.reached, code: null, reason });
   }
 }

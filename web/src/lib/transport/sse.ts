@@ -57,7 +57,8 @@ export class SseTransport implements Transport {
         handlers.frame(bytes);
       }
     };
-    this.source.onerror = () => this.finish('event stream failed or ended');
+    // EventSource gives up (CLOSED) on an HTTP error status and retries (CONNECTING) on a network error.
+    this.source.onerror = () => this.finish('event stream failed or ended', this.opened || this.source.readyState === EventSource.CLOSED);
   }
 
   control(text: string): void {
@@ -75,10 +76,10 @@ export class SseTransport implements Transport {
     this.source.close();
   }
 
-  private finish(reason: string): void {
+  private finish(reason: string, reached: boolean): void {
     if (this.done) return;
     this.done = true;
     this.detach();
-    this.handlers.closed({ opened: this.opened, code: null, reason });
+    this.handlers.closed({ opened: this.opened, reached, code: null, reason });
   }
 }

@@ -16,6 +16,8 @@ export class StreamTransport implements Transport {
   private readonly abort = new AbortController();
   private readonly controls: SessionControl;
   private opened = false;
+  /** A response (any status) arrived: see TransportClose.reached. */
+  private reached = false;
   private done = false;
 
   constructor(
@@ -44,6 +46,7 @@ export class StreamTransport implements Transport {
     } catch (error) {
       return this.finish(`request failed (${(error as Error).message})`);
     }
+    this.reached = true;
     if (!response.ok || response.body === null) {
       response.body?.cancel().catch(() => {});
       return this.finish(`answered ${response.status}`);
@@ -76,6 +79,6 @@ export class StreamTransport implements Transport {
     if (this.done) return;
     this.done = true;
     this.abort.abort();
-    this.handlers.closed({ opened: this.opened, code: null, reason });
+    this.handlers.closed({ opened: this.opened, reached: this.reached, code: null, reason });
   }
 }

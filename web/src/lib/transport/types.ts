@@ -41,6 +41,11 @@ export interface TransportOptions {
 export interface TransportClose {
   /** Whether the connection ever opened (WS `open`, EventSource `open`, a 200 answer over HTTP). */
   opened: boolean;
+  /**
+   * Whether the server answered at all (any HTTP status, or the WebSocket opened). False is a network
+   * failure — the server is down or unreachable — which says nothing about what the attempt asked for.
+   */
+  reached: boolean;
   /** WebSocket close code; null for the HTTP transports and for connections that never opened. */
   code: number | null;
   reason: string;

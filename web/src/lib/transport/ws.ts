@@ -62,6 +62,7 @@ export class WsTransport implements Transport {
   private finish(code: number, reason: string): void {
     if (this.done) return;
     this.done = true;
-    this.handlers.closed({ opened: this.opened, code: this.opened ? code : null, reason });
+    // The cursor travels in the subscribe after open: a WebSocket that never opened was never about it.
+    this.handlers.closed({ opened: this.opened, reached: this.opened, code: this.opened ? code : null, reason });
   }
 }
