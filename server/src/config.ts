@@ -58,6 +58,8 @@ export interface ServerConfig {
   metricsHost: string;
   /** HMAC secret enabling token authentication on data endpoints; null = open. */
   authSecret: string | null;
+  /** Password of the operator's view at /admin (HTTP Basic); null = no /admin. */
+  adminToken: string | null;
   /** PEM certificate chain and private key: https and wss on the main port; null = plain http/ws. */
   tlsCert: string | null;
   tlsKey: string | null;
@@ -104,6 +106,7 @@ export const DEFAULT_CONFIG: ServerConfig = {
   metricsPort: null,
   metricsHost: '127.0.0.1',
   authSecret: null,
+  adminToken: null,
   tlsCert: null,
   tlsKey: null,
   stateFile: null,
@@ -264,6 +267,13 @@ export function configProgram(): Command {
         secret,
       ),
     )
+    .addOption(
+      opt(
+        '--admin-token <secret>',
+        'enable the operator view at /admin, this being its Basic auth password (prefer the env variable)',
+        'TICKWIRE_ADMIN_TOKEN',
+      ).argParser(secret),
+    )
     .addOption(opt('--tls-cert <path>', 'PEM certificate (chain) for https and wss on the main port; needs --tls-key', 'TICKWIRE_TLS_CERT'))
     .addOption(opt('--tls-key <path>', 'PEM private key of --tls-cert', 'TICKWIRE_TLS_KEY'))
     .addOption(opt('--state-file <path>', 'save feed + state on graceful shutdown and continue the same stream on the next start', 'TICKWIRE_STATE_FILE'))
@@ -313,6 +323,7 @@ export function parseConfig(argv: readonly string[], env: NodeJS.ProcessEnv = pr
     metricsPort?: number;
     metricsHost: string;
     authSecret?: string;
+    adminToken?: string;
     tlsCert?: string;
     tlsKey?: string;
     stateFile?: string;
@@ -355,6 +366,7 @@ export function parseConfig(argv: readonly string[], env: NodeJS.ProcessEnv = pr
     metricsPort: o.metricsPort ?? null,
     metricsHost: o.metricsHost,
     authSecret: o.authSecret ?? null,
+    adminToken: o.adminToken ?? null,
     tlsCert: o.tlsCert ?? null,
     tlsKey: o.tlsKey ?? null,
     stateFile: o.stateFile ?? null,

@@ -16,6 +16,7 @@ import { Admission, RefusalLog, derivedOrigins } from './admission.js';
 import { requestToken, verifyToken } from './auth.js';
 import { StartupError } from './errors.js';
 import { TrustedProxies, parseCidrList } from './client-address.js';
+import { mountAdmin } from './admin.js';
 import { openBusSource } from './bus-source.js';
 import { MAX_WARMUP_TICKS, createEmbeddedFeed, embeddedSource, type FeedSource, type GatewayTuning } from './feed-source.js';
 import type { Bus } from './nats/bus.js';
@@ -270,6 +271,16 @@ export async function createServer(partial: Partial<ServerConfig> = {}, options:
         if (!check.ok) return admission.refuse(res, { status: 401, name: check.name, message: check.message });
       }
       serveMetrics(res);
+    });
+  }
+  if (config.adminToken !== null) {
+    mountAdmin(app, {
+      token: config.adminToken,
+      sessions,
+      tickers: fanout.states.map((s) => s.instrument.ticker),
+      metrics,
+      health: () => feed.health(now(), fanout),
+      now,
     });
   }
   const notFound = (res: HttpResponse, req: HttpRequest) => {
