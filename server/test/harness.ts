@@ -1,7 +1,7 @@
 // Test harness: real Tickwire servers (in-process or as a child process) on ephemeral loopback ports and
 // real clients (ws, and an SSE reader over node:http) that decode every frame with the shared codec. The SSE
 // client reads the event stream with the tests' own spec-derived parser (sse-independent.ts), not the product's.
-import { spawn, type ChildProcess } from 'node:child_process';
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, writeFileSync, existsSync } from 'node:fs';
 import { request, type IncomingMessage } from 'node:http';
 import { createServer as createNetServer } from 'node:net';
@@ -348,4 +348,16 @@ export async function pollOnce(baseUrl: string, query: string, signal?: AbortSig
   for (const f of split.value) log.push(f);
   if (log.decodeErrors.length > 0) throw new Error(log.decodeErrors.join('; '));
   return { status: res.status, cursor: res.headers.get('x-tickwire-cursor'), frames: log.frames, text: '' };
+}
+
+/**
+ * A throw-away self-signed certificate for 127.0.0.1 made with openssl (valid one day), written as
+ * `<name>.crt` and `<name>.key` in `dir`: for the TLS tests of the server itself and of the proxies.
+ */
+export function throwAwayCertificate(dir: string, name = 'tickwire'): { cert: string; key: string } {
+  const cert = join(dir, `${name}.crt`);
+  const key = join(dir, `${name}.key`);
+  const subject = ['-subj', '/CN=127.0.0.1', '-addext', 'subjectAltName=IP:127.0.0.1'];
+  execFileSync('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-days', '1', ...subject, '-keyout', key, '-out', cert], { stdio: 'ignore' });
+  return { cert, key };
 }

@@ -11,38 +11,11 @@ import WebSocket from 'ws';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { decodeHeader } from '../../protocol/src/codec.js';
 import { FrameType } from '../../protocol/src/messages.js';
-import { runServerExpectingFailure, startServerProcess, waitFor, type ServerProcess } from './harness.js';
-
-function certificate(dir: string, name: string): { cert: string; key: string } {
-  const cert = join(dir, `${name}.crt`);
-  const key = join(dir, `${name}.key`);
-  execFileSync(
-    'openssl',
-    [
-      'req',
-      '-x509',
-      '-newkey',
-      'rsa:2048',
-      '-nodes',
-      '-days',
-      '1',
-      '-subj',
-      '/CN=127.0.0.1',
-      '-addext',
-      'subjectAltName=IP:127.0.0.1',
-      '-keyout',
-      key,
-      '-out',
-      cert,
-    ],
-    { stdio: 'ignore' },
-  );
-  return { cert, key };
-}
+import { runServerExpectingFailure, startServerProcess, throwAwayCertificate, waitFor, type ServerProcess } from './harness.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'tickwire-tls-'));
-const a = certificate(dir, 'a');
-const b = certificate(dir, 'b');
+const a = throwAwayCertificate(dir, 'a');
+const b = throwAwayCertificate(dir, 'b');
 let server: ServerProcess;
 
 beforeAll(async () => {

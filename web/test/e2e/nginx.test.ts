@@ -5,7 +5,7 @@
 // heartbeats past twice the proxy's read timeout, the dashboard live in Chromium over TLS, and — through a
 // twin of the file misconfigured to buffer and gzip /sse — the dashboard detecting the buffering and
 // moving to long polling without a gap.
-import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, readFileSync, writeFileSync, chmodSync } from 'node:fs';
 import { request } from 'node:https';
 import { connect } from 'node:net';
@@ -16,7 +16,7 @@ import WebSocket from 'ws';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { decodeHeader } from '../../../protocol/src/codec.js';
 import { FrameType } from '../../../protocol/src/messages.js';
-import type { ServerProcess } from '../../../server/test/harness.js';
+import { throwAwayCertificate, type ServerProcess } from '../../../server/test/harness.js';
 import { REPO_ROOT, freeFixedPort, hook, launchBrowser, openPage, resultsPath, startDashboardServer, until } from './env.js';
 
 const PROXY_READ_TIMEOUT_S = 3;
@@ -58,33 +58,13 @@ let dir = '';
 beforeAll(async () => {
   dir = mkdtempSync(join(tmpdir(), 'tickwire-nginx-'));
   chmodSync(dir, 0o755);
-  execFileSync(
-    'openssl',
-    [
-      'req',
-      '-x509',
-      '-newkey',
-      'rsa:2048',
-      '-nodes',
-      '-days',
-      '1',
-      '-subj',
-      '/CN=127.0.0.1',
-      '-addext',
-      'subjectAltName=IP:127.0.0.1',
-      '-keyout',
-      join(dir, 'key.pem'),
-      '-out',
-      join(dir, 'cert.pem'),
-    ],
-    { stdio: 'ignore' },
-  );
+  const tls = throwAwayCertificate(dir);
   [server, browser, proxyPort, bufferingPort] = await Promise.all([startDashboardServer(), launchBrowser(), freeFixedPort(), freeFixedPort()]);
   let conf = readFileSync(join(REPO_ROOT, 'deploy/nginx/tickwire.conf'), 'utf8');
   conf = substitute(conf, 'server 127.0.0.1:8080;', `server 127.0.0.1:${server.port};`);
   conf = substitute(conf, 'listen 443 ssl;', `listen 127.0.0.1:${proxyPort} ssl;`);
-  conf = substitute(conf, '/etc/ssl/tickwire/fullchain.pem', join(dir, 'cert.pem'));
-  conf = substitute(conf, '/etc/ssl/tickwire/privkey.pem', join(dir, 'key.pem'));
+  conf = substitute(conf, '/etc/ssl/tickwire/fullchain.pem', tls.cert);
+  conf = substitute(conf, '/etc/ssl/tickwire/privkey.pem', tls.key);
   conf = substitute(conf, /proxy_read_timeout 75s;/, `proxy_read_timeout ${PROXY_READ_TIMEOUT_S}s;`);
   writeFileSync(join(dir, 'tickwire.conf'), conf);
   // The misconfigured twin: its own port, the shared upstream and map left to the first file, and the
