@@ -252,6 +252,8 @@ describe('behind nginx (deploy/nginx/tickwire.conf as shipped, TLS)', () => {
       expect([...seen]).toContain('sse');
       const status = await hook.connection(page);
       expect(status.lastError).toMatch(/buffers the stream/);
+      // The status bar says why, in words.
+      await expect(page.locator('footer .issue').textContent()).resolves.toMatch(/on Long poll because a proxy on the path buffers the stream/);
       // Long polling resumes from what SSE delivered: prices keep moving and no gap was ever seen.
       const before = await hook.stats(page);
       await page.waitForTimeout(3000);
