@@ -6,7 +6,7 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
 import type { HttpRequest, HttpResponse, TemplatedApp } from 'uWebSockets.js';
 import type { TransportName } from './config.js';
-import { sendJson, statusLine, writeCommonHeaders } from './http-util.js';
+import { sendJson, statusLine, writeCommonHeaders, writePageHeaders } from './http-util.js';
 import type { Metrics } from './metrics.js';
 import type { SessionRegistry } from './sessions.js';
 
@@ -158,11 +158,7 @@ export function mountAdmin(app: TemplatedApp, deps: AdminDeps): void {
         res.writeStatus(statusLine(200));
         res.writeHeader('Content-Type', 'text/html; charset=utf-8');
         res.writeHeader('Cache-Control', 'no-store');
-        res.writeHeader(
-          'Content-Security-Policy',
-          "default-src 'none'; style-src 'unsafe-inline'; frame-ancestors 'none'; base-uri 'none'; form-action 'none'",
-        );
-        res.writeHeader('Referrer-Policy', 'no-referrer');
+        writePageHeaders(res, "default-src 'none'; style-src 'unsafe-inline'; frame-ancestors 'none'; base-uri 'none'; form-action 'none'");
         writeCommonHeaders(res);
         res.end(adminPage(state));
       });

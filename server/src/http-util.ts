@@ -46,6 +46,16 @@ export function sendJson(res: HttpResponse, status: number, body: unknown, heade
 }
 
 /**
+ * Headers of every HTML page we serve (the dashboard, /admin): its CSP, never framed (X-Frame-Options
+ * for browsers that ignore frame-ancestors), no Referer (a page URL may carry a token).
+ */
+export function writePageHeaders(res: HttpResponse, csp: string): void {
+  res.writeHeader('Content-Security-Policy', csp);
+  res.writeHeader('X-Frame-Options', 'DENY');
+  res.writeHeader('Referrer-Policy', 'no-referrer');
+}
+
+/**
  * Ends `res` with `body`, handing uWS only what the socket takes now and the rest as it drains. uWS
  * parses pipelined requests and buffers every answer, so a client that pipelines requests and never
  * reads would otherwise grow the server by a full answer per request; while an answer is unfinished,

@@ -7,7 +7,7 @@ import { lstatSync, readFileSync, readdirSync, realpathSync, statSync } from 'no
 import { extname, join, relative, sep } from 'node:path';
 import type { HttpRequest, HttpResponse } from 'uWebSockets.js';
 import { StartupError } from './errors.js';
-import { endBody, statusLine, writeCommonHeaders } from './http-util.js';
+import { endBody, statusLine, writeCommonHeaders, writePageHeaders } from './http-util.js';
 
 const CONTENT_TYPES: Record<string, string> = {
   '.html': 'text/html; charset=utf-8',
@@ -126,12 +126,7 @@ export class StaticFiles {
     res.writeHeader('Cache-Control', file.cacheControl);
     res.writeHeader('ETag', file.etag);
     writeCommonHeaders(res);
-    if (file.csp !== null) {
-      res.writeHeader('Content-Security-Policy', file.csp);
-      // Older browsers ignore frame-ancestors; the page also holds a token in its URL at times.
-      res.writeHeader('X-Frame-Options', 'DENY');
-      res.writeHeader('Referrer-Policy', 'no-referrer');
-    }
+    if (file.csp !== null) writePageHeaders(res, file.csp);
     // HEAD goes through the guard's view (http-guard.ts), which turns this into headers only.
     endBody(res, file.body);
     return true;
