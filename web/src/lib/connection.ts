@@ -245,12 +245,10 @@ export class ConnectionManager {
           },
           closed: (info) => {
             if (isCurrent())
-              this.fail(
-                describeClose(kind, info),
-                info.code === CloseCode.GoingAway ? retryAfterFromReason(info.reason, MAX_RETRY_AFTER_MS) : null,
-                false,
-                info.reached,
-              );
+              this.fail(describeClose(kind, info), {
+                retryAfterMs: info.code === CloseCode.GoingAway ? retryAfterFromReason(info.reason, MAX_RETRY_AFTER_MS) : null,
+                reached: info.reached,
+              });
           },
         },
       );
@@ -283,7 +281,7 @@ export class ConnectionManager {
       this.options.sink.frame(bytes, header);
     }
     // The frame was used: the long-poll attempt resumes from what the store holds, so nothing is lost.
-    if (buffered && this.current === attempt) this.fail(attempt.buffering!.verdict().reason, null, true);
+    if (buffered && this.current === attempt) this.fail(attempt.buffering!.verdict().reason, { buffered: true });
   }
 
   private onHello(attempt: Attempt, hello: HelloFrame): void {
@@ -324,9 +322,13 @@ export class ConnectionManager {
     this.staleTimer = this.timers.setTimeout(check, Math.min(1000, limit));
   }
 
-  /** Ends the current attempt and schedules the next; `retryAfterMs` is a wait the server asked for. */
-  /** `reached`: the server answered the attempt (false: down or unreachable, which is no fault of a cursor). */
-  private fail(reason: string, retryAfterMs: number | null = null, buffered = false, reached = true): void {
+  /**
+   * Ends the current attempt and schedules the next. `retryAfterMs`: a wait the server asked for;
+   * `buffered`: a proxy buffers this transport; `reached` (default true): the server answered the attempt
+   * — false means down or unreachable, which is no fault of a resume cursor.
+   */
+  private fail(reason: string, how: { retryAfterMs?: number | null; buffered?: boolean; reached?: boolean } = {}): void {
+    const { retryAfterMs = null, buffered = false, reached = true } = how;
     const attempt = this.current;
     if (attempt === null) return;
     this.last = { kind: attempt.kind, gotHello: attempt.gotHello, buffered };
