@@ -1,20 +1,43 @@
 // Lint for the whole tree (npm run lint): ESLint's and typescript-eslint's recommended rules without type
 // information (fast: the tsc/svelte-check run in `npm run check` already does the type-level work),
 // eslint-plugin-svelte for the dashboard's components, and the layering rules that keep the data path
-// one-way: protocol depends on nothing, server and web never import each other, feeds know no transport.
+// one-way between the @tickwire packages: protocol depends on nothing, each package imports only what its
+// package.json declares, and no relative import leaves a package's folder.
+import { readFileSync } from 'node:fs';
 import js from '@eslint/js';
 import { defineConfig, globalIgnores } from 'eslint/config';
 import svelte from 'eslint-plugin-svelte';
 import globals from 'globals';
 import tseslint from 'typescript-eslint';
 
-/** One `no-restricted-imports` entry per forbidden relative target (any depth of `../`). */
-function forbidRelative(dirs, message) {
-  return dirs.map((dir) => ({ regex: `^(\\.\\./)+${dir}(/|$)`, message }));
+const PACKAGES = ['protocol', 'feeds', 'core', 'server', 'client', 'web', 'loadtest', 'bench'];
+
+/** The @tickwire packages a package declares (its tests may also use its devDependencies). */
+function dependenciesOf(pkg, withDev) {
+  const manifest = JSON.parse(readFileSync(new URL(`./${pkg}/package.json`, import.meta.url), 'utf8'));
+  const names = Object.keys({ ...manifest.dependencies, ...(withDev ? manifest.devDependencies : {}) });
+  return names.filter((name) => name.startsWith('@tickwire/')).map((name) => name.slice('@tickwire/'.length));
+}
+
+/** `no-restricted-imports` patterns: no `../` into another package, no undeclared @tickwire package, no test helpers from src. */
+function boundaryPatterns(pkg, allowed, isTest = false) {
+  const others = PACKAGES.filter((p) => p !== pkg);
+  const forbidden = others.filter((p) => !allowed.includes(p));
+  const patterns = [
+    { regex: `^(\\.\\./)+(${others.join('|')})/`, message: `Import other packages by name (@tickwire/<part>), not by a relative path out of ${pkg}/.` },
+  ];
+  if (forbidden.length > 0) {
+    patterns.push({
+      regex: `^@tickwire/(${forbidden.join('|')})(/|$)`,
+      message: `Not a dependency of @tickwire/${pkg} (${pkg}/package.json): the layering forbids it.`,
+    });
+  }
+  if (!isTest) patterns.push({ regex: '^@tickwire/[a-z]+/test/', message: 'Test helpers are for tests, not for package sources.' });
+  return patterns;
 }
 
 export default defineConfig(
-  globalIgnores(['dist/', 'node_modules/', 'test-results/', 'bench/results/']),
+  globalIgnores(['**/dist/', 'node_modules/', 'test-results/', 'bench/results/']),
   js.configs.recommended,
   tseslint.configs.recommended,
   svelte.configs.recommended,
@@ -44,42 +67,38 @@ export default defineConfig(
       'svelte/prefer-svelte-reactivity': 'off',
     },
   },
-  // Layering (the same contract protocol/test/layering.test.ts checks, here reported at the import).
+  // Layering, reported at the import (the compiler enforces the same through project references:
+  // protocol/test/layering.test.ts). A package imports other packages by name, and only those its
+  // package.json declares; no relative path leaves its folder.
+  ...PACKAGES.map((pkg) => ({
+    files: [`${pkg}/**`],
+    ignores: [`${pkg}/test/**`],
+    rules: { 'no-restricted-imports': ['error', { patterns: boundaryPatterns(pkg, dependenciesOf(pkg, false)) }] },
+  })),
+  ...PACKAGES.map((pkg) => ({
+    files: [`${pkg}/test/**`],
+    rules: { 'no-restricted-imports': ['error', { patterns: boundaryPatterns(pkg, dependenciesOf(pkg, true), true) }] },
+  })),
   {
     files: ['protocol/src/**'],
     rules: {
       'no-restricted-imports': [
         'error',
+        { patterns: [{ regex: '^[^.]', message: 'protocol/src has zero dependencies: no packages and no node: built-ins (it runs in the browser too).' }] },
+      ],
+    },
+  },
+  {
+    files: ['client/src/**'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
         {
           patterns: [
-            { regex: '^[^.]', message: 'protocol/src has zero dependencies: no packages and no node: built-ins (it runs in the browser too).' },
-            { regex: '^\\.\\./\\.\\./', message: 'protocol/src must not import anything outside protocol/.' },
+            { regex: '^node:', message: 'The client runs in browsers too: take Node-only pieces (ws, fetch) as options instead of importing them.' },
+            ...boundaryPatterns('client', dependenciesOf('client', false)),
           ],
         },
-      ],
-    },
-  },
-  {
-    files: ['server/**'],
-    rules: {
-      'no-restricted-imports': ['error', { patterns: forbidRelative(['web'], 'Server code must not import from web/ (share code through protocol/).') }],
-    },
-  },
-  {
-    files: ['web/src/**'],
-    rules: {
-      'no-restricted-imports': [
-        'error',
-        { patterns: forbidRelative(['server', 'feeds', 'loadtest', 'bench'], 'The dashboard may import only web/src and protocol/src.') },
-      ],
-    },
-  },
-  {
-    files: ['feeds/src/**'],
-    rules: {
-      'no-restricted-imports': [
-        'error',
-        { patterns: forbidRelative(['server', 'web', 'loadtest', 'bench'], 'The feed knows nothing of the server, transports or the web app.') },
       ],
     },
   },

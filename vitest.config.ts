@@ -6,14 +6,14 @@
 // timing assertions share 2 cores. `npm test` runs all three; `npm run test:unit|test:integration|test:e2e`
 // one. A new test file lands in `unit` unless it matches an integration or e2e pattern below: one that
 // starts a server must be added to INTEGRATION, one that launches Chromium to E2E.
+import { defaultServerConditions } from 'vite';
 import { configDefaults, defineConfig } from 'vitest/config';
 
-const ALL = ['{protocol,feeds,server,web,loadtest,bench}/test/**/*.test.ts'];
+const ALL = ['{protocol,feeds,core,server,client,web,loadtest,bench}/test/**/*.test.ts'];
 
 /** Tests that launch Chromium (through web/test/e2e/env.ts launchBrowser). */
 const E2E = [
   'web/test/e2e/**/*.test.ts',
-  'protocol/test/browser-golden.test.ts', // the golden vectors decoded in Chromium
   'loadtest/test/integration.test.ts', // a load run against the built server, its HTML report rendered in Chromium
   'bench/test/lab.test.ts', // the transport lab (its own server), its charts rendered in Chromium
 ];
@@ -22,6 +22,10 @@ const E2E = [
 const INTEGRATION = ['server/test/**/*.test.ts', 'loadtest/test/resume.test.ts', 'loadtest/test/transports.test.ts', 'bench/test/peers.test.ts'];
 
 export default defineConfig({
+  // Workspace packages resolve to their TypeScript sources (the `source` export condition), so tests run
+  // the code as written, one module instance per file, without waiting for tsc.
+  resolve: { conditions: ['source', ...defaultServerConditions] },
+  ssr: { resolve: { conditions: ['source', ...defaultServerConditions], externalConditions: ['source'] } },
   test: {
     pool: 'forks',
     testTimeout: 20_000,

@@ -2,12 +2,12 @@
 // nothing (Tickwire still sends them Hello and heartbeats). RSS per idle connection = ΔRSS / N, median of
 // three samples a second apart after a settle time. Connects with bounded concurrency, all to loopback,
 // from SOURCE_ADDRESSES loopback addresses (Tickwire caps connections per client address at 10,000).
-import { AccountingSink, StreamAccounting } from '../../loadtest/src/accounting.js';
-import { ADAPTER_CONNECT } from '../../loadtest/src/adapters/index.js';
-import type { Connection } from '../../loadtest/src/adapters/types.js';
-import type { AdapterName } from '../../loadtest/src/config.js';
-import { sampleProcess } from '../../loadtest/src/proc.js';
-import { sourceAddress } from '../../loadtest/src/swarm.js';
+import { AccountingSink, StreamAccounting } from '@tickwire/loadtest/accounting';
+import { ADAPTER_CONNECT } from '@tickwire/loadtest/adapters/index';
+import type { Connection } from '@tickwire/loadtest/adapters/types';
+import type { AdapterName } from '@tickwire/loadtest/config';
+import { sampleProcess } from '@tickwire/loadtest/proc';
+import { sourceAddress } from '@tickwire/loadtest/swarm';
 import { startTarget, type ServerKind } from './servers.js';
 
 export interface IdleResult {

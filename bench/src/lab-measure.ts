@@ -1,7 +1,7 @@
 // Transport lab, measuring side: one load-test result → one row of the lab table. Wire bytes are real
 // socket bytes of the steady window (both directions, so request headers count too) divided by the
 // updates delivered in it; server CPU per update comes from the /proc deltas the load tester sampled.
-import type { LoadTestResult } from '../../loadtest/src/run.js';
+import type { LoadTestResult } from '@tickwire/loadtest/run';
 
 export const LAB_TRANSPORTS = ['ws', 'sse', 'stream', 'longpoll', 'poll'] as const;
 export type LabTransport = (typeof LAB_TRANSPORTS)[number];

@@ -1,8 +1,8 @@
 // Transport lab, reporting side: the terminal table, docs/transports.md (measured table, machine, command
 // and why each transport lands where it does) and a self-contained HTML page whose bar charts are drawn by
 // a small inline script from the embedded JSON, the load tester's report approach.
-import { scriptJson } from '../../loadtest/src/report/html.js';
-import { table } from '../../loadtest/src/report/summary.js';
+import { scriptJson } from '@tickwire/loadtest/report/html';
+import { table } from '@tickwire/loadtest/report/summary';
 import type { LabRow } from './lab-measure.js';
 
 export interface LabReport {

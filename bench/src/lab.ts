@@ -6,9 +6,9 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { availableParallelism, cpus, release } from 'node:os';
 import { join, relative } from 'node:path';
 import { Command, InvalidArgumentError } from 'commander';
-import { parseDuration } from '../../loadtest/src/cli.js';
-import { DEFAULTS, type LoadTestConfig, type TransportName } from '../../loadtest/src/config.js';
-import { runLoadTest } from '../../loadtest/src/run.js';
+import { parseDuration } from '@tickwire/loadtest/cli';
+import { DEFAULTS, type LoadTestConfig, type TransportName } from '@tickwire/loadtest/config';
+import { runLoadTest } from '@tickwire/loadtest/run';
 import { LAB_TRANSPORTS, labRow, type LabRow, type LabTransport } from './lab-measure.js';
 import { labHtml, labMarkdown, labTable, type LabReport } from './lab-report.js';
 import { REPO_ROOT, startTarget, stopAllTargets } from './servers.js';
@@ -199,7 +199,7 @@ async function main(): Promise<void> {
 }
 
 // Only as the entry point (tests import runLab).
-if (process.argv[1] !== undefined && import.meta.url.endsWith(process.argv[1].replace(/.*\/dist\//, '/dist/'))) {
+if (process.argv[1] !== undefined && import.meta.url.endsWith(process.argv[1].replace(/.*\/bench\/dist\//, '/bench/dist/'))) {
   const stop = (): void => {
     void stopAllTargets().finally(() => process.exit(130));
   };

@@ -260,7 +260,7 @@ export function renderMarkdown(r: BenchReport, analysis: string | null, notes: B
 
   out.push('## Soak');
   out.push('');
-  out.push(notes.soak?.trim() ?? '_Not measured in this run: `node dist/bench/src/soak.js`, then bench/notes/soak.md._');
+  out.push(notes.soak?.trim() ?? '_Not measured in this run: `node bench/dist/soak.js`, then bench/notes/soak.md._');
   out.push('');
 
   if (notes.scaleout !== null && notes.scaleout.trim() !== '') {
@@ -287,8 +287,8 @@ export function renderMarkdown(r: BenchReport, analysis: string | null, notes: B
   out.push('npm run bench -- --only sweep --series tw-sse-1k --rates 5000 --profile   # server under --cpu-prof, hottest functions printed');
   out.push('npm run bench -- --only sweep --series tw-ws-5k --update   # re-measure one series into latest.json and this file');
   out.push('npm run bench -- --render bench/results/latest.json      # re-render this file (e.g. after editing bench/analysis.md)');
-  out.push('# one load test by hand against a running server (npm run build first: the server serves dist/web):');
-  out.push('node dist/server/src/main.js --port 9001 --tick-rate 5000 &');
+  out.push('# one load test by hand against a running server (npm run build first: the server serves web/dist):');
+  out.push('node server/dist/main.js --port 9001 --tick-rate 5000 &');
   out.push('npm run loadtest -- --url http://127.0.0.1:9001 --clients 1000 --ramp-up 2s --duration 10s --json out/lt.json --html out/lt.html');
   out.push('```');
   out.push('');

@@ -3,7 +3,7 @@
 // happens in another process. Prints {"ready":N} once every subscriber has its snapshot; exits on SIGTERM.
 import http from 'node:http';
 import WebSocket from 'ws';
-import { controlText } from '../../protocol/src/control.js';
+import { controlText } from '@tickwire/protocol/control';
 
 const [url = '', countText = '100', mode = 'ws', ticker = 'AAPL'] = process.argv.slice(2);
 const count = Number(countText);

@@ -7,16 +7,16 @@ import { spawn } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { TICK_RECORD_SIZE, decodeFrame, emptyTick, encodeUpdates, encodeUpdatesFromRecords, visitTicks, writeTickRecord } from '../../protocol/src/codec.js';
-import type { Tick } from '../../protocol/src/messages.js';
-import { base64ToFrame, frameToBase64 } from '../../protocol/src/sse.js';
-import type { EpochMs, PriceTicks, SizeLots } from '../../protocol/src/units.js';
-import { MarketSimulator } from '../../feeds/src/simulator.js';
-import { defaultUniverse } from '../../feeds/src/universe.js';
-import { Fanout, type FrameSink } from '../../server/src/fanout.js';
-import { createServer } from '../../server/src/server.js';
-import { AccountingSink, StreamAccounting } from '../../loadtest/src/accounting.js';
-import type { PeerTick } from '../../loadtest/src/adapters/peer-json.js';
+import { TICK_RECORD_SIZE, decodeFrame, emptyTick, encodeUpdates, encodeUpdatesFromRecords, visitTicks, writeTickRecord } from '@tickwire/protocol/codec';
+import type { Tick } from '@tickwire/protocol/messages';
+import { base64ToFrame, frameToBase64 } from '@tickwire/protocol/sse';
+import type { EpochMs, PriceTicks, SizeLots } from '@tickwire/protocol/units';
+import { MarketSimulator } from '@tickwire/feeds/simulator';
+import { defaultUniverse } from '@tickwire/feeds/universe';
+import { Fanout, type FrameSink } from '@tickwire/core/fanout';
+import { createServer } from '@tickwire/server/server';
+import { AccountingSink, StreamAccounting } from '@tickwire/loadtest/accounting';
+import type { PeerTick } from '@tickwire/loadtest/adapters/peer-json';
 
 export interface MicroResult {
   name: string;

@@ -9,7 +9,7 @@ import { runIdle, type IdleResult } from './idle.js';
 import { renderMarkdown, type BenchReport, type Machine } from './markdown.js';
 import { runCodecBenchmarks, runFanoutBenchmarks, type MicroResult } from './micro.js';
 import { summarizeProfile } from './profile.js';
-import { DIST, REPO_ROOT, SCRIPTS, stopAllTargets } from './servers.js';
+import { REPO_ROOT, SCRIPTS, stopAllTargets } from './servers.js';
 import { RATE_LADDER, runRates, runSeries, waitForQuiet, type SeriesResult, type SeriesSpec, type SweepSettings } from './sweep.js';
 
 const FULL_SERIES: SeriesSpec[] = [
@@ -118,7 +118,7 @@ async function main(): Promise<void> {
     log('micro-benchmarks:');
     await waitForQuiet(log);
     micro = runCodecBenchmarks({ quick: o.quick, log });
-    micro.push(...(await runFanoutBenchmarks({ quick: o.quick, log }, join(DIST, 'bench/src/micro-subscribers.js'))));
+    micro.push(...(await runFanoutBenchmarks({ quick: o.quick, log }, join(REPO_ROOT, 'bench/dist/micro-subscribers.js'))));
   }
 
   const settings: SweepSettings = {

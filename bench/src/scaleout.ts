@@ -4,15 +4,15 @@
 // read from /proc over the steady window. Loopback only, every run bounded. Results go to
 // bench/results/scaleout.{json,md}, and the "## Scale-out" section of docs/benchmarks.md is replaced (or
 // appended) with them and the projection derived from them; the rest of that file is not touched.
-// Run: npm run build:node && node dist/bench/src/scaleout.js [--levels 1000,2000,3000] [--reps 2]
-//      node dist/bench/src/scaleout.js --render   (re-renders the docs section from the saved JSON)
+// Run: npm run build:node && node bench/dist/scaleout.js [--levels 1000,2000,3000] [--reps 2]
+//      node bench/dist/scaleout.js --render   (re-renders the docs section from the saved JSON)
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { availableParallelism, cpus, release, tmpdir } from 'node:os';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
-import type { LoadTestResult } from '../../loadtest/src/run.js';
-import { DIST, REPO_ROOT } from './servers.js';
+import type { LoadTestResult } from '@tickwire/loadtest/run';
+import { REPO_ROOT } from './servers.js';
 
 const TICK_RATE = 2000;
 const SYMBOLS = 50;
@@ -99,8 +99,8 @@ const webDir = (() => {
   writeFileSync(join(dir, 'index.html'), '<!doctype html><title>bench</title>');
   return dir;
 })();
-const serverJs = join(DIST, 'server/src/main.js');
-const feedJs = join(DIST, 'server/src/feed-main.js');
+const serverJs = join(REPO_ROOT, 'server/dist/main.js');
+const feedJs = join(REPO_ROOT, 'server/dist/feed-main.js');
 const feedFlags = ['--tick-rate', String(TICK_RATE), '--symbols', String(SYMBOLS), '--batch-ms', '20', '--warmup', '5'];
 const quiet = ['--log-level', 'info', '--web-dir', webDir, '--listen-wait', '0', '--max-connections-per-ip', '100000'];
 
@@ -170,7 +170,7 @@ async function runLevel(t: Topology, clients: number, dir: string): Promise<Row>
   const runs = t.urls.map((url, i) => {
     const json = join(dir, `${t.name}-${clients}-${i}.json`);
     const args = [
-      join(DIST, 'loadtest/src/main.js'),
+      join(REPO_ROOT, 'loadtest/dist/main.js'),
       '--url',
       url,
       '--clients',
@@ -291,7 +291,7 @@ function section(saved: Saved): string {
       `${fmt(saved.tickRate)} ticks/s, 20 ms batches, WebSocket clients with 5 uniform symbols each (≈ 200 updates/s per client), ramp ` +
       `${RAMP_S} s + ${DURATION_S} s steady per step, median of ${saved.reps} runs. The load generator (2 worker threads in total) and ` +
       "other engineers' processes share the same 2 cores: the last column says how much they took. Produced by " +
-      '`node dist/bench/src/scaleout.js` (raw: `bench/results/scaleout.json`).',
+      '`node bench/dist/scaleout.js` (raw: `bench/results/scaleout.json`).',
   );
   out.push('');
   for (const t of saved.topologies) out.push(`- **${t.name}**: ${t.describe}`);

@@ -1,4 +1,4 @@
-// Starts the servers under test as child processes — Tickwire (dist/server/src/main.js) and the two
+// Starts the servers under test as child processes — Tickwire (server/dist/main.js) and the two
 // peers (bench/src/peers) — with the same feed flags, waits for their "listening" line, and stops them
 // by pid (SIGTERM, then SIGKILL after a deadline). Nothing else is ever signalled.
 import { spawn, type ChildProcess } from 'node:child_process';
@@ -9,15 +9,13 @@ import { fileURLToPath } from 'node:url';
 
 export type ServerKind = 'tickwire' | 'socketio' | 'ws-json';
 
-/** Repo root, from dist/bench/src/servers.js (compiled) or bench/src/servers.ts (tests). */
-const here = dirname(fileURLToPath(import.meta.url));
-export const REPO_ROOT = here.includes(`${join('dist', 'bench')}`) ? resolve(here, '../../..') : resolve(here, '../..');
-export const DIST = join(REPO_ROOT, 'dist');
+/** Repo root, from bench/dist/servers.js (compiled) or bench/src/servers.ts (tests): two levels up either way. */
+export const REPO_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 
 export const SCRIPTS: Readonly<Record<ServerKind, string>> = {
-  tickwire: join(DIST, 'server/src/main.js'),
-  socketio: join(DIST, 'bench/src/peers/socketio-server.js'),
-  'ws-json': join(DIST, 'bench/src/peers/ws-json-server.js'),
+  tickwire: join(REPO_ROOT, 'server/dist/main.js'),
+  socketio: join(REPO_ROOT, 'bench/dist/peers/socketio-server.js'),
+  'ws-json': join(REPO_ROOT, 'bench/dist/peers/ws-json-server.js'),
 };
 
 export interface FeedFlags {

@@ -1,8 +1,8 @@
 // Soak benchmark (not part of CI): a server under steady WebSocket and SSE clients plus churn for a long,
 // bounded time, sampling its memory after a forced GC; a least-squares slope shows whether anything leaks.
-//   npm run build:node && node dist/bench/src/soak.js --minutes 30 --clients 300 --churn-per-sec 5
+//   npm run build:node && node bench/dist/soak.js --minutes 30 --clients 300 --churn-per-sec 5
 // Loopback only; stops by itself; stops only the server it started.
-import { Route } from '../../protocol/src/routes.js';
+import { Route } from '@tickwire/protocol/routes';
 import { spawn } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { request } from 'node:http';
@@ -61,7 +61,7 @@ function slope(points: Array<[number, number]>): number {
 async function main(): Promise<void> {
   const server = spawn(
     process.execPath,
-    ['--expose-gc', 'dist/server/src/main.js', '--port', '0', '--test-hooks', '--tick-rate', String(o.tickRate), '--max-connections-per-ip', '100000'],
+    ['--expose-gc', 'server/dist/main.js', '--port', '0', '--test-hooks', '--tick-rate', String(o.tickRate), '--max-connections-per-ip', '100000'],
     {
       stdio: ['ignore', 'pipe', 'inherit'],
     },

@@ -4,9 +4,9 @@
 // nothing is lost/duplicated/reordered, nobody was disconnected, and feed → client p99 ≤ 100 ms.
 // Each step runs against a freshly started server process and is bounded in time.
 import { availableParallelism } from 'node:os';
-import { DEFAULTS, type LoadTestConfig, type TransportName } from '../../loadtest/src/config.js';
-import { runLoadTest, type LoadTestResult } from '../../loadtest/src/run.js';
-import { machineCpu } from '../../loadtest/src/proc.js';
+import { DEFAULTS, type LoadTestConfig, type TransportName } from '@tickwire/loadtest/config';
+import { runLoadTest, type LoadTestResult } from '@tickwire/loadtest/run';
+import { machineCpu } from '@tickwire/loadtest/proc';
 import { startTarget, type ServerKind } from './servers.js';
 
 /**

@@ -7,11 +7,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
-import { REPO_ROOT } from '../../server/test/harness.js';
-import { launchBrowser } from '../../web/test/e2e/env.js';
+import { REPO_ROOT } from '@tickwire/server/test/harness';
+import { launchBrowser } from '@tickwire/web/test/e2e/env';
 import type { LabReport } from '../src/lab-report.js';
 
-const LAB_JS = join(REPO_ROOT, 'dist/bench/src/lab.js');
+const LAB_JS = join(REPO_ROOT, 'bench/dist/lab.js');
 
 function runLab(args: string[], timeoutMs: number): Promise<{ code: number | null; stdout: string; stderr: string }> {
   const child = spawn(process.execPath, [LAB_JS, ...args], { cwd: REPO_ROOT, stdio: ['ignore', 'pipe', 'pipe'] });

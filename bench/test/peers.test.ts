@@ -6,11 +6,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import WebSocket from 'ws';
 import { afterAll, describe, expect, it } from 'vitest';
-import { MarketSimulator } from '../../feeds/src/simulator.js';
-import { defaultUniverse } from '../../feeds/src/universe.js';
-import type { WsJsonMessage } from '../../loadtest/src/adapters/peer-json.js';
-import type { LoadTestResult } from '../../loadtest/src/run.js';
-import { runCli } from '../../loadtest/test/helpers.js';
+import { MarketSimulator } from '@tickwire/feeds/simulator';
+import { defaultUniverse } from '@tickwire/feeds/universe';
+import type { WsJsonMessage } from '@tickwire/loadtest/adapters/peer-json';
+import type { LoadTestResult } from '@tickwire/loadtest/run';
+import { runCli } from '@tickwire/loadtest/test/helpers';
 import { startTarget, type RunningServer, type ServerKind } from '../src/servers.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'tickwire-peers-'));

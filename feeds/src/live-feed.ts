@@ -2,8 +2,8 @@
 // feed epoch that changes on every restart. The epoch lives here, not in the simulator, because it is
 // about this process's sequence continuity rather than about the market; it is the one Node-only piece.
 import { randomInt } from 'node:crypto';
-import type { Tick } from '../../protocol/src/messages.js';
-import { U32_MAX } from '../../protocol/src/units.js';
+import type { Tick } from '@tickwire/protocol/messages';
+import { U32_MAX } from '@tickwire/protocol/units';
 import type { Clock } from './clock.js';
 import type { MarketSimulator } from './simulator.js';
 

@@ -16,9 +16,9 @@
 //
 // A file cut short by a crash ends at its last complete block; the reader reports `truncated`.
 import { closeSync, fstatSync, openSync, readSync, writeSync } from 'node:fs';
-import { TICK_RECORD_SIZE, writeTickRecord } from '../../protocol/src/codec.js';
-import type { InstrumentInfo } from '../../protocol/src/instruments.js';
-import type { DecodeResult, Tick } from '../../protocol/src/messages.js';
+import { TICK_RECORD_SIZE, writeTickRecord } from '@tickwire/protocol/codec';
+import type { InstrumentInfo } from '@tickwire/protocol/instruments';
+import type { DecodeResult, Tick } from '@tickwire/protocol/messages';
 import type { Clock } from './clock.js';
 
 export const RECORDING_MAGIC = 'TWRC';

@@ -1,8 +1,8 @@
 // The simulated market: a deterministic, seeded stream of trades with the quote after each, in event-time
 // order. It owns the price model (mean-reverting GBM with volatility regimes and jumps), spreads, sizes
 // and per-symbol seq. No sockets, no clocks, no Node imports, so it runs the same anywhere.
-import type { Tick } from '../../protocol/src/messages.js';
-import { U32_MAX, type EpochMs, type PriceTicks, type SizeLots } from '../../protocol/src/units.js';
+import type { Tick } from '@tickwire/protocol/messages';
+import { U32_MAX, type EpochMs, type PriceTicks, type SizeLots } from '@tickwire/protocol/units';
 import { Rng, type RngState } from './random.js';
 import { MAX_INSTRUMENTS, assertInstrument, type Instrument } from './universe.js';
 

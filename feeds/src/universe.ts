@@ -1,8 +1,8 @@
 // The instruments the simulated market trades and their static parameters (scales, prices, volatility,
 // spreads, trade sizes). One table in display units, converted to integer ticks and lots in one place,
 // and checked so that everything the simulator derives from it fits the wire's u32 fields.
-import type { InstrumentInfo } from '../../protocol/src/instruments.js';
-import { MAX_SCALE, scaleFactor, U32_MAX, numberToTicks, type PriceTicks } from '../../protocol/src/units.js';
+import type { InstrumentInfo } from '@tickwire/protocol/instruments';
+import { MAX_SCALE, scaleFactor, U32_MAX, numberToTicks, type PriceTicks } from '@tickwire/protocol/units';
 import { Rng } from './random.js';
 
 export type AssetClass = 'equity' | 'fx' | 'crypto';

@@ -1,7 +1,7 @@
 // Shared fixtures for the feed tests: copying ticks out of the simulator's scratch object, and small
 // hand-made instruments that push the model to its edges.
-import type { Tick } from '../../protocol/src/messages.js';
-import type { PriceTicks } from '../../protocol/src/units.js';
+import type { Tick } from '@tickwire/protocol/messages';
+import type { PriceTicks } from '@tickwire/protocol/units';
 import type { MarketSimulator } from '../src/simulator.js';
 import type { Instrument } from '../src/universe.js';
 

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import type { Tick } from '../../protocol/src/messages.js';
-import { U32_MAX } from '../../protocol/src/units.js';
+import type { Tick } from '@tickwire/protocol/messages';
+import { U32_MAX } from '@tickwire/protocol/units';
 import { ManualClock, systemClock } from '../src/clock.js';
 import { LiveFeed } from '../src/live-feed.js';
 import { MarketSimulator } from '../src/simulator.js';

@@ -5,8 +5,8 @@ import { mkdtempSync, readFileSync, truncateSync, writeFileSync, statSync } from
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { TICK_RECORD_SIZE, emptyTick, readTickRecord } from '../../protocol/src/codec.js';
-import type { Tick } from '../../protocol/src/messages.js';
+import { TICK_RECORD_SIZE, emptyTick, readTickRecord } from '@tickwire/protocol/codec';
+import type { Tick } from '@tickwire/protocol/messages';
 import { ManualClock } from '../src/clock.js';
 import { BLOCK_HEADER_SIZE, BlockKind, RecordingReader, RecordingWriter, parseReplaySpeed, replayRecording, type RecordedBlock } from '../src/recording.js';
 import { MarketSimulator } from '../src/simulator.js';

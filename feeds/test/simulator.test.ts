@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import type { Tick } from '../../protocol/src/messages.js';
-import { U32_MAX, type PriceTicks } from '../../protocol/src/units.js';
+import type { Tick } from '@tickwire/protocol/messages';
+import { U32_MAX, type PriceTicks } from '@tickwire/protocol/units';
 import { Rng } from '../src/random.js';
 import { MarketSimulator, type SimulatorOptions } from '../src/simulator.js';
 import { defaultUniverse, findInstrument } from '../src/universe.js';

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { U32_MAX, type PriceTicks } from '../../protocol/src/units.js';
+import { U32_MAX, type PriceTicks } from '@tickwire/protocol/units';
 import { MAX_INSTRUMENTS, assertInstrument, defaultUniverse, findInstrument } from '../src/universe.js';
 import { testInstrument } from './helpers.js';
 

@@ -9,8 +9,8 @@
 //   carries the Conflated flag, which announces the jump: those skipped seqs are counted apart.
 // - seq <= last: a seq that was missing arriving late is out-of-order (and no longer missing);
 //   any other is a duplicate.
-import { decodeFrame, decodeHeader, emptyTick, visitTicks } from '../../protocol/src/codec.js';
-import { FrameType, TickFlag, type FrameHeader, type Tick } from '../../protocol/src/messages.js';
+import { decodeFrame, decodeHeader, emptyTick, visitTicks } from '@tickwire/protocol/codec';
+import { FrameType, TickFlag, type FrameHeader, type Tick } from '@tickwire/protocol/messages';
 import { FastRecorder, newHistogram, type Histogram } from './histogram.js';
 
 /** Most missing seqs remembered per symbol to recognise late arrivals; older ones stay missing for good. */

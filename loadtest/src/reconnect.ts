@@ -1,9 +1,9 @@
 // Reconnect policy and storm bookkeeping of the simulated clients: full-jitter exponential backoff, the
 // server's own `retry-after-ms` on a 1001 close, resume cursors carried from one connection to the next,
 // and what a reconnect storm (--storm-at: every client cut at once) measures.
-import { fullJitterMs as sharedFullJitterMs } from '../../protocol/src/backoff.js';
-import { formatCursor } from '../../protocol/src/cursor.js';
-import { CloseCode, retryAfterFromReason } from '../../protocol/src/codes.js';
+import { fullJitterMs as sharedFullJitterMs } from '@tickwire/protocol/backoff';
+import { formatCursor } from '@tickwire/protocol/cursor';
+import { CloseCode, retryAfterFromReason } from '@tickwire/protocol/codes';
 import type { StreamAccounting } from './accounting.js';
 import type { AdapterName } from './config.js';
 import { newHistogram, type Histogram } from './histogram.js';

@@ -1,7 +1,7 @@
 // The server's CPU and memory as a Tickwire server reports them itself on GET /metrics (prom-client's
 // process counters), for runs that were not given the server's pid: the report's "server" CPU series then
 // comes from here, so it is drawn for a server on another user's account, in a container, or started by hand.
-import { Route, routeUrl } from '../../protocol/src/routes.js';
+import { Route, routeUrl } from '@tickwire/protocol/routes';
 import { CpuTracker, type ProcSample } from './proc.js';
 
 /** Prometheus text → cumulative CPU (ms) and RSS of the serving process; null when the counter is absent or malformed. */

@@ -1,8 +1,8 @@
 // Which symbols each simulated client subscribes to: the server's list (GET /api/symbols), then a seeded
 // pick per client, uniform or Zipf-weighted by list rank, so runs with the same seed subscribe alike.
-import { Route, routeUrl } from '../../protocol/src/routes.js';
-import type { InstrumentInfo, SymbolsResponse } from '../../protocol/src/instruments.js';
-import { Rng } from '../../feeds/src/random.js';
+import { Route, routeUrl } from '@tickwire/protocol/routes';
+import type { InstrumentInfo, SymbolsResponse } from '@tickwire/protocol/instruments';
+import { Rng } from '@tickwire/feeds/random';
 import type { Popularity } from './config.js';
 
 /** The part of an instrument (protocol/src/instruments.ts) a simulated client needs. */

@@ -1,9 +1,9 @@
 // The accounting module fed a scripted stream of real encoded frames with known injected gaps,
 // duplicates, out-of-order ticks, conflation, resets and delays: it must report exactly those.
 import { describe, expect, it } from 'vitest';
-import { encodeError, encodeHeartbeat, encodeHello, encodeSnapshot, encodeUpdates, type SnapshotBody } from '../../protocol/src/codec.js';
-import { TickFlag, type Tick } from '../../protocol/src/messages.js';
-import type { EpochMs, PriceTicks, SizeLots } from '../../protocol/src/units.js';
+import { encodeError, encodeHeartbeat, encodeHello, encodeSnapshot, encodeUpdates, type SnapshotBody } from '@tickwire/protocol/codec';
+import { TickFlag, type Tick } from '@tickwire/protocol/messages';
+import type { EpochMs, PriceTicks, SizeLots } from '@tickwire/protocol/units';
 import { AccountingSink, MAX_PENDING_PER_SYMBOL, StreamAccounting, zeroCounters, type Counters } from '../src/accounting.js';
 import { accountPeerMessage } from '../src/adapters/peer-json.js';
 import { FastRecorder, newHistogram } from '../src/histogram.js';

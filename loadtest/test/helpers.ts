@@ -1,9 +1,9 @@
 // Test helpers shared by loadtest/ and bench/ tests: run the built load-tester CLI as a child process.
 import { spawn } from 'node:child_process';
 import { join } from 'node:path';
-import { REPO_ROOT } from '../../server/test/harness.js';
+import { REPO_ROOT } from '@tickwire/server/test/harness';
 
-export const LOADTEST_JS = join(REPO_ROOT, 'dist/loadtest/src/main.js');
+export const LOADTEST_JS = join(REPO_ROOT, 'loadtest/dist/main.js');
 
 /** Runs the built CLI; resolves with its exit code and output, killing it if it overstays. */
 export function runCli(args: string[], timeoutMs: number): Promise<{ code: number | null; stdout: string; stderr: string }> {

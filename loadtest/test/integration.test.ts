@@ -7,9 +7,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startServerProcess, type ServerProcess } from '../../server/test/harness.js';
+import { startServerProcess, type ServerProcess } from '@tickwire/server/test/harness';
 import type { LoadTestResult } from '../src/run.js';
-import { launchBrowser } from '../../web/test/e2e/env.js';
+import { launchBrowser } from '@tickwire/web/test/e2e/env';
 import { LOADTEST_JS, runCli } from './helpers.js';
 
 describe('load tester against a real Tickwire server', () => {

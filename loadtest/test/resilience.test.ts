@@ -2,9 +2,9 @@
 // revealed only by a Heartbeat, and the fresh snapshot that repairs it. The accounting must report exactly
 // those, ask for a repair once per loss (never for a conflated jump), and count nothing else.
 import { describe, expect, it } from 'vitest';
-import { encodeHeartbeat, encodeSnapshot, encodeUpdates } from '../../protocol/src/codec.js';
-import { TickFlag, type Tick } from '../../protocol/src/messages.js';
-import type { EpochMs, PriceTicks, SizeLots } from '../../protocol/src/units.js';
+import { encodeHeartbeat, encodeSnapshot, encodeUpdates } from '@tickwire/protocol/codec';
+import { TickFlag, type Tick } from '@tickwire/protocol/messages';
+import type { EpochMs, PriceTicks, SizeLots } from '@tickwire/protocol/units';
 import { AccountingSink, StreamAccounting } from '../src/accounting.js';
 
 const E = 7;

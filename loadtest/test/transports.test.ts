@@ -4,7 +4,7 @@
 // WebSocket for the same symbols.
 import { existsSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { MAIN_JS, startServerProcess, type ServerProcess } from '../../server/test/harness.js';
+import { MAIN_JS, startServerProcess, type ServerProcess } from '@tickwire/server/test/harness';
 import { AccountingSink, StreamAccounting, type Counters } from '../src/accounting.js';
 import { ADAPTER_CONNECT } from '../src/adapters/index.js';
 import type { AdapterName } from '../src/config.js';

@@ -6,7 +6,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { SseParser, base64ToFrame, frameToBase64, type SseEvent } from '../src/sse.js';
-import { forgivingBase64Decode, parseSseStream } from '../../server/test/sse-independent.js';
+import { forgivingBase64Decode, parseSseStream } from './sse-independent.js';
 
 /** Field values: anything but a line end; colons, leading spaces, NUL and non-BMP characters included. */
 const valueArb = fc

@@ -2,7 +2,7 @@
 // read an environment variable, and a parse that turns any bad value into one TW_CONFIG line.
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { StartupError } from './errors.js';
-import { parseNatsUrls } from './nats/subjects.js';
+import { parseNatsUrls } from '@tickwire/core/nats/subjects';
 
 /** An option that falls back to an environment variable (the flag wins). */
 export function envOption(flags: string, description: string, env: string): Option {

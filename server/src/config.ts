@@ -84,7 +84,7 @@ export const DEFAULT_CONFIG: ServerConfig = {
   tickRate: 1000,
   batchMs: 20,
   transports: TRANSPORT_NAMES,
-  webDir: 'dist/web',
+  webDir: 'web/dist',
   candleCapacity: 1000,
   resumeTicks: 4096,
   pollWaitMs: 25_000,

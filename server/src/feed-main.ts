@@ -3,8 +3,8 @@
 // (`npm start -- --nats …`). Start-up failures print one line with a stable code and exit 78, like the
 // server; an unreachable NATS is not fatal: it is logged (TW_NATS) and retried with backoff.
 import { StartupError } from './errors.js';
-import { createLogger } from './log.js';
-import { connectNatsBus, type Bus } from './nats/bus.js';
+import { createLogger } from '@tickwire/core/log';
+import { connectNatsBus, type Bus } from '@tickwire/core/nats/bus';
 import { parseFeedConfig, runFeed, type FeedConfig, type RunningFeed } from './nats/feed-process.js';
 
 const EXIT_CONFIG = 78;

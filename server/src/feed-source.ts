@@ -1,11 +1,11 @@
 // The embedded feed: the simulator running in this process, warmed up over a stretch of simulated past
 // so charts and session stats have content the moment the dashboard opens.
-import { LiveFeed, MarketSimulator, defaultUniverse, type Clock, type Instrument, type SimulatorState } from '../../feeds/src/index.js';
-import type { Fanout } from './fanout.js';
-import type { Logger } from './log.js';
-import type { InstrumentInfo } from '../../protocol/src/instruments.js';
+import { LiveFeed, MarketSimulator, defaultUniverse, type Clock, type Instrument, type SimulatorState } from '@tickwire/feeds/index';
+import type { Fanout } from '@tickwire/core/fanout';
+import type { Logger } from '@tickwire/core/log';
+import type { InstrumentInfo } from '@tickwire/protocol/instruments';
 import type { Metrics } from './metrics.js';
-import type { Bus } from './nats/bus.js';
+import type { Bus } from '@tickwire/core/nats/bus';
 import type { SymbolGate } from './subscriptions.js';
 
 /** Warm-up never replays more ticks than this, whatever the rate (keeps start-up near a second). */

@@ -7,16 +7,16 @@
 // POST /sse/control (or /stream/control) with the WebSocket's JSON, the stream's session id in the
 // X-Tickwire-Session header (never the URL) and, with auth on, a token of the same subject. uWS puts no
 // cap on what an HTTP response buffers, so this file enforces one.
-import { STREAM_ROUTES, type StreamEncoding } from '../../protocol/src/routes.js';
+import { STREAM_ROUTES, type StreamEncoding } from '@tickwire/protocol/routes';
 import type { HttpRequest, HttpResponse, TemplatedApp } from 'uWebSockets.js';
-import { HEADER_SIZE, TICK_RECORD_SIZE, encodeHeartbeat, encodeHello } from '../../protocol/src/codec.js';
-import { CloseCode, ERROR_NAMES, ErrorCode } from '../../protocol/src/codes.js';
-import { parseCursor, formatCursor, type Cursor } from '../../protocol/src/cursor.js';
-import { joinFrames } from '../../protocol/src/framing.js';
-import { FrameType } from '../../protocol/src/messages.js';
+import { HEADER_SIZE, TICK_RECORD_SIZE, encodeHeartbeat, encodeHello } from '@tickwire/protocol/codec';
+import { CloseCode, ERROR_NAMES, ErrorCode } from '@tickwire/protocol/codes';
+import { parseCursor, formatCursor, type Cursor } from '@tickwire/protocol/cursor';
+import { joinFrames } from '@tickwire/protocol/framing';
+import { FrameType } from '@tickwire/protocol/messages';
 import { RateLimiter, type Refusal } from './admission.js';
 import { onTokenExpiry } from './auth.js';
-import type { FrameSink } from './fanout.js';
+import type { FrameSink } from '@tickwire/core/fanout';
 import type { Lag } from './sessions.js';
 import { backlogLimit } from './slow-consumer.js';
 import { newSessionId, type Session } from './sessions.js';

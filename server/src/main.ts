@@ -2,7 +2,7 @@
 // Start-up failures print one line with a stable code (see README "Troubleshooting") and exit 78.
 import { parseConfig } from './config.js';
 import { StartupError } from './errors.js';
-import { createLogger } from './log.js';
+import { createLogger } from '@tickwire/core/log';
 import { createServer, type TickwireServer } from './server.js';
 import { startWorkers } from './workers.js';
 

@@ -4,13 +4,13 @@
 // X-Tickwire-Cursor. wait=0 is short polling (answer now, possibly empty); wait>0 is long polling (RFC
 // 6202): the request is held until data exists or the wait passes. Held requests are bounded in number
 // and time and released on abort and on shutdown.
-import { Route } from '../../protocol/src/routes.js';
+import { Route } from '@tickwire/protocol/routes';
 import type { HttpRequest, HttpResponse, TemplatedApp } from 'uWebSockets.js';
-import { encodeHeartbeat, encodeHello } from '../../protocol/src/codec.js';
-import { ErrorCode } from '../../protocol/src/codes.js';
-import { formatCursor, parseCursor, type Cursor } from '../../protocol/src/cursor.js';
-import { joinFrames } from '../../protocol/src/framing.js';
-import type { FrameSink } from './fanout.js';
+import { encodeHeartbeat, encodeHello } from '@tickwire/protocol/codec';
+import { ErrorCode } from '@tickwire/protocol/codes';
+import { formatCursor, parseCursor, type Cursor } from '@tickwire/protocol/cursor';
+import { joinFrames } from '@tickwire/protocol/framing';
+import type { FrameSink } from '@tickwire/core/fanout';
 import { endBody, sendJson, statusLine, writeCommonHeaders } from './http-util.js';
 import { parseSymbolQuery } from './symbol-query.js';
 import type { TransportDeps } from './transport-deps.js';

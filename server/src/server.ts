@@ -1,16 +1,16 @@
 // Assembles a Tickwire server: embedded feed → fan-out → WebSocket and SSE transports, plus the HTTP
 // routes (dashboard, symbols API, health, metrics). createServer() is what main.ts and the tests call.
-import { Route } from '../../protocol/src/routes.js';
+import { Route } from '@tickwire/protocol/routes';
 import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { createSecureContext } from 'node:tls';
 import { connect } from 'node:net';
 import { hostname } from 'node:os';
 import type { HttpRequest, HttpResponse, TemplatedApp, us_listen_socket } from 'uWebSockets.js';
-import { encodeHeartbeat } from '../../protocol/src/codec.js';
-import { instrumentInfo, type SymbolsResponse } from '../../protocol/src/instruments.js';
-import { PROTOCOL_VERSION } from '../../protocol/src/messages.js';
-import { systemClock, type Clock } from '../../feeds/src/clock.js';
+import { encodeHeartbeat } from '@tickwire/protocol/codec';
+import { instrumentInfo, type SymbolsResponse } from '@tickwire/protocol/instruments';
+import { PROTOCOL_VERSION } from '@tickwire/protocol/messages';
+import { systemClock, type Clock } from '@tickwire/feeds/clock';
 import { DEFAULT_CONFIG, validateConfig, type ServerConfig } from './config.js';
 import { Admission, RefusalLog, derivedOrigins } from './admission.js';
 import { requestToken, verifyToken } from './auth.js';
@@ -19,12 +19,12 @@ import { TrustedProxies, parseCidrList } from './client-address.js';
 import { mountAdmin } from './admin.js';
 import { openBusSource } from './bus-source.js';
 import { MAX_WARMUP_TICKS, createEmbeddedFeed, embeddedSource, type FeedSource, type GatewayTuning } from './feed-source.js';
-import type { Bus } from './nats/bus.js';
+import type { Bus } from '@tickwire/core/nats/bus';
 import { restoreFanout, saveState, takeState, type FeedFingerprint } from './state-file.js';
-import { Fanout } from './fanout.js';
+import { Fanout } from '@tickwire/core/fanout';
 import { sendJson, writeCommonHeaders } from './http-util.js';
 import { HandlerErrorLog, guardApp } from './http-guard.js';
-import { createLogger, type Logger } from './log.js';
+import { createLogger, type Logger } from '@tickwire/core/log';
 import { Metrics } from './metrics.js';
 import { SessionRegistry } from './sessions.js';
 import { SLOW_CHECK_MS, SlowConsumerPolicy } from './slow-consumer.js';

@@ -4,11 +4,11 @@
 // records — the latest state of each symbol that moved, flagged Conflated with the seq it jumps to — and
 // full ticks resume from the next batch. A client over the hard limit, or conflating for longer than the
 // lag limit, is closed with 4000 (SlowConsumer) and resumes on reconnect.
-import { encodeUpdates, emptyTick } from '../../protocol/src/codec.js';
-import { CloseCode } from '../../protocol/src/codes.js';
-import { TickFlag, type Tick } from '../../protocol/src/messages.js';
-import type { EpochMs, PriceTicks, SizeLots } from '../../protocol/src/units.js';
-import type { Fanout } from './fanout.js';
+import { encodeUpdates, emptyTick } from '@tickwire/protocol/codec';
+import { CloseCode } from '@tickwire/protocol/codes';
+import { TickFlag, type Tick } from '@tickwire/protocol/messages';
+import type { EpochMs, PriceTicks, SizeLots } from '@tickwire/protocol/units';
+import type { Fanout } from '@tickwire/core/fanout';
 import type { Metrics } from './metrics.js';
 import type { Session } from './sessions.js';
 

@@ -3,10 +3,10 @@
 // same stream under the same epoch, so clients resume without losing a tick. The file is consumed on
 // load: after a crash there is nothing stale to restore, and the restarted server starts a new epoch.
 import { readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
-import type { SimulatorState } from '../../feeds/src/index.js';
-import type { Fanout } from './fanout.js';
-import type { SymbolStateSnapshot } from './market/symbol-state.js';
-import type { TickHistoryState } from './market/tick-history.js';
+import type { SimulatorState } from '@tickwire/feeds/index';
+import type { Fanout } from '@tickwire/core/fanout';
+import type { SymbolStateSnapshot } from '@tickwire/core/market/symbol-state';
+import type { TickHistoryState } from '@tickwire/core/market/tick-history';
 
 export const STATE_FILE_VERSION = 1;
 

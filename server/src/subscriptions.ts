@@ -3,16 +3,16 @@
 // already held sends a fresh snapshot: that is how a client repairs a gap without reconnecting. Snapshots
 // come from a shared cache (snapshot-cache.ts) and every connection has a budget of catch-up bytes
 // (snapshot-budget.ts): a subscribe whose replies would exceed it is refused whole with RateLimited.
-import { TICK_RECORD_SIZE, encodeAck, encodeError, encodeUpdatesFromRecords } from '../../protocol/src/codec.js';
-import { ERROR_NAMES, ErrorCode } from '../../protocol/src/codes.js';
-import { parseControl, peekRequestId } from '../../protocol/src/control.js';
-import { parseCursor, type Cursor } from '../../protocol/src/cursor.js';
-import { AckOp } from '../../protocol/src/messages.js';
-import type { Fanout } from './fanout.js';
+import { TICK_RECORD_SIZE, encodeAck, encodeError, encodeUpdatesFromRecords } from '@tickwire/protocol/codec';
+import { ERROR_NAMES, ErrorCode } from '@tickwire/protocol/codes';
+import { parseControl, peekRequestId } from '@tickwire/protocol/control';
+import { parseCursor, type Cursor } from '@tickwire/protocol/cursor';
+import { AckOp } from '@tickwire/protocol/messages';
+import type { Fanout } from '@tickwire/core/fanout';
 import type { Metrics } from './metrics.js';
 import type { Session } from './sessions.js';
 import { AddressBudgets, ByteBudget, DEFAULT_SNAPSHOT_BUDGET, type SnapshotBudgetLimits } from './snapshot-budget.js';
-import { SnapshotCache } from './snapshot-cache.js';
+import { SnapshotCache } from '@tickwire/core/snapshot-cache';
 
 /** Control messages a connection may send at once, and per second after that. */
 export const CONTROL_BURST = 20;

@@ -1,8 +1,8 @@
 // Reads `symbols=A,B&history=N` from an HTTP request (SSE, binary stream, polling) with the same rules as
 // a subscribe control message, answering in a shape the caller turns into a 4xx JSON reply.
 import type { HttpRequest } from 'uWebSockets.js';
-import { ErrorCode } from '../../protocol/src/codes.js';
-import { MAX_HISTORY, isTicker } from '../../protocol/src/control.js';
+import { ErrorCode } from '@tickwire/protocol/codes';
+import { MAX_HISTORY, isTicker } from '@tickwire/protocol/control';
 import type { Subscriptions } from './subscriptions.js';
 
 export type SymbolQuery = { ok: true; ids: number[]; history: number } | { ok: false; status: number; error: { code: number; name: string; message: string } };

@@ -2,7 +2,7 @@
 // symbol between the fan-out and the transports (a transport-level gap that heartbeats must reveal), and
 // report memory after a forced GC (soak tests), and throw inside a handler (proves the handler guard).
 import type { TemplatedApp } from 'uWebSockets.js';
-import type { Fanout } from './fanout.js';
+import type { Fanout } from '@tickwire/core/fanout';
 import { readBody, sendJson } from './http-util.js';
 import type { Subscriptions } from './subscriptions.js';
 

@@ -2,7 +2,7 @@
 // fed by NATS or by the main thread's in-process hub. Reports listening/closed to the main thread.
 import { parentPort, workerData } from 'node:worker_threads';
 import { StartupError } from './errors.js';
-import { createLogger } from './log.js';
+import { createLogger } from '@tickwire/core/log';
 import { PortBus } from './nats/port-bus.js';
 import { createServer } from './server.js';
 import type { WorkerData, WorkerMessage } from './workers.js';

@@ -9,7 +9,7 @@ import { createServer as createNetServer } from 'node:net';
 import { hostname } from 'node:os';
 import type { ServerConfig } from './config.js';
 import { StartupError, type StartupErrorCode } from './errors.js';
-import type { Logger } from './log.js';
+import type { Logger } from '@tickwire/core/log';
 import { PortHub } from './nats/port-bus.js';
 import { runFeed, type RunningFeed } from './nats/feed-process.js';
 import { portAnswers } from './server.js';

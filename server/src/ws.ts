@@ -1,12 +1,12 @@
 // WebSocket transport at /ws: uWS pub/sub with one topic per symbol, so a batch frame is published once
 // and uWS copies it to every subscriber natively. Control messages are JSON text; replies are frames.
-import { Route } from '../../protocol/src/routes.js';
+import { Route } from '@tickwire/protocol/routes';
 import type { TemplatedApp, WebSocket } from 'uWebSockets.js';
-import { encodeHello } from '../../protocol/src/codec.js';
-import { CloseCode, goingAwayReason } from '../../protocol/src/codes.js';
+import { encodeHello } from '@tickwire/protocol/codec';
+import { CloseCode, goingAwayReason } from '@tickwire/protocol/codes';
 import { Admission, RateLimiter } from './admission.js';
 import { onTokenExpiry, type TokenClaims } from './auth.js';
-import type { FrameSink } from './fanout.js';
+import type { FrameSink } from '@tickwire/core/fanout';
 import type { Metrics } from './metrics.js';
 import type { Lag } from './sessions.js';
 import { newSessionId, type Session, type SessionRegistry } from './sessions.js';

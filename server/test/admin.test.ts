@@ -3,7 +3,7 @@
 // what real WebSocket and SSE clients opened: connections by transport and address, subscribers per
 // symbol, per-connection backlog, session ids shown only as digests.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { FrameType } from '../../protocol/src/messages.js';
+import { FrameType } from '@tickwire/protocol/messages';
 import type { AdminState } from '../src/admin.js';
 import type { TickwireServer } from '../src/server.js';
 import { connectSse, connectWs, startServer, type SseClient, type WsClient } from './harness.js';

@@ -2,8 +2,8 @@
 // limit, over WebSocket and HTTP streams; refusals carry statuses a client can act on.
 import WebSocket from 'ws';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ErrorCode } from '../../protocol/src/codes.js';
-import { FrameType } from '../../protocol/src/messages.js';
+import { ErrorCode } from '@tickwire/protocol/codes';
+import { FrameType } from '@tickwire/protocol/messages';
 import { RateLimiter } from '../src/admission.js';
 import { signToken, verifyToken } from '../src/auth.js';
 import { connectSse, connectWs, startServer, type WsClient } from './harness.js';

@@ -9,9 +9,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import WebSocket from 'ws';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { decodeFrame } from '../../protocol/src/codec.js';
-import { formatCursor } from '../../protocol/src/cursor.js';
-import { FrameType, TickFlag } from '../../protocol/src/messages.js';
+import { decodeFrame } from '@tickwire/protocol/codec';
+import { formatCursor } from '@tickwire/protocol/cursor';
+import { FrameType, TickFlag } from '@tickwire/protocol/messages';
 import { REPO_ROOT, waitFor } from './harness.js';
 import { eventually, freePort, startFeed, startGateway, startNats, stopAllChildren, type Child, type NatsServer } from './nats-harness.js';
 

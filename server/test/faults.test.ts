@@ -2,7 +2,7 @@
 // recovery resumes the stream) and lost frames (every gap is revealed by the next heartbeat and repaired
 // by re-subscribing, after which the client's state equals the server's).
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { FrameType, type SnapshotFrame } from '../../protocol/src/messages.js';
+import { FrameType, type SnapshotFrame } from '@tickwire/protocol/messages';
 import { connectWs, httpJson, startServer, waitFor, type WsClient } from './harness.js';
 import type { TickwireServer } from '../src/server.js';
 

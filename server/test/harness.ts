@@ -8,15 +8,15 @@ import { createServer as createNetServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import WebSocket from 'ws';
-import { decodeFrame } from '../../protocol/src/codec.js';
-import type { Frame } from '../../protocol/src/messages.js';
-import { FrameStreamParser, splitFrames } from '../../protocol/src/framing.js';
+import { decodeFrame } from '@tickwire/protocol/codec';
+import type { Frame } from '@tickwire/protocol/messages';
+import { FrameStreamParser, splitFrames } from '@tickwire/protocol/framing';
 import type { ServerConfig } from '../src/config.js';
 import { createServer, type ServerOptions, type TickwireServer } from '../src/server.js';
-import { SpecSseReader, forgivingBase64Decode, type SpecSseEvent } from './sse-independent.js';
+import { SpecSseReader, forgivingBase64Decode, type SpecSseEvent } from '@tickwire/protocol/test/sse-independent';
 
 export const REPO_ROOT = resolve(import.meta.dirname, '../..');
-export const MAIN_JS = join(REPO_ROOT, 'dist/server/src/main.js');
+export const MAIN_JS = join(REPO_ROOT, 'server/dist/main.js');
 
 export async function waitFor<T>(probe: () => T | undefined | null | false, { timeoutMs = 5000, what = 'condition' } = {}): Promise<T> {
   const deadline = Date.now() + timeoutMs;
@@ -77,7 +77,7 @@ export interface ServerProcess {
 /** How long stop() waits for a signalled child before SIGKILL; longer than the server's own shutdown drain. */
 export const STOP_GRACE_MS = 10_000;
 
-export const BUILT_WEB_DIR = join(REPO_ROOT, 'dist/web');
+export const BUILT_WEB_DIR = join(REPO_ROOT, 'web/dist');
 
 /**
  * Runs the built server (dist/) as a child process and resolves once it logged "listening".

@@ -3,7 +3,7 @@ import { mkdtempSync, mkdirSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { FrameType } from '../../protocol/src/messages.js';
+import { FrameType } from '@tickwire/protocol/messages';
 import { connectWs, httpJson, startServer } from './harness.js';
 import type { TickwireServer } from '../src/server.js';
 

@@ -1,10 +1,10 @@
 // Unit tests of the server's market state: candle rings, published symbol state, and the batching
 // fan-out (one frame per symbol per window, encoded once, state advanced only on publish).
 import { describe, expect, it } from 'vitest';
-import { decodeFrame, emptyTick, encodeSnapshot } from '../../protocol/src/codec.js';
-import { FrameType, type Tick } from '../../protocol/src/messages.js';
-import { CandleRing } from '../src/market/candle-ring.js';
-import { Fanout, type FrameSink } from '../src/fanout.js';
+import { decodeFrame, emptyTick, encodeSnapshot } from '@tickwire/protocol/codec';
+import { FrameType, type Tick } from '@tickwire/protocol/messages';
+import { CandleRing } from '@tickwire/core/market/candle-ring';
+import { Fanout, type FrameSink } from '@tickwire/core/fanout';
 import { parseConfig } from '../src/config.js';
 
 const T0 = 1_767_225_600_000;

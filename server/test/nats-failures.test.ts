@@ -4,7 +4,7 @@
 // with backoff until they appear).
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
-import { FrameType } from '../../protocol/src/messages.js';
+import { FrameType } from '@tickwire/protocol/messages';
 import { connectWs, httpJson, waitFor, type Received, type WsClient } from './harness.js';
 import { eventually, freePort, startFeed, startGateway, startNats, stopAllChildren, type Child, type NatsServer } from './nats-harness.js';
 

@@ -2,8 +2,8 @@
 // get byte-identical Updates frames (WebSocket and SSE alike), a client resumes on the other gateway with
 // exactly the ticks it missed, and a gateway subscribes on NATS only the symbols its clients hold.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { formatCursor } from '../../protocol/src/cursor.js';
-import { FrameType, type Frame } from '../../protocol/src/messages.js';
+import { formatCursor } from '@tickwire/protocol/cursor';
+import { FrameType, type Frame } from '@tickwire/protocol/messages';
 import { connectSse, connectWs, httpJson, waitFor, type Received, type WsClient } from './harness.js';
 import { gatewayClientName, startFeed, startGateway, startNats, stopAllChildren, type Child, type NatsServer } from './nats-harness.js';
 

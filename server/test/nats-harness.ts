@@ -9,8 +9,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { REPO_ROOT, testWebDir, waitFor } from './harness.js';
 
-export const FEED_MAIN_JS = join(REPO_ROOT, 'dist/server/src/feed-main.js');
-export const SERVER_MAIN_JS = join(REPO_ROOT, 'dist/server/src/main.js');
+export const FEED_MAIN_JS = join(REPO_ROOT, 'server/dist/feed-main.js');
+export const SERVER_MAIN_JS = join(REPO_ROOT, 'server/dist/main.js');
 
 /** Like harness waitFor, for probes that have to await (HTTP, NATS monitoring). */
 export async function eventually(probe: () => Promise<boolean>, { timeoutMs = 5000, what = 'condition', intervalMs = 50 } = {}): Promise<void> {

@@ -6,8 +6,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { connect, type NatsConnection } from '@nats-io/transport-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { HEADER_SIZE } from '../../protocol/src/codec.js';
-import { FrameType } from '../../protocol/src/messages.js';
+import { HEADER_SIZE } from '@tickwire/protocol/codec';
+import { FrameType } from '@tickwire/protocol/messages';
 import { connectWs, waitFor } from './harness.js';
 import { startFeed, startGateway, startNats, stopAllChildren, type NatsServer } from './nats-harness.js';
 

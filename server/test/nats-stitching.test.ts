@@ -4,13 +4,13 @@
 // with the feed's recent ticks, fresh snapshots when a hole is too wide, the heartbeat revealing a lost
 // last frame, a feed restart (new epoch), and polls for symbols the gateway does not hold.
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { FrameType } from '../../protocol/src/messages.js';
-import { formatCursor } from '../../protocol/src/cursor.js';
-import { createLogger } from '../src/log.js';
-import type { Bus, BusStatus, BusSubscription } from '../src/nats/bus.js';
+import { FrameType } from '@tickwire/protocol/messages';
+import { formatCursor } from '@tickwire/protocol/cursor';
+import { createLogger } from '@tickwire/core/log';
+import type { Bus, BusStatus, BusSubscription } from '@tickwire/core/nats/bus';
 import { runFeed, type FeedConfig, type RunningFeed } from '../src/nats/feed-process.js';
 import { PortHub } from '../src/nats/port-bus.js';
-import { marketDataSubject } from '../src/nats/subjects.js';
+import { marketDataSubject } from '@tickwire/core/nats/subjects';
 import type { TickwireServer } from '../src/server.js';
 import { connectWs, httpJson, pollOnce, readCounter, startServer, waitFor, type Received, type WsClient } from './harness.js';
 import { eventually } from './nats-harness.js';

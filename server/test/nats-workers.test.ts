@@ -3,9 +3,9 @@
 // client resumes on another worker with exactly its missed ticks. Works with the in-process feed and
 // with --nats (then every worker is a NATS gateway of its own).
 import { afterAll, describe, expect, it } from 'vitest';
-import { formatCursor } from '../../protocol/src/cursor.js';
-import { CloseCode } from '../../protocol/src/codes.js';
-import { FrameType, type HelloFrame } from '../../protocol/src/messages.js';
+import { formatCursor } from '@tickwire/protocol/cursor';
+import { CloseCode } from '@tickwire/protocol/codes';
+import { FrameType, type HelloFrame } from '@tickwire/protocol/messages';
 import { connectWs, testWebDir, waitFor, type Received, type WsClient } from './harness.js';
 import { SERVER_MAIN_JS, startChild, startFeed, startNats, stopAllChildren, type Child } from './nats-harness.js';
 

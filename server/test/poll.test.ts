@@ -2,7 +2,7 @@
 // across request boundaries, resume from a cursor after a dropped request, and hold requests within
 // bounds (count, time), releasing them on abort and on shutdown.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { FrameType, type Tick } from '../../protocol/src/messages.js';
+import { FrameType, type Tick } from '@tickwire/protocol/messages';
 import { connectStream, connectWs, pollOnce, postControl, startServer, waitFor, type Received } from './harness.js';
 import type { TickwireServer } from '../src/server.js';
 

@@ -2,8 +2,8 @@
 // configuration and a non-native uWebSockets.js with one clear line, and a taken port is reported.
 import { createRequire } from 'node:module';
 import { describe, expect, it } from 'vitest';
-import { CloseCode, retryAfterFromReason } from '../../protocol/src/codes.js';
-import { FrameType } from '../../protocol/src/messages.js';
+import { CloseCode, retryAfterFromReason } from '@tickwire/protocol/codes';
+import { FrameType } from '@tickwire/protocol/messages';
 import { connectSse, connectWs, runServerExpectingFailure, startServerProcess } from './harness.js';
 import { loadUws, uwsIsNative } from '../src/uws.js';
 

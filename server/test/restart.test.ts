@@ -7,10 +7,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import WebSocket from 'ws';
 import { afterAll, describe, expect, it } from 'vitest';
-import { decodeFrame } from '../../protocol/src/codec.js';
-import { retryAfterFromReason } from '../../protocol/src/codes.js';
-import { formatCursor } from '../../protocol/src/cursor.js';
-import { FrameType } from '../../protocol/src/messages.js';
+import { decodeFrame } from '@tickwire/protocol/codec';
+import { retryAfterFromReason } from '@tickwire/protocol/codes';
+import { formatCursor } from '@tickwire/protocol/cursor';
+import { FrameType } from '@tickwire/protocol/messages';
 import { freeFixedPort, startServerProcess, waitFor, type ServerProcess } from './harness.js';
 
 const SYMBOLS = ['AAPL', 'MSFT', 'EURUSD', 'BTCUSD', 'NVDA'];

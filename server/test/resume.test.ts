@@ -1,11 +1,11 @@
 // Resume: a client presenting a cursor gets exactly the ticks it missed when they are inside the window,
 // a fresh snapshot otherwise — over WebSocket (subscribe with "resume") and SSE (Last-Event-ID).
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { TICK_RECORD_SIZE, emptyTick, readTickRecord, writeTickRecord } from '../../protocol/src/codec.js';
-import { ErrorCode } from '../../protocol/src/codes.js';
-import { formatCursor } from '../../protocol/src/cursor.js';
-import { FrameType } from '../../protocol/src/messages.js';
-import { TickHistory } from '../src/market/tick-history.js';
+import { TICK_RECORD_SIZE, emptyTick, readTickRecord, writeTickRecord } from '@tickwire/protocol/codec';
+import { ErrorCode } from '@tickwire/protocol/codes';
+import { formatCursor } from '@tickwire/protocol/cursor';
+import { FrameType } from '@tickwire/protocol/messages';
+import { TickHistory } from '@tickwire/core/market/tick-history';
 import { connectSse, connectWs, startServer, waitFor } from './harness.js';
 import type { TickwireServer } from '../src/server.js';
 

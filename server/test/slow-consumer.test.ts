@@ -6,7 +6,7 @@ import { execFile } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { FrameType } from '../../protocol/src/messages.js';
+import { FrameType } from '@tickwire/protocol/messages';
 import { connectWs, httpJson, startServerProcess, waitFor, type ServerProcess, type WsClient } from './harness.js';
 
 const READER = join(import.meta.dirname, 'fixtures/slow_reader.py');

@@ -2,12 +2,12 @@
 // fresh encoding of the same state, is never served once the state moved (ticks, a loaded feed snapshot,
 // an epoch reset — even when seq stays the same), and memory stays within the stated slots.
 import { describe, expect, it } from 'vitest';
-import { decodeFrame, encodeSnapshot } from '../../protocol/src/codec.js';
-import { FrameType, type Tick } from '../../protocol/src/messages.js';
-import type { EpochMs, PriceTicks, SizeLots } from '../../protocol/src/units.js';
-import { SymbolState } from '../src/market/symbol-state.js';
+import { decodeFrame, encodeSnapshot } from '@tickwire/protocol/codec';
+import { FrameType, type Tick } from '@tickwire/protocol/messages';
+import type { EpochMs, PriceTicks, SizeLots } from '@tickwire/protocol/units';
+import { SymbolState } from '@tickwire/core/market/symbol-state';
 import { ByteBudget, AddressBudgets } from '../src/snapshot-budget.js';
-import { SNAPSHOT_CACHE_SLOTS, SnapshotCache } from '../src/snapshot-cache.js';
+import { SNAPSHOT_CACHE_SLOTS, SnapshotCache } from '@tickwire/core/snapshot-cache';
 
 const instrument = { id: 3, ticker: 'TEST', name: 'Test', assetClass: 'equity', priceScale: 2, sizeScale: 0 };
 

@@ -4,8 +4,8 @@
 // reconnect with ANY of them replays instead of re-snapshotting.
 import { request, type ClientRequest } from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { decodeFrame } from '../../protocol/src/codec.js';
-import { FrameType, type Frame } from '../../protocol/src/messages.js';
+import { decodeFrame } from '@tickwire/protocol/codec';
+import { FrameType, type Frame } from '@tickwire/protocol/messages';
 import type { TickwireServer } from '../src/server.js';
 import { startServer, waitFor } from './harness.js';
 

@@ -1,9 +1,9 @@
 // Integration: the SSE fallback carries the WebSocket's frames byte for byte (base64), keeps snapshot-
 // then-updates semantics, lets a client change subscriptions on the open stream, and answers bad input.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { parseCursor } from '../../protocol/src/cursor.js';
-import { ErrorCode } from '../../protocol/src/codes.js';
-import { FrameType } from '../../protocol/src/messages.js';
+import { parseCursor } from '@tickwire/protocol/cursor';
+import { ErrorCode } from '@tickwire/protocol/codes';
+import { FrameType } from '@tickwire/protocol/messages';
 import { connectSse, connectWs, postControl, startServer, waitFor, type SseClient } from './harness.js';
 import type { TickwireServer } from '../src/server.js';
 

@@ -9,8 +9,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import WebSocket from 'ws';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { decodeHeader } from '../../protocol/src/codec.js';
-import { FrameType } from '../../protocol/src/messages.js';
+import { decodeHeader } from '@tickwire/protocol/codec';
+import { FrameType } from '@tickwire/protocol/messages';
 import { runServerExpectingFailure, startServerProcess, throwAwayCertificate, waitFor, type ServerProcess } from './harness.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'tickwire-tls-'));

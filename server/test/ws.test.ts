@@ -1,8 +1,8 @@
 // Integration: real server on an ephemeral port, real `ws` clients: subscribe/unsubscribe semantics,
 // per-symbol seq continuity, byte-identical fan-out, and every bad control input answered in place.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { CloseCode, ErrorCode } from '../../protocol/src/codes.js';
-import { FrameType } from '../../protocol/src/messages.js';
+import { CloseCode, ErrorCode } from '@tickwire/protocol/codes';
+import { FrameType } from '@tickwire/protocol/messages';
 import { connectWs, startServer, waitFor, type WsClient } from './harness.js';
 import type { TickwireServer } from '../src/server.js';
 

@@ -2,8 +2,8 @@
 // bar rules, and a fresh snapshot after a reconnect merges in without duplicate times or holes.
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import type { Candle } from '../../protocol/src/messages.js';
-import { barStart, type PriceTicks, type UtcSeconds } from '../../protocol/src/units.js';
+import type { Candle } from '@tickwire/protocol/messages';
+import { barStart, type PriceTicks, type UtcSeconds } from '@tickwire/protocol/units';
 import { barsFromCandles, foldTick, lowerBound, mergeBars, strictlyIncreasing, trimBars, type Bar } from '../src/lib/chart/candles.js';
 
 const T0 = Date.UTC(2026, 0, 5, 14, 30, 0); // a whole minute, in ms

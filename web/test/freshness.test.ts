@@ -3,10 +3,10 @@
 // normally trades (web/src/lib/market/freshness.ts), and how the store shows both on rows and in
 // health() (web/src/lib/market/store.ts).
 import { describe, expect, it } from 'vitest';
-import { decodeFrame, decodeHeader, encodeHeartbeat, encodeHello, encodeSnapshot, encodeUpdates, type SnapshotBody } from '../../protocol/src/codec.js';
-import type { HelloFrame, Tick } from '../../protocol/src/messages.js';
-import type { EpochMs, PriceTicks, SizeLots } from '../../protocol/src/units.js';
-import { FRESHNESS, FeedWatch, staleAfterMs, symbolStaleness } from '../src/lib/market/freshness.js';
+import { decodeFrame, decodeHeader, encodeHeartbeat, encodeHello, encodeSnapshot, encodeUpdates, type SnapshotBody } from '@tickwire/protocol/codec';
+import type { HelloFrame, Tick } from '@tickwire/protocol/messages';
+import type { EpochMs, PriceTicks, SizeLots } from '@tickwire/protocol/units';
+import { FRESHNESS, FeedWatch, staleAfterMs, symbolStaleness } from '@tickwire/client/freshness';
 import { MarketStore, rowTooltip } from '../src/lib/market/store.js';
 
 const T0 = Date.UTC(2026, 0, 5, 14, 30, 0);

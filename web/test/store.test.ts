@@ -2,12 +2,12 @@
 // from the shared codec: duplicates dropped, gaps and lost ticks trigger a fresh snapshot, an epoch
 // change voids state until snapshots arrive, and reconnect snapshots merge into the bars.
 import { describe, expect, it } from 'vitest';
-import { decodeHeader, encodeHeartbeat, encodeHello, encodeSnapshot, encodeUpdates, type SnapshotBody } from '../../protocol/src/codec.js';
-import { TickFlag, type HelloFrame, type Tick } from '../../protocol/src/messages.js';
-import { decodeFrame } from '../../protocol/src/codec.js';
-import type { EpochMs, PriceTicks, SizeLots, UtcSeconds } from '../../protocol/src/units.js';
+import { decodeHeader, encodeHeartbeat, encodeHello, encodeSnapshot, encodeUpdates, type SnapshotBody } from '@tickwire/protocol/codec';
+import { TickFlag, type HelloFrame, type Tick } from '@tickwire/protocol/messages';
+import { decodeFrame } from '@tickwire/protocol/codec';
+import type { EpochMs, PriceTicks, SizeLots, UtcSeconds } from '@tickwire/protocol/units';
 import { MarketStore } from '../src/lib/market/store.js';
-import { checkHeartbeat, classifyTick } from '../src/lib/market/sequence.js';
+import { checkHeartbeat, classifyTick } from '@tickwire/client/sequence';
 
 const T0 = Date.UTC(2026, 0, 5, 14, 30, 0);
 const EPOCH = 7;

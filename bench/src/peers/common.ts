@@ -1,14 +1,14 @@
 // What both comparison peers share: their command line (the same flags as the Tickwire server), the same
 // seeded feed (feeds/ MarketSimulator + LiveFeed, same seed, universe and rate as Tickwire runs with),
 // GET /api/symbols, the "listening" line on stdout, and shutdown on SIGTERM/SIGINT.
-import { Route } from '../../../protocol/src/routes.js';
+import { Route } from '@tickwire/protocol/routes';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { Command } from 'commander';
-import type { Tick } from '../../../protocol/src/messages.js';
-import { systemClock } from '../../../feeds/src/clock.js';
-import { LiveFeed } from '../../../feeds/src/live-feed.js';
-import { MarketSimulator } from '../../../feeds/src/simulator.js';
-import { defaultUniverse, type Instrument } from '../../../feeds/src/universe.js';
+import type { Tick } from '@tickwire/protocol/messages';
+import { systemClock } from '@tickwire/feeds/clock';
+import { LiveFeed } from '@tickwire/feeds/live-feed';
+import { MarketSimulator } from '@tickwire/feeds/simulator';
+import { defaultUniverse, type Instrument } from '@tickwire/feeds/universe';
 
 export interface PeerOptions {
   port: number;

@@ -3,8 +3,8 @@
 // subscriber, as the tutorials build it. Default server options apart from disabling compression.
 import { createServer } from 'node:http';
 import { Server } from 'socket.io';
-import { systemClock } from '../../../feeds/src/clock.js';
-import type { PeerSnapshot, PeerTick } from '../../../loadtest/src/adapters/peer-json.js';
+import { systemClock } from '@tickwire/feeds/clock';
+import type { PeerSnapshot, PeerTick } from '@tickwire/loadtest/adapters/peer-json';
 import { announce, onShutdown, parsePeerArgs, startFeed, symbolsHandler } from './common.js';
 
 const options = parsePeerArgs('socketio-peer', process.argv.slice(2));

@@ -3,8 +3,8 @@
 // no backpressure policy beyond a safety cap so a stuck client cannot eat the shared machine's memory.
 import { createServer } from 'node:http';
 import { WebSocketServer, type WebSocket } from 'ws';
-import { systemClock } from '../../../feeds/src/clock.js';
-import type { WsJsonMessage } from '../../../loadtest/src/adapters/peer-json.js';
+import { systemClock } from '@tickwire/feeds/clock';
+import type { WsJsonMessage } from '@tickwire/loadtest/adapters/peer-json';
 import { announce, onShutdown, parsePeerArgs, startFeed, symbolsHandler } from './common.js';
 
 /** Not part of the tutorial design: a bound so a stalled reader is dropped instead of buffering forever. */

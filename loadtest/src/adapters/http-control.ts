@@ -1,10 +1,10 @@
 // Gap repair for the HTTP streaming adapters (SSE, binary stream): on a loss the symbol is re-subscribed
 // through POST /sse/control or /stream/control (X-Tickwire-Session: <id from Hello>), and its fresh Snapshot arrives on
 // the stream, in order. At most one request per symbol per second, as the WebSocket adapter does.
-import { routeUrl } from '../../../protocol/src/routes.js';
+import { routeUrl } from '@tickwire/protocol/routes';
 import http from 'node:http';
 import https from 'node:https';
-import { controlText } from '../../../protocol/src/control.js';
+import { controlText } from '@tickwire/protocol/control';
 import type { ClientHooks } from './types.js';
 
 export const RESYNC_MIN_INTERVAL_MS = 1_000;

@@ -4,10 +4,10 @@
 // cursor comes in X-Tickwire-Cursor, so chaining cursors delivers every tick once with the same accounting
 // as a stream. One keep-alive socket per client and never two requests in flight: a request starts only
 // after the previous answer ended (and, paused by a slow reader, only after resume).
-import { Route, routeUrl } from '../../../protocol/src/routes.js';
+import { Route, routeUrl } from '@tickwire/protocol/routes';
 import http from 'node:http';
 import https from 'node:https';
-import { FrameStreamParser } from '../../../protocol/src/framing.js';
+import { FrameStreamParser } from '@tickwire/protocol/framing';
 import type { Connect, Connection } from './types.js';
 import { WireMeter } from './wire-meter.js';
 

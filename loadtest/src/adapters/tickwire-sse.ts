@@ -1,9 +1,9 @@
 // Tickwire over Server-Sent Events: a plain HTTP GET whose text/event-stream body carries, per data line,
 // the base64 of one binary frame — the same bytes as the WebSocket path, so the same accounting applies.
-import { Route, routeUrl } from '../../../protocol/src/routes.js';
+import { Route, routeUrl } from '@tickwire/protocol/routes';
 import http from 'node:http';
 import https from 'node:https';
-import { SseParser } from '../../../protocol/src/sse.js';
+import { SseParser } from '@tickwire/protocol/sse';
 import type { Connect } from './types.js';
 import { installHttpResync } from './http-control.js';
 import { WireMeter } from './wire-meter.js';

@@ -1,10 +1,10 @@
 // Tickwire over binary HTTP streaming (GET /stream): one chunked response that never ends, each frame
 // prefixed by its u32 LE length (no base64). Same frames and order as the WebSocket, so the same
 // accounting applies; socket bytes are metered for the transport lab.
-import { Route, routeUrl } from '../../../protocol/src/routes.js';
+import { Route, routeUrl } from '@tickwire/protocol/routes';
 import http from 'node:http';
 import https from 'node:https';
-import { FrameStreamParser } from '../../../protocol/src/framing.js';
+import { FrameStreamParser } from '@tickwire/protocol/framing';
 import type { Connect } from './types.js';
 import { installHttpResync } from './http-control.js';
 import { WireMeter } from './wire-meter.js';

@@ -1,7 +1,7 @@
 // Tickwire over WebSocket: binary frames straight into the accounting (visitTicks, no per-tick
 // allocation), one JSON subscribe after open.
-import { Route } from '../../../protocol/src/routes.js';
-import { controlText } from '../../../protocol/src/control.js';
+import { Route } from '@tickwire/protocol/routes';
+import { controlText } from '@tickwire/protocol/control';
 import { wsUrl, type Connect } from './types.js';
 import { WireMeter } from './wire-meter.js';
 import { openWebSocket } from './ws-transport.js';

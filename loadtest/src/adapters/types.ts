@@ -1,7 +1,7 @@
 // The seam between a simulated client and a wire protocol. An adapter opens one connection, subscribes,
 // and reduces whatever the server sends to StreamAccounting calls, so Tickwire and its peers are judged
 // by the same rules; lifecycle and flow control (pause/resume for slow readers) go through ClientHooks.
-import { webSocketUrl } from '../../../protocol/src/routes.js';
+import { webSocketUrl } from '@tickwire/protocol/routes';
 import type { StreamAccounting } from '../accounting.js';
 import type { SymbolRef } from '../symbols.js';
 import type { WsClientKind } from './ws-transport.js';

@@ -5,16 +5,16 @@ import { randomInt } from 'node:crypto';
 import { hostname } from 'node:os';
 import { Command, InvalidArgumentError } from 'commander';
 import { envOption, integer, natsUrls, parseCommandLine } from '../cli-options.js';
-import { systemClock } from '../../../feeds/src/clock.js';
-import { RecordingReader, RecordingWriter, parseReplaySpeed, replayRecording, type ReplaySpeed } from '../../../feeds/src/recording.js';
-import { U32_MAX } from '../../../protocol/src/units.js';
+import { systemClock } from '@tickwire/feeds/clock';
+import { RecordingReader, RecordingWriter, parseReplaySpeed, replayRecording, type ReplaySpeed } from '@tickwire/feeds/recording';
+import { U32_MAX } from '@tickwire/protocol/units';
 import { DEFAULT_CONFIG } from '../config.js';
 import { StartupError } from '../errors.js';
 import { createEmbeddedFeed } from '../feed-source.js';
-import type { Logger } from '../log.js';
-import { instrumentInfo, type InstrumentInfo } from '../../../protocol/src/instruments.js';
-import { sleep, type Bus } from './bus.js';
-import { MarketCore } from './feed-publisher.js';
+import type { Logger } from '@tickwire/core/log';
+import { instrumentInfo, type InstrumentInfo } from '@tickwire/protocol/instruments';
+import { sleep, type Bus } from '@tickwire/core/nats/bus';
+import { MarketCore } from '@tickwire/core/nats/feed-publisher';
 
 export interface FeedConfig {
   nats: string;

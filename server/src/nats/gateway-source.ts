@@ -6,16 +6,16 @@
 // a NATS outage, a slow-consumer cut, a feed restart) resyncs the symbol the same way; clients get the
 // missed ticks when the feed's recent ticks bridge the hole, a fresh snapshot when they cannot.
 import { Counter, Gauge, type Registry } from 'prom-client';
-import { HEADER_SIZE, HEARTBEAT_ENTRY_SIZE, TICK_RECORD_SIZE, decodeFrame, decodeHeader, encodeUpdatesFromRecords } from '../../../protocol/src/codec.js';
-import { splitFrames } from '../../../protocol/src/framing.js';
-import { FrameType, PROTOCOL_VERSION, type SnapshotFrame } from '../../../protocol/src/messages.js';
-import type { SimulatorState } from '../../../feeds/src/index.js';
-import type { Fanout } from '../fanout.js';
+import { HEADER_SIZE, HEARTBEAT_ENTRY_SIZE, TICK_RECORD_SIZE, decodeFrame, decodeHeader, encodeUpdatesFromRecords } from '@tickwire/protocol/codec';
+import { splitFrames } from '@tickwire/protocol/framing';
+import { FrameType, PROTOCOL_VERSION, type SnapshotFrame } from '@tickwire/protocol/messages';
+import type { SimulatorState } from '@tickwire/feeds/index';
+import type { Fanout } from '@tickwire/core/fanout';
 import type { BusSourceOptions, FeedHealth, FeedHooks, FeedSource } from '../feed-source.js';
-import type { Logger } from '../log.js';
-import type { InstrumentInfo } from '../../../protocol/src/instruments.js';
-import { StartupAbortedError, backoffDelay, connectNatsBus, sleep, type Bus, type BusSubscription } from './bus.js';
-import { HEARTBEAT_SUBJECT, META_SUBJECT, marketDataSubject, parseFeedMeta, snapshotSubject, type FeedMeta } from './subjects.js';
+import type { Logger } from '@tickwire/core/log';
+import type { InstrumentInfo } from '@tickwire/protocol/instruments';
+import { StartupAbortedError, backoffDelay, connectNatsBus, sleep, type Bus, type BusSubscription } from '@tickwire/core/nats/bus';
+import { HEARTBEAT_SUBJECT, META_SUBJECT, marketDataSubject, parseFeedMeta, snapshotSubject, type FeedMeta } from '@tickwire/core/nats/subjects';
 
 /** A symbol stays subscribed this long after its last local subscriber left (reconnects, polls). */
 export const DEFAULT_LINGER_MS = 5000;

@@ -4,7 +4,7 @@
 // why the gateway code path is the same with or without NATS. Ports preserve order, like one NATS
 // connection does.
 import type { MessagePort } from 'node:worker_threads';
-import type { Bus, BusStatus, BusSubscription } from './bus.js';
+import type { Bus, BusStatus, BusSubscription } from '@tickwire/core/nats/bus';
 
 type ToHub = { t: 'sub'; s: string } | { t: 'unsub'; s: string } | { t: 'req'; id: number; s: string; d: Uint8Array };
 type ToClient = { t: 'msg'; s: string; d: Uint8Array } | { t: 'rep'; id: number; d?: Uint8Array; e?: string };

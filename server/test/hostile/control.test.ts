@@ -4,8 +4,8 @@
 // leaves the victim's stream untouched; the legitimate owner still steers it. Also the WebSocket's
 // frame-level guards (binary frames against the rate limit, invalid UTF-8 → 1007).
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { CloseCode, ErrorCode } from '../../../protocol/src/codes.js';
-import { FrameType, type Frame } from '../../../protocol/src/messages.js';
+import { CloseCode, ErrorCode } from '@tickwire/protocol/codes';
+import { FrameType, type Frame } from '@tickwire/protocol/messages';
 import { signToken } from '../../src/auth.js';
 import type { TickwireServer } from '../../src/server.js';
 import { connectSse, connectStream, postControl, startServer, waitFor, type FrameLog } from '../harness.js';

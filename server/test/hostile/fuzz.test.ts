@@ -10,7 +10,7 @@ import { connect, type Socket } from 'node:net';
 import { randomBytes } from 'node:crypto';
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { FrameType } from '../../../protocol/src/messages.js';
+import { FrameType } from '@tickwire/protocol/messages';
 import { connectWs, startServerProcess, type ServerProcess } from '../harness.js';
 
 const HTTP_RUNS = Number(process.env.FUZZ_HTTP_RUNS ?? 300);

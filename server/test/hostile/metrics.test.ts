@@ -5,7 +5,7 @@ import { hostname } from 'node:os';
 import { Writable } from 'node:stream';
 import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { FrameType } from '../../../protocol/src/messages.js';
+import { FrameType } from '@tickwire/protocol/messages';
 import { REFUSAL_LOG_WINDOW_MS, RefusalLog } from '../../src/admission.js';
 import { signToken } from '../../src/auth.js';
 import type { TickwireServer } from '../../src/server.js';

@@ -6,7 +6,7 @@
 import { readFileSync } from 'node:fs';
 import { connect, type Socket } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { FrameType } from '../../../protocol/src/messages.js';
+import { FrameType } from '@tickwire/protocol/messages';
 import { connectWs, startServerProcess, type ServerProcess } from '../harness.js';
 
 /** RSS growth over the pre-attack baseline allowed at any sample (unbounded buffering grows by GiBs). */

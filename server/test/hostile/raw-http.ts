@@ -2,8 +2,8 @@
 // or Origin for us), every response on the connection parsed back by a small independent reader.
 import { connect } from 'node:net';
 import WebSocket from 'ws';
-import { decodeFrame } from '../../../protocol/src/codec.js';
-import type { Frame } from '../../../protocol/src/messages.js';
+import { decodeFrame } from '@tickwire/protocol/codec';
+import type { Frame } from '@tickwire/protocol/messages';
 
 export interface RawResponse {
   status: number;

@@ -7,9 +7,9 @@ import { createHash, randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { connect, type Socket } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ErrorCode } from '../../../protocol/src/codes.js';
-import { FrameType } from '../../../protocol/src/messages.js';
-import { defaultUniverse } from '../../../feeds/src/universe.js';
+import { ErrorCode } from '@tickwire/protocol/codes';
+import { FrameType } from '@tickwire/protocol/messages';
+import { defaultUniverse } from '@tickwire/feeds/universe';
 import { connectWs, startServerProcess, waitFor, type ServerProcess, type WsClient } from '../harness.js';
 
 /** RSS growth over the pre-attack baseline the server may show at any sample during the attack. */

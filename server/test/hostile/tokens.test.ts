@@ -2,8 +2,8 @@
 // token by at most ~1 s (WebSocket: close 4001; streams end; the poll is answered), a reconnect with the
 // same token is refused with TokenExpired, and tokens expiring beyond --max-token-lifetime are refused.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { CloseCode } from '../../../protocol/src/codes.js';
-import { FrameType } from '../../../protocol/src/messages.js';
+import { CloseCode } from '@tickwire/protocol/codes';
+import { FrameType } from '@tickwire/protocol/messages';
 import { TOKEN_CLOCK_SKEW_SEC, signToken } from '../../src/auth.js';
 import type { TickwireServer } from '../../src/server.js';
 import { connectSse, connectStream, startServer, waitFor } from '../harness.js';

@@ -2,10 +2,10 @@
 // bridge between the non-reactive market store and Svelte. On a capped render cadence (frame-loop.ts,
 // at most once per frame) it syncs every chart and republishes the store's immutable views into
 // $state.raw fields; components only read those fields and call the actions here.
-import { Route, routeUrl } from '../../../protocol/src/routes.js';
-import { ConnectionManager, initialStatus, type ConnectionStatus } from './connection.js';
+import { Route, routeUrl } from '@tickwire/protocol/routes';
+import { ConnectionManager, initialStatus, type ConnectionStatus } from '@tickwire/client/connection';
 import { FrameLoop } from './frame-loop.js';
-import type { InstrumentInfo, SymbolsResponse } from '../../../protocol/src/instruments.js';
+import type { InstrumentInfo, SymbolsResponse } from '@tickwire/protocol/instruments';
 import { MarketStore, emptyStats, type FeedHealth, type FeedStats, type RowView, type TapeRow } from './market/store.js';
 import type { ChartInterval } from './market/symbol.js';
 import type { ChartController } from './chart/controller.js';
@@ -22,13 +22,13 @@ import {
   type Settings,
   type Theme,
 } from './settings.js';
-import { LongPollTransport } from './transport/longpoll.js';
-import { ShortPollTransport } from './transport/poll.js';
-import { preferenceFromQuery, tokenFromQuery, type TransportPreference } from './transport/policy.js';
-import { SseTransport } from './transport/sse.js';
-import { StreamTransport } from './transport/stream.js';
-import type { Transport, TransportFactory } from './transport/types.js';
-import { WsTransport } from './transport/ws.js';
+import { LongPollTransport } from '@tickwire/client/transport/longpoll';
+import { ShortPollTransport } from '@tickwire/client/transport/poll';
+import { preferenceFromQuery, tokenFromQuery, type TransportPreference } from '@tickwire/client/transport/policy';
+import { SseTransport } from '@tickwire/client/transport/sse';
+import { StreamTransport } from '@tickwire/client/transport/stream';
+import type { Transport, TransportFactory } from '@tickwire/client/transport/types';
+import { WsTransport } from '@tickwire/client/transport/ws';
 
 export const createBrowserTransport: TransportFactory = (kind, options, handlers): Transport => {
   switch (kind) {

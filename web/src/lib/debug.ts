@@ -1,7 +1,7 @@
 // Shape of the small read-only debug hook the page exposes as window.__tickwire: e2e tests read
 // connection state, feed stats and chart contents through it, and so can a person in the console.
 import type { ChartDebug } from './chart/controller.js';
-import type { ConnectionStatus } from './connection.js';
+import type { ConnectionStatus } from '@tickwire/client/connection';
 import type { FeedHealth, FeedStats, SymbolDebug } from './market/store.js';
 import type { Settings } from './settings.js';
 

@@ -1,6 +1,6 @@
 // Display formatting: every number a trader reads goes through here, so prices always show the
 // symbol's own decimals (exact, from integer ticks) and widths stay stable as values change.
-import { formatScaled, scaleFactor } from '../../../protocol/src/units.js';
+import { formatScaled, scaleFactor } from '@tickwire/protocol/units';
 
 /** Typographic minus: same advance width as "+" in tabular figures, unlike the hyphen. */
 export const MINUS = '\u2212';

@@ -1,6 +1,6 @@
 // Symbol type-ahead ranking: ticker prefix first, then ticker substring, then name word prefix, then
 // name substring; alphabetical within a rank. Pure, so it is unit-tested.
-import type { InstrumentInfo } from '../../../protocol/src/instruments.js';
+import type { InstrumentInfo } from '@tickwire/protocol/instruments';
 
 export function searchSymbols(catalogue: readonly InstrumentInfo[], query: string, limit: number): InstrumentInfo[] {
   const q = query.trim().toUpperCase();

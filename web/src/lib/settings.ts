@@ -1,8 +1,8 @@
 // The user's saved choices (watchlist, chart layout, theme, transport) and their validation. Whatever
 // is in localStorage is untrusted: parseSettings keeps what is valid and falls back to defaults for the
 // rest, so a stale or hand-edited entry can never break the page.
-import { isTicker } from '../../../protocol/src/control.js';
-import { isPreference, type TransportPreference } from './transport/policy.js';
+import { isTicker } from '@tickwire/protocol/control';
+import { isPreference, type TransportPreference } from '@tickwire/client/transport/policy';
 import type { ChartInterval } from './market/symbol.js';
 
 export const STORAGE_KEY = 'tickwire.settings.v1';

@@ -5,7 +5,7 @@
 // control proves the collector sees a violation when there is one.
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { ServerProcess } from '../../../server/test/harness.js';
+import type { ServerProcess } from '@tickwire/server/test/harness';
 import { hook, launchBrowser, openPage, resultsPath, startDashboardServer, until } from './env.js';
 
 let server: ServerProcess;

@@ -4,9 +4,9 @@
 import { writeFileSync } from 'node:fs';
 import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { decodeHeader, visitTicks } from '../../../protocol/src/codec.js';
-import { FrameType } from '../../../protocol/src/messages.js';
-import type { ServerProcess } from '../../../server/test/harness.js';
+import { decodeHeader, visitTicks } from '@tickwire/protocol/codec';
+import { FrameType } from '@tickwire/protocol/messages';
+import type { ServerProcess } from '@tickwire/server/test/harness';
 import { candlePixels, hook, lastPrices, launchBrowser, openPage, resultsPath, startDashboardServer, until } from './env.js';
 
 let server: ServerProcess;

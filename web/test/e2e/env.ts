@@ -4,7 +4,7 @@
 import { existsSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
-import { REPO_ROOT, freeFixedPort, startServerProcess, type ServerProcess } from '../../../server/test/harness.js';
+import { REPO_ROOT, freeFixedPort, startServerProcess, type ServerProcess } from '@tickwire/server/test/harness';
 import type { TickwireDebug } from '../../src/lib/debug.js';
 
 export { REPO_ROOT };

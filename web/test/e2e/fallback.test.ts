@@ -3,7 +3,7 @@
 // keeps updating over SSE, and can be forced onto SSE with ?transport=sse.
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { ServerProcess } from '../../../server/test/harness.js';
+import type { ServerProcess } from '@tickwire/server/test/harness';
 import { connectionChanges, hook, lastPrices, launchBrowser, openPage, recordConnectionChanges, resultsPath, startDashboardServer, until } from './env.js';
 
 let sseOnly: ServerProcess;

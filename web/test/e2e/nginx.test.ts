@@ -14,9 +14,9 @@ import { join } from 'node:path';
 import type { Browser } from 'playwright-core';
 import WebSocket from 'ws';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { decodeHeader } from '../../../protocol/src/codec.js';
-import { FrameType } from '../../../protocol/src/messages.js';
-import { throwAwayCertificate, type ServerProcess } from '../../../server/test/harness.js';
+import { decodeHeader } from '@tickwire/protocol/codec';
+import { FrameType } from '@tickwire/protocol/messages';
+import { throwAwayCertificate, type ServerProcess } from '@tickwire/server/test/harness';
 import { REPO_ROOT, freeFixedPort, hook, launchBrowser, openPage, resultsPath, startDashboardServer, until } from './env.js';
 
 const PROXY_READ_TIMEOUT_S = 3;

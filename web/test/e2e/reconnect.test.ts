@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { ServerProcess } from '../../../server/test/harness.js';
+import type { ServerProcess } from '@tickwire/server/test/harness';
 import { freeFixedPort, hook, lastPrices, launchBrowser, openPage, resultsPath, startDashboardServer, until } from './env.js';
 
 let server: ServerProcess | undefined;

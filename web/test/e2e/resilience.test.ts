@@ -6,9 +6,9 @@
 // dashboard-resynced-row.png.
 import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { controlText } from '../../../protocol/src/control.js';
-import { FrameType } from '../../../protocol/src/messages.js';
-import { connectWs, httpJson, type ServerProcess } from '../../../server/test/harness.js';
+import { controlText } from '@tickwire/protocol/control';
+import { FrameType } from '@tickwire/protocol/messages';
+import { connectWs, httpJson, type ServerProcess } from '@tickwire/server/test/harness';
 import { hook, launchBrowser, openPage, pageNow, pageTimeWhen, resultsPath, startDashboardServer, until } from './env.js';
 
 let server: ServerProcess;

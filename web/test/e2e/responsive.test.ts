@@ -4,7 +4,7 @@
 // tap on a row selecting its symbol. Screenshots in test-results/.
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { ServerProcess } from '../../../server/test/harness.js';
+import type { ServerProcess } from '@tickwire/server/test/harness';
 import { hook, lastPrices, launchBrowser, openPage, resultsPath, startDashboardServer, until } from './env.js';
 
 let server: ServerProcess;

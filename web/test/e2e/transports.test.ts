@@ -4,7 +4,7 @@
 // (?transport=stream, ?transport=poll) each deliver live updates without errors.
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { ServerProcess } from '../../../server/test/harness.js';
+import type { ServerProcess } from '@tickwire/server/test/harness';
 import { hook, lastPrices, launchBrowser, openPage, resultsPath, startDashboardServer, until } from './env.js';
 
 let server: ServerProcess;

@@ -1,8 +1,8 @@
 // Client-side bars: folding live ticks into candles with the server's bar rules, merging fresh
 // snapshot history into what the chart already shows (reconnects, gap recovery), and bounding history.
 // Pure functions over plain arrays so the rules are unit-tested without a chart or a socket.
-import { barTimeFor } from '../../../../protocol/src/candles.js';
-import type { Candle } from '../../../../protocol/src/messages.js';
+import { barTimeFor } from '@tickwire/protocol/candles';
+import type { Candle } from '@tickwire/protocol/messages';
 
 /** One bar in wire units: UTC-second time, prices in integer ticks, volume in lots. */
 export interface Bar {

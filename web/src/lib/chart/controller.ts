@@ -2,7 +2,7 @@
 // once per panel and fed imperatively from the store on the render cadence: bars appended or changed
 // since the last frame go through series.update(); setData only when the bar set was replaced (new
 // target, snapshot merge, history trim). Never touched by Svelte reactivity.
-import { scaleFactor } from '../../../../protocol/src/units.js';
+import { scaleFactor } from '@tickwire/protocol/units';
 import {
   CandlestickSeries,
   ColorType,

@@ -1,15 +1,15 @@
 // Market state of every watched symbol, fed frame by frame by the connection and kept outside Svelte
 // reactivity: ticks are decoded straight into plain objects (no allocation per tick), and the UI gets
 // immutable views (rows(), tape(), health()) built on the render cadence, at most once per frame.
-import { decodeFrame, emptyTick, visitTicks } from '../../../../protocol/src/codec.js';
-import { formatCursor } from '../../../../protocol/src/cursor.js';
-import type { InstrumentInfo } from '../../../../protocol/src/instruments.js';
-import { FrameType, type FrameHeader, type HelloFrame, type Tick } from '../../../../protocol/src/messages.js';
+import { decodeFrame, emptyTick, visitTicks } from '@tickwire/protocol/codec';
+import { formatCursor } from '@tickwire/protocol/cursor';
+import type { InstrumentInfo } from '@tickwire/protocol/instruments';
+import { FrameType, type FrameHeader, type HelloFrame, type Tick } from '@tickwire/protocol/messages';
 import { DASH, formatAge, formatChange, formatClockMs, formatPercent, formatPrice, formatVolume } from '../format.js';
-import type { FrameSink } from '../connection.js';
-import { FRESHNESS, FeedWatch, symbolStaleness, wholeSeconds, type StaleReason, type Staleness } from './freshness.js';
+import type { FrameSink } from '@tickwire/client/connection';
+import { FRESHNESS, FeedWatch, symbolStaleness, wholeSeconds, type StaleReason, type Staleness } from '@tickwire/client/freshness';
 import { SampleWindow, RateCounter } from './metrics.js';
-import { checkHeartbeat, classifyTick, invalidate, seed } from './sequence.js';
+import { checkHeartbeat, classifyTick, invalidate, seed } from '@tickwire/client/sequence';
 import { SymbolState, type BarBook, type ChartInterval, type RowMark, type Trade } from './symbol.js';
 
 /** One symbol as the debug hook (debug.ts) shows it; declared here, where it is built, so the store imports nothing of debug.ts. */

@@ -1,9 +1,9 @@
 // Live state of one subscribed symbol, kept outside Svelte reactivity: a plain object the decoder
 // mutates per tick (quote, session stats, candles per interval, recent trades, when data last vouched
 // for it). The UI reads it once per render flush through the store's immutable views.
-import { CANDLE_INTERVALS, type SnapshotFrame, type Tick } from '../../../../protocol/src/messages.js';
+import { CANDLE_INTERVALS, type SnapshotFrame, type Tick } from '@tickwire/protocol/messages';
 import { barsFromCandles, foldTick, mergeBars, trimBars, MAX_BARS, type Bar } from '../chart/candles.js';
-import type { SeqState } from './sequence.js';
+import type { SeqState } from '@tickwire/client/sequence';
 
 export type ChartInterval = (typeof CANDLE_INTERVALS)[number];
 

@@ -1,0 +1,135 @@
+// Published state of one symbol: last trade, quote, session stats and candles. It advances only when a
+// batch is published, so a snapshot always ends exactly where the next Updates frame begins (seq + 1).
+import type { CandleSeries, Tick } from '@tickwire/protocol/messages';
+import { CANDLE_INTERVALS } from '@tickwire/protocol/messages';
+import type { SnapshotBody } from '@tickwire/protocol/codec';
+import type { InstrumentInfo } from '@tickwire/protocol/instruments';
+import type { EpochMs, PriceTicks, SizeLots } from '@tickwire/protocol/units';
+import { CandleRing, type CandleRingState } from './candle-ring.js';
+
+export interface SymbolStateSnapshot {
+  seq: number;
+  lastTimeMs: number;
+  last: number;
+  lastSize: number;
+  bid: number;
+  ask: number;
+  open: number;
+  high: number;
+  low: number;
+  volume: number;
+  sessionStartMs: number;
+  candles: CandleRingState[];
+}
+
+export class SymbolState {
+  seq = 0;
+  lastTimeMs = 0;
+  last = 0;
+  lastSize = 0;
+  bid = 0;
+  ask = 0;
+  open = 0;
+  high = 0;
+  low = 0;
+  volume = 0;
+  sessionStartMs = 0;
+  /**
+   * Bumped by every change to anything a snapshot shows (ticks, a loaded feed snapshot, a restart's saved
+   * state, an epoch reset): the snapshot cache keys on it, since load() and reset() may leave seq as it was.
+   */
+  version = 0;
+  readonly candles: CandleRing[];
+
+  constructor(
+    readonly instrument: InstrumentInfo,
+    candleCapacity: number,
+  ) {
+    this.candles = CANDLE_INTERVALS.map((interval) => new CandleRing(interval, candleCapacity));
+  }
+
+  apply(tick: Tick): void {
+    this.version++;
+    if (this.seq === 0 && this.sessionStartMs === 0) {
+      // The session is the feed epoch (no exchange hours: see docs/protocol.md), so a new epoch's first
+      // tick starts every session figure afresh, volume included.
+      this.sessionStartMs = tick.eventTimeMs;
+      this.open = tick.price;
+      this.high = tick.price;
+      this.low = tick.price;
+      this.volume = 0;
+    }
+    this.seq = tick.seq;
+    this.lastTimeMs = tick.eventTimeMs;
+    this.last = tick.price;
+    this.lastSize = tick.size;
+    this.bid = tick.bid;
+    this.ask = tick.ask;
+    if (tick.price > this.high) this.high = tick.price;
+    if (tick.price < this.low) this.low = tick.price;
+    this.volume += tick.size;
+    for (const ring of this.candles) ring.add(tick.eventTimeMs, tick.price, tick.size);
+  }
+
+  exportState(): SymbolStateSnapshot {
+    const { seq, lastTimeMs, last, lastSize, bid, ask, open, high, low, volume, sessionStartMs } = this;
+    return { seq, lastTimeMs, last, lastSize, bid, ask, open, high, low, volume, sessionStartMs, candles: this.candles.map((r) => r.exportState()) };
+  }
+
+  importState(s: SymbolStateSnapshot): void {
+    if (s.candles.length !== this.candles.length) throw new RangeError('saved symbol state has other candle intervals');
+    this.version++;
+    for (const key of ['seq', 'lastTimeMs', 'last', 'lastSize', 'bid', 'ask', 'open', 'high', 'low', 'volume', 'sessionStartMs'] as const) {
+      if (typeof s[key] !== 'number' || !Number.isFinite(s[key])) throw new RangeError(`saved symbol state has a bad ${key}`);
+      this[key] = s[key];
+    }
+    s.candles.forEach((c, i) => this.candles[i]!.importState(c));
+  }
+
+  /** Forgets everything after a feed epoch change: the old seq space means nothing in the new one. */
+  reset(): void {
+    this.version++;
+    this.seq = 0;
+    this.sessionStartMs = 0;
+  }
+
+  /** Takes over the state a snapshot describes (a gateway syncing from the feed process). */
+  load(s: SnapshotBody): void {
+    this.version++;
+    this.seq = s.seq;
+    this.lastTimeMs = s.lastTimeMs;
+    this.last = s.last;
+    this.lastSize = s.lastSize;
+    this.bid = s.bid;
+    this.ask = s.ask;
+    this.open = s.open;
+    this.high = s.high;
+    this.low = s.low;
+    this.volume = s.volume;
+    this.sessionStartMs = s.sessionStartMs;
+    for (const ring of this.candles) ring.load(s.candles.find((c) => c.intervalSec === ring.intervalSec)?.candles ?? []);
+  }
+
+  snapshot(history: number): SnapshotBody {
+    const i = this.instrument;
+    const candles: CandleSeries[] = history > 0 ? this.candles.map((ring) => ({ intervalSec: ring.intervalSec, candles: ring.latest(history) })) : [];
+    return {
+      symbolId: i.id,
+      ticker: i.ticker,
+      priceScale: i.priceScale,
+      sizeScale: i.sizeScale,
+      seq: this.seq,
+      lastTimeMs: this.lastTimeMs as EpochMs,
+      last: this.last as PriceTicks,
+      lastSize: this.lastSize as SizeLots,
+      bid: this.bid as PriceTicks,
+      ask: this.ask as PriceTicks,
+      open: this.open as PriceTicks,
+      high: this.high as PriceTicks,
+      low: this.low as PriceTicks,
+      volume: this.volume,
+      sessionStartMs: this.sessionStartMs as EpochMs,
+      candles,
+    };
+  }
+}
