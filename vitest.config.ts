@@ -19,7 +19,13 @@ const E2E = [
 ];
 
 /** Tests that start real servers (in-process or child processes) or nats-server. */
-const INTEGRATION = ['server/test/**/*.test.ts', 'loadtest/test/resume.test.ts', 'loadtest/test/transports.test.ts', 'bench/test/peers.test.ts'];
+const INTEGRATION = [
+  'server/test/**/*.test.ts',
+  'client/test/node-transports.test.ts', // every client transport in Node (ws, fetch SSE reader) against a real server
+  'loadtest/test/resume.test.ts',
+  'loadtest/test/transports.test.ts',
+  'bench/test/peers.test.ts',
+];
 
 export default defineConfig({
   // Workspace packages resolve to their TypeScript sources (the `source` export condition), so tests run

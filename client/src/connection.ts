@@ -246,7 +246,7 @@ export class ConnectionManager {
           closed: (info) => {
             if (isCurrent())
               this.fail(describeClose(kind, info), {
-                retryAfterMs: info.code === CloseCode.GoingAway ? retryAfterFromReason(info.reason, MAX_RETRY_AFTER_MS) : null,
+                retryAfterMs: serverRetryAfter(info),
                 reached: info.reached,
               });
           },
@@ -431,6 +431,12 @@ export class ConnectionManager {
 }
 
 const label = (kind: TransportKind): string => TRANSPORT_LABELS[kind];
+
+/** The wait a closed transport's server asked for (1001 close reason, or HTTP Retry-After), capped. */
+function serverRetryAfter(info: TransportClose): number | null {
+  if (info.code === CloseCode.GoingAway) return retryAfterFromReason(info.reason, MAX_RETRY_AFTER_MS);
+  return info.retryAfterMs != null ? Math.min(info.retryAfterMs, MAX_RETRY_AFTER_MS) : null;
+}
 
 function describeClose(kind: TransportKind, info: TransportClose): string {
   if (!info.opened) return `${label(kind)} could not connect`;

@@ -1,4 +1,4 @@
-// The polling loop (web/src/lib/transport/polling.ts, longpoll.ts, poll.ts) against a fake fetch and
+// The polling loop (client/src/transport/polling.ts, longpoll.ts, poll.ts) against a fake fetch and
 // fake time: cursor chaining, the Hello and Heartbeats it hands on, subscription changes, abort, no
 // overlapping requests, and retry/backoff on 503 and network errors.
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
@@ -11,7 +11,8 @@ import { FrameType, type Frame } from '@tickwire/protocol/messages';
 import type { EpochMs, PriceTicks, SizeLots } from '@tickwire/protocol/units';
 import { LongPollTransport } from '../src/transport/longpoll.js';
 import { ShortPollTransport } from '../src/transport/poll.js';
-import { pollUrl, retryAfterMs } from '../src/transport/polling.js';
+import { pollUrl } from '../src/transport/polling.js';
+import { retryAfterMs } from '../src/transport/retry-after.js';
 import type { FetchLike, TransportClose, TransportOptions } from '../src/transport/types.js';
 
 const EPOCH = 9;

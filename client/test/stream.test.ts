@@ -1,6 +1,6 @@
-// The binary HTTP streaming transport (web/src/lib/transport/stream.ts) over a fake fetch: frames cut at
+// The binary HTTP streaming transport (client/src/transport/stream.ts) over a fake fetch: frames cut at
 // arbitrary chunk boundaries, controls queued until the Hello names the session, and how it ends.
-import { afterEach, describe, expect, it, vi } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { decodeFrame, encodeHeartbeat, encodeHello } from '@tickwire/protocol/codec';
 import { controlText } from '@tickwire/protocol/control';
 import { joinFrames } from '@tickwire/protocol/framing';
@@ -32,30 +32,27 @@ function setup(fetchImpl: FetchLike) {
       },
       closed: (info) => closes.push(info),
     },
-    fetchImpl,
+    { fetch: fetchImpl },
   );
   return { transport, frames, closes };
 }
 
 const settle = () => new Promise((r) => setTimeout(r, 10));
 
-afterEach(() => {
-  vi.unstubAllGlobals();
-});
-
 describe('StreamTransport', () => {
   it('reassembles frames from odd-sized chunks and posts controls once the Hello names the session', async () => {
     const posts: string[] = [];
-    vi.stubGlobal('fetch', async (input: string | URL, init?: RequestInit) => {
-      const h = init?.headers as Record<string, string> | undefined;
-      posts.push(`${String(input)} ${h?.['x-tickwire-session']} ${h?.authorization} ${h?.['content-type']} ${String(init?.body)}`);
-      return new Response('{"ok":true}');
-    });
     const hello = encodeHello(4, 0, { heartbeatMs: 1000, maxSymbols: 100, sessionId: 'sess1', serverId: 'x' });
     const beats = Array.from({ length: 5 }, (_, i) => encodeHeartbeat(4, 0, [{ symbolId: 0, seq: i }]));
     const stream = chunked(joinFrames([hello, ...beats]), 7);
     let url = '';
-    const { transport, frames, closes } = setup(async (input) => {
+    // One injected fetch carries the stream and the control POSTs.
+    const { transport, frames, closes } = setup(async (input, init) => {
+      if (init?.method === 'POST') {
+        const h = init.headers as Record<string, string> | undefined;
+        posts.push(`${String(input)} ${h?.['x-tickwire-session']} ${h?.authorization} ${h?.['content-type']} ${String(init.body)}`);
+        return new Response('{"ok":true}');
+      }
       url = String(input);
       return new Response(stream.body, { status: 200 });
     });
@@ -71,10 +68,13 @@ describe('StreamTransport', () => {
     expect(closes).toEqual([{ opened: true, reached: true, code: null, reason: 'stream ended' }]);
   });
 
-  it('reports a refused stream as never opened, and close() ends it without a callback', async () => {
+  it('reports a refused stream as never opened (with its Retry-After), and close() ends it without a callback', async () => {
     const refused = setup(async () => new Response('{"error":{}}', { status: 404 }));
     await settle();
     expect(refused.closes).toEqual([{ opened: false, reached: true, code: null, reason: 'answered 404' }]);
+    const full = setup(async () => new Response('', { status: 503, headers: { 'retry-after': '2' } }));
+    await settle();
+    expect(full.closes).toEqual([{ opened: false, reached: true, code: null, reason: 'answered 503', retryAfterMs: 2000 }]);
 
     let signal: AbortSignal | undefined;
     const open = setup(async (_input, init) => {

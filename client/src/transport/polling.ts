@@ -11,7 +11,8 @@ import { formatCursor, parseCursor, type Cursor } from '@tickwire/protocol/curso
 import { splitFrames } from '@tickwire/protocol/framing';
 import { FrameType } from '@tickwire/protocol/messages';
 import { backoffDelay } from './policy.js';
-import { browserFetch, type FetchLike, type Transport, type TransportHandlers, type TransportOptions } from './types.js';
+import { retryAfterMs } from './retry-after.js';
+import { browserFetch, type FetchLike, type Transport, type TransportDeps, type TransportHandlers, type TransportOptions } from './types.js';
 
 export const POLLING_DEFAULTS = {
   /** Failed requests in a row a working poll absorbs (same cursor, backoff) before it reports closed. */
@@ -39,11 +40,8 @@ export interface PollingMode {
   intervalMs(beatMs: number): number;
 }
 
-export interface PollingDeps {
-  fetch?: FetchLike;
-  random?: () => number;
-  now?: () => number;
-}
+/** Polling uses fetch, randomness and the clock of TransportDeps. */
+export type PollingDeps = Pick<TransportDeps, 'fetch' | 'random' | 'now'>;
 
 /** Symbols added by one subscribe, until an answer confirms them (or the server refuses them). */
 interface PendingGroup {
@@ -67,12 +65,6 @@ export function pollUrl(baseUrl: string, q: { symbols: readonly string[]; histor
   if (q.token) parts.push(`token=${encodeURIComponent(q.token)}`);
   url.search = parts.join('&');
   return url.toString();
-}
-
-/** Seconds of a Retry-After header as ms (the server sends integers); null when absent or a date. */
-export function retryAfterMs(header: string | null): number | null {
-  if (header === null || !/^\d{1,6}$/.test(header.trim())) return null;
-  return Number(header.trim()) * 1000;
 }
 
 export abstract class PollingTransport implements Transport {

@@ -4,6 +4,7 @@
 // never the URL (URLs reach logs). Messages sent before that Hello wait here, in order.
 import { decodeFrame, decodeHeader } from '@tickwire/protocol/codec';
 import { FrameType } from '@tickwire/protocol/messages';
+import { browserFetch, type FetchLike } from './types.js';
 
 export class SessionControl {
   private readonly pending: string[] = [];
@@ -14,6 +15,7 @@ export class SessionControl {
     private readonly baseUrl: string,
     private readonly path: string,
     private readonly token: string | undefined,
+    private readonly fetchImpl: FetchLike = browserFetch,
   ) {}
 
   /** Looks at a frame of the stream: the first Hello gives the session id and releases queued messages. */
@@ -38,6 +40,6 @@ export class SessionControl {
     if (this.token) headers.authorization = `Bearer ${this.token}`;
     // The reply (Ack or Error) also arrives on the stream, which is where the manager reads it; a failed
     // POST means the session is gone, which the stream reports by ending.
-    fetch(url, { method: 'POST', headers, body: text, cache: 'no-store' }).catch(() => {});
+    this.fetchImpl(url, { method: 'POST', headers, body: text, cache: 'no-store' }).catch(() => {});
   }
 }

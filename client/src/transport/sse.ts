@@ -1,10 +1,21 @@
 // Server-Sent Events transport: an EventSource whose events carry base64 frames (one per data line),
 // plus a POST endpoint for controls, addressed by the session id the Hello frame announces. The
 // browser's own EventSource retry is disabled: reconnect policy belongs to the connection manager.
+// Where there is no EventSource (Node 20) the fetch-based reader (sse-reader.ts) stands in.
 import { Route, routeUrl } from '@tickwire/protocol/routes';
 import { base64ToFrame } from '@tickwire/protocol/sse';
 import { SessionControl } from './session-control.js';
-import type { Transport, TransportHandlers, TransportOptions } from './types.js';
+import { FetchEventSource } from './sse-reader.js';
+import {
+  ReadyState,
+  browserFetch,
+  type EventSourceLike,
+  type Transport,
+  type TransportClose,
+  type TransportDeps,
+  type TransportHandlers,
+  type TransportOptions,
+} from './types.js';
 
 /**
  * URL of a streaming endpoint (`/sse`, `/stream`) with the initial symbols, history, resume cursor and
@@ -34,7 +45,7 @@ export function framesOfEvent(data: string): Uint8Array[] {
 
 export class SseTransport implements Transport {
   readonly kind = 'sse' as const;
-  private readonly source: EventSource;
+  private readonly source: EventSourceLike;
   private readonly controls: SessionControl;
   private opened = false;
   private done = false;
@@ -42,23 +53,26 @@ export class SseTransport implements Transport {
   constructor(
     options: TransportOptions,
     private readonly handlers: TransportHandlers,
+    deps: TransportDeps = {},
   ) {
-    this.controls = new SessionControl(options.baseUrl, Route.sseControl, options.token);
-    this.source = new EventSource(sseUrl(options));
+    const fetchImpl = deps.fetch ?? browserFetch;
+    this.controls = new SessionControl(options.baseUrl, Route.sseControl, options.token, fetchImpl);
+    const Source = deps.EventSource ?? (globalThis as { EventSource?: TransportDeps['EventSource'] }).EventSource;
+    const url = sseUrl(options);
+    this.source = Source !== undefined ? new Source(url) : new FetchEventSource(url, fetchImpl);
     this.source.onopen = () => {
       if (this.done) return;
       this.opened = true;
       handlers.open();
     };
-    this.source.onmessage = (event: MessageEvent<string>) => {
+    this.source.onmessage = (event: { data: string }) => {
       for (const bytes of framesOfEvent(event.data)) {
         if (this.done) return;
         this.controls.observe(bytes);
         handlers.frame(bytes);
       }
     };
-    // EventSource gives up (CLOSED) on an HTTP error status and retries (CONNECTING) on a network error.
-    this.source.onerror = () => this.finish('event stream failed or ended', this.opened || this.source.readyState === EventSource.CLOSED);
+    this.source.onerror = () => this.failed();
   }
 
   control(text: string): void {
@@ -76,10 +90,21 @@ export class SseTransport implements Transport {
     this.source.close();
   }
 
-  private finish(reason: string, reached: boolean): void {
+  /** EventSource gives up (CLOSED) on an HTTP error status and retries (CONNECTING) on a network error. */
+  private failed(): void {
     if (this.done) return;
     this.done = true;
+    const reached = this.opened || this.source.readyState === ReadyState.closed;
+    // The fetch-based reader also knows the status and any Retry-After.
+    const end = this.source instanceof FetchEventSource ? this.source.end : null;
     this.detach();
-    this.handlers.closed({ opened: this.opened, reached, code: null, reason });
+    const info: TransportClose = {
+      opened: this.opened,
+      reached: end !== null ? end.status !== null : reached,
+      code: null,
+      reason: end?.reason ?? 'event stream failed or ended',
+    };
+    if (end?.retryAfterMs != null) info.retryAfterMs = end.retryAfterMs;
+    this.handlers.closed(info);
   }
 }

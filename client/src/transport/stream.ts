@@ -5,7 +5,8 @@ import { Route } from '@tickwire/protocol/routes';
 import { FrameStreamParser } from '@tickwire/protocol/framing';
 import { SessionControl } from './session-control.js';
 import { sseUrl } from './sse.js';
-import { browserFetch, type FetchLike, type Transport, type TransportHandlers, type TransportOptions } from './types.js';
+import { retryAfterMs } from './retry-after.js';
+import { browserFetch, type FetchLike, type Transport, type TransportDeps, type TransportHandlers, type TransportOptions } from './types.js';
 
 export function streamUrl(options: Pick<TransportOptions, 'baseUrl' | 'symbols' | 'history' | 'resume' | 'token'>): string {
   return sseUrl(options, Route.stream);
@@ -23,9 +24,10 @@ export class StreamTransport implements Transport {
   constructor(
     options: TransportOptions,
     private readonly handlers: TransportHandlers,
-    fetchImpl: FetchLike = browserFetch,
+    deps: TransportDeps = {},
   ) {
-    this.controls = new SessionControl(options.baseUrl, Route.streamControl, options.token);
+    const fetchImpl = deps.fetch ?? browserFetch;
+    this.controls = new SessionControl(options.baseUrl, Route.streamControl, options.token, fetchImpl);
     void this.run(streamUrl(options), fetchImpl);
   }
 
@@ -49,7 +51,7 @@ export class StreamTransport implements Transport {
     this.reached = true;
     if (!response.ok || response.body === null) {
       response.body?.cancel().catch(() => {});
-      return this.finish(`answered ${response.status}`);
+      return this.finish(`answered ${response.status}`, retryAfterMs(response.headers.get('retry-after')));
     }
     if (this.done) return;
     this.opened = true;
@@ -75,10 +77,10 @@ export class StreamTransport implements Transport {
     }
   }
 
-  private finish(reason: string): void {
+  private finish(reason: string, retryAfter: number | null = null): void {
     if (this.done) return;
     this.done = true;
     this.abort.abort();
-    this.handlers.closed({ opened: this.opened, reached: this.reached, code: null, reason });
+    this.handlers.closed({ opened: this.opened, reached: this.reached, code: null, reason, ...(retryAfter !== null ? { retryAfterMs: retryAfter } : {}) });
   }
 }

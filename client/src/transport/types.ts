@@ -49,6 +49,8 @@ export interface TransportClose {
   /** WebSocket close code; null for the HTTP transports and for connections that never opened. */
   code: number | null;
   reason: string;
+  /** A wait the server asked for (HTTP 503/429 Retry-After), when the transport could read one. */
+  retryAfterMs?: number | null;
 }
 
 export interface TransportHandlers {
@@ -73,5 +75,53 @@ export type FetchLike = (input: string | URL, init?: RequestInit) => Promise<Res
 
 /** Late-bound, so a patched `fetch` is honoured and `this` is never wrong. */
 export const browserFetch: FetchLike = (input, init) => fetch(input, init);
+
+/**
+ * The part of a WebSocket the transport uses, met by the browser's WebSocket and by the `ws` package's.
+ * Handlers take `never`: each implementation declares its own event classes, and the transport reads
+ * only the fields they share (`data`, `code`, `reason`).
+ */
+export interface WebSocketLike {
+  binaryType: string;
+  readonly readyState: number;
+  onopen: ((event: never) => void) | null;
+  onmessage: ((event: never) => void) | null;
+  onclose: ((event: never) => void) | null;
+  onerror: ((event: never) => void) | null;
+  send(data: string): void;
+  close(code?: number, reason?: string): void;
+}
+
+export type WebSocketConstructor = new (url: string) => WebSocketLike;
+
+/** The part of an EventSource the SSE transport uses (the browser's, or the fetch-based reader for Node). */
+export interface EventSourceLike {
+  readonly readyState: number;
+  onopen: ((event: never) => void) | null;
+  onmessage: ((event: never) => void) | null;
+  onerror: ((event: never) => void) | null;
+  close(): void;
+}
+
+export type EventSourceConstructor = new (url: string) => EventSourceLike;
+
+/** readyState values shared by WebSocket and EventSource (the constants are not globals in Node). */
+export const ReadyState = { connecting: 0, open: 1, closed: 2 } as const;
+
+/**
+ * What a transport takes from its platform. Browsers need none of it; Node 20 has fetch but no
+ * WebSocket or EventSource: pass `ws`'s WebSocket, and SSE falls back to the fetch-based reader.
+ */
+export interface TransportDeps {
+  /** WebSocket constructor; default: the global one. */
+  WebSocket?: WebSocketConstructor;
+  /** EventSource constructor; default: the global one, else the fetch-based reader (transport/sse-reader.ts). */
+  EventSource?: EventSourceConstructor;
+  /** fetch for the HTTP transports and control POSTs; default: the global one (late-bound). */
+  fetch?: FetchLike;
+  /** Randomness and clock of the polling loop's backoff and synthesised frames (tests). */
+  random?: () => number;
+  now?: () => number;
+}
 
 export type TransportFactory = (kind: TransportKind, options: TransportOptions, handlers: TransportHandlers) => Transport;

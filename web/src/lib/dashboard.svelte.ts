@@ -22,28 +22,8 @@ import {
   type Settings,
   type Theme,
 } from './settings.js';
-import { LongPollTransport } from '@tickwire/client/transport/longpoll';
-import { ShortPollTransport } from '@tickwire/client/transport/poll';
 import { preferenceFromQuery, tokenFromQuery, type TransportPreference } from '@tickwire/client/transport/policy';
-import { SseTransport } from '@tickwire/client/transport/sse';
-import { StreamTransport } from '@tickwire/client/transport/stream';
-import type { Transport, TransportFactory } from '@tickwire/client/transport/types';
-import { WsTransport } from '@tickwire/client/transport/ws';
-
-export const createBrowserTransport: TransportFactory = (kind, options, handlers): Transport => {
-  switch (kind) {
-    case 'ws':
-      return new WsTransport(options, handlers);
-    case 'sse':
-      return new SseTransport(options, handlers);
-    case 'stream':
-      return new StreamTransport(options, handlers);
-    case 'longpoll':
-      return new LongPollTransport(options, handlers);
-    case 'poll':
-      return new ShortPollTransport(options, handlers);
-  }
-};
+import { transportFactory } from '@tickwire/client/transport/factory';
 
 const CATALOGUE_RETRY_MS = 2_000;
 /** Connect without the catalogue if it is this slow (unknown tickers are then refused one by one). */
@@ -104,7 +84,7 @@ export class Dashboard {
       baseUrl: options.baseUrl,
       token: tokenFromQuery(options.search),
       sink: this.store,
-      createTransport: createBrowserTransport,
+      createTransport: transportFactory(),
       preference: this.forcedTransport ?? this.settings.transport,
       onStatus: (status) => {
         this.connection = status;
