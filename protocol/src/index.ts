@@ -7,6 +7,7 @@ export * from './control.js';
 export * from './sse.js';
 export * from './cursor.js';
 export * from './framing.js';
+export * from './peek.js';
 export * from './backoff.js';
 export * from './instruments.js';
 export * from './routes.js';

@@ -164,6 +164,8 @@ export async function createServer(partial: Partial<ServerConfig> = {}, options:
   );
   // Interest-based feed subscriptions: a session leaving releases its symbols.
   sessions.onRemove = (session) => subscriptions.sessionClosed(session);
+  // Started before anything listens: a gateway must be relaying before the first client can subscribe.
+  feed.start(fanout, { now, metrics, refreshed: (id) => subscriptions.refresh(id, sessions) });
   // Random per process (stable for its lifetime): tells clients a restart happened without naming the host or pid.
   const hello = { heartbeatMs: config.heartbeatMs, maxSymbols: config.maxSymbolsPerConnection, serverId: `${randomBytes(6).toString('hex')}${workerTag}` };
   const epoch = () => fanout.epoch;
@@ -359,7 +361,6 @@ export async function createServer(partial: Partial<ServerConfig> = {}, options:
     metrics.ticksIn.inc(n);
     fanout.flush(now());
   }, config.batchMs);
-  feed.start(fanout, { now, metrics, refreshed: (id) => subscriptions.refresh(id, sessions) });
 
   const slow = new SlowConsumerPolicy({ softBytes: config.slowSoftBytes, hardBytes: config.slowHardBytes, maxLagMs: config.slowLagMs }, fanout, metrics, now);
   const slowTimer = setInterval(() => slow.check(sessions), SLOW_CHECK_MS);
