@@ -1,5 +1,5 @@
 // Connection manager policy with fake transports and fake time: fallback, attempt ids, backoff,
-// resubscription, control messages (web/src/lib/connection.ts).
+// resubscription, control messages (client/src/connection.ts).
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { encodeAck, encodeError, encodeHeartbeat, encodeHello } from '@tickwire/protocol/codec';
 import { AckOp, FrameType, type FrameHeader, type HelloFrame } from '@tickwire/protocol/messages';

@@ -1,4 +1,4 @@
-// Transport selection and backoff rules (web/src/lib/transport/policy.ts).
+// Transport selection and backoff rules (client/src/transport/policy.ts).
 import { describe, expect, it } from 'vitest';
 import {
   AUTO_CHAIN,

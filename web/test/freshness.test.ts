@@ -1,6 +1,6 @@
 // Staleness rules with a fake clock: per-symbol "stale" after 3 heartbeat intervals without a frame
 // covering the symbol, "feed stalled" when heartbeats arrive but trades stopped although the feed
-// normally trades (web/src/lib/market/freshness.ts), and how the store shows both on rows and in
+// normally trades (client/src/freshness.ts), and how the store shows both on rows and in
 // health() (web/src/lib/market/store.ts).
 import { describe, expect, it } from 'vitest';
 import { decodeFrame, decodeHeader, encodeHeartbeat, encodeHello, encodeSnapshot, encodeUpdates, type SnapshotBody } from '@tickwire/protocol/codec';
