@@ -1,7 +1,17 @@
 // Command-line surface of the load tester (commander): options → LoadTestConfig. Kept apart from main.ts
 // so tests can parse argument lists without running anything.
 import { Command, InvalidArgumentError, Option } from 'commander';
-import { DEFAULTS, TRANSPORTS, defaultWorkers, validateConfig, type LoadTestConfig, type MixTransport, type Popularity, type TransportName } from './config.js';
+import {
+  DEFAULTS,
+  TRANSPORTS,
+  defaultWorkers,
+  defaultWsClient,
+  validateConfig,
+  type LoadTestConfig,
+  type MixTransport,
+  type Popularity,
+  type TransportName,
+} from './config.js';
 
 /** "10s", "500ms", "2m", or a bare number of seconds → ms. */
 export function parseDuration(text: string): number {
@@ -50,7 +60,7 @@ export function buildProgram(): Command {
       'Simulated dashboard clients against a Tickwire server (or a comparison peer): per-symbol seq accounting, ' +
         'HDR latency histograms, JSON + self-contained HTML reports. Loopback targets only unless --allow-remote.',
     )
-    .option('-u, --url <url>', 'server base URL (http:// or ws://)', d.url)
+    .option('-u, --url <url>', 'server base URL: http(s):// or ws(s):// (for a private CA set NODE_EXTRA_CA_CERTS=ca.pem)', d.url)
     .option('-c, --clients <n>', 'simulated clients', int, d.clients)
     .addOption(
       new Option('-t, --transport <name>', 'ws | sse | stream | longpoll | poll | mix (Tickwire) or socketio | ws-json (peers)')
@@ -92,7 +102,10 @@ export function buildProgram(): Command {
     .addOption(new Option('--progress <duration>', 'progress line interval (0 = quiet)').argParser(parseDuration).default(d.progressMs, '1s'))
     .option('--label <text>', 'label stored in the reports', d.label)
     .addOption(
-      new Option('--ws-client <impl>', 'WebSocket client: built-in minimal RFC 6455 client, or the ws library').choices(['raw', 'ws']).default(d.wsClient),
+      new Option(
+        '--ws-client <impl>',
+        'WebSocket client: built-in minimal RFC 6455 client (ws:// only), or the ws library (also wss://); default raw, ws for https:// targets',
+      ).choices(['raw', 'ws']),
     )
     .option('--token <token>', 'access token for a server that requires one (sent as ?token=)')
     .addOption(
@@ -108,7 +121,8 @@ export function buildProgram(): Command {
 Examples:
   npm run loadtest -- --url http://127.0.0.1:8080 --clients 1000 --ramp-up 5s --duration 30s \\
       --json out/load.json --html out/load.html
-  npm run loadtest -- -c 500 -t mix --sse-fraction 0.3 --popularity zipf --slow 0.05 --churn 0.1 -d 20s`,
+  npm run loadtest -- -c 500 -t mix --sse-fraction 0.3 --popularity zipf --slow 0.05 --churn 0.1 -d 20s
+  NODE_EXTRA_CA_CERTS=proxy-ca.pem npm run loadtest -- --url https://127.0.0.1:8443 -c 50 -t sse   # through nginx (TLS)`,
     );
 }
 
@@ -152,7 +166,7 @@ export function configFromOptions(o: Record<string, unknown>): LoadTestConfig {
     serverPid: (o.serverPid as number | undefined) ?? null,
     progressMs: o.progress as number,
     label: o.label as string,
-    wsClient: o.wsClient as 'raw' | 'ws',
+    wsClient: (o.wsClient as 'raw' | 'ws' | undefined) ?? defaultWsClient(o.url as string),
     token: (o.token as string | undefined) ?? null,
     stormAtMs: (o.stormAt as number | undefined) ?? null,
   };

@@ -170,9 +170,28 @@ function fraction(value: number, what: string): void {
   if (!(value >= 0 && value <= 1)) throw new ConfigError(`${what} must be in [0, 1], got ${value}`);
 }
 
+/**
+ * The WebSocket client when --ws-client is not given: the built-in one speaks plain ws:// only, so an
+ * https:// or wss:// target (nginx terminating TLS, say) gets the `ws` library, which does TLS and trusts
+ * what Node trusts (NODE_EXTRA_CA_CERTS for a private or throw-away CA).
+ */
+export function defaultWsClient(url: string): 'raw' | 'ws' {
+  return /^(https|wss):/i.test(url.trim()) ? 'ws' : 'raw';
+}
+
+/** Transports whose clients open WebSockets (and so need a client that can speak the target's scheme). */
+function usesWebSocket(c: LoadTestConfig): boolean {
+  if (c.transport === 'ws' || c.transport === 'ws-json') return true;
+  if (c.transport !== 'mix') return false;
+  return c.mix === null ? c.sseFraction < 1 : (c.mix.ws ?? 0) > 0;
+}
+
 /** Throws ConfigError naming the first bad field. */
 export function validateConfig(c: LoadTestConfig): void {
-  parseTarget(c.url, c.allowRemote);
+  const target = parseTarget(c.url, c.allowRemote);
+  if (c.wsClient === 'raw' && target.protocol === 'https:' && usesWebSocket(c)) {
+    throw new ConfigError('--ws-client raw speaks plain ws:// only: use --ws-client ws (the default for https:// targets) for wss');
+  }
   intIn(c.clients, 1, LIMITS.clients, '--clients');
   intIn(c.symbolsPerClient, 1, LIMITS.symbolsPerClient, '--symbols-per-client');
   intIn(c.workers, 1, LIMITS.workers, '--workers');

@@ -88,6 +88,14 @@ describe('command line', () => {
     });
   });
 
+  it('picks the ws library for https/wss targets (the built-in client speaks ws:// only)', () => {
+    expect(parseArgs([]).wsClient).toBe('raw');
+    expect(parseArgs(['--url', 'https://127.0.0.1:8443']).wsClient).toBe('ws');
+    expect(parseArgs(['--url', 'wss://127.0.0.1:8443']).wsClient).toBe('ws');
+    expect(parseArgs(['--url', 'https://127.0.0.1:8443', '-t', 'sse', '--ws-client', 'raw']).wsClient).toBe('raw');
+    expect(() => parseArgs(['--url', 'https://127.0.0.1:8443', '--ws-client', 'raw'])).toThrow(/ws:\/\/ only/);
+  });
+
   it('rejects out-of-range values', () => {
     expect(() => parseArgs(['-c', '0'])).toThrow(ConfigError);
     expect(() => parseArgs(['-c', '1000000'])).toThrow(/clients/);
