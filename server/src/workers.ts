@@ -12,7 +12,7 @@ import { StartupError, type StartupErrorCode } from './errors.js';
 import type { Logger } from '@tickwire/core/log';
 import { PortHub } from './nats/port-bus.js';
 import { runFeed, type RunningFeed } from './nats/feed-process.js';
-import { portAnswers } from './server.js';
+import { portAnswers } from './listen.js';
 
 export interface WorkerData {
   config: ServerConfig;

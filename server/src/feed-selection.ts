@@ -1,0 +1,73 @@
+// Which feed a server runs: a feed process over the bus (gateway mode: --nats, or a --workers thread's
+// hub), else the embedded simulator, which continues a saved stream (--state-file) when one fits.
+import { hostname } from 'node:os';
+import type { Clock } from '@tickwire/feeds/clock';
+import type { Bus } from '@tickwire/core/nats/bus';
+import type { Logger } from '@tickwire/core/log';
+import type { ServerConfig } from './config.js';
+import { openBusSource } from './bus-source.js';
+import { MAX_WARMUP_TICKS, createEmbeddedFeed, embeddedSource, type FeedSource, type GatewayTuning } from './feed-source.js';
+import { takeState, type FeedFingerprint, type SavedState } from './state-file.js';
+
+export interface FeedSelectionOptions {
+  clock: Clock;
+  log: Logger;
+  /** Fixed feed epoch (tests); default random per start. */
+  epoch?: number;
+  /** Gateway on an already-connected feed bus (a --workers thread on the in-process hub). */
+  bus?: Bus;
+  /** Suffix of the gateway's bus client name (`-w1` in worker threads). */
+  workerTag: string;
+  gateway?: GatewayTuning;
+  signal?: AbortSignal;
+}
+
+export interface SelectedFeed {
+  feed: FeedSource;
+  /** The saved stream the embedded feed continues (its fan-out state is restored from it too), or null. */
+  restored: SavedState | null;
+  /** What a saved state must match to be continued; saved again on shutdown. */
+  fingerprint: FeedFingerprint;
+}
+
+export async function selectFeed(config: ServerConfig, options: FeedSelectionOptions): Promise<SelectedFeed> {
+  const { clock, log } = options;
+  const fingerprint: FeedFingerprint = {
+    seed: config.seed,
+    symbols: config.symbols,
+    tickRate: config.tickRate,
+    candleCapacity: config.candleCapacity,
+    resumeTicks: config.resumeTicks,
+  };
+  const now = () => clock.now();
+  if (config.nats !== null || options.bus !== undefined) {
+    const feed = await openBusSource({
+      nats: config.nats,
+      ...(options.bus !== undefined ? { bus: options.bus } : {}),
+      name: `tickwire-gateway-${hostname()}-${process.pid}${options.workerTag}`,
+      log,
+      now,
+      candleCapacity: config.candleCapacity,
+      resumeTicks: config.resumeTicks,
+      ...(options.gateway !== undefined ? { tuning: options.gateway } : {}),
+      ...(options.signal !== undefined ? { signal: options.signal } : {}),
+    });
+    return { feed, restored: null, fingerprint };
+  }
+  // A saved stream is continued only while the catch-up it implies stays a short burst.
+  const saved = config.stateFile === null ? null : takeState(config.stateFile, fingerprint, now(), (MAX_WARMUP_TICKS / config.tickRate) * 1000);
+  if (saved && !saved.ok && saved.reason !== 'no saved state') log.warn({ reason: saved.reason }, 'starting a new stream instead of the saved one');
+  const restored = saved?.ok ? saved.state : null;
+  const feed = embeddedSource(
+    createEmbeddedFeed({
+      seed: config.seed,
+      symbols: config.symbols,
+      tickRate: config.tickRate,
+      warmupSec: config.warmupSec,
+      clock,
+      ...(restored ? { epoch: restored.epoch, restore: restored.simulator } : options.epoch !== undefined ? { epoch: options.epoch } : {}),
+    }),
+    config.tickRate,
+  );
+  return { feed, restored, fingerprint };
+}

@@ -1,0 +1,204 @@
+// Every HTTP route of the main app in one place: the data transports (WebSocket, SSE/stream, polling),
+// the JSON endpoints (symbols, health, metrics), the operator and test views, and last the dashboard's
+// static files with the 404 for anything else. A new route is one line in registerRoutes().
+import type { HttpRequest, HttpResponse, TemplatedApp } from 'uWebSockets.js';
+import { Route } from '@tickwire/protocol/routes';
+import { instrumentInfo, type SymbolsResponse } from '@tickwire/protocol/instruments';
+import { PROTOCOL_VERSION } from '@tickwire/protocol/messages';
+import type { Fanout } from '@tickwire/core/fanout';
+import type { Logger } from '@tickwire/core/log';
+import type { Admission } from './admission.js';
+import { mountAdmin } from './admin.js';
+import { requestToken, verifyToken } from './auth.js';
+import type { ServerConfig } from './config.js';
+import type { FeedSource } from './feed-source.js';
+import { mountHttpStreams, type HttpStreamHub } from './http-stream.js';
+import { sendJson, writeCommonHeaders } from './http-util.js';
+import type { Metrics } from './metrics.js';
+import { mountPolling, type PollHub } from './poll.js';
+import type { SessionRegistry } from './sessions.js';
+import type { StaticFiles } from './static-files.js';
+import type { Subscriptions } from './subscriptions.js';
+import { mountTestHooks, type FeedSwitch } from './test-hooks.js';
+import type { TransportDeps } from './transport-deps.js';
+import { uwsIsNative, type loadUws } from './uws.js';
+import { mountWebSocket } from './ws.js';
+
+/** What the routes serve from: the assembled server's parts. */
+export interface RouteContext {
+  config: ServerConfig;
+  uws: ReturnType<typeof loadUws>;
+  log: Logger;
+  now: () => number;
+  fanout: Fanout;
+  feed: FeedSource;
+  sessions: SessionRegistry;
+  subscriptions: Subscriptions;
+  metrics: Metrics;
+  admission: Admission;
+  hello: TransportDeps['hello'];
+  staticFiles: StaticFiles;
+  /** Read by the batch timer; the test hooks flip it. */
+  feedSwitch: FeedSwitch;
+}
+
+export interface MountedRoutes {
+  /** Hubs of the HTTP streaming and polling transports (closed on shutdown), null when not enabled. */
+  streams: HttpStreamHub | null;
+  polls: PollHub | null;
+  /** The /metrics handler, for the separate --metrics-port listener. */
+  serveMetrics: (res: HttpResponse) => void;
+}
+
+export function registerRoutes(app: TemplatedApp, ctx: RouteContext): MountedRoutes {
+  const { config } = ctx;
+  const { streams, polls } = mountTransports(app, ctx);
+  const serveMetrics = metricsHandler(ctx);
+
+  app.get(Route.symbols, symbolsHandler(ctx));
+  app.get(Route.health, healthHandler(ctx));
+  // On the main port only without --metrics-port (then behind the token when auth is on).
+  if (config.metricsPort === null) app.get(Route.metrics, tokenGuarded(ctx, serveMetrics));
+  if (config.adminToken !== null) {
+    mountAdmin(app, {
+      token: config.adminToken,
+      sessions: ctx.sessions,
+      tickers: ctx.fanout.states.map((s) => s.instrument.ticker),
+      metrics: ctx.metrics,
+      health: () => ctx.feed.health(ctx.now(), ctx.fanout),
+      now: ctx.now,
+    });
+  }
+  if (config.testHooks) {
+    mountTestHooks(app, ctx.fanout, ctx.subscriptions, ctx.feedSwitch);
+    ctx.log.warn('test hooks enabled: /__test/* can stall the feed and drop frames');
+  }
+
+  // Register new routes above: the catch-all below answers everything not matched so far.
+  mountStaticAndNotFound(app, ctx.staticFiles);
+  return { streams, polls, serveMetrics };
+}
+
+/** The data transports enabled by --transports; each becomes a sink of the fan-out. */
+function mountTransports(app: TemplatedApp, ctx: RouteContext): { streams: HttpStreamHub | null; polls: PollHub | null } {
+  const { config, fanout } = ctx;
+  const epoch = () => fanout.epoch;
+  if (config.transports.includes('ws')) {
+    const { uws, admission, sessions, subscriptions, metrics, now, hello } = ctx;
+    fanout.addSink(mountWebSocket(app, { uws, admission, sessions, subscriptions, metrics, epoch, now, hello, hardBytes: config.slowHardBytes }));
+  }
+  const shared = {
+    admission: ctx.admission,
+    sessions: ctx.sessions,
+    subscriptions: ctx.subscriptions,
+    metrics: ctx.metrics,
+    epoch,
+    seqOf: (id: number) => fanout.states[id]?.seq ?? 0,
+    now: ctx.now,
+    hello: ctx.hello,
+    defaultHistory: config.defaultHistory,
+    hardBytes: config.slowHardBytes,
+  };
+  const encodings = config.transports.filter((t): t is 'sse' | 'stream' => t === 'sse' || t === 'stream');
+  let streams: HttpStreamHub | null = null;
+  if (encodings.length > 0) {
+    streams = mountHttpStreams(app, shared, encodings);
+    fanout.addSink(streams);
+  }
+  let polls: PollHub | null = null;
+  if (config.transports.includes('poll')) {
+    polls = mountPolling(app, { ...shared, maxWaitMs: config.pollWaitMs, maxHeld: config.maxHeldPolls });
+    fanout.addSink(polls);
+  }
+  return { streams, polls };
+}
+
+function symbolsHandler(ctx: RouteContext): (res: HttpResponse) => void {
+  const body: SymbolsResponse = { symbols: ctx.feed.instruments.map(instrumentInfo) };
+  const json = JSON.stringify(body);
+  return (res) => {
+    res.writeHeader('Content-Type', 'application/json; charset=utf-8');
+    res.writeHeader('Cache-Control', 'public, max-age=60');
+    writeCommonHeaders(res);
+    res.end(json);
+  };
+}
+
+function healthHandler(ctx: RouteContext): (res: HttpResponse) => void {
+  const { fanout, feed, now } = ctx;
+  const startedAt = now();
+  return (res) => {
+    const sinceTick = now() - fanout.stats.lastTickAtMs;
+    const { stalled, detail } = feed.health(now(), fanout);
+    sendJson(res, stalled ? 503 : 200, {
+      status: stalled ? 'feed-stalled' : 'ok',
+      protocolVersion: PROTOCOL_VERSION,
+      epoch: fanout.epoch,
+      uptimeSec: Math.round((now() - startedAt) / 1000),
+      uwsNative: uwsIsNative(ctx.uws),
+      feed: { ticksIn: fanout.stats.ticksIn, msSinceLastBatch: Math.round(sinceTick), ...detail },
+      connections: ctx.sessions.counts,
+    });
+  };
+}
+
+/**
+ * /metrics: on a separate listener when --metrics-port is set, which network placement guards (127.0.0.1
+ * by default) so a scraper needs no expiring token; on the main port it is behind the token when auth is on.
+ */
+function metricsHandler(ctx: RouteContext): (res: HttpResponse) => void {
+  const { metrics, log } = ctx;
+  return (res) => {
+    res.onAborted(() => {
+      res.done = true;
+    });
+    metrics.registry.metrics().then(
+      (text) => {
+        if (res.done) return;
+        res.cork(() => {
+          res.writeHeader('Content-Type', metrics.registry.contentType);
+          writeCommonHeaders(res);
+          res.end(text);
+        });
+      },
+      (error: unknown) => {
+        log.error({ err: error }, 'metrics collection failed');
+        sendJson(res, 500, { error: { name: 'Internal', message: 'metrics collection failed' } });
+      },
+    );
+  };
+}
+
+function tokenGuarded(ctx: RouteContext, handler: (res: HttpResponse) => void): (res: HttpResponse, req: HttpRequest) => void {
+  const { config, admission } = ctx;
+  return (res, req) => {
+    if (config.authSecret !== null) {
+      const check = verifyToken(config.authSecret, requestToken(req), Date.now(), config.maxTokenLifetimeSec);
+      if (!check.ok) return admission.refuse(res, { status: 401, name: check.name, message: check.message });
+    }
+    handler(res);
+  };
+}
+
+function notFound(res: HttpResponse, req: HttpRequest): void {
+  sendJson(res, 404, { error: { name: 'NotFound', message: `no route for ${req.getMethod().toUpperCase()} ${req.getUrl()}` } });
+}
+
+function mountStaticAndNotFound(app: TemplatedApp, staticFiles: StaticFiles): void {
+  // The guard registers HEAD /* with this GET: static answers and 404s get their HEAD twin too.
+  app.get('/*', (res, req) => {
+    if (!staticFiles.serve(res, req)) notFound(res, req);
+  });
+  app.any('/*', notFound);
+}
+
+/** The app of the separate --metrics-port listener: /metrics and a 404 naming what this port serves. */
+export function registerMetricsRoutes(app: TemplatedApp, serveMetrics: (res: HttpResponse) => void): TemplatedApp {
+  app.get(Route.metrics, serveMetrics);
+  app.any('/*', (res, req) =>
+    sendJson(res, 404, {
+      error: { name: 'NotFound', message: `no route for ${req.getMethod().toUpperCase()} ${req.getUrl()}; this port serves /metrics only` },
+    }),
+  );
+  return app;
+}
