@@ -2,7 +2,8 @@
 // nothing (Tickwire still sends them Hello and heartbeats). RSS per idle connection = ΔRSS / N, median of
 // three samples a second apart after a settle time. Connects with bounded concurrency, all to loopback,
 // from SOURCE_ADDRESSES loopback addresses (Tickwire caps connections per client address at 10,000).
-import { AccountingSink, StreamAccounting } from '@tickwire/loadtest/accounting';
+import { StreamAccounting } from '@tickwire/loadtest/accounting';
+import { AccountingSink } from '@tickwire/loadtest/counters';
 import { ADAPTER_CONNECT } from '@tickwire/loadtest/adapters/index';
 import type { Connection } from '@tickwire/loadtest/adapters/types';
 import type { AdapterName } from '@tickwire/loadtest/config';

@@ -15,7 +15,8 @@ import { MarketSimulator } from '@tickwire/feeds/simulator';
 import { defaultUniverse } from '@tickwire/feeds/universe';
 import { Fanout, type FrameSink } from '@tickwire/core/fanout';
 import { createServer } from '@tickwire/server/server';
-import { AccountingSink, StreamAccounting } from '@tickwire/loadtest/accounting';
+import { StreamAccounting } from '@tickwire/loadtest/accounting';
+import { AccountingSink } from '@tickwire/loadtest/counters';
 import type { PeerTick } from '@tickwire/loadtest/adapters/peer-json';
 
 export interface MicroResult {

@@ -1,7 +1,8 @@
 // One simulated dashboard user across reconnects: connects through an adapter, reconnects with jittered
 // backoff when the server drops it, and plays its role — a normal reader, a slow reader (token bucket
 // that pauses the socket), or a churner that hangs up and comes back periodically.
-import { StreamAccounting, type AccountingSink } from './accounting.js';
+import { StreamAccounting } from './accounting.js';
+import type { AccountingSink } from './counters.js';
 import type { Connect, Connection } from './adapters/types.js';
 import { recordUs, newHistogram, type Histogram } from './histogram.js';
 import type { SymbolRef } from './symbols.js';

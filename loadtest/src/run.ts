@@ -3,7 +3,7 @@
 // counters and HDR histograms into one result. Bounded: a hard deadline terminates workers regardless.
 import { availableParallelism, cpus, loadavg } from 'node:os';
 import { Worker } from 'node:worker_threads';
-import { addCounters, subCounters, zeroCounters, type Counters } from './accounting.js';
+import { addCounters, subCounters, zeroCounters, type Counters } from './counters.js';
 import { hardDeadlineMs, parseTarget, validateConfig, type LoadTestConfig } from './config.js';
 import { mergeEncoded, newHistogram, summarize, type LatencySummary } from './histogram.js';
 import { ProcessWatcher, machineCpu } from './proc.js';

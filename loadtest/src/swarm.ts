@@ -1,7 +1,7 @@
 // The clients of one worker thread: builds them from the run config (which global indices, which kind,
 // which adapter, which symbols — all derived from the index, so the split over workers changes nothing),
 // starts them along the ramp, and condenses their accounting into samples for the coordinator.
-import { AccountingSink } from './accounting.js';
+import { AccountingSink } from './counters.js';
 import { ADAPTER_CONNECT } from './adapters/index.js';
 import { LifecycleStats, SimClient, type ClientKind } from './client.js';
 import type { AdapterName, LoadTestConfig, MixTransport } from './config.js';

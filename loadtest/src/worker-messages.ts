@@ -1,6 +1,6 @@
 // Messages between the coordinator and its worker threads. Workers own the clients and all per-tick
 // work; the coordinator only merges what they report once a second (counters, encoded histograms).
-import type { Counters } from './accounting.js';
+import type { Counters } from './counters.js';
 import type { LoadTestConfig } from './config.js';
 import type { SymbolRef } from './symbols.js';
 

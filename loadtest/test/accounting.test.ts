@@ -4,7 +4,8 @@ import { describe, expect, it } from 'vitest';
 import { encodeError, encodeHeartbeat, encodeHello, encodeSnapshot, encodeUpdates, type SnapshotBody } from '@tickwire/protocol/codec';
 import { TickFlag, type Tick } from '@tickwire/protocol/messages';
 import type { EpochMs, PriceTicks, SizeLots } from '@tickwire/protocol/units';
-import { AccountingSink, MAX_PENDING_PER_SYMBOL, StreamAccounting, zeroCounters, type Counters } from '../src/accounting.js';
+import { MAX_PENDING_PER_SYMBOL, StreamAccounting } from '../src/accounting.js';
+import { AccountingSink, zeroCounters, type Counters } from '../src/counters.js';
 import { accountPeerMessage } from '../src/adapters/peer-json.js';
 import { FastRecorder, newHistogram } from '../src/histogram.js';
 

@@ -5,7 +5,8 @@ import { describe, expect, it } from 'vitest';
 import { encodeHeartbeat, encodeSnapshot, encodeUpdates } from '@tickwire/protocol/codec';
 import { TickFlag, type Tick } from '@tickwire/protocol/messages';
 import type { EpochMs, PriceTicks, SizeLots } from '@tickwire/protocol/units';
-import { AccountingSink, StreamAccounting } from '../src/accounting.js';
+import { StreamAccounting } from '../src/accounting.js';
+import { AccountingSink } from '../src/counters.js';
 
 const E = 7;
 const T = 1_700_000_000_000;

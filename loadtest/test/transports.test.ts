@@ -5,7 +5,8 @@
 import { existsSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { MAIN_JS, startServerProcess, type ServerProcess } from '@tickwire/server/test/harness';
-import { AccountingSink, StreamAccounting, type Counters } from '../src/accounting.js';
+import { StreamAccounting } from '../src/accounting.js';
+import { AccountingSink, type Counters } from '../src/counters.js';
 import { ADAPTER_CONNECT } from '../src/adapters/index.js';
 import type { AdapterName } from '../src/config.js';
 import { fetchSymbols, type SymbolRef } from '../src/symbols.js';

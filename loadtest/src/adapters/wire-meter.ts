@@ -2,7 +2,7 @@
 // headers, chunked framing, WebSocket frame headers and base64 are all in the count (payload counters are
 // not). Adapters attach every socket they use and flush at each delivery; deltas go into the counters.
 import type { Socket } from 'node:net';
-import type { Counters } from '../accounting.js';
+import type { Counters } from '../counters.js';
 
 export class WireMeter {
   readonly #counters: () => Counters;

@@ -1,5 +1,5 @@
 // Reconnect storm and resume figures of a run, shared by the summary table, the JSON and the HTML report.
-import { addCounters, zeroCounters, type Counters } from '../accounting.js';
+import { addCounters, zeroCounters, type Counters } from '../counters.js';
 import type { LatencySummary } from '../histogram.js';
 import { fmtInt, fmtMs } from './format.js';
 
