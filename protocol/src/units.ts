@@ -45,6 +45,65 @@ export function numberToTicks(value: number, scale: number): number {
   return Math.round(value * pow10(scale));
 }
 
+/** Why a decimal could not become integer units. */
+export type DecimalError = 'syntax' | 'negative' | 'precision' | 'overflow';
+export type DecimalUnits = { ok: true; units: number } | { ok: false; error: DecimalError };
+
+/** Longest decimal text looked at; anything longer is refused as syntax before any work. */
+export const MAX_DECIMAL_CHARS = 64;
+const DECIMAL = /^(-?)(\d+)(?:\.(\d+))?(?:[eE]([+-]?\d{1,4}))?$/;
+
+/**
+ * A decimal (string such as "123.45", "1e-3", or a JSON number) → integer units of 10^-scale, EXACTLY:
+ * the digits are shifted as text, never multiplied as a float, so "0.29" at scale 2 is 29 (a float
+ * round trip gives 28.999…). A number is read through its shortest round-trip text (String(n)), i.e.
+ * the decimal the producer wrote. Errors: `syntax` (not a plain decimal, NaN, Infinity, too long),
+ * `negative`, `overflow` (the integer part exceeds `max`, checked first), `precision` (non-zero digits
+ * below 10^-scale: refused rather than rounded). Zero is a valid result; callers decide if it is allowed.
+ */
+export function decimalToUnits(value: string | number, scale: number, max: number = U32_MAX): DecimalUnits {
+  pow10(scale);
+  if (!Number.isSafeInteger(max) || max < 0) throw new RangeError(`max ${max} is not a safe non-negative integer`);
+  let text: string;
+  if (typeof value === 'number') {
+    if (!Number.isFinite(value)) return { ok: false, error: 'syntax' };
+    text = String(value);
+  } else text = value;
+  if (text.length > MAX_DECIMAL_CHARS) return { ok: false, error: 'syntax' };
+  const m = DECIMAL.exec(text);
+  if (m === null) return { ok: false, error: 'syntax' };
+  const [, sign, whole = '', fraction = '', exponent = '0'] = m;
+  let digits = whole + fraction;
+  // Position of the decimal point inside `digits` once the value is multiplied by 10^scale.
+  let point = whole.length + Number(exponent) + scale;
+  const lead = digits.length - digits.replace(/^0+/, '').length;
+  digits = digits.slice(lead).replace(/0+$/, '');
+  point -= lead;
+  if (digits.length === 0) return { ok: true, units: 0 };
+  if (sign === '-') return { ok: false, error: 'negative' };
+  // digits starts with a non-zero digit, so the integer part has exactly `point` digits: more than `max`
+  // has is an overflow, decided before building a number that could lose precision.
+  const integerDigits = Math.max(0, point);
+  if (integerDigits > String(max).length) return { ok: false, error: 'overflow' };
+  const integerPart = integerDigits === 0 ? 0 : Number(digits.slice(0, integerDigits).padEnd(integerDigits, '0'));
+  if (integerPart > max) return { ok: false, error: 'overflow' };
+  if (point < digits.length) return { ok: false, error: 'precision' };
+  return { ok: true, units: integerPart };
+}
+
+/**
+ * The largest scale (0..MAX_SCALE) at which `value` still fits in `max` units (its extra decimals
+ * aside), or null when it overflows even at scale 0: what an error message suggests instead.
+ */
+export function largestFittingScale(value: string | number, max: number = U32_MAX): number | null {
+  for (let scale = MAX_SCALE; scale >= 0; scale--) {
+    const r = decimalToUnits(value, scale, max);
+    if (r.ok || r.error === 'precision') return scale;
+    if (r.error !== 'overflow') return null;
+  }
+  return null;
+}
+
 /**
  * Exact decimal string of an integer scaled by 10^scale, built from the integer's digits so no
  * binary-float rounding can show (e.g. 108345 at scale 5 → "1.08345").
