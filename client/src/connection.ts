@@ -3,8 +3,8 @@
 // or the one transport the user forced), tags every attempt with an id so
 // callbacks of dead connections are ignored, reconnects with full-jitter backoff, keeps the server's
 // subscriptions equal to the watchlist, and hands every frame to a sink. Plain TypeScript with
-// injectable transports, timers and randomness, so it is unit-tested; connection.svelte.ts mirrors its
-// status into Svelte state.
+// injectable transports, timers and randomness, so it is unit-tested; client.ts (connect) wires it to the
+// ingest (feed.ts) behind the public API.
 import { decodeFrame, decodeHeader } from '@tickwire/protocol/codec';
 import { CloseCode, ErrorCode, retryAfterFromReason } from '@tickwire/protocol/codes';
 import { controlText, type ControlOp } from '@tickwire/protocol/control';
@@ -78,6 +78,10 @@ export interface ConnectionOptions {
   onStatus?: (status: Readonly<ConnectionStatus>) => void;
   /** The server refused these symbols for good (unknown, over the limit). */
   onRejected?: (tickers: string[], message: string) => void;
+  /** An Error frame that was not handled by a retry: its code (ErrorCode), message and the request's symbols. */
+  onServerError?: (code: number, message: string, symbols: string[]) => void;
+  /** An attempt or a live connection ended: why, and the WebSocket close code if there was one. */
+  onConnectionLost?: (reason: string, closeCode: number | null) => void;
 }
 
 interface Attempt {
@@ -179,6 +183,16 @@ export class ConnectionManager {
     if (this.current?.gotHello) this.syncSubscriptions();
   }
 
+  /** The token for the next connection attempt (a live connection keeps the one it was opened with). */
+  setToken(token: string | undefined): void {
+    this.options.token = token;
+  }
+
+  /** Candles per interval asked for in snapshots from now on. */
+  setHistory(history: number): void {
+    this.config.history = history;
+  }
+
   /** Switches transport policy and reconnects at once with it. */
   setPreference(preference: TransportPreference): void {
     if (preference === this.status.preference) return;
@@ -244,11 +258,10 @@ export class ConnectionManager {
             if (isCurrent()) this.onFrame(attempt, bytes);
           },
           closed: (info) => {
-            if (isCurrent())
-              this.fail(describeClose(kind, info), {
-                retryAfterMs: serverRetryAfter(info),
-                reached: info.reached,
-              });
+            if (!isCurrent()) return;
+            const reason = describeClose(kind, info);
+            this.options.onConnectionLost?.(reason, info.code);
+            this.fail(reason, { retryAfterMs: serverRetryAfter(info), reached: info.reached });
           },
         },
       );
@@ -403,6 +416,7 @@ export class ConnectionManager {
     const request = this.requests.get(frame.requestId);
     this.requests.delete(frame.requestId);
     if (request === undefined || request.op !== 'subscribe') {
+      this.options.onServerError?.(frame.code, frame.message, request?.symbols ?? []);
       this.update({ lastError: frame.message });
       return;
     }
@@ -421,6 +435,7 @@ export class ConnectionManager {
     if (frame.code === ErrorCode.UnknownSymbol || frame.code === ErrorCode.TooManySymbols) {
       this.options.onRejected?.(request.symbols, frame.message);
     }
+    this.options.onServerError?.(frame.code, frame.message, request.symbols);
     this.update({ lastError: frame.message });
   }
 

@@ -1,13 +1,14 @@
 // Staleness rules with a fake clock: per-symbol "stale" after 3 heartbeat intervals without a frame
 // covering the symbol, "feed stalled" when heartbeats arrive but trades stopped although the feed
 // normally trades (client/src/freshness.ts), and how the store shows both on rows and in
-// health() (web/src/lib/market/store.ts).
+// health() (web/src/lib/market/rows.ts, on the client's MarketFeed).
 import { describe, expect, it } from 'vitest';
-import { decodeFrame, decodeHeader, encodeHeartbeat, encodeHello, encodeSnapshot, encodeUpdates, type SnapshotBody } from '@tickwire/protocol/codec';
-import type { HelloFrame, Tick } from '@tickwire/protocol/messages';
+import { encodeHeartbeat, encodeSnapshot, encodeUpdates, type SnapshotBody } from '@tickwire/protocol/codec';
+import type { Tick } from '@tickwire/protocol/messages';
 import type { EpochMs, PriceTicks, SizeLots } from '@tickwire/protocol/units';
 import { FRESHNESS, FeedWatch, staleAfterMs, symbolStaleness } from '@tickwire/client/freshness';
-import { MarketStore, rowTooltip } from '../src/lib/market/store.js';
+import { rowTooltip } from '../src/lib/market/rows.js';
+import { marketHarness } from './market-harness.js';
 
 const T0 = Date.UTC(2026, 0, 5, 14, 30, 0);
 const EPOCH = 3;
@@ -112,16 +113,12 @@ function snapshot(seq: number, last: number): SnapshotBody {
 
 function harness() {
   let now = T0;
-  const store = new MarketStore({ requestResync: () => {}, onDirty: () => {}, now: () => now });
-  store.setCatalogue([{ id: 3, ticker: 'MSFT', name: 'Microsoft', assetClass: 'equity', priceScale: 2, sizeScale: 0 }]);
-  store.setWatched(['MSFT']);
-  const feed = (bytes: Uint8Array) => {
-    const head = decodeHeader(bytes);
-    if (!head.ok) throw new Error(head.error);
-    store.frame(bytes, head.value);
-  };
-  const hello = decodeFrame(encodeHello(EPOCH, now, { heartbeatMs: 1000, maxSymbols: 100, sessionId: 's', serverId: 'x' }));
-  store.sessionStarted((hello as { ok: true; value: HelloFrame }).value, false);
+  const {
+    store,
+    frame: feed,
+    hello,
+  } = marketHarness(() => now, [{ id: 3, ticker: 'MSFT', name: 'Microsoft', assetClass: 'equity', priceScale: 2, sizeScale: 0 }], ['MSFT']);
+  hello(EPOCH);
   feed(encodeSnapshot(EPOCH, now, snapshot(100, 41_000)));
   let seq = 100;
   return {

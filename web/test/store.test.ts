@@ -1,13 +1,13 @@
-// Tick application in the market store (web/src/lib/market/store.ts + sequence.ts), fed real frames
-// from the shared codec: duplicates dropped, gaps and lost ticks trigger a fresh snapshot, an epoch
-// change voids state until snapshots arrive, and reconnect snapshots merge into the bars.
+// The dashboard's store on the client's ingest (web/src/lib/market/store.ts on @tickwire/client
+// MarketFeed), fed real frames from the shared codec: duplicates dropped, gaps and lost ticks trigger a
+// fresh snapshot and show as a resync, an epoch change voids state until snapshots arrive, reconnect
+// snapshots merge into the bars, rows flash, and a resumed session applies replayed ticks.
 import { describe, expect, it } from 'vitest';
-import { decodeHeader, encodeHeartbeat, encodeHello, encodeSnapshot, encodeUpdates, type SnapshotBody } from '@tickwire/protocol/codec';
-import { TickFlag, type HelloFrame, type Tick } from '@tickwire/protocol/messages';
-import { decodeFrame } from '@tickwire/protocol/codec';
+import { encodeHeartbeat, encodeSnapshot, encodeUpdates, type SnapshotBody } from '@tickwire/protocol/codec';
+import { TickFlag, type Tick } from '@tickwire/protocol/messages';
 import type { EpochMs, PriceTicks, SizeLots, UtcSeconds } from '@tickwire/protocol/units';
-import { MarketStore } from '../src/lib/market/store.js';
 import { checkHeartbeat, classifyTick } from '@tickwire/client/sequence';
+import { marketHarness } from './market-harness.js';
 
 const T0 = Date.UTC(2026, 0, 5, 14, 30, 0);
 const EPOCH = 7;
@@ -58,30 +58,20 @@ function snapshot(seq: number, last: number, candles: Array<[number, number]> = 
   };
 }
 
+const MSFT = { id: 3, ticker: 'MSFT', name: 'Microsoft', assetClass: 'equity', priceScale: 2, sizeScale: 0 };
+
 function harness() {
-  const resyncs: string[][] = [];
   let now = T0;
-  const store = new MarketStore({ requestResync: (t) => resyncs.push(t), onDirty: () => {}, now: () => now });
-  store.setCatalogue([{ id: 3, ticker: 'MSFT', name: 'Microsoft', assetClass: 'equity', priceScale: 2, sizeScale: 0 }]);
-  store.setWatched(['MSFT']);
-  const feed = (bytes: Uint8Array) => {
-    const head = decodeHeader(bytes);
-    if (!head.ok) throw new Error(head.error);
-    store.frame(bytes, head.value);
-  };
-  const hello = (epoch = EPOCH) => {
-    const f = decodeFrame(encodeHello(epoch, now, { heartbeatMs: 1000, maxSymbols: 100, sessionId: 's', serverId: 'x' }));
-    if (!f.ok) throw new Error(f.error);
-    store.sessionStarted(f.value as HelloFrame, false);
-  };
+  const m = marketHarness(() => now, [MSFT], ['MSFT']);
   return {
-    store,
-    resyncs,
-    feed,
-    hello,
+    store: m.store,
+    resyncs: m.resyncs,
+    feed: m.frame,
+    hello: (epoch = EPOCH) => m.hello(epoch),
     advance: (ms: number) => (now += ms),
-    sym: () => store.symbol('MSFT')!,
-    bars: () => store.book('MSFT', 1)!.bars,
+    /** The dashboard's symbol state with the client's seq state over it. */
+    sym: () => ({ ...m.store.symbol('MSFT')!, ...m.feed.symbol('MSFT')! }),
+    bars: () => m.store.book('MSFT', 1)!.bars,
   };
 }
 
@@ -307,21 +297,10 @@ describe('MarketStore conflated records', () => {
 
 describe('MarketStore row flashes', () => {
   it('flashes a row when its price moves, clears it after a moment, and never flashes rows just because the list changed', () => {
-    const resyncs: string[][] = [];
     let now = T0;
-    const store = new MarketStore({ requestResync: (t) => resyncs.push(t), onDirty: () => {}, now: () => now });
-    store.setCatalogue([
-      { id: 3, ticker: 'MSFT', name: 'Microsoft', assetClass: 'equity', priceScale: 2, sizeScale: 0 },
-      { id: 4, ticker: 'AAPL', name: 'Apple', assetClass: 'equity', priceScale: 2, sizeScale: 0 },
-    ]);
-    store.setWatched(['MSFT']);
-    const feed = (bytes: Uint8Array) => {
-      const head = decodeHeader(bytes);
-      if (!head.ok) throw new Error(head.error);
-      store.frame(bytes, head.value);
-    };
-    const f = decodeFrame(encodeHello(EPOCH, now, { heartbeatMs: 1000, maxSymbols: 100, sessionId: 's', serverId: 'x' }));
-    store.sessionStarted((f as { ok: true; value: HelloFrame }).value, false);
+    const m = marketHarness(() => now, [MSFT, { id: 4, ticker: 'AAPL', name: 'Apple', assetClass: 'equity', priceScale: 2, sizeScale: 0 }], ['MSFT']);
+    const { store, frame: feed } = m;
+    m.hello(EPOCH);
     feed(encodeSnapshot(EPOCH, T0, snapshot(100, 41_000)));
     expect(store.rows()[0]?.flash).toBe(0);
     now += 1000;
@@ -341,53 +320,41 @@ describe('MarketStore row flashes', () => {
     expect(store.rows()[0]).toMatchObject({ last: '409.50', flash: 0 });
     // ...and a later rebuild of every row (the list changed) does not flash it after the fact.
     now += 1000;
-    store.setWatched(['MSFT', 'AAPL']);
+    m.watch(['MSFT', 'AAPL']);
     expect(store.rows().map((r) => r.flash)).toEqual([0, 0]);
   });
 });
 
 describe('MarketStore resume', () => {
   function resumable() {
-    const resyncs: string[][] = [];
-    const store = new MarketStore({ requestResync: (t) => resyncs.push(t), onDirty: () => {}, now: () => T0 });
-    store.setCatalogue([{ id: 3, ticker: 'MSFT', name: 'Microsoft', assetClass: 'equity', priceScale: 2, sizeScale: 0 }]);
-    store.setWatched(['MSFT']);
-    const feed = (bytes: Uint8Array) => {
-      const head = decodeHeader(bytes);
-      if (!head.ok) throw new Error(head.error);
-      store.frame(bytes, head.value);
-    };
-    const hello = (epoch: number, resumed: boolean) => {
-      const f = decodeFrame(encodeHello(epoch, T0, { heartbeatMs: 1000, maxSymbols: 100, sessionId: 's', serverId: 'x' }));
-      store.sessionStarted((f as { ok: true; value: HelloFrame }).value, resumed);
-    };
-    return { store, feed, hello, resyncs };
+    const m = marketHarness(() => T0, [MSFT], ['MSFT']);
+    return { store: m.store, feed: m.frame, hello: m.hello, client: m.feed };
   }
 
   it('offers a cursor of what it holds and, in the same epoch, applies the replayed ticks without a snapshot', () => {
-    const { store, feed, hello } = resumable();
-    expect(store.resumeCursor(['MSFT'])).toBeNull(); // nothing held yet
+    const { store, feed, hello, client } = resumable();
+    expect(client.resumeCursor(['MSFT'])).toBeNull(); // nothing held yet
     hello(EPOCH, false);
     feed(encodeSnapshot(EPOCH, T0, snapshot(100, 41_000)));
     feed(encodeUpdates(EPOCH, T0, [tick(101, 41_010)]));
-    expect(store.resumeCursor(['MSFT'])).toBe(`e${EPOCH.toString(36)}-3.${(101).toString(36)}`);
+    expect(client.resumeCursor(['MSFT'])).toBe(`e${EPOCH.toString(36)}-3.${(101).toString(36)}`);
     hello(EPOCH, true);
-    expect(store.symbol('MSFT')!.ready).toBe(true);
+    expect(client.symbol('MSFT')!.ready).toBe(true);
     feed(encodeUpdates(EPOCH, T0, [tick(102, 41_020), tick(103, 41_030)]));
-    expect(store.symbol('MSFT')!.seq).toBe(103);
+    expect(client.symbol('MSFT')!.seq).toBe(103);
     expect(store.tape('MSFT').map((t) => t.key)).toEqual([103, 102, 101]);
   });
 
   it('drops held state when the new connection is another epoch, or the cursor was not offered', () => {
-    const { store, feed, hello } = resumable();
+    const { feed, hello, client } = resumable();
     hello(EPOCH, false);
     feed(encodeSnapshot(EPOCH, T0, snapshot(100, 41_000)));
-    store.resumeCursor(['MSFT']);
+    client.resumeCursor(['MSFT']);
     hello(EPOCH + 1, true);
-    expect(store.symbol('MSFT')!.ready).toBe(false);
+    expect(client.symbol('MSFT')!.ready).toBe(false);
     feed(encodeSnapshot(EPOCH + 1, T0, snapshot(5, 41_000)));
-    store.resumeCursor(['MSFT']);
+    client.resumeCursor(['MSFT']);
     hello(EPOCH + 1, false);
-    expect(store.symbol('MSFT')!.ready).toBe(false);
+    expect(client.symbol('MSFT')!.ready).toBe(false);
   });
 });

@@ -1,12 +1,16 @@
-// The dashboard's long-lived state and actions: settings (persisted), the symbol catalogue, and the
-// bridge between the non-reactive market store and Svelte. On a capped render cadence (frame-loop.ts,
+// The dashboard's long-lived state and actions: settings (persisted), the symbol catalogue, the
+// @tickwire/client connection (connect(): transports, resume, gap repair), and the bridge between the
+// non-reactive market store and Svelte. On a capped render cadence (frame-loop.ts,
 // at most once per frame) it syncs every chart and republishes the store's immutable views into
 // $state.raw fields; components only read those fields and call the actions here.
 import { Route, routeUrl } from '@tickwire/protocol/routes';
-import { ConnectionManager, initialStatus, type ConnectionStatus } from '@tickwire/client/connection';
+import { connect, initialStatus, type ConnectionStatus, type TickwireClient } from '@tickwire/client';
 import { FrameLoop } from './frame-loop.js';
 import type { InstrumentInfo, SymbolsResponse } from '@tickwire/protocol/instruments';
-import { MarketStore, emptyStats, type FeedHealth, type FeedStats, type RowView, type TapeRow } from './market/store.js';
+import { MarketStore } from './market/store.js';
+import type { FeedHealth, RowView } from './market/rows.js';
+import { emptyStats, type FeedStats } from './market/stats.js';
+import type { TapeRow } from './market/tape.js';
 import type { ChartInterval } from './market/symbol.js';
 import type { ChartController } from './chart/controller.js';
 import type { TickwireDebug } from './debug.js';
@@ -23,7 +27,6 @@ import {
   type Theme,
 } from './settings.js';
 import { preferenceFromQuery, tokenFromQuery, type TransportPreference } from '@tickwire/client/transport/policy';
-import { transportFactory } from '@tickwire/client/transport/factory';
 
 const CATALOGUE_RETRY_MS = 2_000;
 /** Connect without the catalogue if it is this slow (unknown tickers are then refused one by one). */
@@ -58,7 +61,7 @@ export class Dashboard {
   readonly selected: string = $derived(this.settings.panels[this.settings.activePanel]?.symbol ?? '');
 
   readonly store: MarketStore;
-  readonly manager: ConnectionManager;
+  readonly client: TickwireClient;
   private readonly loop = new FrameLoop({ minIntervalMs: FRAME_MIN_INTERVAL_MS });
   /** Live charts and the panel each one sits in. */
   private readonly charts = new Map<ChartController, number>();
@@ -73,26 +76,30 @@ export class Dashboard {
     this.firstVisit = options.storage?.getItem(STORAGE_KEY) == null;
     this.settings = loadSettings(options.storage);
     this.forcedTransport = preferenceFromQuery(options.search);
+    // One clock for the client's staleness and the store's views.
+    const now = () => performance.timeOrigin + performance.now();
+    this.client = connect(options.baseUrl, {
+      token: tokenFromQuery(options.search),
+      transports: this.forcedTransport ?? this.settings.transport,
+      lazy: true, // connects in start(), once the catalogue says which tickers exist
+      now,
+    });
+    this.client.on('status', (status) => {
+      this.connection = status;
+      this.loop.request();
+    });
+    this.client.on('error', (error) => {
+      if (error.symbolsRejected) this.store.markRejected(error.symbols, error.message);
+    });
     this.store = new MarketStore({
-      requestResync: (tickers) => this.manager.resync(tickers),
+      feed: this.client.feed,
+      now,
       onDirty: () => {
         this.textDirty = true;
         this.loop.request();
       },
     });
-    this.manager = new ConnectionManager({
-      baseUrl: options.baseUrl,
-      token: tokenFromQuery(options.search),
-      sink: this.store,
-      createTransport: transportFactory(),
-      preference: this.forcedTransport ?? this.settings.transport,
-      onStatus: (status) => {
-        this.connection = status;
-        this.loop.request();
-      },
-      onRejected: (tickers, message) => this.store.markRejected(tickers, message),
-    });
-    this.connection = this.manager.snapshot;
+    this.connection = this.client.status;
     this.store.setWatched(this.settings.watchlist);
     this.loop.add(this.onFrame);
   }
@@ -105,8 +112,8 @@ export class Dashboard {
     document.addEventListener('visibilitychange', () => this.loop.request());
     const loaded = this.loadCatalogue();
     await Promise.race([loaded, new Promise((r) => setTimeout(r, CATALOGUE_WAIT_MS))]);
-    this.manager.setSymbols(this.subscribable(this.settings.watchlist));
-    this.manager.start();
+    this.client.setSymbols(this.subscribable(this.settings.watchlist));
+    this.client.open();
   }
 
   private async loadCatalogue(): Promise<void> {
@@ -140,7 +147,7 @@ export class Dashboard {
       }
       this.update({ ...this.settings, watchlist, panels: defaultPanels(watchlist) }, false);
     } else {
-      this.manager.setSymbols(this.subscribable(this.settings.watchlist));
+      this.client.setSymbols(this.subscribable(this.settings.watchlist));
     }
   }
 
@@ -156,7 +163,7 @@ export class Dashboard {
     if (persist) saveSettings(this.options.storage, next);
     if (watchChanged) {
       this.store.setWatched(next.watchlist);
-      this.manager.setSymbols(this.subscribable(next.watchlist));
+      this.client.setSymbols(this.subscribable(next.watchlist));
     }
     this.textDirty = true; // e.g. another selected symbol: its tape
     this.loop.request();
@@ -215,7 +222,7 @@ export class Dashboard {
 
   setTransport(preference: TransportPreference): void {
     this.update({ ...this.settings, transport: preference });
-    if (this.forcedTransport === null) this.manager.setPreference(preference);
+    if (this.forcedTransport === null) this.client.setTransport(preference);
   }
 
   // -- charts and frames --------------------------------------------------------------------------
@@ -254,7 +261,7 @@ export class Dashboard {
   /** Small read-only window for tests and for poking at a live page: window.__tickwire. */
   debugHook(): TickwireDebug {
     return {
-      connection: () => this.manager.snapshot,
+      connection: () => this.client.status,
       stats: () => ({ ...this.store.stats }),
       health: () => this.store.health(),
       symbols: () => this.store.debugSymbols(),

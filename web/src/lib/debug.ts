@@ -2,7 +2,9 @@
 // connection state, feed stats and chart contents through it, and so can a person in the console.
 import type { ChartDebug } from './chart/controller.js';
 import type { ConnectionStatus } from '@tickwire/client/connection';
-import type { FeedHealth, FeedStats, SymbolDebug } from './market/store.js';
+import type { FeedHealth } from './market/rows.js';
+import type { FeedStats } from './market/stats.js';
+import type { SymbolDebug } from './market/store.js';
 import type { Settings } from './settings.js';
 
 export interface TickwireDebug {

@@ -1,9 +1,9 @@
-// Live state of one subscribed symbol, kept outside Svelte reactivity: a plain object the decoder
-// mutates per tick (quote, session stats, candles per interval, recent trades, when data last vouched
-// for it). The UI reads it once per render flush through the store's immutable views.
+// What the dashboard shows of one watched symbol, kept outside Svelte reactivity: a plain object the
+// store mutates per applied record (quote, session stats, candles per interval, recent trades). Which
+// records apply — seq, epoch, gaps, freshness — is the client's business (@tickwire/client MarketFeed);
+// the UI reads this once per render flush through the store's immutable views.
 import { CANDLE_INTERVALS, type SnapshotFrame, type Tick } from '@tickwire/protocol/messages';
 import { barsFromCandles, foldTick, mergeBars, trimBars, MAX_BARS, type Bar } from '../chart/candles.js';
-import type { SeqState } from '@tickwire/client/sequence';
 
 export type ChartInterval = (typeof CANDLE_INTERVALS)[number];
 
@@ -32,20 +32,11 @@ export const TAPE_CAPACITY = 128;
 /** A brief mark on the row: repaired with a fresh snapshot after lost data, or jumped by conflation. */
 export type RowMark = 'resynced' | 'conflated';
 
-export class SymbolState implements SeqState {
-  ready = false;
-  epoch = 0;
-  seq = 0;
+export class SymbolState {
   /** Set once a snapshot has ever arrived (rows show dashes until then). */
   seeded = false;
   /** The server refused the symbol (unknown, limit reached): why, for the row. */
   rejected: string | null = null;
-  /** When state was last voided (ms), so long-unresolved symbols get a fresh snapshot request. */
-  voidedAt = 0;
-  /** Voided by a gap or an epoch change: the snapshot that follows is a repair, and shows as one. */
-  repairing = false;
-  /** When a frame last vouched for this symbol (snapshot, tick, heartbeat naming it), local ms. */
-  coveredAt = -Infinity;
   mark: RowMark | null = null;
   markUntil = 0;
 
@@ -117,7 +108,6 @@ export class SymbolState implements SeqState {
   /** Takes a trade as the latest state; `volume` is what it adds to session and bar volumes. */
   private fold(t: Tick, volume: number): void {
     const previous = this.last;
-    this.seq = t.seq;
     this.last = t.price;
     this.lastSize = t.size;
     this.lastTimeMs = t.eventTimeMs;
