@@ -25,6 +25,7 @@ const INTEGRATION = [
   'loadtest/test/resume.test.ts',
   'loadtest/test/transports.test.ts',
   'bench/test/peers.test.ts',
+  'bench/test/deploy-*.test.ts', // the shipped nginx / HAProxy files in front of real servers (launcher: bench/src/proxies.ts)
 ];
 
 export default defineConfig({
