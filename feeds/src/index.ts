@@ -11,5 +11,14 @@ export {
   type SimulatorState,
   type SimulatorOptions,
 } from './simulator.js';
+export {
+  INSTRUMENT_DEFAULTS,
+  InstrumentFileError,
+  loadInstrumentFile,
+  parseInstrumentFile,
+  type InstrumentFileOptions,
+  type InstrumentSource,
+  type RegisteredInstrument,
+} from './instrument-file.js';
 export { ManualClock, systemClock, type Clock } from './clock.js';
 export { LiveFeed, type LiveFeedOptions } from './live-feed.js';
