@@ -46,7 +46,9 @@ main().then(
     process.exitCode = code;
   },
   (error: unknown) => {
-    process.stderr.write(`tickwire-loadtest: ${error instanceof Error ? error.message : String(error)}\n`);
+    // fetch() says only "fetch failed"; the cause names the real problem (refused, an untrusted certificate…).
+    const cause = error instanceof Error && error.cause instanceof Error ? ` (${error.cause.message})` : '';
+    process.stderr.write(`tickwire-loadtest: ${error instanceof Error ? error.message : String(error)}${cause}\n`);
     process.exitCode = 1;
   },
 );
