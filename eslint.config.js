@@ -37,7 +37,7 @@ function boundaryPatterns(pkg, allowed, isTest = false) {
 }
 
 export default defineConfig(
-  globalIgnores(['**/dist/', 'node_modules/', 'test-results/', 'bench/results/']),
+  globalIgnores(['**/dist/', '**/dist-bundle/', 'node_modules/', 'test-results/', 'bench/results/']),
   js.configs.recommended,
   tseslint.configs.recommended,
   svelte.configs.recommended,

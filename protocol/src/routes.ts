@@ -18,6 +18,8 @@ export const Route = {
   health: '/healthz',
   /** Prometheus metrics (on the main port or --metrics-port). */
   metrics: '/metrics',
+  /** The @tickwire/client browser bundle (ES module): `import { connect } from '/client/tickwire-client.js'`. */
+  clientBundle: '/client/tickwire-client.js',
 } as const;
 export type Route = (typeof Route)[keyof typeof Route];
 

@@ -9,6 +9,7 @@ import type { Fanout } from '@tickwire/core/fanout';
 import type { Logger } from '@tickwire/core/log';
 import type { Admission } from './admission.js';
 import { mountAdmin } from './admin.js';
+import { mountClientBundle } from './client-bundle.js';
 import { requestToken, verifyToken } from './auth.js';
 import type { ServerConfig } from './config.js';
 import type { FeedSource } from './feed-source.js';
@@ -57,6 +58,7 @@ export function registerRoutes(app: TemplatedApp, ctx: RouteContext): MountedRou
 
   app.get(Route.symbols, symbolsHandler(ctx));
   app.get(Route.health, healthHandler(ctx));
+  mountClientBundle(app, ctx.log);
   // On the main port only without --metrics-port (then behind the token when auth is on).
   if (config.metricsPort === null) app.get(Route.metrics, tokenGuarded(ctx, serveMetrics));
   if (config.adminToken !== null) {

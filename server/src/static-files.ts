@@ -23,13 +23,46 @@ const CONTENT_TYPES: Record<string, string> = {
   '.map': 'application/json; charset=utf-8',
 };
 
-interface StaticFile {
+export interface StaticFile {
   body: Buffer;
   type: string;
   etag: string;
   cacheControl: string;
   /** HTML only: the page's Content-Security-Policy. */
   csp: string | null;
+}
+
+/** A file as every static answer serves it: its type by extension, a content ETag, the caching rule. */
+export function staticFile(path: string, body: Buffer, hashed: boolean): StaticFile {
+  const type = CONTENT_TYPES[extname(path)] ?? 'application/octet-stream';
+  return {
+    body,
+    type,
+    csp: type.startsWith('text/html') ? contentSecurityPolicy(body.toString('utf8')) : null,
+    etag: `"${createHash('sha1').update(body).digest('base64url').slice(0, 16)}"`,
+    // Names with a content hash never change; anything else must revalidate so a new build shows at once.
+    cacheControl: hashed ? 'public, max-age=31536000, immutable' : 'no-cache',
+  };
+}
+
+/** Answers GET/HEAD with `file`: 304 on a matching If-None-Match, else the body with the static headers. */
+export function serveStaticFile(res: HttpResponse, req: HttpRequest, file: StaticFile): void {
+  if (req.getHeader('if-none-match') === file.etag) {
+    res.writeStatus(statusLine(304));
+    res.writeHeader('ETag', file.etag);
+    res.writeHeader('Cache-Control', file.cacheControl);
+    writeCommonHeaders(res);
+    res.endWithoutBody();
+    return;
+  }
+  res.writeStatus(statusLine(200));
+  res.writeHeader('Content-Type', file.type);
+  res.writeHeader('Cache-Control', file.cacheControl);
+  res.writeHeader('ETag', file.etag);
+  writeCommonHeaders(res);
+  if (file.csp !== null) writePageHeaders(res, file.csp);
+  // HEAD goes through the guard's view (http-guard.ts), which turns this into headers only.
+  endBody(res, file.body);
 }
 
 /** Every file under `dir` a browser may fetch: dotfiles and dot-directories are skipped. */
@@ -87,16 +120,7 @@ export class StaticFiles {
     paths = paths.filter((p) => !p.endsWith('.map'));
     for (const path of paths) {
       const url = '/' + relative(root, path).split(sep).join('/');
-      const body = readFileSync(path);
-      const hashed = url.startsWith('/assets/');
-      const type = CONTENT_TYPES[extname(path)] ?? 'application/octet-stream';
-      this.files.set(url, {
-        body,
-        type,
-        csp: type.startsWith('text/html') ? contentSecurityPolicy(body.toString('utf8')) : null,
-        etag: `"${createHash('sha1').update(body).digest('base64url').slice(0, 16)}"`,
-        cacheControl: hashed ? 'public, max-age=31536000, immutable' : 'no-cache',
-      });
+      this.files.set(url, staticFile(path, readFileSync(path), url.startsWith('/assets/')));
     }
     if (!this.files.has('/index.html')) {
       throw new StartupError('TW_WEB_DIR', `no index.html in "${root}": run "npm run build" first (or set --web-dir)`);
@@ -113,22 +137,7 @@ export class StaticFiles {
     if (url === '/') url = '/index.html';
     const file = this.files.get(url);
     if (!file) return false;
-    if (req.getHeader('if-none-match') === file.etag) {
-      res.writeStatus(statusLine(304));
-      res.writeHeader('ETag', file.etag);
-      res.writeHeader('Cache-Control', file.cacheControl);
-      writeCommonHeaders(res);
-      res.endWithoutBody();
-      return true;
-    }
-    res.writeStatus(statusLine(200));
-    res.writeHeader('Content-Type', file.type);
-    res.writeHeader('Cache-Control', file.cacheControl);
-    res.writeHeader('ETag', file.etag);
-    writeCommonHeaders(res);
-    if (file.csp !== null) writePageHeaders(res, file.csp);
-    // HEAD goes through the guard's view (http-guard.ts), which turns this into headers only.
-    endBody(res, file.body);
+    serveStaticFile(res, req, file);
     return true;
   }
 }

@@ -78,6 +78,7 @@ const ROUTES = [
   '/stream?symbols=AAPL',
   '/no-such-file',
   '/poll',
+  '/client/tickwire-client.js',
 ];
 
 describe('HEAD on every GET route', () => {
