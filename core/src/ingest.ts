@@ -1,0 +1,307 @@
+// The ingest model every door shares (HTTP today): producer trades as NDJSON lines → validated → ticks
+// with the symbol's next seq, written into the same Fanout the simulator feeds, so batching, candles,
+// snapshots, heartbeats and resume treat ingested symbols exactly like simulated ones. Every bad line
+// has one named reason and changes nothing; a body is checked against the queue room before any line
+// is applied, and applied in one synchronous pass, so no body is ever half-applied.
+import type { Tick } from '@tickwire/protocol/messages';
+import { decimalToUnits, type DecimalError, type EpochMs, type PriceTicks, type SizeLots } from '@tickwire/protocol/units';
+import type { InstrumentInfo } from '@tickwire/protocol/instruments';
+import type { Fanout } from './fanout.js';
+
+/** Why a line was not applied; the HTTP answer and tickwire_ingest_rejected_total{reason} use these names. */
+export const INGEST_REJECTIONS = [
+  'bad_json',
+  'bad_shape',
+  'unknown_ticker',
+  'not_ingest',
+  'duplicate_id',
+  'bad_price',
+  'price_precision',
+  'price_overflow',
+  'bad_size',
+  'size_precision',
+  'size_overflow',
+  'bad_quote',
+  'crossed_quote',
+  'bad_time',
+  'future_time',
+  'out_of_order',
+] as const;
+export type IngestRejection = (typeof INGEST_REJECTIONS)[number];
+
+/** What the core needs of an instrument (feeds' RegisteredInstrument has it all). */
+export interface IngestInstrument extends InstrumentInfo {
+  /** Minimum price increment in ticks: an ingested price must be a multiple. */
+  tickSize: number;
+  /** Only 'ingest' instruments take producer trades; the simulator is the one writer of the others. */
+  source: 'sim' | 'ingest';
+}
+
+export interface IngestLimits {
+  /** A trade whose ts is further ahead of the server's clock than this is refused (future_time). */
+  maxFutureMs: number;
+  /** Trade ids remembered for duplicate detection (oldest forgotten first). */
+  dedupWindow: number;
+  /** Trades accepted per batch window at most; a body that might not fit is refused whole. */
+  queueLength: number;
+}
+
+export const DEFAULT_INGEST_LIMITS: IngestLimits = { maxFutureMs: 10_000, dedupWindow: 100_000, queueLength: 50_000 };
+
+/** Event times before this (2000-01-01) are refused as bad_time: a unit mistake (seconds for ms), not a trade. */
+export const MIN_EVENT_TIME_MS = 946_684_800_000;
+/** Longest trade id kept for duplicate detection. */
+export const MAX_TRADE_ID_LENGTH = 128;
+/** Rejected lines described one by one in an answer (the rest are only counted). */
+export const MAX_LINE_ERRORS = 20;
+
+export interface LineError {
+  /** 1-based line number in the body. */
+  line: number;
+  reason: IngestRejection;
+  message: string;
+}
+
+export interface IngestResult {
+  accepted: number;
+  rejected: number;
+  /** Rejected lines per reason (only reasons that occurred). */
+  reasons: Partial<Record<IngestRejection, number>>;
+  /** The first MAX_LINE_ERRORS rejected lines with a message each. */
+  errors: LineError[];
+}
+
+export type Submitted = { ok: true; result: IngestResult } | { ok: false; full: true; lines: number; room: number };
+
+/** Non-empty lines of an NDJSON body: what a body may at most add to the queue. */
+export function countLines(body: Uint8Array): number {
+  let lines = 0;
+  let blank = true;
+  for (let i = 0; i < body.length; i++) {
+    const b = body[i]!;
+    if (b === 0x0a) {
+      if (!blank) lines++;
+      blank = true;
+    } else if (b !== 0x20 && b !== 0x09 && b !== 0x0d) blank = false;
+  }
+  return blank ? lines : lines + 1;
+}
+
+const utf8 = new TextDecoder('utf-8', { fatal: true });
+
+type Check<T> = { ok: true; value: T } | { ok: false; reason: IngestRejection; message: string };
+const refuse = (reason: IngestRejection, message: string): { ok: false; reason: IngestRejection; message: string } => ({ ok: false, reason, message });
+
+function describe(v: unknown): string {
+  const text = JSON.stringify(v) ?? String(v);
+  return text.length > 40 ? `${text.slice(0, 40)}…` : text;
+}
+
+/** A price or size field → integer units, with the reason names of that field. */
+function units(field: 'price' | 'size', v: unknown, scale: number): Check<number> {
+  const bad = field === 'price' ? 'bad_price' : 'bad_size';
+  if (typeof v !== 'string' && typeof v !== 'number') return refuse(bad, `${field} ${describe(v)} must be a decimal string or number`);
+  const r = decimalToUnits(v, scale);
+  if (r.ok) return r.units > 0 ? { ok: true, value: r.units } : refuse(bad, `${field} ${describe(v)} must be above zero`);
+  const why: Record<DecimalError, [IngestRejection, string]> = {
+    syntax: [bad, 'is not a plain decimal'],
+    negative: [bad, 'is negative'],
+    precision: [
+      field === 'price' ? 'price_precision' : 'size_precision',
+      `has more decimals than the instrument's ${field === 'price' ? 'priceScale' : 'sizeScale'} ${scale}`,
+    ],
+    overflow: [
+      field === 'price' ? 'price_overflow' : 'size_overflow',
+      `does not fit the wire's u32 at ${field === 'price' ? 'priceScale' : 'sizeScale'} ${scale}`,
+    ],
+  };
+  const [reason, text] = why[r.error];
+  return refuse(reason, `${field} ${describe(v)} ${text}`);
+}
+
+/**
+ * One writer per ingest instrument: holds each symbol's next seq and newest event time, the duplicate
+ * window, and the room left in this batch window. Seqs continue from the fan-out's state at start(), so
+ * a restored or warmed-up symbol goes on where it was.
+ */
+export class IngestCore {
+  private readonly byTicker = new Map<string, IngestInstrument>();
+  private seq: Float64Array;
+  private lastTimeMs: Float64Array;
+  private fanout: Fanout | null = null;
+  private readonly seenIds = new Set<string>();
+  private readonly idRing: (string | undefined)[];
+  private idHead = 0;
+  private queued = 0;
+  private readonly tick: Tick = {
+    symbolId: 0,
+    flags: 0,
+    seq: 0,
+    eventTimeMs: 0 as EpochMs,
+    price: 0 as PriceTicks,
+    size: 0 as SizeLots,
+    bid: 0 as PriceTicks,
+    ask: 0 as PriceTicks,
+  };
+  /** Newest accepted trade's server time (0: none yet), for health. */
+  lastAcceptedAtMs = 0;
+  acceptedTotal = 0;
+
+  constructor(
+    readonly instruments: readonly IngestInstrument[],
+    readonly limits: IngestLimits = DEFAULT_INGEST_LIMITS,
+  ) {
+    for (const inst of instruments) this.byTicker.set(inst.ticker.toUpperCase(), inst);
+    this.seq = new Float64Array(instruments.length);
+    this.lastTimeMs = new Float64Array(instruments.length);
+    this.idRing = new Array<string | undefined>(limits.dedupWindow);
+  }
+
+  /** Instruments producers may write. */
+  get ingestible(): number {
+    return this.instruments.filter((i) => i.source === 'ingest').length;
+  }
+
+  /** Binds the fan-out (after restore and warm-up): seqs and times continue from its published state. */
+  start(fanout: Fanout): void {
+    this.fanout = fanout;
+    fanout.states.forEach((state, id) => {
+      this.seq[id] = state.seq;
+      this.lastTimeMs[id] = state.lastTimeMs;
+    });
+  }
+
+  /** Room left in this batch window's queue. */
+  get room(): number {
+    return Math.max(0, this.limits.queueLength - this.queued);
+  }
+
+  /** The batch window closed (the fan-out published what was queued): the queue is empty again. */
+  windowClosed(): void {
+    this.queued = 0;
+  }
+
+  /**
+   * Validates and applies an NDJSON body. Refused whole (nothing applied) when its lines might not fit
+   * the room left in this window; otherwise each line is applied or rejected on its own, in order.
+   */
+  submit(body: Uint8Array, nowMs: number): Submitted {
+    if (this.fanout === null) throw new Error('IngestCore.submit called before start(fanout)');
+    const lines = countLines(body);
+    if (lines > this.room) return { ok: false, full: true, lines, room: this.room };
+    const result: IngestResult = { accepted: 0, rejected: 0, reasons: {}, errors: [] };
+    const reject = (line: number, reason: IngestRejection, message: string) => {
+      result.rejected++;
+      result.reasons[reason] = (result.reasons[reason] ?? 0) + 1;
+      if (result.errors.length < MAX_LINE_ERRORS) result.errors.push({ line, reason, message });
+    };
+    let start = 0;
+    let lineNo = 0;
+    while (start <= body.length) {
+      let end = body.indexOf(0x0a, start);
+      if (end === -1) end = body.length;
+      lineNo++;
+      const checked = this.line(body.subarray(start, end), nowMs);
+      if (checked !== null) {
+        if (checked.ok) {
+          this.apply(checked.value, nowMs);
+          result.accepted++;
+        } else reject(lineNo, checked.reason, checked.message);
+      }
+      start = end + 1;
+    }
+    return { ok: true, result };
+  }
+
+  /** One line → a trade ready to apply, a rejection, or null for a blank line. Changes nothing. */
+  private line(bytes: Uint8Array, nowMs: number): Check<{ id: number; key: string | null; tick: Omit<Tick, 'symbolId' | 'flags' | 'seq'> }> | null {
+    let text: string;
+    try {
+      text = utf8.decode(bytes).trim();
+    } catch {
+      return refuse('bad_json', 'line is not UTF-8');
+    }
+    if (text === '') return null;
+    let v: unknown;
+    try {
+      v = JSON.parse(text);
+    } catch {
+      return refuse('bad_json', `line is not JSON: ${describe(text)}`);
+    }
+    if (typeof v !== 'object' || v === null || Array.isArray(v)) return refuse('bad_json', 'line is not a JSON object');
+    const o = v as Record<string, unknown>;
+    if (typeof o.ticker !== 'string') return refuse('bad_shape', `"ticker" must be a string, got ${describe(o.ticker)}`);
+    if (o.price === undefined || o.size === undefined) return refuse('bad_shape', 'a trade needs "price" and "size"');
+    if (o.id !== undefined && !(typeof o.id === 'string' && o.id.length >= 1 && o.id.length <= MAX_TRADE_ID_LENGTH) && !Number.isSafeInteger(o.id)) {
+      return refuse('bad_shape', `"id" must be a string of 1–${MAX_TRADE_ID_LENGTH} characters or an integer, got ${describe(o.id)}`);
+    }
+    const inst = this.byTicker.get(o.ticker.toUpperCase());
+    if (inst === undefined) return refuse('unknown_ticker', `unknown ticker ${describe(o.ticker)}`);
+    if (inst.source !== 'ingest')
+      return refuse('not_ingest', `${inst.ticker} is simulated here (source "sim"): only instruments with source "ingest" take trades`);
+    const key = o.id === undefined ? null : `${inst.id}\u0000${String(o.id)}`;
+    if (key !== null && this.seenIds.has(key)) return refuse('duplicate_id', `trade id ${describe(o.id)} of ${inst.ticker} was already applied`);
+
+    const price = units('price', o.price, inst.priceScale);
+    if (!price.ok) return price;
+    if (price.value % inst.tickSize !== 0)
+      return refuse('price_precision', `price ${describe(o.price)} is off ${inst.ticker}'s tick grid (${inst.tickSize} ticks)`);
+    const size = units('size', o.size, inst.sizeScale);
+    if (!size.ok) return size;
+    let bid = price.value;
+    let ask = price.value;
+    if (o.bid !== undefined || o.ask !== undefined) {
+      if (o.bid === undefined || o.ask === undefined) return refuse('bad_quote', 'give both "bid" and "ask", or neither');
+      const b = units('price', o.bid, inst.priceScale);
+      const a = units('price', o.ask, inst.priceScale);
+      if (!b.ok || !a.ok)
+        return refuse(
+          'bad_quote',
+          `quote: ${!b.ok ? b.message.replace(/^price/, 'bid') : ''}${!b.ok && !a.ok ? '; ' : ''}${!a.ok ? a.message.replace(/^price/, 'ask') : ''}`,
+        );
+      if (b.value > a.value) return refuse('crossed_quote', `bid ${describe(o.bid)} is above ask ${describe(o.ask)}`);
+      bid = b.value;
+      ask = a.value;
+    }
+    let ts = nowMs;
+    if (o.ts !== undefined) {
+      if (typeof o.ts !== 'number' || !Number.isFinite(o.ts) || o.ts < MIN_EVENT_TIME_MS) {
+        return refuse('bad_time', `ts ${describe(o.ts)} must be epoch milliseconds (a number after 2000-01-01)`);
+      }
+      ts = o.ts;
+    }
+    if (ts > nowMs + this.limits.maxFutureMs)
+      return refuse('future_time', `ts ${ts} is ${Math.round(ts - nowMs)} ms ahead of the server's clock (limit ${this.limits.maxFutureMs})`);
+    if (ts < this.lastTimeMs[inst.id]!) return refuse('out_of_order', `ts ${ts} is before ${inst.ticker}'s latest trade (${this.lastTimeMs[inst.id]})`);
+    return {
+      ok: true,
+      value: {
+        id: inst.id,
+        key,
+        tick: { eventTimeMs: ts as EpochMs, price: price.value as PriceTicks, size: size.value as SizeLots, bid: bid as PriceTicks, ask: ask as PriceTicks },
+      },
+    };
+  }
+
+  private apply(trade: { id: number; key: string | null; tick: Omit<Tick, 'symbolId' | 'flags' | 'seq'> }, nowMs: number): void {
+    const { id, key } = trade;
+    const seq = this.seq[id]! + 1;
+    this.seq[id] = seq;
+    this.lastTimeMs[id] = trade.tick.eventTimeMs;
+    if (key !== null) this.remember(key);
+    Object.assign(this.tick, trade.tick, { symbolId: id, seq });
+    this.fanout!.ingest(this.tick);
+    this.queued++;
+    this.acceptedTotal++;
+    this.lastAcceptedAtMs = nowMs;
+  }
+
+  private remember(key: string): void {
+    if (this.idRing.length === 0) return;
+    const old = this.idRing[this.idHead];
+    if (old !== undefined) this.seenIds.delete(old);
+    this.idRing[this.idHead] = key;
+    this.seenIds.add(key);
+    this.idHead = (this.idHead + 1) % this.idRing.length;
+  }
+}
