@@ -1,56 +1,58 @@
-// Tickwire over WebSocket: binary frames straight into the accounting (visitTicks, no per-tick
-// allocation), one JSON subscribe after open.
-import { Route } from '@tickwire/protocol/routes';
-import { controlText } from '@tickwire/protocol/control';
-import { wsUrl, type Connect } from './types.js';
+// Tickwire over WebSocket through @tickwire/client's WsTransport (subscribe with resume on open, controls
+// queued until open), on the load tester's WebSocket class: binary frames straight into the accounting
+// (visitTicks, no per-tick allocation).
+import { WsTransport } from '@tickwire/client/transport/ws';
+import type { Connect } from './types.js';
+import { webSocketClass, type LoadWebSocket } from './node-platform.js';
+import { installResync } from './resync.js';
 import { WireMeter } from './wire-meter.js';
-import { openWebSocket } from './ws-transport.js';
-
-const RESYNC_MIN_INTERVAL_MS = 1_000;
 
 export const connectTickwireWs: Connect = ({ base, symbols, history, localAddress, hooks, now, wsClient, token, resume }) => {
   const counters = hooks.stream.sink.counters;
   const meter = new WireMeter(() => counters);
-  const path = token === null ? Route.ws : `${Route.ws}?token=${encodeURIComponent(token)}`;
-  const ws = openWebSocket(wsClient, wsUrl(base, path), localAddress, {
-    open: () => {
-      const socket = ws.socket();
-      if (socket !== null) meter.attach(socket);
-      counters.requests++;
-      hooks.opened();
-      ws.sendText(
-        controlText(
-          'subscribe',
-          symbols.map((s) => s.ticker),
-          resume === undefined ? { id: 1, history } : { id: 1, history, resume },
-        ),
-      );
-    },
-    message: (data, isBinary) => {
-      const t = now();
-      meter.flush();
-      counters.bytes += data.byteLength;
-      if (isBinary) hooks.stream.tickwireFrame(data, t);
-      hooks.received(data.byteLength);
-    },
-    error: (error) => hooks.failed(error),
-    close: (code, reason) => {
-      meter.flush();
-      hooks.closed(code, reason);
-    },
-  });
-  // Gap repair (protocol: "Gaps and heartbeats"): re-subscribe the symbol for a fresh snapshot. One
-  // request per symbol per second at most: the losses seen before that snapshot lands are the same loss.
-  const tickerOf = new Map(symbols.map((s) => [s.id, s.ticker]));
-  const askedAt = new Map<number, number>();
-  let requestId = 1;
-  hooks.stream.onLoss = (symbolId) => {
-    const ticker = tickerOf.get(symbolId);
-    const t = now();
-    if (ticker === undefined || t - (askedAt.get(symbolId) ?? -Infinity) < RESYNC_MIN_INTERVAL_MS) return;
-    askedAt.set(symbolId, t);
-    counters.resyncs++;
-    ws.sendText(controlText('subscribe', [ticker], { id: ++requestId, history }));
+  let socket: LoadWebSocket | null = null;
+  let done = false;
+  const finish = (code: number, reason: string): void => {
+    if (done) return;
+    done = true;
+    meter.flush();
+    hooks.closed(code, reason);
   };
-  return ws;
+  const WebSocket = webSocketClass(wsClient, localAddress, { socket: (s) => meter.attach(s), error: (error) => hooks.failed(error) }, (ws) => (socket = ws));
+  const transport = new WsTransport(
+    {
+      baseUrl: base.href,
+      symbols: symbols.map((s) => s.ticker),
+      history,
+      requestId: 1,
+      ...(resume !== undefined ? { resume } : {}),
+      ...(token !== null ? { token } : {}),
+    },
+    {
+      open: () => {
+        counters.requests++;
+        hooks.opened();
+      },
+      frame: (bytes) => {
+        const t = now();
+        meter.flush();
+        counters.bytes += bytes.byteLength;
+        hooks.stream.tickwireFrame(bytes, t);
+        hooks.received(bytes.byteLength);
+      },
+      // A socket that never opened reports no code: 0, as the report counts failed attempts.
+      closed: (info) => finish(info.code ?? 0, info.reason),
+    },
+    { WebSocket },
+  );
+  installResync(hooks, transport, symbols, history, now, false);
+  return {
+    close(graceful) {
+      if (socket !== null) socket.abrupt = !graceful;
+      transport.close();
+      finish(graceful ? 1000 : 1006, 'closed by client');
+    },
+    pause: () => socket?.wire.pause(),
+    resume: () => socket?.wire.resume(),
+  };
 };
