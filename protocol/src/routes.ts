@@ -18,6 +18,8 @@ export const Route = {
   health: '/healthz',
   /** Prometheus metrics (on the main port or --metrics-port). */
   metrics: '/metrics',
+  /** Producers' trades in (POST, NDJSON; only with --ingest-token): docs/ingest.md. */
+  ingest: '/ingest',
   /** The @tickwire/client browser bundle (ES module): `import { connect } from '/client/tickwire-client.js'`. */
   clientBundle: '/client/tickwire-client.js',
 } as const;

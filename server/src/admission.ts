@@ -39,8 +39,8 @@ const IP_LITERAL_HOST = /^(\d{1,3}(\.\d{1,3}){3}|\[[0-9a-f:.]+\])(:\d{1,5})?$/i;
 
 /** Answers a refused request with its status, a JSON body and Retry-After when the client may come back. */
 export function sendRefusal(res: HttpResponse, refusal: Refusal): void {
-  const headers: Record<string, string> = refusal.retryAfterSec ? { 'Retry-After': String(refusal.retryAfterSec) } : {};
-  sendJson(res, refusal.status, { error: { name: refusal.name, message: refusal.message } }, headers);
+  const headers: Record<string, string> = { ...refusal.headers, ...(refusal.retryAfterSec ? { 'Retry-After': String(refusal.retryAfterSec) } : {}) };
+  sendJson(res, refusal.status, { error: { name: refusal.name, message: refusal.message } }, headers, refusal.close === true);
 }
 
 export function remoteIp(res: HttpResponse): string {

@@ -73,6 +73,20 @@ export interface ServerConfig {
   nats: string | null;
   /** uWS gateway threads sharing the port (SO_REUSEPORT); 1 = this thread only. */
   workers: number;
+  /** Instrument file (JSON, feeds/src/instrument-file.ts) replacing the built-in universe; null = built-in. */
+  instruments: string | null;
+  /** The embedded simulator runs ('sim') or not ('none': only ingested instruments, --instruments required). */
+  feed: 'sim' | 'none';
+  /** Credential of POST /ingest (Bearer); null = no ingest door (404). */
+  ingestToken: string | null;
+  /** Largest /ingest body, bytes (larger: 413). */
+  ingestMaxBody: number;
+  /** Trade lines per second one producer (client address) may send; the burst is two seconds' worth. */
+  ingestRate: number;
+  /** Trades accepted per batch window at most (the queue); a body that might not fit: 503. */
+  ingestQueue: number;
+  /** Longest an /ingest body may take to arrive, ms (slower: 408, nothing applied). */
+  ingestBodyTimeoutMs: number;
   logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'silent';
 }
 
@@ -114,6 +128,13 @@ export const DEFAULT_CONFIG: ServerConfig = {
   testHooks: false,
   nats: null,
   workers: 1,
+  instruments: null,
+  feed: 'sim',
+  ingestToken: null,
+  ingestMaxBody: 1024 * 1024,
+  ingestRate: 20_000,
+  ingestQueue: 50_000,
+  ingestBodyTimeoutMs: 10_000,
   logLevel: 'info',
 };
 
@@ -287,6 +308,39 @@ export function configProgram(): Command {
       opt('--nats <urls>', 'gateway mode: take the feed from NATS (npm run feed) instead of the embedded simulator', 'TICKWIRE_NATS').argParser(natsUrls),
     )
     .addOption(opt('--workers <n>', 'uWS gateway threads sharing the port (SO_REUSEPORT)', 'TICKWIRE_WORKERS').default(d.workers).argParser(integer(1, 64)))
+    .addOption(opt('--instruments <file>', 'instrument file (JSON, docs/ingest.md) instead of the built-in universe (--symbols)', 'TICKWIRE_INSTRUMENTS'))
+    .addOption(
+      opt('--feed <kind>', 'sim: the embedded simulator runs the instruments not marked "ingest"; none: no simulator', 'TICKWIRE_FEED')
+        .default(d.feed)
+        .choices(['sim', 'none']),
+    )
+    .addOption(
+      opt(
+        '--ingest-token <secret>',
+        'enable POST /ingest for producers holding this Bearer token (prefer the env variable)',
+        'TICKWIRE_INGEST_TOKEN',
+      ).argParser(secret),
+    )
+    .addOption(
+      opt('--ingest-max-body <bytes>', 'largest POST /ingest body (larger: 413)', 'TICKWIRE_INGEST_MAX_BODY')
+        .default(d.ingestMaxBody)
+        .argParser(integer(1024, 64 * 1024 * 1024)),
+    )
+    .addOption(
+      opt('--ingest-rate <n>', 'trade lines per second per producer address (burst: 2 s worth; more: 429)', 'TICKWIRE_INGEST_RATE')
+        .default(d.ingestRate)
+        .argParser(integer(1, 10_000_000)),
+    )
+    .addOption(
+      opt('--ingest-queue <n>', 'trades accepted per batch window at most (more: 503)', 'TICKWIRE_INGEST_QUEUE')
+        .default(d.ingestQueue)
+        .argParser(integer(1, 10_000_000)),
+    )
+    .addOption(
+      opt('--ingest-body-timeout-ms <n>', 'longest a POST /ingest body may take to arrive (slower: 408)', 'TICKWIRE_INGEST_BODY_TIMEOUT_MS')
+        .default(d.ingestBodyTimeoutMs)
+        .argParser(integer(100, 600_000)),
+    )
     .addOption(opt('--log-level <level>', 'log level', 'TICKWIRE_LOG_LEVEL').default(d.logLevel).choices(['fatal', 'error', 'warn', 'info', 'debug', 'silent']))
     .helpOption('-h, --help', 'show this help')
     .allowExcessArguments(false);
@@ -331,6 +385,13 @@ export function parseConfig(argv: readonly string[], env: NodeJS.ProcessEnv = pr
     testHooks?: boolean;
     nats?: string;
     workers: number;
+    instruments?: string;
+    feed: 'sim' | 'none';
+    ingestToken?: string;
+    ingestMaxBody: number;
+    ingestRate: number;
+    ingestQueue: number;
+    ingestBodyTimeoutMs: number;
     slowSoftBytes: number;
     slowHardBytes: number;
     slowLagMs: number;
@@ -374,6 +435,13 @@ export function parseConfig(argv: readonly string[], env: NodeJS.ProcessEnv = pr
     testHooks: o.testHooks === true,
     nats: o.nats ?? null,
     workers: o.workers,
+    instruments: o.instruments ?? null,
+    feed: o.feed,
+    ingestToken: o.ingestToken ?? null,
+    ingestMaxBody: o.ingestMaxBody,
+    ingestRate: o.ingestRate,
+    ingestQueue: o.ingestQueue,
+    ingestBodyTimeoutMs: o.ingestBodyTimeoutMs,
     logLevel: o.logLevel,
   };
   return validateConfig(config);
@@ -404,6 +472,22 @@ export function validateConfig(config: ServerConfig): ServerConfig {
   }
   if (config.metricsPort !== null && config.metricsPort !== 0 && config.metricsPort === config.port) {
     throw new StartupError('TW_CONFIG', `invalid configuration: --metrics-port ${config.metricsPort} is the main --port; pick another or leave it out`);
+  }
+  // Instruments and ingest live with the embedded feed in this process (a --nats gateway relays the feed
+  // process's list; --workers relay the main thread's); the state file saves the simulator of --symbols only.
+  const fail = (message: string): never => {
+    throw new StartupError('TW_CONFIG', `invalid configuration: ${message}`);
+  };
+  const remote = config.nats !== null ? '--nats' : config.workers > 1 ? '--workers' : null;
+  if (remote !== null && config.instruments !== null) fail(`--instruments works with the embedded feed, not with ${remote}`);
+  if (remote !== null && config.ingestToken !== null) fail(`--ingest-token works with the embedded feed, not with ${remote}`);
+  if (remote !== null && config.feed === 'none') fail(`--feed none works with the embedded feed, not with ${remote}`);
+  if (config.feed === 'none' && config.instruments === null) fail('--feed none needs --instruments FILE: the instruments producers write');
+  if (config.stateFile !== null && (config.instruments !== null || config.feed === 'none')) {
+    fail('--state-file continues the built-in simulator only; leave it out with --instruments or --feed none');
+  }
+  if (config.ingestToken !== null && (config.ingestToken === config.authSecret || config.ingestToken === config.adminToken)) {
+    fail('--ingest-token must differ from --auth-secret and --admin-token: producers get their own credential');
   }
   if (config.heartbeatMs < config.batchMs) {
     throw new StartupError('TW_CONFIG', `invalid configuration: --heartbeat-ms ${config.heartbeatMs} is shorter than --batch-ms ${config.batchMs}`);

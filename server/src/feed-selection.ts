@@ -1,7 +1,12 @@
 // Which feed a server runs: a feed process over the bus (gateway mode: --nats, or a --workers thread's
-// hub), else the embedded simulator, which continues a saved stream (--state-file) when one fits.
+// hub), else the embedded simulator, which continues a saved stream (--state-file) when one fits, over
+// the built-in universe or an --instruments file, with the ingest core when --ingest-token opens the door.
 import { hostname } from 'node:os';
 import type { Clock } from '@tickwire/feeds/clock';
+import { InstrumentFileError, loadInstrumentFile } from '@tickwire/feeds/instrument-file';
+import { DEFAULT_INGEST_LIMITS, IngestCore } from '@tickwire/core/ingest';
+import { instrumentInfo } from '@tickwire/protocol/instruments';
+import { StartupError } from './errors.js';
 import type { Bus } from '@tickwire/core/nats/bus';
 import type { Logger } from '@tickwire/core/log';
 import type { ServerConfig } from './config.js';
@@ -58,16 +63,36 @@ export async function selectFeed(config: ServerConfig, options: FeedSelectionOpt
   const saved = config.stateFile === null ? null : takeState(config.stateFile, fingerprint, now(), (MAX_WARMUP_TICKS / config.tickRate) * 1000);
   if (saved && !saved.ok && saved.reason !== 'no saved state') log.warn({ reason: saved.reason }, 'starting a new stream instead of the saved one');
   const restored = saved?.ok ? saved.state : null;
-  const feed = embeddedSource(
-    createEmbeddedFeed({
-      seed: config.seed,
-      symbols: config.symbols,
-      tickRate: config.tickRate,
-      warmupSec: config.warmupSec,
-      clock,
-      ...(restored ? { epoch: restored.epoch, restore: restored.simulator } : options.epoch !== undefined ? { epoch: options.epoch } : {}),
-    }),
-    config.tickRate,
-  );
-  return { feed, restored, fingerprint };
+  const instruments = config.instruments === null ? undefined : loadInstruments(config.instruments, config.feed === 'sim' ? 'sim' : 'ingest');
+  const embedded = createEmbeddedFeed({
+    seed: config.seed,
+    symbols: config.symbols,
+    tickRate: config.tickRate,
+    warmupSec: config.warmupSec,
+    clock,
+    simulate: config.feed === 'sim',
+    ...(instruments !== undefined ? { instruments } : {}),
+    ...(restored ? { epoch: restored.epoch, restore: restored.simulator } : options.epoch !== undefined ? { epoch: options.epoch } : {}),
+  });
+  const ingest =
+    config.ingestToken === null
+      ? null
+      : new IngestCore(
+          // With --feed none every instrument is ingested, whatever its entry says.
+          embedded.instruments.map((i) => ({ ...instrumentInfo(i), tickSize: i.tickSize, source: config.feed === 'none' ? 'ingest' : (i.source ?? 'sim') })),
+          { ...DEFAULT_INGEST_LIMITS, queueLength: config.ingestQueue },
+        );
+  if (ingest !== null && ingest.ingestible === 0) {
+    log.warn('--ingest-token is set but no instrument has source "ingest": every trade will be refused (not_ingest)');
+  }
+  return { feed: embeddedSource(embedded, config.tickRate, ingest), restored, fingerprint };
+}
+
+function loadInstruments(path: string, defaultSource: 'sim' | 'ingest') {
+  try {
+    return loadInstrumentFile(path, { defaultSource });
+  } catch (error) {
+    if (error instanceof InstrumentFileError) throw new StartupError('TW_INSTRUMENTS', `invalid --instruments ${error.message}`, { cause: error });
+    throw error;
+  }
 }

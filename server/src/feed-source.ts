@@ -1,6 +1,11 @@
 // The embedded feed: the simulator running in this process, warmed up over a stretch of simulated past
-// so charts and session stats have content the moment the dashboard opens.
-import { LiveFeed, MarketSimulator, defaultUniverse, type Clock, type Instrument, type SimulatorState } from '@tickwire/feeds/index';
+// so charts and session stats have content the moment the dashboard opens, and the ingest core for
+// instruments producers write (--instruments entries with source "ingest"; every one with --feed none).
+import { randomInt } from 'node:crypto';
+import { LiveFeed, MarketSimulator, defaultUniverse, type Clock, type Instrument, type InstrumentSource, type SimulatorState } from '@tickwire/feeds/index';
+import type { Tick } from '@tickwire/protocol/messages';
+import { U32_MAX } from '@tickwire/protocol/units';
+import type { IngestCore } from '@tickwire/core/ingest';
 import type { Fanout } from '@tickwire/core/fanout';
 import type { Logger } from '@tickwire/core/log';
 import type { InstrumentInfo } from '@tickwire/protocol/instruments';
@@ -11,8 +16,14 @@ import type { SymbolGate } from './subscriptions.js';
 /** Warm-up never replays more ticks than this, whatever the rate (keeps start-up near a second). */
 export const MAX_WARMUP_TICKS = 1_500_000;
 
+/** An instrument of this server's registry: built-in ones have no source (simulated). */
+export type LocalInstrument = Instrument & { source?: InstrumentSource };
+
 export interface EmbeddedFeed {
-  readonly instruments: readonly Instrument[];
+  /** Every instrument of the registry (simulated and ingested), ids = indices. */
+  readonly instruments: readonly LocalInstrument[];
+  /** Instruments the simulator runs (0 with --feed none). */
+  readonly simulated: number;
   readonly epoch: number;
   /** Ingests every tick due by now into the fan-out. */
   poll(fanout: Fanout): number;
@@ -31,36 +42,67 @@ export function createEmbeddedFeed(options: {
   epoch?: number;
   /** Continue a saved stream instead of starting a new one (warm-up is skipped). */
   restore?: SimulatorState;
+  /** The registry from --instruments (default: the built-in universe of `symbols`). */
+  instruments?: readonly LocalInstrument[];
+  /** --feed none: no simulator at all (every instrument is ingested). */
+  simulate?: boolean;
 }): EmbeddedFeed {
-  const instruments = defaultUniverse(options.symbols);
+  const instruments: readonly LocalInstrument[] = options.instruments ?? defaultUniverse(options.symbols);
+  const simulated = options.simulate === false ? [] : instruments.filter((i) => i.source !== 'ingest');
   const warmupMs = Math.min(options.warmupSec * 1000, (MAX_WARMUP_TICKS / options.tickRate) * 1000);
   const now = options.clock.now();
+  const epochOption = options.epoch !== undefined ? { epoch: options.epoch } : {};
+  if (simulated.length === 0) {
+    // Nothing to simulate: the epoch is still this process's, drawn like LiveFeed draws it.
+    return {
+      instruments,
+      simulated: 0,
+      epoch: options.epoch ?? randomInt(1, U32_MAX + 1),
+      poll: () => 0,
+      warmUp: () => 0,
+      exportState() {
+        throw new Error('no simulator runs: there is no simulator state to save');
+      },
+    };
+  }
+  // The simulator numbers its instruments 0..k-1; when some registry entries are ingested, its ids map
+  // back to registry ids on the way out (the scratch tick is the simulator's to overwrite next step).
+  const remap = simulated.length === instruments.length ? null : Uint16Array.from(simulated, (i) => i.id);
   const simulator = new MarketSimulator({
     seed: options.seed,
-    instruments,
+    instruments: remap === null ? instruments : simulated.map((inst, k) => ({ ...inst, id: k })),
     ticksPerSecond: options.tickRate,
     startTimeMs: options.restore?.startTimeMs ?? now - warmupMs,
   });
   if (options.restore) simulator.importState(options.restore);
-  const feed = new LiveFeed({ simulator, clock: options.clock, ...(options.epoch !== undefined ? { epoch: options.epoch } : {}) });
+  const feed = new LiveFeed({ simulator, clock: options.clock, ...epochOption });
+  const into = (fanout: Fanout): ((tick: Tick) => void) =>
+    remap === null
+      ? (tick) => fanout.ingest(tick)
+      : (tick) => {
+          tick.symbolId = remap[tick.symbolId]!;
+          fanout.ingest(tick);
+        };
   return {
     instruments,
+    simulated: simulated.length,
     epoch: feed.epoch,
     poll(fanout) {
-      return feed.poll((tick) => fanout.ingest(tick));
+      return feed.poll(into(fanout));
     },
     exportState() {
       return simulator.exportState();
     },
     warmUp(fanout) {
       if (options.restore) return 0;
+      const emit = into(fanout);
       let total = 0;
       // In one-second slices so pending buffers stay small.
       for (let t = now - warmupMs + 1000; t < now; t += 1000) {
-        total += simulator.advanceTo(t, (tick) => fanout.ingest(tick));
+        total += simulator.advanceTo(t, emit);
         fanout.absorb();
       }
-      total += simulator.advanceTo(now, (tick) => fanout.ingest(tick));
+      total += simulator.advanceTo(now, emit);
       fanout.absorb();
       return total;
     },
@@ -89,6 +131,8 @@ export interface FeedHooks {
 
 export interface FeedSource extends SymbolGate {
   readonly kind: 'embedded' | 'bus';
+  /** Where POST /ingest writes (embedded feed with --ingest-token); absent or null otherwise. */
+  readonly ingest?: IngestCore | null;
   readonly instruments: readonly InstrumentInfo[];
   /** Epoch at start (a bus feed may move the fan-out to a new one later, when the feed restarts). */
   readonly epoch: number;
@@ -104,21 +148,35 @@ export interface FeedSource extends SymbolGate {
   close(): Promise<void>;
 }
 
-export function embeddedSource(feed: EmbeddedFeed, tickRate: number): FeedSource {
+export function embeddedSource(feed: EmbeddedFeed, tickRate: number, ingest: IngestCore | null = null): FeedSource {
   return {
     kind: 'embedded',
+    ingest,
     instruments: feed.instruments,
     epoch: feed.epoch,
     warmUp: (fanout) => feed.warmUp(fanout),
-    poll: (fanout) => feed.poll(fanout),
+    poll(fanout) {
+      // Called right before the fan-out publishes: whatever ingest queued goes out now, so the queue empties.
+      ingest?.windowClosed();
+      return feed.poll(fanout);
+    },
     exportState: () => feed.exportState(),
-    start() {},
+    start(fanout) {
+      ingest?.start(fanout);
+    },
     ready: () => true,
     whenReady: (_ids, ready) => ready(),
     interest() {},
     health(nowMs, fanout) {
       const sinceTick = nowMs - fanout.stats.lastTickAtMs;
-      return { stalled: sinceTick > Math.max(FEED_STALL_MS, 50_000 / tickRate), detail: { source: 'embedded' } };
+      const detail: Record<string, unknown> = { source: 'embedded', simulated: feed.simulated };
+      if (ingest !== null) {
+        const last = ingest.lastAcceptedAtMs;
+        detail.ingest = { instruments: ingest.ingestible, accepted: ingest.acceptedTotal, msSinceLastTrade: last === 0 ? null : Math.round(nowMs - last) };
+      }
+      // A quiet producer is not a stalled server: only a running simulator can stall.
+      const stalled = feed.simulated > 0 && sinceTick > Math.max(FEED_STALL_MS, 50_000 / tickRate);
+      return { stalled, detail };
     },
     close: async () => {},
   };

@@ -10,6 +10,7 @@ const STATUS_TEXT: Record<number, string> = {
   403: 'Forbidden',
   404: 'Not Found',
   405: 'Method Not Allowed',
+  408: 'Request Timeout',
   413: 'Payload Too Large',
   415: 'Unsupported Media Type',
   421: 'Misdirected Request',
@@ -29,8 +30,11 @@ export function writeCommonHeaders(res: HttpResponse): void {
 }
 
 /** `closeConnection` ends the connection after the answer (bad framing: the rest of the bytes is unknowable). */
-/** An HTTP refusal (status, error name, message, optional Retry-After) as admission and auth produce it. */
-export type Refusal = { status: number; name: string; message: string; retryAfterSec?: number };
+/**
+ * An HTTP refusal (status, error name, message, optional Retry-After and headers) as admission, auth and
+ * ingest produce it; `close` ends the connection after it (a body left unread makes the stream unusable).
+ */
+export type Refusal = { status: number; name: string; message: string; retryAfterSec?: number; headers?: Record<string, string>; close?: boolean };
 
 export function sendJson(res: HttpResponse, status: number, body: unknown, headers: Record<string, string> = {}, closeConnection = false): void {
   if (res.done) return;

@@ -66,6 +66,23 @@ export class Metrics {
     labelNames: ['transport'] as const,
     registers: [this.registry],
   });
+  readonly ingestAccepted = new Counter({
+    name: 'tickwire_ingest_trades_accepted_total',
+    help: 'Producer trades accepted by POST /ingest (each became a tick)',
+    registers: [this.registry],
+  });
+  readonly ingestRejected = new Counter({
+    name: 'tickwire_ingest_trades_rejected_total',
+    help: 'Producer trade lines rejected by POST /ingest, by reason (docs/ingest.md)',
+    labelNames: ['reason'] as const,
+    registers: [this.registry],
+  });
+  readonly ingestRequests = new Counter({
+    name: 'tickwire_ingest_requests_total',
+    help: 'POST /ingest requests by outcome: applied (answered 200), refused (whole body, see tickwire_refusals_total), aborted (producer left mid-body, nothing applied)',
+    labelNames: ['outcome'] as const,
+    registers: [this.registry],
+  });
   readonly slowDisconnects = new Counter({
     name: 'tickwire_slow_consumer_disconnects_total',
     help: 'Clients closed because they fell too far behind',

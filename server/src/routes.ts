@@ -14,6 +14,7 @@ import { requestToken, verifyToken } from './auth.js';
 import type { ServerConfig } from './config.js';
 import type { FeedSource } from './feed-source.js';
 import { mountHttpStreams, type HttpStreamHub } from './http-stream.js';
+import { mountIngest } from './ingest-http.js';
 import { sendJson, writeCommonHeaders } from './http-util.js';
 import type { Metrics } from './metrics.js';
 import { mountPolling, type PollHub } from './poll.js';
@@ -68,6 +69,22 @@ export function registerRoutes(app: TemplatedApp, ctx: RouteContext): MountedRou
       tickers: ctx.fanout.states.map((s) => s.instrument.ticker),
       metrics: ctx.metrics,
       health: () => ctx.feed.health(ctx.now(), ctx.fanout),
+      now: ctx.now,
+    });
+  }
+  // Off (404 from the catch-all) unless --ingest-token; the feed holds the ingest core then.
+  const ingest = ctx.feed.ingest ?? null;
+  if (config.ingestToken !== null && ingest !== null) {
+    mountIngest(app, {
+      core: ingest,
+      token: config.ingestToken,
+      maxBodyBytes: config.ingestMaxBody,
+      ratePerSec: config.ingestRate,
+      bodyTimeoutMs: config.ingestBodyTimeoutMs,
+      producerOf: (res, req) => ctx.admission.clientIp(res, req),
+      refuse: (res, refusal) => ctx.admission.refuse(res, refusal),
+      metrics: ctx.metrics,
+      log: ctx.log,
       now: ctx.now,
     });
   }
