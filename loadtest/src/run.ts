@@ -222,8 +222,10 @@ export async function runLoadTest(config: LoadTestConfig, hooks: RunHooks = {}):
       await new Promise<void>((resolve) => {
         pendingSample = { seq: k, waiting: workers, resolve };
         send({ type: 'sample', seq: k, steady });
-        // A saturated worker may answer late; the coordinator never waits more than a few seconds.
-        setTimeout(resolve, 5_000).unref();
+        // A saturated worker may answer late; the coordinator never waits more than a few seconds. Not
+        // unref'd: while a busy worker (e.g. in 1,000 TLS handshakes) is silent it is the only handle of the
+        // main thread, and without it Node exited mid-run with code 0 and no report.
+        setTimeout(resolve, 5_000);
       });
       pendingSample = null;
       const t = performance.now();
