@@ -1,7 +1,18 @@
 // Persisted settings validation and watchlist edits (web/src/lib/settings.ts), and the symbol
 // type-ahead ranking (web/src/lib/search.ts).
 import { describe, expect, it } from 'vitest';
-import { addTicker, defaultSettings, loadSettings, neighbour, parseSettings, removeTicker, saveSettings, STORAGE_KEY } from '../src/lib/settings.js';
+import {
+  addTicker,
+  defaultSettings,
+  loadSettings,
+  neighbour,
+  parseSettings,
+  removeTicker,
+  saveSettings,
+  STORAGE_KEY,
+  TIME_ZONES,
+  withTimeZone,
+} from '../src/lib/settings.js';
 import { searchSymbols } from '../src/lib/search.js';
 
 function memoryStorage() {
@@ -23,6 +34,18 @@ describe('settings', () => {
     const s = { ...defaultSettings(), watchlist: ['AAPL', 'BRK.B'], layout: 4 as const, theme: 'light' as const };
     saveSettings(storage, s);
     expect(loadSettings(storage)).toMatchObject({ watchlist: ['AAPL', 'BRK.B'], layout: 4, theme: 'light' });
+  });
+
+  it('keeps the display time zone: local by default, any known IANA name, garbage falls back', () => {
+    expect(defaultSettings().timeZone).toBe('local');
+    const storage = memoryStorage();
+    saveSettings(storage, withTimeZone(defaultSettings(), 'America/New_York'));
+    expect(loadSettings(storage).timeZone).toBe('America/New_York');
+    for (const timeZone of TIME_ZONES) expect(parseSettings({ timeZone }).timeZone).toBe(timeZone);
+    for (const timeZone of ['Mars/Olympus_Mons', '', 42, null, 'x'.repeat(100)]) expect(parseSettings({ timeZone }).timeZone).toBe('local');
+    const s = defaultSettings();
+    expect(withTimeZone(s, 'Nowhere/Else')).toBe(s);
+    expect(withTimeZone(s, 'local')).toBe(s);
   });
 
   it('survives garbage: invalid fields fall back to defaults', () => {

@@ -1,4 +1,4 @@
-// The user's saved choices (watchlist, chart layout, theme, transport) and their validation. Whatever
+// The user's saved choices (watchlist, chart layout, theme, transport, time zone) and their validation. Whatever
 // is in localStorage is untrusted: parseSettings keeps what is valid and falls back to defaults for the
 // rest, so a stale or hand-edited entry can never break the page.
 import { isTicker } from '@tickwire/protocol/control';
@@ -12,6 +12,19 @@ export const LAYOUTS = [1, 2, 4] as const;
 export type Layout = (typeof LAYOUTS)[number];
 export type Theme = 'dark' | 'light';
 export const MAX_WATCHLIST = 100;
+
+/** Zones offered in the time-zone menu besides the browser's own ('local'): the main trading centres. */
+export const TIME_ZONES: readonly string[] = [
+  'local',
+  'UTC',
+  'America/New_York',
+  'America/Chicago',
+  'Europe/London',
+  'Europe/Berlin',
+  'Asia/Hong_Kong',
+  'Asia/Tokyo',
+  'Australia/Sydney',
+];
 
 export const DEFAULT_WATCHLIST: readonly string[] = ['AAPL', 'MSFT', 'NVDA', 'TSLA', 'AMZN', 'GOOGL', 'META', 'EURUSD', 'GBPUSD', 'USDJPY', 'BTCUSD', 'ETHUSD'];
 
@@ -28,6 +41,8 @@ export interface Settings {
   activePanel: number;
   theme: Theme;
   transport: TransportPreference;
+  /** Zone of every time shown (tape, chart axis, legend): 'local' or an IANA name. */
+  timeZone: string;
 }
 
 export function defaultPanels(watchlist: readonly string[]): PanelSettings[] {
@@ -42,7 +57,24 @@ export function defaultPanels(watchlist: readonly string[]): PanelSettings[] {
 
 export function defaultSettings(): Settings {
   const watchlist = [...DEFAULT_WATCHLIST];
-  return { watchlist, layout: 1, panels: defaultPanels(watchlist), activePanel: 0, theme: 'dark', transport: 'auto' };
+  return { watchlist, layout: 1, panels: defaultPanels(watchlist), activePanel: 0, theme: 'dark', transport: 'auto', timeZone: 'local' };
+}
+
+/** 'local' or a zone name this browser knows (a saved name may come from another browser). */
+export function isTimeZone(v: unknown): v is string {
+  if (v === 'local') return true;
+  if (typeof v !== 'string' || v.length === 0 || v.length > 64) return false;
+  try {
+    new Intl.DateTimeFormat('en-US', { timeZone: v });
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** The settings with another display time zone; an unknown name leaves them unchanged. */
+export function withTimeZone(s: Settings, timeZone: string): Settings {
+  return isTimeZone(timeZone) && timeZone !== s.timeZone ? { ...s, timeZone } : s;
 }
 
 function isInterval(v: unknown): v is ChartInterval {
@@ -66,7 +98,8 @@ export function parseSettings(raw: unknown): Settings {
   const activePanel = typeof o.activePanel === 'number' && Number.isInteger(o.activePanel) && o.activePanel >= 0 && o.activePanel < layout ? o.activePanel : 0;
   const theme: Theme = o.theme === 'light' ? 'light' : 'dark';
   const transport: TransportPreference = isPreference(o.transport) ? o.transport : 'auto';
-  return { watchlist, layout, panels, activePanel, theme, transport };
+  const timeZone = isTimeZone(o.timeZone) ? o.timeZone : d.timeZone;
+  return { watchlist, layout, panels, activePanel, theme, transport, timeZone };
 }
 
 export function loadSettings(storage: Pick<Storage, 'getItem'> | null): Settings {

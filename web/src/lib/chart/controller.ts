@@ -18,7 +18,7 @@ import {
   type Time,
   type UTCTimestamp,
 } from 'lightweight-charts';
-import { formatBarTime, formatPrice, formatVolume } from '../format.js';
+import { formatBarDate, formatBarTime, formatPrice, formatVolume, setTimeZone } from '../format.js';
 import type { MarketStore } from '../market/store.js';
 import type { BarBook, ChartInterval } from '../market/symbol.js';
 import { lowerBound, strictlyIncreasing, type Bar } from './candles.js';
@@ -57,7 +57,7 @@ function tickMark(time: Time, type: TickMarkType): string {
   const sec = time as number;
   if (type === TickMarkType.TimeWithSeconds) return formatBarTime(sec, true);
   if (type === TickMarkType.Time) return formatBarTime(sec, false);
-  return new Date(sec * 1000).toLocaleDateString('en-GB', { day: 'numeric', month: 'short' });
+  return formatBarDate(sec);
 }
 
 export class ChartController {
@@ -127,6 +127,18 @@ export class ChartController {
     this.chart.panes()[0]?.setStretchFactor(4);
     this.chart.panes()[1]?.setStretchFactor(1);
     this.chart.subscribeCrosshairMove(this.onCrosshair);
+  }
+
+  /** Re-renders axis and legend times after the display time zone changed. */
+  setTimeZone(timeZone: string): void {
+    setTimeZone(timeZone);
+    // New formatter objects make lightweight-charts drop its cached labels and redraw.
+    this.chart.applyOptions({
+      timeScale: { tickMarkFormatter: (t: Time, type: TickMarkType) => tickMark(t, type) },
+      localization: { timeFormatter: (t: Time) => formatBarTime(t as number, true) },
+    });
+    this.hovering = false;
+    this.publishLegend();
   }
 
   /** Points the chart at another symbol/interval; the next sync reloads its bars. */
