@@ -109,6 +109,8 @@ export interface BenchNotes {
   soak: string | null;
   /** The "## Scale-out" section written by bench/src/scaleout.ts (bench/results/scaleout.md). */
   scaleout: string | null;
+  /** The "## Cost of nginx in front" section written by bench/src/nginx-cost.ts (bench/results/nginx-cost.md). */
+  nginxCost?: string | null;
 }
 
 export function renderMarkdown(r: BenchReport, analysis: string | null, notes: BenchNotes = { renderLoad: null, soak: null, scaleout: null }): string {
@@ -268,6 +270,11 @@ export function renderMarkdown(r: BenchReport, analysis: string | null, notes: B
     out.push('');
   }
 
+  if (notes.nginxCost != null && notes.nginxCost.trim() !== '') {
+    out.push(notes.nginxCost.trim());
+    out.push('');
+  }
+
   if (analysis !== null && analysis.trim() !== '') {
     out.push('## Analysis');
     out.push('');
@@ -287,6 +294,7 @@ export function renderMarkdown(r: BenchReport, analysis: string | null, notes: B
   out.push('npm run bench -- --only sweep --series tw-sse-1k --rates 5000 --profile   # server under --cpu-prof, hottest functions printed');
   out.push('npm run bench -- --only sweep --series tw-ws-5k --update   # re-measure one series into latest.json and this file');
   out.push('npm run bench -- --render bench/results/latest.json      # re-render this file (e.g. after editing bench/analysis.md)');
+  out.push('node bench/dist/nginx-cost.js --clients 1000 --reps 5   # direct vs through nginx (--tls: also wss): latency, CPU per update');
   out.push('# one load test by hand against a running server (npm run build first: the server serves web/dist):');
   out.push('node server/dist/main.js --port 9001 --tick-rate 5000 &');
   out.push('npm run loadtest -- --url http://127.0.0.1:9001 --clients 1000 --ramp-up 2s --duration 10s --json out/lt.json --html out/lt.html');

@@ -4,7 +4,7 @@
 // as a child of this process, in its own scratch directory, and is stopped by its PID only.
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { chmodSync, mkdtempSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
-import { connect } from 'node:net';
+import { connect, createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { REPO_ROOT } from './servers.js';
@@ -71,6 +71,18 @@ export function nginxServerBlock(o: NginxOptions): string {
   conf = substitute(conf, '/etc/ssl/tickwire/fullchain.pem', o.certificate.cert, file);
   conf = substitute(conf, '/etc/ssl/tickwire/privkey.pem', o.certificate.key, file);
   return conf;
+}
+
+/** A free loopback port, for proxies that need a concrete one in their config. */
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const s = createServer();
+    s.once('error', reject);
+    s.listen({ host: '127.0.0.1', port: 0, exclusive: true }, () => {
+      const a = s.address();
+      s.close(() => (typeof a === 'object' && a !== null ? resolve(a.port) : reject(new Error('no port'))));
+    });
+  });
 }
 
 function waitForPort(port: number, timeoutMs: number, alive: () => boolean): Promise<void> {

@@ -95,10 +95,12 @@ async function main(): Promise<void> {
     return existsSync(path) ? readFileSync(path, 'utf8') : null;
   };
   const scaleoutPath = join(REPO_ROOT, 'bench/results/scaleout.md');
+  const nginxCostPath = join(REPO_ROOT, 'bench/results/nginx-cost.md');
   const notes = () => ({
     renderLoad: note('render-load.md'),
     soak: note('soak.md'),
     scaleout: existsSync(scaleoutPath) ? readFileSync(scaleoutPath, 'utf8') : null,
+    nginxCost: existsSync(nginxCostPath) ? readFileSync(nginxCostPath, 'utf8') : null,
   });
   if (o.render !== undefined) {
     const report = JSON.parse(readFileSync(o.render, 'utf8')) as BenchReport;
