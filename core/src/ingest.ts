@@ -1,8 +1,9 @@
-// The ingest model every door shares (HTTP today): producer trades as NDJSON lines → validated → ticks
+// The ingest model every door shares (HTTP, WebSocket, NATS): producer trades as NDJSON lines or 32-byte records → validated → ticks
 // with the symbol's next seq, written into the same Fanout the simulator feeds, so batching, candles,
 // snapshots, heartbeats and resume treat ingested symbols exactly like simulated ones. Every bad line
 // has one named reason and changes nothing; a body is checked against the queue room before any line
 // is applied, and applied in one synchronous pass, so no body is ever half-applied.
+import { readTickRecord, TICK_RECORD_SIZE } from '@tickwire/protocol/codec';
 import type { Tick } from '@tickwire/protocol/messages';
 import { decimalToUnits, type DecimalError, type EpochMs, type PriceTicks, type SizeLots } from '@tickwire/protocol/units';
 import type { InstrumentInfo } from '@tickwire/protocol/instruments';
@@ -90,6 +91,8 @@ export function countLines(body: Uint8Array): number {
 const utf8 = new TextDecoder('utf-8', { fatal: true });
 
 type Check<T> = { ok: true; value: T } | { ok: false; reason: IngestRejection; message: string };
+/** A checked trade: the instrument id, its dedup key (null: no id) and the tick fields the core does not assign. */
+type Trade = { id: number; key: string | null; tick: Omit<Tick, 'symbolId' | 'flags' | 'seq'> };
 const refuse = (reason: IngestRejection, message: string): { ok: false; reason: IngestRejection; message: string } => ({ ok: false, reason, message });
 
 function describe(v: unknown): string {
@@ -143,6 +146,8 @@ export class IngestCore {
     bid: 0 as PriceTicks,
     ask: 0 as PriceTicks,
   };
+  /** Decode target of submitRecords (reused: no allocation per record). */
+  private readonly scratch: Tick = { ...this.tick };
   /** Newest accepted trade's server time (0: none yet), for health. */
   lastAcceptedAtMs = 0;
   acceptedTotal = 0;
@@ -186,35 +191,82 @@ export class IngestCore {
    * the room left in this window; otherwise each line is applied or rejected on its own, in order.
    */
   submit(body: Uint8Array, nowMs: number): Submitted {
-    if (this.fanout === null) throw new Error('IngestCore.submit called before start(fanout)');
-    const lines = countLines(body);
-    if (lines > this.room) return { ok: false, full: true, lines, room: this.room };
-    const result: IngestResult = { accepted: 0, rejected: 0, reasons: {}, errors: [] };
-    const reject = (line: number, reason: IngestRejection, message: string) => {
-      result.rejected++;
-      result.reasons[reason] = (result.reasons[reason] ?? 0) + 1;
-      if (result.errors.length < MAX_LINE_ERRORS) result.errors.push({ line, reason, message });
-    };
-    let start = 0;
-    let lineNo = 0;
-    while (start <= body.length) {
-      let end = body.indexOf(0x0a, start);
-      if (end === -1) end = body.length;
-      lineNo++;
-      const checked = this.line(body.subarray(start, end), nowMs);
-      if (checked !== null) {
-        if (checked.ok) {
-          this.apply(checked.value, nowMs);
-          result.accepted++;
-        } else reject(lineNo, checked.reason, checked.message);
+    return this.run(countLines(body), nowMs, (each) => {
+      let start = 0;
+      let lineNo = 0;
+      while (start <= body.length) {
+        let end = body.indexOf(0x0a, start);
+        if (end === -1) end = body.length;
+        lineNo++;
+        each(lineNo, this.line(body.subarray(start, end), nowMs));
+        start = end + 1;
       }
-      start = end + 1;
-    }
+    });
+  }
+
+  /**
+   * Validates and applies a batch of 32-byte tick records (docs/ingest.md, binary records), the fast
+   * form of the WebSocket and NATS doors. `bytes.length` must be a multiple of TICK_RECORD_SIZE (callers
+   * refuse other lengths). Same all-or-nothing queue check and per-record reasons as submit().
+   */
+  submitRecords(bytes: Uint8Array, nowMs: number): Submitted {
+    const count = Math.floor(bytes.length / TICK_RECORD_SIZE);
+    const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+    return this.run(count, nowMs, (each) => {
+      for (let i = 0; i < count; i++) each(i + 1, this.record(view, i * TICK_RECORD_SIZE, nowMs));
+    });
+  }
+
+  /** The shared batch pass: queue check for `items`, then each checked item applied or counted, in order. */
+  private run(items: number, nowMs: number, walk: (each: (n: number, checked: Check<Trade> | null) => void) => void): Submitted {
+    if (this.fanout === null) throw new Error('IngestCore.submit called before start(fanout)');
+    if (items > this.room) return { ok: false, full: true, lines: items, room: this.room };
+    const result: IngestResult = { accepted: 0, rejected: 0, reasons: {}, errors: [] };
+    walk((n, checked) => {
+      if (checked === null) return;
+      if (checked.ok) {
+        this.apply(checked.value, nowMs);
+        result.accepted++;
+        return;
+      }
+      result.rejected++;
+      result.reasons[checked.reason] = (result.reasons[checked.reason] ?? 0) + 1;
+      if (result.errors.length < MAX_LINE_ERRORS) result.errors.push({ line: n, reason: checked.reason, message: checked.message });
+    });
     return { ok: true, result };
   }
 
+  /**
+   * One 32-byte record → a trade or a rejection, in the reason order of the JSON lines. The record's
+   * symbolId names the instrument, seq carries the trade id (0: none; same id space as integer JSON ids),
+   * price/size/bid/ask are already units, eventTimeMs 0 means "now", bid = ask = 0 means "at the price".
+   */
+  private record(view: DataView, o: number, nowMs: number): Check<Trade> {
+    const r = readTickRecord(view, o, this.scratch);
+    const inst = this.instruments[r.symbolId];
+    if (r.flags !== 0) return refuse('bad_shape', `record flags must be 0, got ${r.flags}`);
+    if (inst === undefined) return refuse('unknown_ticker', `unknown symbolId ${r.symbolId}`);
+    if (inst.source !== 'ingest')
+      return refuse('not_ingest', `${inst.ticker} is simulated here (source "sim"): only instruments with source "ingest" take trades`);
+    const key = r.seq === 0 ? null : `${inst.id}\u0000${r.seq}`;
+    if (key !== null && this.seenIds.has(key)) return refuse('duplicate_id', `trade id ${r.seq} of ${inst.ticker} was already applied`);
+    if (r.price === 0) return refuse('bad_price', 'price 0 must be above zero');
+    if (r.price % inst.tickSize !== 0) return refuse('price_precision', `price ${r.price} ticks is off ${inst.ticker}'s tick grid (${inst.tickSize} ticks)`);
+    if (r.size === 0) return refuse('bad_size', 'size 0 must be above zero');
+    let bid: number = r.price;
+    let ask: number = r.price;
+    if (r.bid !== 0 || r.ask !== 0) {
+      if (r.bid === 0 || r.ask === 0) return refuse('bad_quote', 'give both bid and ask, or neither (both 0)');
+      if (r.bid > r.ask) return refuse('crossed_quote', `bid ${r.bid} is above ask ${r.ask} (ticks)`);
+      bid = r.bid;
+      ask = r.ask;
+    }
+    const ts = r.eventTimeMs === 0 ? nowMs : r.eventTimeMs;
+    return this.timed(inst, key, ts, nowMs, { price: r.price, size: r.size, bid, ask });
+  }
+
   /** One line → a trade ready to apply, a rejection, or null for a blank line. Changes nothing. */
-  private line(bytes: Uint8Array, nowMs: number): Check<{ id: number; key: string | null; tick: Omit<Tick, 'symbolId' | 'flags' | 'seq'> }> | null {
+  private line(bytes: Uint8Array, nowMs: number): Check<Trade> | null {
     let text: string;
     try {
       text = utf8.decode(bytes).trim();
@@ -265,11 +317,21 @@ export class IngestCore {
     }
     let ts = nowMs;
     if (o.ts !== undefined) {
-      if (typeof o.ts !== 'number' || !Number.isFinite(o.ts) || o.ts < MIN_EVENT_TIME_MS) {
-        return refuse('bad_time', `ts ${describe(o.ts)} must be epoch milliseconds (a number after 2000-01-01)`);
-      }
+      if (typeof o.ts !== 'number') return refuse('bad_time', `ts ${describe(o.ts)} must be epoch milliseconds (a number after 2000-01-01)`);
       ts = o.ts;
     }
+    return this.timed(inst, key, ts, nowMs, { price: price.value, size: size.value, bid, ask });
+  }
+
+  /** The time checks every form shares, then the trade ready to apply. */
+  private timed(
+    inst: IngestInstrument,
+    key: string | null,
+    ts: number,
+    nowMs: number,
+    units: { price: number; size: number; bid: number; ask: number },
+  ): Check<Trade> {
+    if (!Number.isFinite(ts) || ts < MIN_EVENT_TIME_MS) return refuse('bad_time', `ts ${describe(ts)} must be epoch milliseconds (a number after 2000-01-01)`);
     if (ts > nowMs + this.limits.maxFutureMs)
       return refuse('future_time', `ts ${ts} is ${Math.round(ts - nowMs)} ms ahead of the server's clock (limit ${this.limits.maxFutureMs})`);
     if (ts < this.lastTimeMs[inst.id]!) return refuse('out_of_order', `ts ${ts} is before ${inst.ticker}'s latest trade (${this.lastTimeMs[inst.id]})`);
@@ -278,12 +340,18 @@ export class IngestCore {
       value: {
         id: inst.id,
         key,
-        tick: { eventTimeMs: ts as EpochMs, price: price.value as PriceTicks, size: size.value as SizeLots, bid: bid as PriceTicks, ask: ask as PriceTicks },
+        tick: {
+          eventTimeMs: ts as EpochMs,
+          price: units.price as PriceTicks,
+          size: units.size as SizeLots,
+          bid: units.bid as PriceTicks,
+          ask: units.ask as PriceTicks,
+        },
       },
     };
   }
 
-  private apply(trade: { id: number; key: string | null; tick: Omit<Tick, 'symbolId' | 'flags' | 'seq'> }, nowMs: number): void {
+  private apply(trade: Trade, nowMs: number): void {
     const { id, key } = trade;
     const seq = this.seq[id]! + 1;
     this.seq[id] = seq;

@@ -20,6 +20,8 @@ export const Route = {
   metrics: '/metrics',
   /** Producers' trades in (POST, NDJSON; only with --ingest-token): docs/ingest.md. */
   ingest: '/ingest',
+  /** Producers' long-lived WebSocket (Bearer on the upgrade; NDJSON or 32-byte records, acked per message). */
+  ingestWs: '/ingest/ws',
   /** The @tickwire/client browser bundle (ES module): `import { connect } from '/client/tickwire-client.js'`. */
   clientBundle: '/client/tickwire-client.js',
 } as const;

@@ -2,12 +2,11 @@
 // bounds checked before and while the body arrives (in-flight bodies, per-producer rate, Content-Length,
 // bytes read, a deadline for the whole body), then one synchronous submit of the complete body. A body
 // that does not arrive whole (cut, too slow, too large) applies nothing. Answers: docs/ingest.md.
-import { createHash, timingSafeEqual } from 'node:crypto';
 import type { HttpRequest, HttpResponse, TemplatedApp } from 'uWebSockets.js';
 import { Route } from '@tickwire/protocol/routes';
-import { INGEST_REJECTIONS, type IngestCore, type IngestResult } from '@tickwire/core/ingest';
+import { INGEST_REJECTIONS, type IngestCore } from '@tickwire/core/ingest';
 import type { Logger } from '@tickwire/core/log';
-import { RefusalLog } from './admission.js';
+import { batchRecorder, bearerCheck, ProducerBuckets } from './ingest-guard.js';
 import { sendJson, type Refusal } from './http-util.js';
 import type { Metrics } from './metrics.js';
 
@@ -17,6 +16,8 @@ export interface IngestDoorOptions {
   maxBodyBytes: number;
   /** Trade lines per second per producer; a producer may burst two seconds' worth. */
   ratePerSec: number;
+  /** Shared with the other doors so a producer has one budget; default: this door's own. */
+  buckets?: ProducerBuckets;
   bodyTimeoutMs: number;
   /** The producer a request is charged to (the client address, behind --trust-proxy). */
   producerOf(res: HttpResponse, req: HttpRequest): string;
@@ -29,49 +30,10 @@ export interface IngestDoorOptions {
 
 /** Bodies being received at once, over all producers: bounds what slow producers can hold (× max body). */
 export const MAX_INFLIGHT_BODIES = 32;
-/** Producers whose rate buckets are remembered (the oldest is forgotten first). */
-const MAX_PRODUCERS = 10_000;
-/** A bucket may hold this many seconds of the rate: the burst. */
-const BURST_SECONDS = 2;
-
-const digest = (s: string) => createHash('sha256').update(s).digest();
-
-/** Token bucket per producer that may go into debt: a body is admitted while tokens remain, then charged its lines. */
-class ProducerBuckets {
-  private readonly buckets = new Map<string, { tokens: number; atMs: number }>();
-  constructor(private readonly perSec: number) {}
-
-  private refill(producer: string, nowMs: number): { tokens: number; atMs: number } {
-    const cap = this.perSec * BURST_SECONDS;
-    let b = this.buckets.get(producer);
-    if (b === undefined) {
-      if (this.buckets.size >= MAX_PRODUCERS) this.buckets.delete(this.buckets.keys().next().value!);
-      b = { tokens: cap, atMs: nowMs };
-      this.buckets.set(producer, b);
-    }
-    b.tokens = Math.min(cap, b.tokens + ((nowMs - b.atMs) / 1000) * this.perSec);
-    b.atMs = nowMs;
-    return b;
-  }
-
-  /** Seconds until the producer may send again; 0 = now. */
-  waitSec(producer: string, nowMs: number): number {
-    const b = this.refill(producer, nowMs);
-    return b.tokens >= 1 ? 0 : Math.ceil((1 - b.tokens) / this.perSec);
-  }
-
-  charge(producer: string, lines: number, nowMs: number): void {
-    this.refill(producer, nowMs).tokens -= lines;
-  }
-}
-
 export function mountIngest(app: TemplatedApp, o: IngestDoorOptions): void {
-  const expected = digest(`Bearer ${o.token}`);
-  const buckets = new ProducerBuckets(o.ratePerSec);
-  const lineLog = new RefusalLog(
-    (fields) => o.log.warn({ reason: fields.reason, suppressed: fields.suppressed, example: fields.message }, 'ingest lines rejected'),
-    () => Date.now(),
-  );
+  const authorized = bearerCheck(o.token);
+  const buckets = o.buckets ?? new ProducerBuckets(o.ratePerSec);
+  const record = batchRecorder(o.metrics, o.log);
   // Every reason shows in /metrics from the start, at 0, so alerts can name them before the first one.
   for (const reason of INGEST_REJECTIONS) o.metrics.ingestRejected.inc({ reason }, 0);
   for (const outcome of ['applied', 'refused', 'aborted']) o.metrics.ingestRequests.inc({ outcome }, 0);
@@ -84,7 +46,7 @@ export function mountIngest(app: TemplatedApp, o: IngestDoorOptions): void {
 
   app.post(Route.ingest, (res, req) => {
     // Compared as digests of equal length in constant time: neither the token nor its length leaks.
-    if (!timingSafeEqual(digest(req.getHeader('authorization')), expected)) {
+    if (!authorized(req.getHeader('authorization'))) {
       return refuse(res, {
         status: 401,
         name: 'IngestAuth',
@@ -98,7 +60,7 @@ export function mountIngest(app: TemplatedApp, o: IngestDoorOptions): void {
     if (length !== '' && Number(length) > o.maxBodyBytes) {
       return refuse(res, { status: 413, name: 'BodyTooLarge', message: `the body is ${length} bytes; at most ${o.maxBodyBytes} per request`, close: true });
     }
-    const waitSec = buckets.waitSec(producer, o.now());
+    const waitSec = Math.ceil(buckets.waitMs(producer, o.now()) / 1000);
     if (waitSec > 0) {
       return refuse(res, {
         status: 429,
@@ -164,22 +126,9 @@ export function mountIngest(app: TemplatedApp, o: IngestDoorOptions): void {
       }
       const r = submitted.result;
       buckets.charge(producer, r.accepted + r.rejected, nowMs);
-      count(o, r, lineLog);
+      o.metrics.ingestRequests.inc({ outcome: 'applied' });
+      record(r);
       sendJson(res, 200, r);
     });
   });
-}
-
-function count(o: IngestDoorOptions, r: IngestResult, lineLog: RefusalLog): void {
-  o.metrics.ingestRequests.inc({ outcome: 'applied' });
-  if (r.accepted > 0) {
-    o.metrics.ingestAccepted.inc(r.accepted);
-    o.metrics.ticksIn.inc(r.accepted);
-  }
-  for (const [reason, n] of Object.entries(r.reasons)) {
-    o.metrics.ingestRejected.inc({ reason }, n);
-    // One line per reason per window however many producers send it: a bad producer cannot flood the log.
-    const example = r.errors.find((e) => e.reason === reason);
-    lineLog.note({ status: 200, name: reason, message: example === undefined ? reason : `line ${example.line}: ${example.message}` });
-  }
 }

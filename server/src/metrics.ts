@@ -68,12 +68,12 @@ export class Metrics {
   });
   readonly ingestAccepted = new Counter({
     name: 'tickwire_ingest_trades_accepted_total',
-    help: 'Producer trades accepted by POST /ingest (each became a tick)',
+    help: 'Producer trades accepted by any ingest door (each became a tick)',
     registers: [this.registry],
   });
   readonly ingestRejected = new Counter({
     name: 'tickwire_ingest_trades_rejected_total',
-    help: 'Producer trade lines rejected by POST /ingest, by reason (docs/ingest.md)',
+    help: 'Producer trades (lines or records) rejected by any ingest door, by reason (docs/ingest.md)',
     labelNames: ['reason'] as const,
     registers: [this.registry],
   });
@@ -81,6 +81,12 @@ export class Metrics {
     name: 'tickwire_ingest_requests_total',
     help: 'POST /ingest requests by outcome: applied (answered 200), refused (whole body, see tickwire_refusals_total), aborted (producer left mid-body, nothing applied)',
     labelNames: ['outcome'] as const,
+    registers: [this.registry],
+  });
+  readonly ingestBatches = new Counter({
+    name: 'tickwire_ingest_batches_total',
+    help: 'Batches (messages) of the streaming ingest doors by door (ws, nats) and outcome: applied (acked), refused (nothing applied)',
+    labelNames: ['door', 'outcome'] as const,
     registers: [this.registry],
   });
   readonly slowDisconnects = new Counter({

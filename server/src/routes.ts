@@ -14,7 +14,9 @@ import { requestToken, verifyToken } from './auth.js';
 import type { ServerConfig } from './config.js';
 import type { FeedSource } from './feed-source.js';
 import { mountHttpStreams, type HttpStreamHub } from './http-stream.js';
+import { ProducerBuckets } from './ingest-guard.js';
 import { mountIngest } from './ingest-http.js';
+import { mountIngestWs } from './ingest-ws.js';
 import { sendJson, writeCommonHeaders } from './http-util.js';
 import type { Metrics } from './metrics.js';
 import { mountPolling, type PollHub } from './poll.js';
@@ -75,14 +77,29 @@ export function registerRoutes(app: TemplatedApp, ctx: RouteContext): MountedRou
   // Off (404 from the catch-all) unless --ingest-token; the feed holds the ingest core then.
   const ingest = ctx.feed.ingest ?? null;
   if (config.ingestToken !== null && ingest !== null) {
+    // One trade budget per producer address across both doors.
+    const buckets = new ProducerBuckets(config.ingestRate);
     mountIngest(app, {
       core: ingest,
       token: config.ingestToken,
       maxBodyBytes: config.ingestMaxBody,
       ratePerSec: config.ingestRate,
+      buckets,
       bodyTimeoutMs: config.ingestBodyTimeoutMs,
       producerOf: (res, req) => ctx.admission.clientIp(res, req),
       refuse: (res, refusal) => ctx.admission.refuse(res, refusal),
+      metrics: ctx.metrics,
+      log: ctx.log,
+      now: ctx.now,
+    });
+    mountIngestWs(app, {
+      uws: ctx.uws,
+      core: ingest,
+      token: config.ingestToken,
+      maxMessageBytes: config.ingestMaxBody,
+      buckets,
+      batchMs: config.batchMs,
+      admission: ctx.admission,
       metrics: ctx.metrics,
       log: ctx.log,
       now: ctx.now,

@@ -1,0 +1,260 @@
+// The WebSocket ingest door against a real server, with the `ws` package as the producer: the Bearer
+// credential on the upgrade, NDJSON text and 32-byte binary batches acked per message, the bad-input
+// matrix with its /metrics counters while the other symbols keep flowing, and the bounds: oversized
+// message (1009), torn records, full queue, producer rate, and a producer cut off mid-message.
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { connect as tcpConnect } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import WebSocket from 'ws';
+import { controlText } from '@tickwire/protocol/control';
+import { tradeRecords, type IngestAnswer } from '@tickwire/protocol/ingest-wire';
+import { FrameType } from '@tickwire/protocol/messages';
+import { Route } from '@tickwire/protocol/routes';
+import type { TickwireServer } from '../src/server.js';
+import { connectWs, readCounter, startServer, waitFor, type WsClient } from './harness.js';
+
+const TOKEN = 'ingest-ws-secret-0123456789';
+const ACME = 0;
+const BETA = 1;
+const SIMCO = 2;
+
+const dir = mkdtempSync(join(tmpdir(), 'tickwire-ingest-ws-'));
+const FILE = join(dir, 'instruments.json');
+writeFileSync(
+  FILE,
+  JSON.stringify({
+    instruments: [
+      { id: 0, ticker: 'ACME', name: 'Acme Corp', assetClass: 'equity', priceScale: 2, sizeScale: 0, source: 'ingest' },
+      { id: 1, ticker: 'BETA', name: 'Beta Coin', assetClass: 'crypto', priceScale: 4, sizeScale: 2, source: 'ingest' },
+      { id: 2, ticker: 'SIMCO', name: 'Simulated Co', assetClass: 'equity', priceScale: 2, sizeScale: 0, price: '50.00' },
+    ],
+  }),
+);
+
+interface Producer {
+  ws: WebSocket;
+  answers: IngestAnswer[];
+  closed: Promise<{ code: number; reason: string }>;
+  /** Sends one batch and waits for its answer. */
+  batch(data: string | Uint8Array): Promise<IngestAnswer>;
+}
+
+function ingestUrl(base: string): string {
+  return `${base.replace(/^http/, 'ws')}${Route.ingestWs}`;
+}
+
+async function producer(base: string, token = TOKEN): Promise<Producer> {
+  const ws = new WebSocket(ingestUrl(base), { headers: { authorization: `Bearer ${token}` } });
+  const answers: IngestAnswer[] = [];
+  ws.on('message', (data: Buffer) => answers.push(JSON.parse(data.toString()) as IngestAnswer));
+  const closed = new Promise<{ code: number; reason: string }>((r) => ws.once('close', (code, reason) => r({ code, reason: reason.toString() })));
+  await new Promise<void>((resolve, reject) => {
+    ws.once('open', () => resolve());
+    ws.once('error', reject);
+  });
+  let sent = 0;
+  return {
+    ws,
+    answers,
+    closed,
+    async batch(data) {
+      const n = ++sent;
+      ws.send(data, { binary: typeof data !== 'string' });
+      return waitFor(() => answers.find((a) => a.batch === n), { what: `answer to batch ${n}` });
+    },
+  };
+}
+
+/** The HTTP status of a refused upgrade. */
+function upgradeStatus(base: string, headers: Record<string, string>): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const ws = new WebSocket(ingestUrl(base), { headers });
+    ws.once('unexpected-response', (_req, res) => {
+      resolve(res.statusCode ?? 0);
+      ws.terminate();
+    });
+    ws.once('open', () => reject(new Error('upgrade was accepted')));
+    ws.once('error', () => {});
+  });
+}
+
+const ndjson = (lines: unknown[]) => lines.map((l) => (typeof l === 'string' ? l : JSON.stringify(l))).join('\n');
+
+function ticksOf(c: WsClient, symbolId: number) {
+  return c
+    .of(FrameType.Updates)
+    .flatMap((r) => r.frame.ticks)
+    .filter((t) => t.symbolId === symbolId);
+}
+
+describe('WebSocket ingest door', () => {
+  let server: TickwireServer;
+  let base: string;
+  let viewer: WsClient;
+
+  beforeAll(async () => {
+    server = await startServer({ instruments: FILE, ingestToken: TOKEN, tickRate: 300, batchMs: 10, ingestMaxBody: 16 * 1024 });
+    base = server.url;
+    viewer = await connectWs(base);
+    viewer.send(controlText('subscribe', ['ACME', 'BETA', 'SIMCO'], { id: 1, history: 0 }));
+    await viewer.waitFor(FrameType.Ack);
+  });
+  afterAll(async () => {
+    viewer?.close();
+    await server?.close();
+  });
+
+  it('opens only with the ingest Bearer token on the upgrade', async () => {
+    expect(await upgradeStatus(base, {})).toBe(401);
+    expect(await upgradeStatus(base, { authorization: 'Bearer not-the-token-at-all' })).toBe(401);
+    expect(await upgradeStatus(base, { authorization: TOKEN })).toBe(401);
+    expect(await readCounter(base, 'tickwire_refusals_total', { reason: 'IngestAuth' })).toBeGreaterThanOrEqual(3);
+  });
+
+  it('acks NDJSON and binary batches, and clients get the trades with continuous seq and exact units', async () => {
+    const p = await producer(base);
+    const t0 = Date.now() - 60_000;
+    const text = await p.batch(ndjson([1, 2, 3].map((i) => ({ ticker: 'ACME', price: `10${i}.25`, size: String(i), ts: t0 + i, id: `w-${i}` }))));
+    expect(text).toEqual({ type: 'ack', batch: 1, accepted: 3, rejected: 0, reasons: {}, errors: [] });
+    const bin = await p.batch(
+      tradeRecords([
+        { symbolId: ACME, price: 10_450, size: 4, ts: t0 + 10, id: 4 },
+        { symbolId: ACME, price: 10_460, size: 5, ts: t0 + 11, id: 5, bid: 10_455, ask: 10_465 },
+        { symbolId: BETA, price: 2905, size: 29, ts: t0 + 12 },
+      ]),
+    );
+    expect(bin).toEqual({ type: 'ack', batch: 2, accepted: 3, rejected: 0, reasons: {}, errors: [] });
+    await waitFor(() => ticksOf(viewer, ACME).length >= 5 && ticksOf(viewer, BETA).length >= 1, { what: 'ingested ticks' });
+    expect(ticksOf(viewer, ACME).map((t) => [t.seq, t.eventTimeMs, t.price, t.size, t.bid, t.ask])).toEqual([
+      [1, t0 + 1, 10_125, 1, 10_125, 10_125],
+      [2, t0 + 2, 10_225, 2, 10_225, 10_225],
+      [3, t0 + 3, 10_325, 3, 10_325, 10_325],
+      [4, t0 + 10, 10_450, 4, 10_450, 10_450],
+      [5, t0 + 11, 10_460, 5, 10_455, 10_465],
+    ]);
+    expect(ticksOf(viewer, BETA).map((t) => [t.seq, t.price, t.size])).toEqual([[1, 2905, 29]]);
+    p.ws.close();
+  });
+
+  const good = (over: Record<string, unknown> = {}) => ({ ticker: 'ACME', price: '101.00', size: '5', ...over });
+  const matrix: Array<[string, string, string | Uint8Array]> = [
+    ['malformed JSON', 'bad_json', '{"ticker":"ACME",'],
+    ['an unknown ticker', 'unknown_ticker', ndjson([good({ ticker: 'NOPE' })])],
+    ['an unknown symbolId record', 'unknown_ticker', tradeRecords([{ symbolId: 99, price: 100, size: 1 }])],
+    ['a NaN price', 'bad_price', ndjson([good({ price: 'NaN' })])],
+    ['a zero-price record', 'bad_price', tradeRecords([{ symbolId: ACME, price: 0, size: 1 }])],
+    ['a crossed quote', 'crossed_quote', ndjson([good({ bid: '101.02', ask: '101.01' })])],
+    ['a crossed record', 'crossed_quote', tradeRecords([{ symbolId: ACME, price: 10_100, size: 1, bid: 10_102, ask: 10_101 }])],
+    ['a duplicate id', 'duplicate_id', ndjson([good({ id: 'w-1' })])],
+    ['a duplicate record id (shared with integer JSON ids)', 'duplicate_id', tradeRecords([{ symbolId: ACME, price: 10_100, size: 1, id: 4 }])],
+    ['a timestamp far in the future', 'future_time', ndjson([good({ ts: Date.now() + 3_600_000 })])],
+  ];
+  it.each(matrix)('%s: rejected as %s, counted, nothing applied, other symbols flowing', async (_what, reason, data) => {
+    const p = await producer(base);
+    const before = await readCounter(base, 'tickwire_ingest_trades_rejected_total', { reason });
+    const seq = server.fanout.states[ACME]!.seq;
+    const simSeq = server.fanout.states[SIMCO]!.seq;
+    const answer = await p.batch(data);
+    expect(answer).toMatchObject({ type: 'ack', accepted: 0, rejected: 1, reasons: { [reason]: 1 } });
+    expect(answer.type === 'ack' && answer.errors[0]).toMatchObject({ line: 1, reason });
+    expect(await readCounter(base, 'tickwire_ingest_trades_rejected_total', { reason })).toBe(before + 1);
+    expect(server.fanout.states[ACME]!.seq).toBe(seq);
+    await waitFor(() => server.fanout.states[SIMCO]!.seq > simSeq, { what: 'SIMCO still ticking' });
+    // The door stays open after a rejection: the next good trade goes through.
+    const next = await p.batch(ndjson([good()]));
+    expect(next).toMatchObject({ type: 'ack', accepted: 1, rejected: 0 });
+    p.ws.close();
+  });
+
+  it('refuses a torn binary batch whole and keeps the connection', async () => {
+    const p = await producer(base);
+    const seq = server.fanout.states[ACME]!.seq;
+    const torn = tradeRecords([{ symbolId: ACME, price: 10_100, size: 1 }]).subarray(0, 31);
+    expect(await p.batch(torn)).toMatchObject({ type: 'refused', batch: 1, error: { name: 'IngestBadRecords' } });
+    expect(server.fanout.states[ACME]!.seq).toBe(seq);
+    expect(await p.batch(ndjson([good()]))).toMatchObject({ type: 'ack', accepted: 1 });
+    p.ws.close();
+  });
+
+  it('refuses an oversized message with a reason, applies nothing of it, and closes with 1009', async () => {
+    const p = await producer(base);
+    const seq = server.fanout.states[ACME]!.seq;
+    const before = await readCounter(base, 'tickwire_refusals_total', { reason: 'BodyTooLarge' });
+    const big = ndjson(Array.from({ length: 400 }, () => good()));
+    expect(big.length).toBeGreaterThan(16 * 1024);
+    expect(await p.batch(big)).toMatchObject({ type: 'refused', error: { name: 'BodyTooLarge' } });
+    expect((await p.closed).code).toBe(1009);
+    expect(server.fanout.states[ACME]!.seq).toBe(seq);
+    expect(await readCounter(base, 'tickwire_refusals_total', { reason: 'BodyTooLarge' })).toBe(before + 1);
+  });
+
+  it('applies nothing of a message cut off mid-frame', async () => {
+    const seq = server.fanout.states[ACME]!.seq;
+    const payload = Buffer.from(ndjson(Array.from({ length: 20 }, () => good())));
+    const { port } = new URL(base);
+    const socket = tcpConnect(Number(port), '127.0.0.1');
+    await new Promise<void>((r) => socket.once('connect', () => r()));
+    socket.write(
+      `GET ${Route.ingestWs} HTTP/1.1\r\nHost: 127.0.0.1\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n` +
+        `Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\nAuthorization: Bearer ${TOKEN}\r\n\r\n`,
+    );
+    const upgraded = await new Promise<string>((r) => socket.once('data', (d: Buffer) => r(d.toString())));
+    expect(upgraded).toMatch(/^HTTP\/1\.1 101/);
+    // A masked text frame announcing the whole payload (16-bit length), then only its first half.
+    const header = Buffer.from([0x81, 0x80 | 126, payload.length >> 8, payload.length & 0xff, 0, 0, 0, 0]);
+    socket.write(Buffer.concat([header, payload.subarray(0, payload.length >> 1)]));
+    await new Promise((r) => setTimeout(r, 50));
+    socket.destroy();
+    await new Promise((r) => setTimeout(r, 50));
+    expect(server.fanout.states[ACME]!.seq).toBe(seq);
+    // And the server is fine: a new producer's batch applies.
+    const p = await producer(base);
+    expect(await p.batch(ndjson([good()]))).toMatchObject({ type: 'ack', accepted: 1 });
+    p.ws.close();
+  });
+
+  it('counts batches by outcome in /metrics', async () => {
+    expect(await readCounter(base, 'tickwire_ingest_batches_total', { door: 'ws', outcome: 'applied' })).toBeGreaterThanOrEqual(12);
+    expect(await readCounter(base, 'tickwire_ingest_batches_total', { door: 'ws', outcome: 'refused' })).toBeGreaterThanOrEqual(2);
+  });
+});
+
+describe('WebSocket ingest door under load limits', () => {
+  let server: TickwireServer;
+  beforeAll(async () => {
+    server = await startServer({ instruments: FILE, ingestToken: TOKEN, tickRate: 100, batchMs: 10, ingestQueue: 300, ingestRate: 100 });
+  });
+  afterAll(async () => {
+    await server?.close();
+  });
+  const lines = (n: number) => ndjson(Array.from({ length: n }, () => ({ ticker: 'ACME', price: '1.00', size: '1' })));
+
+  it('refuses a batch larger than the queue room whole (IngestQueueFull, retry after a window), then one over the rate (IngestRateLimited)', async () => {
+    const p = await producer(server.url);
+    expect(await p.batch(lines(301))).toMatchObject({ type: 'refused', batch: 1, error: { name: 'IngestQueueFull' }, retryAfterMs: 10 });
+    expect(server.fanout.states[ACME]!.seq).toBe(0);
+    // The burst is 2 s of the rate (200): this batch is admitted and puts the producer 50 into debt…
+    expect(await p.batch(lines(250))).toMatchObject({ type: 'ack', accepted: 250 });
+    // …so the next is refused with the wait until the budget is back.
+    const refused = await p.batch(lines(1));
+    expect(refused).toMatchObject({ type: 'refused', batch: 3, error: { name: 'IngestRateLimited' } });
+    expect(refused.type === 'refused' && refused.retryAfterMs).toBeGreaterThan(400);
+    expect(await readCounter(server.url, 'tickwire_refusals_total', { reason: 'IngestRateLimited' })).toBe(1);
+    expect(await readCounter(server.url, 'tickwire_refusals_total', { reason: 'IngestQueueFull' })).toBe(1);
+    await waitFor(() => server.fanout.states[ACME]!.seq === 250, { what: '250 applied' });
+    p.ws.close();
+  });
+});
+
+describe('WebSocket ingest door when ingest is off', () => {
+  it('does not exist (404)', async () => {
+    const server = await startServer({ instruments: FILE, tickRate: 100 });
+    try {
+      expect(await upgradeStatus(server.url, { authorization: `Bearer ${TOKEN}` })).toBe(404);
+    } finally {
+      await server.close();
+    }
+  });
+});
