@@ -1,9 +1,39 @@
 // The simulated market: a deterministic, seeded stream of trades with the quote after each, in event-time
-// order. It owns the price model (mean-reverting GBM with volatility regimes and jumps), spreads, sizes
-// and per-symbol seq. No sockets, no clocks, no Node imports, so it runs the same anywhere.
+// order. It owns the price model (mean-reverting GBM on each class's trading time, with volatility regimes
+// and jumps, calibrated so realised volatility matches annualVol), spreads, sizes and per-symbol seq.
+// No sockets, no clocks, no Node imports, so it runs the same anywhere. The model, in brief:
+//
+// - Trading time (sessions.ts, UTC, fixed hours: no DST, no holidays). Equities: 14:30–21:00 Mon–Fri
+//   (NYSE in winter) with a U-shaped activity (≈2.6× midday at the open, 1.6× at the close), 0.03 of it on
+//   weekday nights, 0.01 at weekends. FX: 1 from Sunday 22:00 to Friday 22:00, 0.02 while closed.
+//   Crypto: 1, 24/7. A year is 252 trading days (equities, FX) or 365 (crypto); annualVol² is the
+//   log-price variance per year of trading time, so over any whole week it is exact in expectation.
+// - Log mid: exact Ornstein–Uhlenbeck step over each gap's trading time (mean reversion 8/year), times
+//   a regime multiplier (calm/normal/volatile, mean square 1), plus Pareto jumps carrying 15 % of the
+//   variance (smallest jump 4 one-minute sds; ~1.4 a day for an equity, ~5 for crypto). Variance
+//   depends on trading time, never on the tick count, so realised vol does not depend on --tick-rate.
+// - Off-session rule: symbols never stop ticking (the arrival process and --tick-rate are unchanged, so
+//   the dashboard is lively at any hour), but there prices barely move, trade sizes scale with activity
+//   (volume seasonality) and most prints repeat the last price while the quote holds it, so bid/ask
+//   bounce does not inflate 1-minute realised vol.
+//
+// Realised vol from 1 m / 5 m bar closes over one week from Mon 2025-01-06, annualised per trading day
+// (seed 1, 1 tick/s per symbol; feeds/test/calibration.test.ts checks ±30 %). The former model ran a
+// 6.5-hour-day year 10× fast round the clock, with regimes and jumps on top of annualVol:
+//
+// | symbol  | class  | annualVol | before 1 m / 5 m | after 1 m / 5 m |
+// | ------- | ------ | --------- | ---------------- | --------------- |
+// | AAPL    | equity | 25 %      | 218 % / 216 %    | 24.7 % / 24.9 % |
+// | TSLA    | equity | 60 %      | 519 % / 510 %    | 56.6 % / 59.6 % |
+// | KO      | equity | 14 %      | 123 % / 120 %    | 15.8 % / 13.8 % |
+// | EURUSD  | fx     | 7 %       | 61.5 % / 62.0 %  | 8.2 % / 8.1 %   |
+// | USDJPY  | fx     | 10 %      | 87.9 % / 88.0 %  | 9.9 % / 10.0 %  |
+// | BTCUSD  | crypto | 60 %      | 528 % / 534 %    | 65.5 % / 63.9 % |
+// | DOGEUSD | crypto | 100 %     | 896 % / 886 %    | 96.3 % / 93.9 % |
 import type { Tick } from '@tickwire/protocol/messages';
 import { U32_MAX, type EpochMs, type PriceTicks, type SizeLots } from '@tickwire/protocol/units';
 import { Rng, type RngState } from './random.js';
+import { ASSET_CLASSES, BUCKET_LENGTH_MS, CALENDARS, bucketAt, tradingYears } from './sessions.js';
 import { MAX_INSTRUMENTS, assertInstrument, type Instrument } from './universe.js';
 
 export interface SimulatorOptions {
@@ -15,7 +45,7 @@ export interface SimulatorOptions {
   ticksPerSecond: number;
   /** Event time at which the market opens; the first tick comes a random moment later. */
   startTimeMs: number;
-  /** Simulated seconds of volatility per event-time second (default DEFAULT_TIME_ACCELERATION). */
+  /** Trading time per unit of calendar time, on top of the sessions (default 1: real time; tests speed it up). */
   timeAcceleration?: number;
 }
 
@@ -50,37 +80,50 @@ export interface SimulatorState {
 // ---- Model parameters. Changing any of them (or the order of random draws) changes every stream. ----
 
 /**
- * annualVol is per trading year (252 days × 6.5 h) of event time sped up by this factor: a 25 % vol
- * stock moves about 0.3 % per minute, which reads as lively on a chart without looking fake.
+ * annualVol is per year of the class's trading time (feeds/src/sessions.ts). An earlier model ran a
+ * 6.5-hour-day year ten times faster, round the clock, which made realised vol 4–9× the table's.
  */
-export const DEFAULT_TIME_ACCELERATION = 10;
-const MS_PER_TRADING_YEAR = 252 * 6.5 * 3_600_000;
+export const DEFAULT_TIME_ACCELERATION = 1;
 /**
- * Pull of the log mid towards its initial level, per simulated year: a half-life of about 14 hours of
- * event time at the default acceleration, invisible within minutes but it keeps the stationary spread of
- * prices near σ/4 (≈ ±7 % for a 30 % vol stock), so a day-long run never drifts to absurd levels.
+ * Pull of the log mid towards its initial level, per trading year: a half-life of about a month of
+ * trading, invisible within a day, but it keeps the stationary spread of prices near σ/4 (≈ ±7 % for
+ * a 30 % vol stock), so a long run never drifts to absurd levels (or out of PRICE_HEADROOM).
  */
 const MEAN_REVERSION_PER_YEAR = 8;
 
 const Regime = { Calm: 0, Normal: 1, Volatile: 2 } as const;
 type Regime = (typeof Regime)[keyof typeof Regime];
-const VOL_MULT = [0.5, 1, 2.5] as const;
 const SPREAD_MULT = [0.75, 1, 2.2] as const;
 /** Mean time in each regime, in event-time ms, so a few minutes of demo shows regime changes. */
 const DWELL_MS = [90_000, 120_000, 30_000] as const;
 /** From Normal the market calms down or heats up with equal odds; the other two return to Normal. */
 const P_NORMAL_TO_CALM = 0.5;
-
+/** Long-run share of time in each regime (the chain's stationary law). */
+const REGIME_SHARE = (() => {
+  const raw = [P_NORMAL_TO_CALM * DWELL_MS[0], DWELL_MS[1], (1 - P_NORMAL_TO_CALM) * DWELL_MS[2]];
+  const total = raw[0]! + raw[1]! + raw[2]!;
+  return raw.map((r) => r / total);
+})();
 /**
- * Each tick jumps with probability 1 − e^(−rate·dt), dt being the gap since the symbol's last tick: a
- * Poisson process in time (about one jump per two minutes, more in volatile regimes), so how busy a
- * symbol is does not change how jumpy its price is.
+ * Volatility multipliers 1 : 2 : 5 (calm : normal : volatile), scaled so their mean square over time is
+ * 1: regimes make volatility cluster without adding variance on average.
  */
-const JUMP_RATE_PER_MS = 1 / 120_000;
-/** Jump log-returns are Pareto (tail index 3) with this minimum per unit of annualVol, capped at JUMP_CAP × minimum. */
-const JUMP_MIN_PER_VOL = 0.004;
+const VOL_MULT = (() => {
+  const raw = [0.5, 1, 2.5];
+  const meanSquare = raw.reduce((s, m, k) => s + REGIME_SHARE[k]! * m * m, 0);
+  return raw.map((m) => m / Math.sqrt(meanSquare));
+})();
+const MEAN_VOL_MULT = VOL_MULT.reduce((s, m, k) => s + REGIME_SHARE[k]! * m, 0);
+
+/** Share of each symbol's variance that comes from jumps; the diffusion carries the rest. */
+const JUMP_VARIANCE_SHARE = 0.15;
+/** The smallest jump, in standard deviations of a one-minute move at activity 1: large enough to see. */
+const JUMP_MIN_MINUTE_SDS = 4;
+/** Jump log-returns are Pareto (tail index 3) from the minimum, capped at JUMP_CAP × minimum. */
 const JUMP_TAIL_ALPHA = 3;
 const JUMP_CAP = 10;
+/** E[J²] / minimum² of that capped Pareto law. */
+const JUMP_SECOND_MOMENT = 1 + (2 * (1 - JUMP_CAP ** (2 - JUMP_TAIL_ALPHA))) / (JUMP_TAIL_ALPHA - 2);
 
 /** Log-normal noise on each quote's spread. */
 const SPREAD_NOISE_SIGMA = 0.3;
@@ -103,7 +146,7 @@ export class MarketSimulator {
 
   readonly #rng: Rng;
   readonly #ratePerMs: number;
-  readonly #kappaPerMs: number;
+  readonly #acceleration: number;
   // Alias tables (Vose) for picking a symbol in O(1).
   readonly #aliasProb: Float64Array;
   readonly #aliasIdx: Uint32Array;
@@ -111,8 +154,21 @@ export class MarketSimulator {
   // Per-symbol state in struct-of-arrays form: the hot path touches numbers only and allocates nothing.
   // Indices are symbol ids already range-checked (or drawn from the alias table), hence the `!`s.
   readonly #logRef: Float64Array;
-  readonly #varPerMs: Float64Array;
+  readonly #classOf: Uint8Array;
+  /** Diffusion variance per trading year (annualVol² less the jumps' share, per unit of mean regime variance). */
+  readonly #varPerYear: Float64Array;
   readonly #jumpMin: Float64Array;
+  /** Trading years since startTimeMs at the symbol's last tick (derived from lastElapsed, not saved). */
+  readonly #lastYears: Float64Array;
+
+  // Per asset class: the 15-minute calendar bucket the clock is in, cached because ticks arrive in time
+  // order, so the hot path turns event time into trading time with one compare and one multiply-add.
+  readonly #jumpRatePerYear: Float64Array;
+  readonly #segStart = new Float64Array(ASSET_CLASSES.length);
+  readonly #segEnd = new Float64Array(ASSET_CLASSES.length).fill(-Infinity);
+  readonly #segYears = new Float64Array(ASSET_CLASSES.length);
+  readonly #segYearsPerMs = new Float64Array(ASSET_CLASSES.length);
+  readonly #segActivity = new Float64Array(ASSET_CLASSES.length);
   readonly #baseSpread: Float64Array;
   readonly #tickSize: Float64Array;
   readonly #sizeMu: Float64Array;
@@ -154,15 +210,20 @@ export class MarketSimulator {
     this.startTimeMs = startTimeMs;
     this.#rng = new Rng(seed);
     this.#ratePerMs = ticksPerSecond / 1000;
-    const yearsPerMs = acceleration / MS_PER_TRADING_YEAR;
-    this.#kappaPerMs = MEAN_REVERSION_PER_YEAR * yearsPerMs;
+    this.#acceleration = acceleration;
+    this.#jumpRatePerYear = Float64Array.from(
+      ASSET_CLASSES,
+      (c) => (JUMP_VARIANCE_SHARE * CALENDARS[c].minutesPerYear) / (MEAN_VOL_MULT * JUMP_MIN_MINUTE_SDS ** 2 * JUMP_SECOND_MOMENT),
+    );
 
     [this.#aliasProb, this.#aliasIdx] = buildAlias(instruments.map((inst) => inst.popularity));
 
     const f64 = (): Float64Array => new Float64Array(n);
     this.#logRef = f64();
-    this.#varPerMs = f64();
+    this.#classOf = new Uint8Array(n);
+    this.#varPerYear = f64();
     this.#jumpMin = f64();
+    this.#lastYears = f64();
     this.#baseSpread = f64();
     this.#tickSize = f64();
     this.#sizeMu = f64();
@@ -178,19 +239,20 @@ export class MarketSimulator {
 
     // Start every symbol in a regime drawn from the chain's long-run shares, so the market does not
     // all begin in the same mood.
-    const share = [P_NORMAL_TO_CALM * DWELL_MS[0], DWELL_MS[1], (1 - P_NORMAL_TO_CALM) * DWELL_MS[2]];
-    const total = share[0]! + share[1]! + share[2]!;
+    const share = REGIME_SHARE;
     for (let i = 0; i < n; i++) {
       const inst = instruments[i]!;
+      const cls = ASSET_CLASSES.indexOf(inst.assetClass);
+      this.#classOf[i] = cls;
       this.#logRef[i] = Math.log(inst.initialPrice);
       this.#logMid[i] = this.#logRef[i]!;
-      this.#varPerMs[i] = inst.annualVol * inst.annualVol * yearsPerMs;
-      this.#jumpMin[i] = inst.annualVol * JUMP_MIN_PER_VOL;
+      this.#varPerYear[i] = (1 - JUMP_VARIANCE_SHARE) * inst.annualVol * inst.annualVol;
+      this.#jumpMin[i] = (JUMP_MIN_MINUTE_SDS * inst.annualVol) / Math.sqrt(CALENDARS[inst.assetClass].minutesPerYear);
       this.#baseSpread[i] = inst.baseSpreadTicks;
       this.#tickSize[i] = inst.tickSize;
       this.#sizeMu[i] = inst.sizeMu;
       this.#sizeSigma[i] = inst.sizeSigma;
-      const u = this.#rng.uniform() * total;
+      const u = this.#rng.uniform();
       const regime = u < share[0]! ? Regime.Calm : u < share[0]! + share[1]! ? Regime.Normal : Regime.Volatile;
       this.#regime[i] = regime;
       this.#regimeUntil[i] = this.#rng.exponential(1 / DWELL_MS[regime]);
@@ -299,6 +361,11 @@ export class MarketSimulator {
     this.#rng.setState(state.rng);
     for (const [target, source] of arrays) target.set(source);
     this.#nextElapsed = state.nextElapsed;
+    this.#segEnd.fill(-Infinity);
+    for (let i = 0; i < n; i++) {
+      const cls = ASSET_CLASSES[this.#classOf[i]!]!;
+      this.#lastYears[i] = tradingYears(cls, this.startTimeMs, this.startTimeMs + this.#lastElapsed[i]!) * this.#acceleration;
+    }
   }
 
   /** Seq of the symbol's latest tick (0 before its first). */
@@ -331,8 +398,12 @@ export class MarketSimulator {
     const column = Math.floor(rng.uniform() * this.#aliasProb.length);
     const i = rng.uniform() < this.#aliasProb[column]! ? column : this.#aliasIdx[column]!;
 
-    const dt = elapsed - this.#lastElapsed[i]!;
     this.#lastElapsed[i] = elapsed;
+    const cls = this.#classOf[i]!;
+    if (!(elapsed < this.#segEnd[cls]!)) this.#enterBucket(cls, elapsed);
+    const years = this.#segYears[cls]! + this.#segYearsPerMs[cls]! * (elapsed - this.#segStart[cls]!);
+    const dt = years - this.#lastYears[i]!;
+    this.#lastYears[i] = years;
 
     // Regime switches that fell due since this symbol's last tick. The new regime governs the whole gap:
     // gaps are milliseconds against regimes lasting tens of seconds.
@@ -342,17 +413,18 @@ export class MarketSimulator {
       this.#regimeUntil[i] = this.#regimeUntil[i]! + rng.exponential(1 / DWELL_MS[regime]);
     }
     this.#regime[i] = regime;
-    const volMult = VOL_MULT[regime];
+    const volMult = VOL_MULT[regime]!;
 
-    // Exact Ornstein–Uhlenbeck step of the log mid: GBM-like over short gaps, pulled to its reference
-    // over long ones, and exact even after a long silence (where an Euler step would overshoot).
-    const k = this.#kappaPerMs;
+    // Exact Ornstein–Uhlenbeck step of the log mid over the gap's trading time dt (years): the variance
+    // depends on trading time only, never on how many ticks cut it, so realised vol is the same at any
+    // tick rate; exact even after a weekend's silence (where an Euler step would overshoot).
+    const k = MEAN_REVERSION_PER_YEAR;
     const logRef = this.#logRef[i]!;
-    const variance = (this.#varPerMs[i]! * volMult * volMult * -Math.expm1(-2 * k * dt)) / (2 * k);
+    const variance = (this.#varPerYear[i]! * volMult * volMult * -Math.expm1(-2 * k * dt)) / (2 * k);
     const shock = rng.normal();
     let x = logRef + (this.#logMid[i]! - logRef) * Math.exp(-k * dt) + Math.sqrt(variance) * shock;
 
-    if (rng.uniform() < -Math.expm1(-JUMP_RATE_PER_MS * volMult * dt)) {
+    if (rng.uniform() < -Math.expm1(-this.#jumpRatePerYear[cls]! * volMult * dt)) {
       const min = this.#jumpMin[i]!;
       const size = Math.min(min * (1 - rng.uniform()) ** (-1 / JUMP_TAIL_ALPHA), min * JUMP_CAP);
       x += rng.uniform() < 0.5 ? -size : size;
@@ -367,15 +439,22 @@ export class MarketSimulator {
     const bid = this.#bid[i]!;
     const ask = this.#ask[i]!;
 
+    // Off session (activity < 1 only there) most prints repeat the last price while the quote still holds
+    // it: bid/ask bounce on a still market would otherwise dominate realised vol at the 1-minute scale.
+    const activity = this.#segActivity[cls]!;
     let price: number;
-    if (steps > 1 && rng.uniform() < INSIDE_TRADE_PROB) {
+    if (activity < 1 && rng.uniform() >= activity) {
+      const last = this.#last[i]!;
+      price = last < bid ? bid : last > ask ? ask : last;
+    } else if (steps > 1 && rng.uniform() < INSIDE_TRADE_PROB) {
       price = bid + (1 + Math.floor(rng.uniform() * (steps - 1))) * tickSize;
     } else {
       price = rng.uniform() < 0.5 + (shock > 0 ? AGGRESSOR_BIAS : -AGGRESSOR_BIAS) ? ask : bid;
     }
     this.#last[i] = price;
 
-    const lots = Math.round(Math.exp(this.#sizeMu[i]! + this.#sizeSigma[i]! * rng.normal()));
+    // Volume follows the same seasonality as volatility, through trade sizes rather than fewer ticks.
+    const lots = Math.round(activity * Math.exp(this.#sizeMu[i]! + this.#sizeSigma[i]! * rng.normal()));
     const seq = this.#seq[i]! + 1;
     this.#seq[i] = seq;
 
@@ -387,6 +466,19 @@ export class MarketSimulator {
     tick.size = (lots < 1 ? 1 : lots > U32_MAX ? U32_MAX : lots) as SizeLots;
     tick.bid = bid as PriceTicks;
     tick.ask = ask as PriceTicks;
+  }
+
+  /** Moves class `cls`'s cached calendar bucket to the one holding `elapsed` (once per class per 15 minutes). */
+  #enterBucket(cls: number, elapsed: number): void {
+    const assetClass = ASSET_CLASSES[cls]!;
+    const { bucket, startMs } = bucketAt(this.startTimeMs + elapsed);
+    const cal = CALENDARS[assetClass];
+    const segStart = startMs - this.startTimeMs;
+    this.#segStart[cls] = segStart;
+    this.#segEnd[cls] = segStart + BUCKET_LENGTH_MS;
+    this.#segYears[cls] = tradingYears(assetClass, this.startTimeMs, startMs) * this.#acceleration;
+    this.#segYearsPerMs[cls] = cal.activity[bucket]! * cal.yearsPerActivityMs * this.#acceleration;
+    this.#segActivity[cls] = cal.activity[bucket]!;
   }
 
   /** Puts bid/ask on the tick grid around `mid`, `steps` ticks apart, with bid >= 1 tick and ask <= u32. */

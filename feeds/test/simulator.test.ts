@@ -244,12 +244,12 @@ describe('MarketSimulator price dynamics', () => {
   });
 
   it('mean-reverts: over a long run prices stay near their initial level instead of diffusing away', () => {
-    // 50 independent copies of one symbol, with time sped up so an hour of event time carries
-    // about four simulated years of volatility. Pure GBM would spread final log prices by ~0.9;
+    // 50 independent copies of one symbol, with time sped up so the first hour of a session carries
+    // about six trading years of volatility. Pure GBM would spread final log prices by ~1;
     // the pull towards the initial level must hold them to about σ/4.
     const clones = Array.from({ length: 50 }, (_, id) => testInstrument({ id, ticker: `C${id}` }));
-    const sim = new MarketSimulator({ seed: 8, instruments: clones, ticksPerSecond: 50, startTimeMs: 0, timeAcceleration: 7_200 });
-    sim.advanceTo(3_600_000, () => {});
+    const sim = new MarketSimulator({ seed: 8, instruments: clones, ticksPerSecond: 50, startTimeMs: START_MS, timeAcceleration: 7_200 });
+    sim.advanceTo(START_MS + 3_600_000, () => {});
     const logMoves = clones.map((c) => {
       const { bid, ask } = sim.quote(c.id);
       return Math.log((bid + ask) / 2 / c.initialPrice);
