@@ -1,18 +1,23 @@
 // One lightweight-charts instance (candles + a volume pane) bound to a symbol and interval. Created
 // once per panel and fed imperatively from the store on the render cadence: bars appended or changed
 // since the last frame go through series.update(); setData only when the bar set was replaced (new
-// target, snapshot merge, history trim). Never touched by Svelte reactivity.
+// target, snapshot merge, history trim). Never touched by Svelte reactivity. It also owns the live
+// edge: the price-axis tag is the live price (not the last visible close), and `onLive` tells the panel
+// when the user has dragged or zoomed away from the newest bar, so it can offer "back to live".
 import { scaleFactor } from '@tickwire/protocol/units';
 import {
   CandlestickSeries,
   ColorType,
   CrosshairMode,
   HistogramSeries,
+  LineStyle,
   TickMarkType,
   createChart,
   type CandlestickData,
   type HistogramData,
+  type AutoscaleInfo,
   type IChartApi,
+  type IPriceLine,
   type ISeriesApi,
   type MouseEventParams,
   type Time,
@@ -48,9 +53,28 @@ export interface ChartDebug {
   matchesStore: boolean;
   setDataCalls: number;
   updateCalls: number;
+  /** Dragged or zoomed away from the newest bar: the panel offers "back to live". */
+  away: boolean;
+  /** Price (ticks) of the axis tag: the live price; null while hidden. */
+  tagPrice: number | null;
+  /** Close (ticks) of the newest bar and of the rightmost visible bar: the tag must follow the first. */
+  lastClose: number | null;
+  lastVisibleClose: number | null;
+  /** Bars across the visible range (the zoom level). */
+  visibleBars: number;
+  /** Bars between the newest bar and the right edge (lightweight-charts' scrollPosition). */
+  scrollPosition: number;
 }
 
 const DEFAULT_BAR_SPACING = 6;
+/** Widest bars when a short history is spread over the pane; the user may still zoom in further. */
+const FIT_MAX_BAR_SPACING = 14;
+/** Zoom-in limit: candles about 48 px wide, so zooming never stops early (the old 14 px limit did). */
+const MAX_BAR_SPACING = 60;
+/** Empty bars kept right of the newest one at the live edge. */
+const RIGHT_OFFSET = 4;
+/** Scroll distance (bars) from the live position that counts as "away from live". */
+const LIVE_TOLERANCE = 1.5;
 const FONT = "ui-sans-serif, system-ui, -apple-system, 'Segoe UI', Roboto, 'Helvetica Neue', Arial, sans-serif";
 
 function tickMark(time: Time, type: TickMarkType): string {
@@ -64,6 +88,11 @@ export class ChartController {
   private readonly chart: IChartApi;
   private readonly candles: ISeriesApi<'Candlestick'>;
   private readonly volume: ISeriesApi<'Histogram'>;
+  /** The axis tag at the live price: the series' own tag shows the last *visible* close (lightweight-charts v5). */
+  private readonly liveLine: IPriceLine;
+  private livePrice = -1;
+  private liveUp = true;
+  private away = false;
   private palette: Palette;
 
   private symbol = '';
@@ -84,6 +113,7 @@ export class ChartController {
     container: HTMLElement,
     palette: Palette,
     private readonly onLegend: (legend: Legend | null) => void,
+    private readonly onLive: (away: boolean) => void = () => {},
   ) {
     this.palette = palette;
     this.chart = createChart(container, {
@@ -104,9 +134,11 @@ export class ChartController {
         borderColor: palette.border,
         timeVisible: true,
         secondsVisible: true,
-        rightOffset: 4,
+        rightOffset: RIGHT_OFFSET,
         barSpacing: DEFAULT_BAR_SPACING,
-        maxBarSpacing: 14,
+        maxBarSpacing: MAX_BAR_SPACING,
+        // Zooming keeps the newest bar where it is, so a zoom at the live edge stays live.
+        rightBarStaysOnScroll: true,
         tickMarkFormatter: tickMark,
       },
       localization: { timeFormatter: (t: Time) => formatBarTime(t as number, true), locale: 'en-US' },
@@ -117,7 +149,24 @@ export class ChartController {
       wickUpColor: palette.up,
       wickDownColor: palette.down,
       borderVisible: false,
-      priceLineWidth: 1,
+      lastValueVisible: false,
+      priceLineVisible: false,
+      // The scale always includes the live price, so its tag stays on screen while the user reads history.
+      autoscaleInfoProvider: (original: () => AutoscaleInfo | null) => {
+        const info = original();
+        if (info === null || info.priceRange === null || this.livePrice <= 0) return info;
+        const live = this.livePrice / scaleFactor(this.priceScale);
+        const { minValue, maxValue } = info.priceRange;
+        return { ...info, priceRange: { minValue: Math.min(minValue, live), maxValue: Math.max(maxValue, live) } };
+      },
+    });
+    this.liveLine = this.candles.createPriceLine({
+      price: 0,
+      color: palette.up,
+      lineWidth: 1,
+      lineStyle: LineStyle.Dotted,
+      lineVisible: false,
+      axisLabelVisible: false,
     });
     this.volume = this.chart.addSeries(
       HistogramSeries,
@@ -127,6 +176,13 @@ export class ChartController {
     this.chart.panes()[0]?.setStretchFactor(4);
     this.chart.panes()[1]?.setStretchFactor(1);
     this.chart.subscribeCrosshairMove(this.onCrosshair);
+    this.chart.timeScale().subscribeVisibleLogicalRangeChange(this.onRange);
+  }
+
+  /** Scrolls back to the newest bar (the "back to live" control). */
+  goLive(): void {
+    // No animation: live updates during scrollToRealTime's 400 ms animation can stop it short of the edge.
+    this.chart.timeScale().scrollToPosition(RIGHT_OFFSET, false);
   }
 
   /** Re-renders axis and legend times after the display time zone changed. */
@@ -166,6 +222,7 @@ export class ChartController {
       timeScale: { borderColor: palette.border },
     });
     this.candles.applyOptions({ upColor: palette.up, downColor: palette.down, wickUpColor: palette.up, wickDownColor: palette.down });
+    this.liveLine.applyOptions({ color: this.liveUp ? palette.up : palette.down });
     this.generation = -1; // volume colours are per bar: reload them
   }
 
@@ -177,6 +234,7 @@ export class ChartController {
       if (this.book !== undefined || this.generation !== -2) this.reload([]);
       this.book = undefined;
       this.generation = -2;
+      this.showLive(-1);
       return;
     }
     if (state.priceScale !== this.priceScale || state.sizeScale !== this.sizeScale) this.applyScales(state.priceScale, state.sizeScale);
@@ -186,6 +244,7 @@ export class ChartController {
       this.version = book.version;
       this.reload(book.bars);
       this.publishLegend();
+      this.showLive(state.last);
       return;
     }
     if (book.version === this.version) return;
@@ -203,6 +262,23 @@ export class ChartController {
     const last = bars[bars.length - 1];
     if (last !== undefined) this.lastTime = last.time;
     this.publishLegend();
+    this.showLive(state.last);
+  }
+
+  /** Moves the axis tag to the live price (ticks; ≤ 0 hides it), coloured like the newest bar. */
+  private showLive(priceTicks: number): void {
+    const last = this.book?.bars[this.book.bars.length - 1];
+    const up = last === undefined || last.close >= last.open;
+    if (priceTicks === this.livePrice && up === this.liveUp) return;
+    this.livePrice = priceTicks;
+    this.liveUp = up;
+    const visible = priceTicks > 0;
+    this.liveLine.applyOptions({
+      price: visible ? priceTicks / scaleFactor(this.priceScale) : 0,
+      color: up ? this.palette.up : this.palette.down,
+      lineVisible: visible,
+      axisLabelVisible: visible,
+    });
   }
 
   private reload(bars: readonly Bar[]): void {
@@ -213,9 +289,11 @@ export class ChartController {
     if (this.fresh && bars.length > 0) {
       this.fresh = false;
       const timeScale = this.chart.timeScale();
-      // Few bars: spread them over the width (bar spacing capped by maxBarSpacing). Many: newest on the right.
-      if (bars.length * DEFAULT_BAR_SPACING < timeScale.width()) timeScale.fitContent();
-      else timeScale.scrollToRealTime();
+      // Few bars: spread them over the width, up to FIT_MAX_BAR_SPACING (fitContent alone would make a
+      // handful of bars fat). Many: the default spacing. Either way the newest bar on the right.
+      const fit = timeScale.width() / (bars.length + RIGHT_OFFSET);
+      timeScale.applyOptions({ barSpacing: Math.max(DEFAULT_BAR_SPACING, Math.min(FIT_MAX_BAR_SPACING, fit)) });
+      this.goLive();
     }
   }
 
@@ -316,6 +394,20 @@ export class ChartController {
       matchesStore,
       setDataCalls: this.setDataCalls,
       updateCalls: this.updateCalls,
+      ...this.liveDebug(bars),
+    };
+  }
+
+  private liveDebug(bars: readonly Bar[]): Pick<ChartDebug, 'away' | 'tagPrice' | 'lastClose' | 'lastVisibleClose' | 'visibleBars' | 'scrollPosition'> {
+    const range = this.chart.timeScale().getVisibleLogicalRange();
+    const rightmost = range === null ? -1 : Math.min(bars.length - 1, Math.floor(range.to));
+    return {
+      away: this.away,
+      tagPrice: this.livePrice > 0 ? this.livePrice : null,
+      lastClose: bars[bars.length - 1]?.close ?? null,
+      lastVisibleClose: bars[rightmost]?.close ?? null,
+      visibleBars: range === null ? 0 : range.to - range.from,
+      scrollPosition: this.chart.timeScale().scrollPosition(),
     };
   }
 
@@ -324,7 +416,17 @@ export class ChartController {
     return this.candles.data().map((d) => d.time as number);
   }
 
+  private readonly onRange = (): void => {
+    // scrollPosition(): bars between the newest bar and the right edge (RIGHT_OFFSET when live; negative
+    // once the newest bar is scrolled off the right; large when dragged into the empty future).
+    const away = Math.abs(this.chart.timeScale().scrollPosition() - RIGHT_OFFSET) > LIVE_TOLERANCE && this.lastTime !== -Infinity;
+    if (away === this.away) return;
+    this.away = away;
+    this.onLive(away);
+  };
+
   destroy(): void {
+    this.chart.timeScale().unsubscribeVisibleLogicalRangeChange(this.onRange);
     this.chart.unsubscribeCrosshairMove(this.onCrosshair);
     this.chart.remove();
   }
