@@ -30,8 +30,9 @@ async function tapeOf(page: Page, ticker: string, min: number): Promise<void> {
 function tapeSizes(page: Page): Promise<Array<{ text: string; intRight: number; fracWidth: number }>> {
   return page.locator('.tape [data-field="size"]').evaluateAll((cells) =>
     cells.map((c) => {
-      const [int, frac] = Array.from(c.children) as HTMLElement[];
-      return { text: c.textContent ?? '', intRight: int!.getBoundingClientRect().right, fracWidth: frac!.getBoundingClientRect().width };
+      // The integer part is the cell's text before the fraction span: where that span starts is the decimal point.
+      const frac = c.querySelector('.frac')!.getBoundingClientRect();
+      return { text: c.textContent ?? '', intRight: frac.left, fracWidth: frac.width };
     }),
   );
 }

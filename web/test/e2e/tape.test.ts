@@ -67,10 +67,13 @@ describe('trade tape', () => {
       // Pinned again: new trades come in on top.
       await until(async () => (await tapeState(page)).times[0] !== back.times[0], 'a new trade on top');
 
-      // Direction without colour: a glyph and a screen-reader word on every trade.
-      const dirs = await page
-        .locator('.tape li[data-dir]')
-        .evaluateAll((lis) => lis.map((li) => ({ dir: (li as HTMLElement).dataset.dir, text: li.querySelector('.dir')?.textContent ?? '' })));
+      // Direction without colour: a glyph, and a word for screen readers, on every trade.
+      const dirs = await page.locator('.tape li[data-dir]').evaluateAll((lis) =>
+        lis.map((li) => {
+          const cell = li.querySelector('.dir');
+          return { dir: (li as HTMLElement).dataset.dir, text: `${cell?.textContent ?? ''}${cell?.getAttribute('aria-label') ?? ''}` };
+        }),
+      );
       for (const d of dirs) expect(d.text).toBe(d.dir === '1' ? '▲up' : d.dir === '-1' ? '▼down' : '·unchanged');
       expect(dirs.some((d) => d.dir === '1') && dirs.some((d) => d.dir === '-1')).toBe(true);
       expect(errors.all).toEqual([]);
