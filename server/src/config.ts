@@ -87,6 +87,10 @@ export interface ServerConfig {
   ingestQueue: number;
   /** Longest an /ingest body may take to arrive, ms (slower: 408, nothing applied). */
   ingestBodyTimeoutMs: number;
+  /** Historical trades replayed through the ingest core (--source csv|ndjson FILE); null = none. */
+  source: { kind: 'csv' | 'ndjson'; file: string } | null;
+  /** Replay speed: 1 = the file's own pace, 10 = ten times faster, Infinity (`max`) = as fast as the queue allows. */
+  replaySpeed: number;
   logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'silent';
 }
 
@@ -135,6 +139,8 @@ export const DEFAULT_CONFIG: ServerConfig = {
   ingestRate: 20_000,
   ingestQueue: 50_000,
   ingestBodyTimeoutMs: 10_000,
+  source: null,
+  replaySpeed: 1,
   logLevel: 'info',
 };
 
@@ -185,6 +191,20 @@ function cidrs(value: string): string[] {
     throw new InvalidArgumentError((error as Error).message);
   }
   return list;
+}
+
+/** `--source csv FILE`: commander hands a variadic option's words one by one (the environment's as one string). */
+function tradeSource(value: string, previous: string[] | undefined): string[] {
+  return [...(previous ?? []), ...value.split(/\s+/).filter(Boolean)];
+}
+
+function sourceSpec(words: string[] | undefined): ServerConfig['source'] {
+  if (words === undefined) return null;
+  const [kind, file, ...rest] = words;
+  if ((kind !== 'csv' && kind !== 'ndjson') || file === undefined || rest.length > 0) {
+    throw new StartupError('TW_CONFIG', `invalid configuration: --source takes "csv FILE" or "ndjson FILE", got "${words.join(' ')}"`);
+  }
+  return { kind, file };
 }
 
 function secret(value: string): string {
@@ -341,6 +361,12 @@ export function configProgram(): Command {
         .default(d.ingestBodyTimeoutMs)
         .argParser(integer(100, 600_000)),
     )
+    .addOption(
+      opt('--source <kind-and-file...>', 'replay historical trades: csv FILE or ndjson FILE (docs/ingest.md), with --instruments', 'TICKWIRE_SOURCE').argParser(
+        tradeSource,
+      ),
+    )
+    .addOption(opt('--speed <speed>', 'replay speed for --source: 1, 10 or max', 'TICKWIRE_SPEED').default('1').choices(['1', '10', 'max']))
     .addOption(opt('--log-level <level>', 'log level', 'TICKWIRE_LOG_LEVEL').default(d.logLevel).choices(['fatal', 'error', 'warn', 'info', 'debug', 'silent']))
     .helpOption('-h, --help', 'show this help')
     .allowExcessArguments(false);
@@ -392,6 +418,8 @@ export function parseConfig(argv: readonly string[], env: NodeJS.ProcessEnv = pr
     ingestRate: number;
     ingestQueue: number;
     ingestBodyTimeoutMs: number;
+    source?: string[];
+    speed: '1' | '10' | 'max';
     slowSoftBytes: number;
     slowHardBytes: number;
     slowLagMs: number;
@@ -442,6 +470,8 @@ export function parseConfig(argv: readonly string[], env: NodeJS.ProcessEnv = pr
     ingestRate: o.ingestRate,
     ingestQueue: o.ingestQueue,
     ingestBodyTimeoutMs: o.ingestBodyTimeoutMs,
+    source: sourceSpec(o.source),
+    replaySpeed: o.speed === 'max' ? Infinity : Number(o.speed),
     logLevel: o.logLevel,
   };
   return validateConfig(config);
@@ -482,6 +512,8 @@ export function validateConfig(config: ServerConfig): ServerConfig {
   if (remote !== null && config.instruments !== null) fail(`--instruments works with the embedded feed, not with ${remote}`);
   if (remote !== null && config.ingestToken !== null) fail(`--ingest-token works with the embedded feed, not with ${remote}`);
   if (remote !== null && config.feed === 'none') fail(`--feed none works with the embedded feed, not with ${remote}`);
+  if (remote !== null && config.source !== null) fail(`--source works with the embedded feed, not with ${remote}`);
+  if (config.source !== null && config.instruments === null) fail('--source needs --instruments FILE: the instruments the trades name');
   if (config.feed === 'none' && config.instruments === null) fail('--feed none needs --instruments FILE: the instruments producers write');
   if (config.stateFile !== null && (config.instruments !== null || config.feed === 'none')) {
     fail('--state-file continues the built-in simulator only; leave it out with --instruments or --feed none');

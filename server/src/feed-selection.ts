@@ -1,6 +1,7 @@
 // Which feed a server runs: a feed process over the bus (gateway mode: --nats, or a --workers thread's
 // hub), else the embedded simulator, which continues a saved stream (--state-file) when one fits, over
-// the built-in universe or an --instruments file, with the ingest core when --ingest-token opens the door.
+// the built-in universe or an --instruments file, with the ingest core when --ingest-token opens the doors
+// or --source replays a trade file.
 import { hostname } from 'node:os';
 import type { Clock } from '@tickwire/feeds/clock';
 import { InstrumentFileError, loadInstrumentFile } from '@tickwire/feeds/instrument-file';
@@ -12,6 +13,7 @@ import type { Logger } from '@tickwire/core/log';
 import type { ServerConfig } from './config.js';
 import { openBusSource } from './bus-source.js';
 import { MAX_WARMUP_TICKS, createEmbeddedFeed, embeddedSource, type FeedSource, type GatewayTuning } from './feed-source.js';
+import { openReplay } from './replay-source.js';
 import { takeState, type FeedFingerprint, type SavedState } from './state-file.js';
 
 export interface FeedSelectionOptions {
@@ -74,8 +76,9 @@ export async function selectFeed(config: ServerConfig, options: FeedSelectionOpt
     ...(instruments !== undefined ? { instruments } : {}),
     ...(restored ? { epoch: restored.epoch, restore: restored.simulator } : options.epoch !== undefined ? { epoch: options.epoch } : {}),
   });
+  // The core exists for the ingest doors (--ingest-token) and for a replayed file (--source).
   const ingest =
-    config.ingestToken === null
+    config.ingestToken === null && config.source === null
       ? null
       : new IngestCore(
           // With --feed none every instrument is ingested, whatever its entry says.
@@ -83,9 +86,10 @@ export async function selectFeed(config: ServerConfig, options: FeedSelectionOpt
           { ...DEFAULT_INGEST_LIMITS, queueLength: config.ingestQueue },
         );
   if (ingest !== null && ingest.ingestible === 0) {
-    log.warn('--ingest-token is set but no instrument has source "ingest": every trade will be refused (not_ingest)');
+    log.warn('ingest is on (--ingest-token or --source) but no instrument has source "ingest": every trade will be refused (not_ingest)');
   }
-  return { feed: embeddedSource(embedded, config.tickRate, ingest), restored, fingerprint };
+  const replay = config.source === null ? null : openReplay(config.source, config.replaySpeed, log);
+  return { feed: embeddedSource(embedded, config.tickRate, ingest, replay, now), restored, fingerprint };
 }
 
 function loadInstruments(path: string, defaultSource: 'sim' | 'ingest') {

@@ -10,6 +10,7 @@ import type { Fanout } from '@tickwire/core/fanout';
 import type { Logger } from '@tickwire/core/log';
 import type { InstrumentInfo } from '@tickwire/protocol/instruments';
 import type { Metrics } from './metrics.js';
+import type { ReplaySource } from './replay-source.js';
 import type { Bus } from '@tickwire/core/nats/bus';
 import type { SymbolGate } from './subscriptions.js';
 
@@ -148,7 +149,13 @@ export interface FeedSource extends SymbolGate {
   close(): Promise<void>;
 }
 
-export function embeddedSource(feed: EmbeddedFeed, tickRate: number, ingest: IngestCore | null = null): FeedSource {
+export function embeddedSource(
+  feed: EmbeddedFeed,
+  tickRate: number,
+  ingest: IngestCore | null = null,
+  replay: ReplaySource | null = null,
+  now: () => number = Date.now,
+): FeedSource {
   return {
     kind: 'embedded',
     ingest,
@@ -158,11 +165,13 @@ export function embeddedSource(feed: EmbeddedFeed, tickRate: number, ingest: Ing
     poll(fanout) {
       // Called right before the fan-out publishes: whatever ingest queued goes out now, so the queue empties.
       ingest?.windowClosed();
+      if (ingest !== null) replay?.pump(ingest, now());
       return feed.poll(fanout);
     },
     exportState: () => feed.exportState(),
-    start(fanout) {
+    start(fanout, hooks) {
       ingest?.start(fanout);
+      replay?.attach(hooks.metrics);
     },
     ready: () => true,
     whenReady: (_ids, ready) => ready(),
