@@ -123,7 +123,7 @@ describe('dashboard', () => {
       await page.locator('#search-results [role="option"]', { hasText: 'AMD' }).first().dispatchEvent('pointerdown');
       await until(async () => (await page.locator('[data-ticker="AMD"][data-status="live"]').count()) === 1, 'AMD live');
       await row.hover();
-      await page.getByRole('button', { name: 'Remove NFLX' }).click();
+      await row.locator('[data-action="remove"]').click();
       await until(async () => (await row.count()) === 0, 'NFLX row gone');
       const removedAt = Date.now();
       expect((await hook.symbols(page)).NFLX).toBeUndefined();
