@@ -1,10 +1,12 @@
 // Batching and fan-out: ticks are written as wire records the moment they arrive, and once per batch
 // window each symbol's pending records become ONE Updates frame, encoded once and handed to every
-// transport (uWS pub/sub for WebSocket, the SSE hub) as the same bytes. Published state advances here.
+// transport (uWS pub/sub for WebSocket, the SSE hub) as the same bytes; its compact twin (type 7) is
+// encoded at most once too, on the first ask of a sink with compact subscribers. Published state advances here.
 import {
   HEADER_SIZE,
   TICK_RECORD_SIZE,
   emptyTick,
+  encodeCompactUpdatesFromRecords,
   encodeUpdatesFromRecords,
   readTickRecord,
   writeTickRecord,
@@ -15,9 +17,17 @@ import type { InstrumentInfo } from '@tickwire/protocol/instruments';
 import { SymbolState } from './market/symbol-state.js';
 import { TickHistory } from './market/tick-history.js';
 
+/**
+ * The compact encoding of the frame being published, built on the first get() and shared by every
+ * sink and subscriber after it. Valid only during the publish() call it is passed to.
+ */
+export interface CompactFrame {
+  get(): Uint8Array;
+}
+
 /** A transport that delivers a symbol's frames to its subscribers. */
 export interface FrameSink {
-  publish(symbolId: number, frame: Uint8Array): void;
+  publish(symbolId: number, frame: Uint8Array, compact: CompactFrame): void;
   /** Called after every symbol of a batch was published (SSE writes one event per client here). */
   endOfBatch(): void;
 }
@@ -27,6 +37,34 @@ export interface FanoutStats {
   batches: number;
   frames: number;
   lastTickAtMs: number;
+}
+
+/** One per Fanout, re-aimed at each symbol's records before its publish: no allocation per frame. */
+class LazyCompact implements CompactFrame {
+  private records: Uint8Array = new Uint8Array(0);
+  private count = 0;
+  private epoch = 0;
+  private sendTimeMs = 0;
+  private frame: Uint8Array | null = null;
+  /** Compact frames built (metrics, tests: at most one per symbol per batch). */
+  encoded = 0;
+
+  aim(epoch: number, sendTimeMs: number, records: Uint8Array, count: number): this {
+    this.epoch = epoch;
+    this.sendTimeMs = sendTimeMs;
+    this.records = records;
+    this.count = count;
+    this.frame = null;
+    return this;
+  }
+
+  get(): Uint8Array {
+    if (this.frame === null) {
+      this.frame = encodeCompactUpdatesFromRecords(this.epoch, this.sendTimeMs, this.records, this.count);
+      this.encoded++;
+    }
+    return this.frame;
+  }
 }
 
 class PendingRecords {
@@ -55,6 +93,7 @@ export class Fanout {
   private readonly dirty: number[] = [];
   private readonly sinks: FrameSink[] = [];
   private readonly scratch = emptyTick();
+  readonly compact = new LazyCompact();
   /** Observer of each batch's tick count (metrics histogram). */
   onBatch: ((ticks: number, frames: number) => void) | null = null;
   epoch: number;
@@ -101,14 +140,17 @@ export class Fanout {
     const frames = this.dirty.length;
     for (const id of this.dirty) {
       const p = this.pending[id]!;
-      const frame = encodeUpdatesFromRecords(this.epoch, nowMs, p.bytes, p.count);
+      const count = p.count;
+      const frame = encodeUpdatesFromRecords(this.epoch, nowMs, p.bytes, count);
       const state = this.states[id]!;
-      for (let i = 0; i < p.count; i++) state.apply(readTickRecord(p.view, i * TICK_RECORD_SIZE, this.scratch));
-      this.histories[id]!.append(p.bytes, p.count);
-      ticks += p.count;
+      for (let i = 0; i < count; i++) state.apply(readTickRecord(p.view, i * TICK_RECORD_SIZE, this.scratch));
+      this.histories[id]!.append(p.bytes, count);
+      ticks += count;
       p.count = 0;
       if (this.dropFrames.size > 0 && this.dropped(id)) continue;
-      for (const sink of this.sinks) sink.publish(id, frame);
+      // p.bytes stays untouched until the next ingest, after this loop: the lazy compact frame reads it.
+      const compact = this.compact.aim(this.epoch, nowMs, p.bytes, count);
+      for (const sink of this.sinks) sink.publish(id, frame, compact);
     }
     this.dirty.length = 0;
     for (const sink of this.sinks) sink.endOfBatch();
@@ -141,8 +183,11 @@ export class Fanout {
     const count = view.getUint32(HEADER_SIZE, true);
     const state = this.states[symbolId]!;
     for (let i = 0; i < count; i++) state.apply(readTickRecord(view, HEADER_SIZE + 4 + i * TICK_RECORD_SIZE, this.scratch));
-    this.histories[symbolId]!.append(frame.subarray(HEADER_SIZE + 4), count);
-    for (const sink of this.sinks) sink.publish(symbolId, frame);
+    const records = frame.subarray(HEADER_SIZE + 4);
+    this.histories[symbolId]!.append(records, count);
+    // The compact twin keeps the feed's send time, so every gateway builds identical compact bytes too.
+    const compact = this.compact.aim(view.getUint32(4, true), view.getFloat64(8, true), records, count);
+    for (const sink of this.sinks) sink.publish(symbolId, frame, compact);
     this.stats.ticksIn += count;
     this.relayedTicks += count;
     this.relayedFrames++;

@@ -21,6 +21,8 @@
 //             u8 len + ticker (ASCII), u8 seriesCount, per series: u32 intervalSec, u16 count,
 //             count × candle (u32 time s, u32 open, u32 high, u32 low, u32 close, f64 volume)
 //   Updates   u32 count, count × tick record
+//   Updates, compact (type 7, negotiated): a 14-byte header (u8 version, u8 type, u32 epoch, f64
+//             sendTimeMs: no flags), then varint count, count × compact record (layout in compact.ts)
 //   Heartbeat u32 count, count × (u16 symbolId, u16 0, u32 seq)
 //   Ack       u32 requestId, u8 op, u32 count, count × u16 symbolId
 //   Error     u16 code, u32 requestId, u16 len + message (UTF-8)
@@ -28,6 +30,7 @@ import {
   FrameType,
   PROTOCOL_VERSION,
   type AckFrame,
+  type CompactUpdatesFrame,
   type AckOp,
   type Candle,
   type CandleSeries,
@@ -43,8 +46,14 @@ import {
   type UpdatesFrame,
 } from './messages.js';
 import type { EpochMs, PriceTicks, SizeLots, UtcSeconds } from './units.js';
+import { MAX_COMPACT_RECORD_BYTES, readCompactRecords, writeCompactRecords } from './compact.js';
 
 export const HEADER_SIZE = 16;
+/**
+ * Compact Updates (type 7) drop the header's flags: u8 version, u8 type, u32 epoch, f64 sendTimeMs. The
+ * header is most of a one-tick frame, and these frames extend through their records' reserved bits.
+ */
+export const COMPACT_HEADER_SIZE = 14;
 export const TICK_RECORD_SIZE = 32;
 export const CANDLE_SIZE = 28;
 export const HEARTBEAT_ENTRY_SIZE = 8;
@@ -135,7 +144,7 @@ export function emptyTick(): Tick {
 export function encodeHello(
   epoch: number,
   sendTimeMs: number,
-  hello: { heartbeatMs: number; maxSymbols: number; sessionId: string; serverId: string },
+  hello: { heartbeatMs: number; maxSymbols: number; sessionId: string; serverId: string; flags?: number },
 ): Uint8Array {
   checkU32(hello.heartbeatMs, 'heartbeatMs');
   checkU16(hello.maxSymbols, 'maxSymbols');
@@ -143,7 +152,8 @@ export function encodeHello(
   const server = asciiBytes(hello.serverId, MAX_ID_BYTES, 'serverId');
   const bytes = new Uint8Array(HEADER_SIZE + 4 + 2 + 1 + session.length + 1 + server.length);
   const view = viewOf(bytes);
-  writeHeader(view, FrameType.Hello, epoch, sendTimeMs);
+  // Header flags announce optional features (HelloFlag); v1 decoders that know none of them ignore them.
+  writeHeader(view, FrameType.Hello, epoch, sendTimeMs, hello.flags ?? 0);
   let o = HEADER_SIZE;
   view.setUint32(o, hello.heartbeatMs, true);
   view.setUint16(o + 4, hello.maxSymbols, true);
@@ -237,6 +247,34 @@ export function encodeUpdates(epoch: number, sendTimeMs: number, ticks: readonly
   return bytes;
 }
 
+/** Grown on demand: compact records are written here first, then copied into an exact-size frame. */
+let compactScratch = new Uint8Array(COMPACT_HEADER_SIZE + 5 + 64 * MAX_COMPACT_RECORD_BYTES);
+
+/**
+ * Builds a compact Updates frame (type 7) from `count` 32-byte tick records: the same ticks as
+ * encodeUpdatesFromRecords, about half the bytes. Encoded once per symbol per batch, like the standard one.
+ */
+export function encodeCompactUpdatesFromRecords(epoch: number, sendTimeMs: number, records: Uint8Array, count: number): Uint8Array {
+  if (records.length < count * TICK_RECORD_SIZE) throw new RangeError('records buffer shorter than count × record size');
+  const room = COMPACT_HEADER_SIZE + 5 + count * MAX_COMPACT_RECORD_BYTES;
+  if (compactScratch.length < room) compactScratch = new Uint8Array(room * 2);
+  const end = writeCompactRecords(compactScratch, COMPACT_HEADER_SIZE, sendTimeMs, viewOf(records), 0, count);
+  const bytes = compactScratch.slice(0, end);
+  const view = viewOf(bytes);
+  view.setUint8(0, PROTOCOL_VERSION);
+  view.setUint8(1, FrameType.UpdatesCompact);
+  view.setUint32(2, epoch >>> 0, true);
+  view.setFloat64(6, sendTimeMs, true);
+  return bytes;
+}
+
+export function encodeCompactUpdates(epoch: number, sendTimeMs: number, ticks: readonly Tick[]): Uint8Array {
+  const records = new Uint8Array(ticks.length * TICK_RECORD_SIZE);
+  const view = viewOf(records);
+  ticks.forEach((t, i) => writeTickRecord(view, i * TICK_RECORD_SIZE, t));
+  return encodeCompactUpdatesFromRecords(epoch, sendTimeMs, records, ticks.length);
+}
+
 export function encodeHeartbeat(epoch: number, sendTimeMs: number, symbols: readonly HeartbeatEntry[]): Uint8Array {
   const bytes = new Uint8Array(HEADER_SIZE + 4 + symbols.length * HEARTBEAT_ENTRY_SIZE);
   const view = viewOf(bytes);
@@ -287,7 +325,10 @@ export function encodeError(epoch: number, sendTimeMs: number, code: number, req
   return bytes;
 }
 
-/** Overwrites the send time of an encoded frame in place (relays restamp without re-encoding). */
+/**
+ * Overwrites the send time of an encoded frame in place (relays restamp without re-encoding). Not for
+ * compact Updates: their event times are offsets from the send time, so restamping would move them.
+ */
 export function stampSendTime(frame: Uint8Array, sendTimeMs: number): void {
   viewOf(frame).setFloat64(8, sendTimeMs, true);
 }
@@ -351,10 +392,12 @@ class Reader {
   }
 }
 
-/** Validates and reads the 16-byte header without decoding the body. */
+/** Validates and reads the header (16 bytes; 14 for compact Updates, whose flags are 0) without the body. */
 export function decodeHeader(bytes: Uint8Array): DecodeResult<FrameHeader> {
-  if (bytes.byteLength < HEADER_SIZE) {
-    return { ok: false, error: `truncated frame: ${bytes.byteLength} bytes, the header needs ${HEADER_SIZE}` };
+  const compact = bytes.byteLength >= 2 && bytes[1] === FrameType.UpdatesCompact;
+  const size = compact ? COMPACT_HEADER_SIZE : HEADER_SIZE;
+  if (bytes.byteLength < size) {
+    return { ok: false, error: `truncated frame: ${bytes.byteLength} bytes, the header needs ${size}` };
   }
   if (bytes.byteLength > MAX_FRAME_BYTES) {
     return { ok: false, error: `frame of ${bytes.byteLength} bytes exceeds the ${MAX_FRAME_BYTES}-byte limit` };
@@ -365,8 +408,14 @@ export function decodeHeader(bytes: Uint8Array): DecodeResult<FrameHeader> {
     return { ok: false, error: `unsupported protocol version ${version} (this decoder speaks ${PROTOCOL_VERSION})` };
   }
   const type = view.getUint8(1);
-  if (type < FrameType.Hello || type > FrameType.Error) {
+  if (type < FrameType.Hello || type > FrameType.UpdatesCompact) {
     return { ok: false, error: `unknown frame type ${type}` };
+  }
+  if (compact) {
+    return {
+      ok: true,
+      value: { version, type: FrameType.UpdatesCompact, flags: 0, epoch: view.getUint32(2, true), sendTimeMs: view.getFloat64(6, true) as EpochMs },
+    };
   }
   return {
     ok: true,
@@ -482,6 +531,13 @@ export function decodeFrame(bytes: Uint8Array): DecodeResult<Frame> {
       const frame: UpdatesFrame = { ...h, type: FrameType.Updates, ticks };
       return finish(r, frame);
     }
+    case FrameType.UpdatesCompact: {
+      const ticks: Tick[] = [];
+      const read = readCompactRecords(bytes, COMPACT_HEADER_SIZE, h.sendTimeMs, (t) => ticks.push({ ...t }), emptyTick());
+      if (!read.ok) return read;
+      const frame: CompactUpdatesFrame = { ...h, type: FrameType.UpdatesCompact, ticks };
+      return { ok: true, value: frame };
+    }
     case FrameType.Heartbeat: {
       const count = r.u32('heartbeat count');
       const symbols: HeartbeatEntry[] = [];
@@ -518,12 +574,17 @@ export function decodeFrame(bytes: Uint8Array): DecodeResult<Frame> {
 }
 
 /**
- * Calls `visit` for every tick of an Updates frame without allocating per tick: `scratch` is reused,
- * so copy what you keep. Returns the number of ticks, or an error for a malformed or non-Updates frame.
+ * Calls `visit` for every tick of an Updates frame (standard or compact) without allocating per tick:
+ * `scratch` is reused, so copy what you keep. Returns the number of ticks, or an error for a malformed
+ * or non-Updates frame; a malformed frame visits nothing.
  */
 export function visitTicks(bytes: Uint8Array, visit: (tick: Tick, header: FrameHeader) => void, scratch: Tick = emptyTick()): DecodeResult<number> {
   const head = decodeHeader(bytes);
   if (!head.ok) return head;
+  if (head.value.type === FrameType.UpdatesCompact) {
+    const header = head.value;
+    return readCompactRecords(bytes, COMPACT_HEADER_SIZE, header.sendTimeMs, (t) => visit(t, header), scratch);
+  }
   if (head.value.type !== FrameType.Updates) return { ok: false, error: `frame type ${head.value.type} is not Updates` };
   const view = viewOf(bytes);
   if (bytes.byteLength < HEADER_SIZE + 4) return { ok: false, error: 'truncated frame: tick count missing' };

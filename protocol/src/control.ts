@@ -19,6 +19,8 @@ export interface ControlMessage {
   history?: number;
   /** Resume cursor (see cursor.ts): symbols it covers get the missed ticks instead of a snapshot when possible. */
   resume?: string;
+  /** Subscribe only: true asks for compact Updates (type 7) on this connection, false for standard ones; absent keeps the current encoding. */
+  compact?: boolean;
 }
 
 export type ControlParse = { ok: true; message: ControlMessage } | { ok: false; code: ErrorCode; message: string; requestId: number };
@@ -100,10 +102,18 @@ export function parseControl(text: string, maxSymbols: number): ControlParse {
     if (typeof obj.resume !== 'string') return fail(ErrorCode.BadMessage, '"resume" must be a cursor string', requestId);
     message.resume = obj.resume;
   }
+  if (obj.compact !== undefined) {
+    if (typeof obj.compact !== 'boolean') return fail(ErrorCode.BadMessage, '"compact" must be true or false', requestId);
+    message.compact = obj.compact;
+  }
   return { ok: true, message };
 }
 
 /** Builds the JSON text of a control message (the client side of parseControl). */
-export function controlText(op: ControlOp, symbols: readonly string[], extra: { id?: number; history?: number; resume?: string } = {}): string {
+export function controlText(
+  op: ControlOp,
+  symbols: readonly string[],
+  extra: { id?: number; history?: number; resume?: string; compact?: boolean } = {},
+): string {
   return JSON.stringify({ op, symbols, ...extra });
 }

@@ -12,3 +12,4 @@ export * from './backoff.js';
 export * from './instruments.js';
 export * from './routes.js';
 export * from './candles.js';
+export * from './compact.js';

@@ -12,8 +12,16 @@ export const FrameType = {
   Heartbeat: 4,
   Ack: 5,
   Error: 6,
+  /** Updates in the compact encoding (varints, deltas within the frame), sent only to clients that asked. */
+  UpdatesCompact: 7,
 } as const;
 export type FrameType = (typeof FrameType)[keyof typeof FrameType];
+
+/** Header `flags` bits of a Hello frame (reserved bits that v1 decoders ignore). */
+export const HelloFlag = {
+  /** The server sends compact Updates (type 7) to a connection whose subscribe asks with `compact: true`. */
+  Compact: 1,
+} as const;
 
 /** Per-tick flags (u16 in every tick record). */
 export const TickFlag = {
@@ -105,6 +113,12 @@ export interface UpdatesFrame extends FrameHeader {
   ticks: Tick[];
 }
 
+/** The same ticks as UpdatesFrame; event times are carried to the microsecond. */
+export interface CompactUpdatesFrame extends FrameHeader {
+  type: typeof FrameType.UpdatesCompact;
+  ticks: Tick[];
+}
+
 export interface HeartbeatEntry {
   symbolId: number;
   seq: number;
@@ -129,6 +143,6 @@ export interface ErrorFrame extends FrameHeader {
   message: string;
 }
 
-export type Frame = HelloFrame | SnapshotFrame | UpdatesFrame | HeartbeatFrame | AckFrame | ErrorFrame;
+export type Frame = HelloFrame | SnapshotFrame | UpdatesFrame | CompactUpdatesFrame | HeartbeatFrame | AckFrame | ErrorFrame;
 
 export type DecodeResult<T> = { ok: true; value: T } | { ok: false; error: string };

@@ -65,7 +65,7 @@ describe('header validation', () => {
     raw[0] = 2;
     expect(decodeFrame(raw)).toEqual({ ok: false, error: 'unsupported protocol version 2 (this decoder speaks 1)' });
   });
-  it.each([0, 7, 255])('rejects unknown frame type %i', (type) => {
+  it.each([0, 8, 255])('rejects unknown frame type %i', (type) => {
     const raw = bytes(GOLDEN[0]!.hex);
     raw[1] = type;
     expect(decodeFrame(raw)).toEqual({ ok: false, error: `unknown frame type ${type}` });
@@ -101,7 +101,7 @@ describe('hostile lengths', () => {
       for (let j = 0; j < raw.length; j++) raw[j] = rnd();
       if (raw.length > 1) {
         raw[0] = 1;
-        raw[1] = 1 + (rnd() % 6);
+        raw[1] = 1 + (rnd() % 7);
       }
       expect(() => decodeFrame(raw)).not.toThrow();
     }

@@ -52,6 +52,13 @@ describe('parseControl', () => {
     expect(parseControl(three, 2)).toMatchObject({ ok: false, code: ErrorCode.TooManySymbols, requestId: 9 });
     expect(parseControl(three, 3)).toMatchObject({ ok: true, message: { symbols: ['A', 'B', 'C'] } });
   });
+  it('reads the compact choice as a boolean, refusing anything else with the request id', () => {
+    expect(parseControl('{"op":"subscribe","symbols":["AAPL"],"compact":true}', 5)).toMatchObject({ ok: true, message: { compact: true } });
+    expect(parseControl('{"op":"subscribe","symbols":[],"compact":false}', 5)).toMatchObject({ ok: true, message: { compact: false } });
+    expect(parseControl('{"op":"subscribe","symbols":["AAPL"]}', 5)).toEqual({ ok: true, message: { op: 'subscribe', symbols: ['AAPL'], requestId: 0 } });
+    expect(parseControl('{"op":"subscribe","symbols":["AAPL"],"compact":1,"id":8}', 5)).toMatchObject({ ok: false, code: ErrorCode.BadMessage, requestId: 8 });
+    expect(controlText('subscribe', ['AAPL'], { id: 1, compact: true })).toBe('{"op":"subscribe","symbols":["AAPL"],"id":1,"compact":true}');
+  });
   it('stops at the first distinct ticker past the limit', () => {
     const text = JSON.stringify({ op: 'subscribe', symbols: [...Array.from({ length: 101 }, (_, i) => `S${i}`), 'not a ticker'] });
     expect(parseControl(text, 100)).toMatchObject({ ok: false, code: ErrorCode.TooManySymbols });

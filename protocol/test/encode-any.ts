@@ -1,5 +1,5 @@
 // Test helper: encodes any decoded Frame back to bytes with the matching encoder (round-trip tests).
-import { encodeAck, encodeError, encodeHeartbeat, encodeHello, encodeSnapshot, encodeUpdates } from '../src/codec.js';
+import { encodeAck, encodeCompactUpdates, encodeError, encodeHeartbeat, encodeHello, encodeSnapshot, encodeUpdates } from '../src/codec.js';
 import { FrameType, type Frame } from '../src/messages.js';
 
 export function encodeFrame(f: Frame): Uint8Array {
@@ -10,6 +10,8 @@ export function encodeFrame(f: Frame): Uint8Array {
       return encodeSnapshot(f.epoch, f.sendTimeMs, f);
     case FrameType.Updates:
       return encodeUpdates(f.epoch, f.sendTimeMs, f.ticks);
+    case FrameType.UpdatesCompact:
+      return encodeCompactUpdates(f.epoch, f.sendTimeMs, f.ticks);
     case FrameType.Heartbeat:
       return encodeHeartbeat(f.epoch, f.sendTimeMs, f.symbols);
     case FrameType.Ack:

@@ -1,6 +1,6 @@
-// Golden byte vectors of protocol v1: fixed inputs and the exact bytes they encode to. The same hex
-// strings appear in docs/protocol.md; tests check the server encoder, the Node decoder and the browser
-// (Chromium) decoder against them.
+// Golden byte vectors of protocol v1, the negotiated compact Updates included: fixed inputs and the
+// exact bytes they encode to. The same hex strings appear in docs/protocol.md; tests check the server
+// encoder, the Node decoder and the browser (Chromium) decoder against them.
 import type { EpochMs, PriceTicks, SizeLots, UtcSeconds } from '../src/units.js';
 import { AckOp, FrameType, type Frame } from '../src/messages.js';
 
@@ -110,5 +110,85 @@ export const GOLDEN: GoldenVector[] = [
     name: 'error',
     frame: { ...header, type: FrameType.Error, code: 4, requestId: 9, message: 'unknown symbol: NOPE' },
     hex: '010600000403020100b087aa6db779420400090000001400756e6b6e6f776e2073796d626f6c3a204e4f5045',
+  },
+  {
+    // A server that offers compact Updates says so in the Hello's header flags (HelloFlag.Compact).
+    name: 'hello-compact',
+    frame: { ...header, flags: 1, type: FrameType.Hello, heartbeatMs: 1000, maxSymbols: 100, sessionId: 'abc', serverId: 'gw-1' },
+    hex: '010101000403020100b087aa6db77942e80300006400036162630467772d31',
+  },
+  {
+    // The 'updates' ticks plus a record of another symbol: symbol + absolute seq/price (record 0 and 2), an
+    // implied seq + 1 never appears here, a seq jump with the conflated bit (record 1), reserved tick flag
+    // bits and an unpacked quote (record 2), an event time after the send time (record 2).
+    name: 'updates-compact',
+    frame: {
+      ...header,
+      type: FrameType.UpdatesCompact,
+      ticks: [
+        {
+          symbolId: 7,
+          flags: 0,
+          seq: 43,
+          eventTimeMs: 1_767_225_600_001 as EpochMs,
+          price: 18_951 as PriceTicks,
+          size: 200 as SizeLots,
+          bid: 18_950 as PriceTicks,
+          ask: 18_952 as PriceTicks,
+        },
+        {
+          symbolId: 7,
+          flags: 1,
+          seq: 45,
+          eventTimeMs: 1_767_225_600_050.5 as EpochMs,
+          price: 18_949 as PriceTicks,
+          size: 1 as SizeLots,
+          bid: 18_948 as PriceTicks,
+          ask: 18_950 as PriceTicks,
+        },
+        {
+          symbolId: 300,
+          flags: 4,
+          seq: 1,
+          eventTimeMs: 1_767_225_600_123.25 as EpochMs,
+          price: 6_501_250 as PriceTicks,
+          size: 5_000_000 as SizeLots,
+          bid: 6_501_240 as PriceTicks,
+          ask: 6_501_260 as PriceTicks,
+        },
+      ],
+    },
+    hex: '01070403020100b087aa6db779420314072b90b907879401c801211901dc82030301210602ac0201aeb80482e78c03c096b1021314',
+  },
+  {
+    // The common case: consecutive ticks of one symbol, so seq and symbol are implied after record 0.
+    name: 'updates-compact-run',
+    frame: {
+      ...header,
+      type: FrameType.UpdatesCompact,
+      ticks: [
+        {
+          symbolId: 7,
+          flags: 0,
+          seq: 46,
+          eventTimeMs: 1_767_225_600_110 as EpochMs,
+          price: 18_950 as PriceTicks,
+          size: 100 as SizeLots,
+          bid: 18_949 as PriceTicks,
+          ask: 18_951 as PriceTicks,
+        },
+        {
+          symbolId: 7,
+          flags: 0,
+          seq: 47,
+          eventTimeMs: 1_767_225_600_112.5 as EpochMs,
+          price: 18_951 as PriceTicks,
+          size: 300 as SizeLots,
+          bid: 18_950 as PriceTicks,
+          ask: 18_951 as PriceTicks,
+        },
+      ],
+    },
+    hex: '01070403020100b087aa6db779420214072ec865869401642110c41302ac0201',
   },
 ];

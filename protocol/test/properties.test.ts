@@ -28,7 +28,7 @@ describe('frame decoder', () => {
       fc.property(fc.uint8Array({ maxLength: 300 }), fc.boolean(), (bytes, header) => {
         if (header && bytes.length >= 2) {
           bytes[0] = 1;
-          bytes[1] = 1 + (bytes[1]! % 6);
+          bytes[1] = 1 + (bytes[1]! % 7);
         }
         const r = decodeFrame(bytes);
         expect(typeof r.ok).toBe('boolean');

@@ -6,17 +6,18 @@
 // Both resume from a cursor (Last-Event-ID or ?cursor=), and change subscriptions on the open stream via
 // POST /sse/control (or /stream/control) with the WebSocket's JSON, the stream's session id in the
 // X-Tickwire-Session header (never the URL) and, with auth on, a token of the same subject. uWS puts no
-// cap on what an HTTP response buffers, so this file enforces one.
+// cap on what an HTTP response buffers, so this file enforces one. `compact=1` in the URL (or `compact` on
+// a control POST) asks for compact Updates, shared per batch like the standard bytes.
 import { STREAM_ROUTES, type StreamEncoding } from '@tickwire/protocol/routes';
 import type { HttpRequest, HttpResponse, TemplatedApp } from 'uWebSockets.js';
-import { HEADER_SIZE, TICK_RECORD_SIZE, encodeHeartbeat, encodeHello } from '@tickwire/protocol/codec';
+import { HEADER_SIZE, encodeHeartbeat, encodeHello, visitTicks } from '@tickwire/protocol/codec';
 import { CloseCode, ERROR_NAMES, ErrorCode } from '@tickwire/protocol/codes';
 import { parseCursor, formatCursor, type Cursor } from '@tickwire/protocol/cursor';
 import { joinFrames } from '@tickwire/protocol/framing';
-import { FrameType } from '@tickwire/protocol/messages';
+import { FrameType, HelloFlag } from '@tickwire/protocol/messages';
 import { RateLimiter, type Refusal } from './admission.js';
 import { onTokenExpiry } from './auth.js';
-import type { FrameSink } from '@tickwire/core/fanout';
+import type { CompactFrame, FrameSink } from '@tickwire/core/fanout';
 import type { Lag } from './sessions.js';
 import { backlogLimit } from './slow-consumer.js';
 import { newSessionId, type Session } from './sessions.js';
@@ -32,6 +33,12 @@ export const SSE_KEEPALIVE_MS = 15_000;
 export const SSE_RETRY_MS = 1000;
 
 type Encoding = StreamEncoding;
+
+/** `compact=1` asks for compact Updates, `0` or nothing for standard ones; anything else is refused. */
+export function compactQuery(value: string | undefined): boolean | null {
+  if (value === undefined || value === '' || value === '0') return false;
+  return value === '1' ? true : null;
+}
 
 function base64(frame: Uint8Array): string {
   return Buffer.from(frame.buffer, frame.byteOffset, frame.byteLength).toString('base64');
@@ -49,6 +56,8 @@ class StreamSession implements Session {
   lag: Lag | null = null;
   catchUpBytes = 0;
   closed = false;
+  /** The hub picks each batch's encoding per stream when it publishes, so switching needs no re-attach. */
+  compact = false;
   /**
    * The seq the client holds of each subscribed symbol that is not attached to the live batches (its
    * catch-up not written yet, or delivery paused): from the resume cursor, then from every Snapshot and
@@ -157,14 +166,12 @@ class StreamSession implements Session {
     const view = new DataView(frame.buffer, frame.byteOffset, frame.byteLength);
     if (frame[1] === FrameType.Snapshot) {
       this.seen.set(view.getUint16(HEADER_SIZE, true), view.getUint32(HEADER_SIZE + 4, true));
-    } else if (frame[1] === FrameType.Updates) {
-      const count = view.getUint32(HEADER_SIZE, true);
-      for (let i = 0; i < count; i++) {
-        const at = HEADER_SIZE + 4 + i * TICK_RECORD_SIZE;
-        this.seen.set(view.getUint16(at, true), view.getUint32(at + 4, true));
-      }
+    } else if (frame[1] === FrameType.Updates || frame[1] === FrameType.UpdatesCompact) {
+      visitTicks(frame, this.noteTick);
     }
   }
+
+  private readonly noteTick = (t: { symbolId: number; seq: number }) => this.seen.set(t.symbolId, t.seq);
 
   /** What uWS holds for us (an upper bound; uWS puts no cap on it). */
   bufferedBytes(): number {
@@ -246,23 +253,38 @@ export class HttpStreamHub implements FrameSink {
     return this.deps.now();
   }
 
-  publish(symbolId: number, frame: Uint8Array): void {
+  publish(symbolId: number, frame: Uint8Array, compact: CompactFrame): void {
     const receivers = this.bySymbol.get(symbolId);
     if (receivers === undefined || receivers.size === 0) return;
     // Each encoding is produced once per frame and shared by every stream that wants it.
     let text: string | undefined;
     let binary: Uint8Array | undefined;
+    let compactText: string | undefined;
+    let compactBinary: Uint8Array | undefined;
     let sse = 0;
+    let compactSse = 0;
+    let compactStream = 0;
     for (const s of receivers) {
-      if (s.transport === 'sse') {
+      if (s.compact) {
+        if (s.transport === 'sse') {
+          s.batch.push((compactText ??= base64(compact.get())));
+          compactSse++;
+        } else {
+          s.batch.push((compactBinary ??= lengthPrefixed(compact.get())));
+          compactStream++;
+        }
+      } else if (s.transport === 'sse') {
         s.batch.push((text ??= base64(frame)));
         sse++;
       } else s.batch.push((binary ??= lengthPrefixed(frame)));
       this.pending.add(s);
     }
     // Counted once per publish, not per receiver: label lookups are not free on this path.
+    const stream = receivers.size - sse - compactSse - compactStream;
     if (sse > 0) this.countFrame('sse', frame, sse);
-    if (receivers.size > sse) this.countFrame('stream', frame, receivers.size - sse);
+    if (stream > 0) this.countFrame('stream', frame, stream);
+    if (compactSse > 0) this.countFrame('sse', compact.get(), compactSse);
+    if (compactStream > 0) this.countFrame('stream', compact.get(), compactStream);
   }
 
   endOfBatch(): void {
@@ -326,7 +348,12 @@ export class HttpStreamHub implements FrameSink {
       }
       cursor = parsed.value;
     }
+    const compact = compactQuery(req.getQuery('compact'));
+    if (compact === null) {
+      return sendJson(res, 400, { error: { code: ErrorCode.BadMessage, name: 'BadMessage', message: 'compact must be 1 or 0' } });
+    }
     const session = new StreamSession(newSessionId(), ip, new RateLimiter(CONTROL_BURST, CONTROL_PER_SECOND, this.deps.now()), encoding, res, this);
+    session.compact = compact;
     res.onAborted(() => session.aborted());
     session.owner = admitted.claims?.sub ?? null;
     session.cancelExpiry = onTokenExpiry(admitted.claims, () => {
@@ -352,7 +379,7 @@ export class HttpStreamHub implements FrameSink {
     });
     if (encoding === 'sse') session.writeText(`retry: ${SSE_RETRY_MS}\n\n`);
     session.startResume(cursor, query.ids, this.deps.epoch());
-    session.send(encodeHello(this.deps.epoch(), this.deps.now(), { ...this.deps.hello, sessionId: session.id }));
+    session.send(encodeHello(this.deps.epoch(), this.deps.now(), { ...this.deps.hello, sessionId: session.id, flags: HelloFlag.Compact }));
     session.endResume();
     if (query.ids.length > 0) this.deps.subscriptions.subscribe(session, query.ids, query.history, null, cursor);
   }

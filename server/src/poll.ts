@@ -3,7 +3,7 @@
 // ticks from the resume window, or a snapshot) as length-prefixed binary frames, and the next cursor in
 // X-Tickwire-Cursor. wait=0 is short polling (answer now, possibly empty); wait>0 is long polling (RFC
 // 6202): the request is held until data exists or the wait passes. Held requests are bounded in number
-// and time and released on abort and on shutdown.
+// and time and released on abort and on shutdown. `compact=1` answers missed ticks as compact Updates.
 import { Route } from '@tickwire/protocol/routes';
 import type { HttpRequest, HttpResponse, TemplatedApp } from 'uWebSockets.js';
 import { encodeHeartbeat, encodeHello } from '@tickwire/protocol/codec';
@@ -11,6 +11,8 @@ import { ErrorCode } from '@tickwire/protocol/codes';
 import { formatCursor, parseCursor, type Cursor } from '@tickwire/protocol/cursor';
 import { joinFrames } from '@tickwire/protocol/framing';
 import type { FrameSink } from '@tickwire/core/fanout';
+import { HelloFlag } from '@tickwire/protocol/messages';
+import { compactQuery } from './http-stream.js';
 import { endBody, sendJson, statusLine, writeCommonHeaders } from './http-util.js';
 import { parseSymbolQuery } from './symbol-query.js';
 import type { TransportDeps } from './transport-deps.js';
@@ -22,6 +24,7 @@ interface Waiter {
   ids: number[];
   cursor: Cursor | null;
   history: number;
+  compact: boolean;
   timer: NodeJS.Timeout;
 }
 
@@ -50,7 +53,7 @@ export class PollHub implements FrameSink {
   endOfBatch(): void {
     for (const w of this.woken) {
       this.release(w);
-      this.answer(w.res, this.collect(w.ids, w.cursor, w.history), w.ids);
+      this.answer(w.res, this.collect(w.ids, w.cursor, w.history, w.compact), w.ids);
     }
     this.woken.clear();
   }
@@ -76,6 +79,8 @@ export class PollHub implements FrameSink {
     if (!/^\d*$/.test(waitText) || wait > deps.maxWaitMs) {
       return sendJson(res, 400, { error: { code: ErrorCode.BadMessage, name: 'BadMessage', message: `wait must be an integer in 0..${deps.maxWaitMs} ms` } });
     }
+    const compact = compactQuery(req.getQuery('compact'));
+    if (compact === null) return sendJson(res, 400, { error: { code: ErrorCode.BadMessage, name: 'BadMessage', message: 'compact must be 1 or 0' } });
     let cursor: Cursor | null = null;
     const cursorText = req.getQuery('cursor') ?? '';
     if (cursorText !== '') {
@@ -88,25 +93,25 @@ export class PollHub implements FrameSink {
     const ids = query.ids;
     const history = query.history;
     const held = Math.min(wait, tokenLeftMs);
-    if (!deps.subscriptions.prepare(ids, () => this.serve(res, ip, ids, cursor, history, held))) {
+    if (!deps.subscriptions.prepare(ids, () => this.serve(res, ip, ids, cursor, history, held, compact))) {
       res.onAborted(() => {
         res.done = true;
       });
       return;
     }
-    this.serve(res, ip, ids, cursor, history, held);
+    this.serve(res, ip, ids, cursor, history, held, compact);
   }
 
-  private serve(res: HttpResponse, ip: string, ids: number[], cursor: Cursor | null, history: number, wait: number): void {
+  private serve(res: HttpResponse, ip: string, ids: number[], cursor: Cursor | null, history: number, wait: number, compact: boolean): void {
     if (res.done) return;
     const { deps } = this;
     // The poll's catch-up is charged to its address's snapshot byte budget (snapshot-budget.ts).
-    const frames = deps.subscriptions.pollCatchUp(ip, ids, cursor, history, deps.now());
+    const frames = deps.subscriptions.pollCatchUp(ip, ids, cursor, history, deps.now(), compact);
     if (frames === null) {
       const message = "this poll's snapshots exceed the snapshot byte budget of this address; retry shortly or poll with a cursor";
       return sendJson(res, 429, { error: { code: ErrorCode.RateLimited, name: 'RateLimited', message } }, { 'Retry-After': '1' });
     }
-    if (cursor === null) frames.unshift(encodeHello(deps.epoch(), deps.now(), { ...deps.hello, sessionId: '' }));
+    if (cursor === null) frames.unshift(encodeHello(deps.epoch(), deps.now(), { ...deps.hello, sessionId: '', flags: HelloFlag.Compact }));
     if (frames.length > 0 || wait === 0 || this.closing) return this.answer(res, frames, ids);
     if (this.held.size >= deps.maxHeld) {
       return deps.admission.refuse(res, { status: 503, name: 'Busy', message: `${deps.maxHeld} long polls are already held; retry shortly`, retryAfterSec: 1 });
@@ -117,6 +122,7 @@ export class PollHub implements FrameSink {
       ids,
       cursor,
       history,
+      compact,
       timer: setTimeout(() => {
         this.release(waiter);
         // Nothing arrived: an empty answer with a heartbeat, so the client still learns the latest seqs.
@@ -146,11 +152,11 @@ export class PollHub implements FrameSink {
     }
   }
 
-  private collect(ids: readonly number[], cursor: Cursor | null, history: number): Uint8Array[] {
+  private collect(ids: readonly number[], cursor: Cursor | null, history: number, compact: boolean): Uint8Array[] {
     const now = this.deps.now();
     const frames: Uint8Array[] = [];
     for (const id of ids) {
-      const frame = this.deps.subscriptions.catchUp(id, cursor, history, now);
+      const frame = this.deps.subscriptions.catchUp(id, cursor, history, now, compact);
       if (frame !== null) frames.push(frame);
     }
     return frames;

@@ -35,6 +35,11 @@ export interface Session {
   catchUpBytes: number;
   /** Refreshes bufferedBytes() for a paused client when the transport can only learn it by writing. */
   probe?(): void;
+  /**
+   * Updates encoding the client chose (`compact` on subscribe, `compact=1` on HTTP): true for compact
+   * frames (type 7). Setting it moves the live delivery of every held symbol to that encoding.
+   */
+  compact: boolean;
   /** Sends one frame to this client alone (hello, snapshot, ack, error, heartbeat). */
   send(frame: Uint8Array): void;
   /** Starts delivery of a symbol's Updates frames (after its snapshot was sent). */

@@ -3,7 +3,8 @@
 // already held sends a fresh snapshot: that is how a client repairs a gap without reconnecting. Snapshots
 // come from a shared cache (snapshot-cache.ts) and every connection has a budget of catch-up bytes
 // (snapshot-budget.ts): a subscribe whose replies would exceed it is refused whole with RateLimited.
-import { TICK_RECORD_SIZE, encodeAck, encodeError, encodeUpdatesFromRecords } from '@tickwire/protocol/codec';
+// A subscribe's `compact` picks the connection's Updates encoding (replayed ticks included) once it applies.
+import { TICK_RECORD_SIZE, encodeAck, encodeCompactUpdatesFromRecords, encodeError, encodeUpdatesFromRecords } from '@tickwire/protocol/codec';
 import { ERROR_NAMES, ErrorCode } from '@tickwire/protocol/codes';
 import { parseControl, peekRequestId } from '@tickwire/protocol/control';
 import { parseCursor, type Cursor } from '@tickwire/protocol/cursor';
@@ -120,7 +121,7 @@ export class Subscriptions {
         if (!c.ok) return this.reject(session, ErrorCode.BadMessage, requestId, `bad resume cursor: ${c.error}`);
         cursor = c.value;
       }
-      return this.subscribe(session, ids, parsed.message.history ?? this.limits.defaultHistory, requestId, cursor);
+      return this.subscribe(session, ids, parsed.message.history ?? this.limits.defaultHistory, requestId, cursor, parsed.message.compact);
     }
     for (const id of ids) {
       if (session.symbols.delete(id)) {
@@ -137,14 +138,14 @@ export class Subscriptions {
    * the cursor's epoch matches and its seq is inside the resume window, otherwise a full snapshot. Null when
    * the client is already up to date.
    */
-  catchUp(symbolId: number, cursor: Cursor | null, history: number, now: number): Uint8Array | null {
-    const c = this.resolve(symbolId, cursor, history, now);
+  catchUp(symbolId: number, cursor: Cursor | null, history: number, now: number, compact = false): Uint8Array | null {
+    const c = this.resolve(symbolId, cursor, history, now, compact);
     this.countResume(c);
     return c.frame;
   }
 
   /** catchUp() without counting: a request may still be refused by the byte budget. */
-  private resolve(symbolId: number, cursor: Cursor | null, history: number, now: number): CatchUp {
+  private resolve(symbolId: number, cursor: Cursor | null, history: number, now: number, compact: boolean): CatchUp {
     const state = this.fanout.states[symbolId]!;
     const seen = cursor !== null && cursor.epoch === this.fanout.epoch ? cursor.seqs.get(symbolId) : undefined;
     let resume: CatchUp['resume'] = null;
@@ -152,7 +153,8 @@ export class Subscriptions {
       const records = this.fanout.histories[symbolId]!.after(seen, state.seq);
       if (records !== null) {
         if (records.length === 0) return { frame: null, resume: 'replay' };
-        return { frame: encodeUpdatesFromRecords(this.fanout.epoch, now, records, records.length / TICK_RECORD_SIZE), resume: 'replay' };
+        const encode = compact ? encodeCompactUpdatesFromRecords : encodeUpdatesFromRecords;
+        return { frame: encode(this.fanout.epoch, now, records, records.length / TICK_RECORD_SIZE), resume: 'replay' };
       }
       resume = 'snapshot';
     }
@@ -167,12 +169,12 @@ export class Subscriptions {
    * A poll's catch-up frames, charged to its address's budget: null when they would exceed it (the
    * caller answers 429). Polls have no connection to hold a budget, so one client address shares one.
    */
-  pollCatchUp(ip: string, ids: readonly number[], cursor: Cursor | null, history: number, now: number): Uint8Array[] | null {
+  pollCatchUp(ip: string, ids: readonly number[], cursor: Cursor | null, history: number, now: number, compact = false): Uint8Array[] | null {
     const frames: Uint8Array[] = [];
     let bytes = 0;
     const resolved: CatchUp[] = [];
     for (const id of ids) {
-      const c = this.resolve(id, cursor, history, now);
+      const c = this.resolve(id, cursor, history, now, compact);
       resolved.push(c);
       if (c.frame !== null) {
         frames.push(c.frame);
@@ -185,7 +187,14 @@ export class Subscriptions {
   }
 
   /** Subscribes known symbol ids (also used for symbols named in an HTTP stream's URL). */
-  subscribe(session: Session, ids: readonly number[], history: number, requestId: number | null, cursor: Cursor | null = null): ControlOutcome {
+  subscribe(
+    session: Session,
+    ids: readonly number[],
+    history: number,
+    requestId: number | null,
+    cursor: Cursor | null = null,
+    compact?: boolean,
+  ): ControlOutcome {
     let added = 0;
     for (const id of ids) if (!session.symbols.has(id)) added++;
     if (session.symbols.size + added > this.limits.maxSymbols) {
@@ -197,13 +206,14 @@ export class Subscriptions {
       );
     }
     const now = this.now();
+    const encoding = compact ?? session.compact;
     // Catch-up frames are built (from the cache: cheap) before anything is applied, so a request over
     // the byte budget is refused whole.
     const resolved = new Map<number, CatchUp>();
     let bytes = 0;
     for (const id of ids) {
       if (!this.gate.ready(id)) continue;
-      const c = this.resolve(id, cursor, history, now);
+      const c = this.resolve(id, cursor, history, now, encoding);
       resolved.set(id, c);
       if (c.frame !== null) bytes += c.frame.length;
     }
@@ -225,6 +235,8 @@ export class Subscriptions {
         `this subscribe's replies (${bytes} bytes) exceed the connection's snapshot budget (${this.budgetLimits.burstBytes} bytes, ${this.budgetLimits.bytesPerSecond}/s); nothing was applied, retry in ${budget.waitMs(bytes, now)} ms`,
       );
     }
+    // Applied with the request: held symbols switch encoding between two batches, so none is lost or doubled.
+    session.compact = encoding;
     // Every symbol is held before the first catch-up is written, so whatever a transport derives from
     // session.symbols for that write (an SSE event's resume cursor) already covers the whole request.
     const fresh = new Set<number>();
@@ -254,7 +266,7 @@ export class Subscriptions {
       const t = this.now();
       for (const id of waiting) {
         if (!session.symbols.has(id)) continue;
-        const frame = this.catchUp(id, cursor, history, t);
+        const frame = this.catchUp(id, cursor, history, t, session.compact);
         // Accepted already: charged as debt, which the connection's next subscribes must wait out.
         if (frame !== null) this.budgetOf(session, t).charge(frame.length, t);
         this.deliver(session, id, true, frame);

@@ -1,9 +1,11 @@
-// WebSocket transport at /ws: uWS pub/sub with one topic per symbol, so a batch frame is published once
-// and uWS copies it to every subscriber natively. Control messages are JSON text; replies are frames.
+// WebSocket transport at /ws: uWS pub/sub with one topic per symbol and encoding (`s<id>` standard,
+// `c<id>` compact), so a batch frame is published once per encoding with subscribers and uWS copies it
+// to every subscriber natively. Control messages are JSON text; replies are frames.
 import { Route } from '@tickwire/protocol/routes';
 import type { TemplatedApp, WebSocket } from 'uWebSockets.js';
 import { encodeHello } from '@tickwire/protocol/codec';
 import { CloseCode, goingAwayReason } from '@tickwire/protocol/codes';
+import { HelloFlag } from '@tickwire/protocol/messages';
 import { Admission, RateLimiter } from './admission.js';
 import { onTokenExpiry, type TokenClaims } from './auth.js';
 import type { FrameSink } from '@tickwire/core/fanout';
@@ -41,8 +43,8 @@ interface UserData {
 
 const utf8 = new TextDecoder('utf-8', { fatal: true });
 
-export function symbolTopic(symbolId: number): string {
-  return `s${symbolId}`;
+export function symbolTopic(symbolId: number, compact = false): string {
+  return `${compact ? 'c' : 's'}${symbolId}`;
 }
 
 class WsSession implements Session {
@@ -51,6 +53,7 @@ class WsSession implements Session {
   lag: Lag | null = null;
   catchUpBytes = 0;
   closed = false;
+  private encoding = false;
 
   constructor(
     readonly id: string,
@@ -76,13 +79,28 @@ class WsSession implements Session {
     return this.closed ? 0 : this.ws.getBufferedAmount();
   }
 
+  get compact(): boolean {
+    return this.encoding;
+  }
+
+  /** Moves every attached symbol to the other encoding's topic: both publish in one batch loop, so nothing is lost or doubled. */
+  set compact(on: boolean) {
+    if (on === this.encoding) return;
+    if (!this.closed) {
+      for (const id of this.symbols) {
+        if (this.ws.unsubscribe(symbolTopic(id, this.encoding))) this.ws.subscribe(symbolTopic(id, on));
+      }
+    }
+    this.encoding = on;
+  }
+
   attach(symbolId: number): void {
     // While conflating, delivery resumes only when the policy says so.
-    if (!this.closed && this.lag === null) this.ws.subscribe(symbolTopic(symbolId));
+    if (!this.closed && this.lag === null) this.ws.subscribe(symbolTopic(symbolId, this.encoding));
   }
 
   detach(symbolId: number): void {
-    if (!this.closed) this.ws.unsubscribe(symbolTopic(symbolId));
+    if (!this.closed) this.ws.unsubscribe(symbolTopic(symbolId, this.encoding));
   }
 
   goAway(retryAfterMs: number): void {
@@ -139,7 +157,7 @@ export function mountWebSocket(app: TemplatedApp, deps: WsDeps): FrameSink {
       deps.admission.opened(data.ip);
       sessions.add(session);
       metrics.connectionsOpened.inc({ transport: 'ws' });
-      session.send(encodeHello(deps.epoch(), deps.now(), { ...deps.hello, sessionId: session.id }));
+      session.send(encodeHello(deps.epoch(), deps.now(), { ...deps.hello, sessionId: session.id, flags: HelloFlag.Compact }));
       data.cancelExpiry = onTokenExpiry(data.claims, () => {
         if (session.closed) return;
         metrics.tokenExpiries.inc({ transport: 'ws' });
@@ -182,14 +200,21 @@ export function mountWebSocket(app: TemplatedApp, deps: WsDeps): FrameSink {
   });
 
   const topics: string[] = [];
+  const compactTopics: string[] = [];
+  const deliver = (topic: string, frame: Uint8Array, receivers: number) => {
+    app.publish(topic, frame, true, false);
+    metrics.framesSent.inc({ transport: 'ws', type: frame[1]! }, receivers);
+    metrics.bytesSent.inc({ transport: 'ws' }, frame.length * receivers);
+  };
   return {
-    publish(symbolId, frame) {
+    publish(symbolId, frame, compact) {
       const topic = (topics[symbolId] ??= symbolTopic(symbolId));
       const receivers = app.numSubscribers(topic);
-      if (receivers === 0) return;
-      app.publish(topic, frame, true, false);
-      metrics.framesSent.inc({ transport: 'ws', type: frame[1]! }, receivers);
-      metrics.bytesSent.inc({ transport: 'ws' }, frame.length * receivers);
+      if (receivers > 0) deliver(topic, frame, receivers);
+      const compactTopic = (compactTopics[symbolId] ??= symbolTopic(symbolId, true));
+      const compactReceivers = app.numSubscribers(compactTopic);
+      // Encoded once for all compact subscribers of every transport (compact.get() caches it).
+      if (compactReceivers > 0) deliver(compactTopic, compact.get(), compactReceivers);
     },
     endOfBatch() {},
   };

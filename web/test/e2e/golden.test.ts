@@ -1,5 +1,6 @@
 // The browser end of the golden vectors: Chromium loads the compiled codec as ES modules and decodes
-// every golden frame (raw and through the SSE base64 path); results must equal the Node-side values.
+// every golden frame (raw and through the SSE base64 path), compact Updates included (also through
+// visitTicks, the dashboard's hot path); results must equal the Node-side values.
 import { readFileSync, existsSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import { join, resolve } from 'node:path';
@@ -7,6 +8,7 @@ import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { launchBrowser } from './env.js';
 import { GOLDEN } from '@tickwire/protocol/test/golden';
+import { FrameType } from '@tickwire/protocol/messages';
 
 const DIST = resolve(import.meta.dirname, '../../../protocol/dist');
 let http: Server;
@@ -52,19 +54,28 @@ it('Chromium decodes every golden vector to the same frame as Node', async () =>
       import * as codec from '/codec.js';
       import * as sse from '/sse.js';
       const fromHex = (h) => new Uint8Array(h.match(/../g).map((b) => parseInt(b, 16)));
+      const visited = (bytes) => {
+        const ticks = [];
+        const r = codec.visitTicks(bytes, (t) => ticks.push({ ...t }));
+        return r.ok ? ticks : null;
+      };
       window.decodeGolden = (input) => input.map(({ hex, base64 }) => ({
         raw: codec.decodeFrame(fromHex(hex)),
         viaSse: codec.decodeFrame(sse.base64ToFrame(base64)),
+        visited: visited(fromHex(hex)),
       }));
     `,
   });
   await page.waitForFunction('typeof window.decodeGolden === "function"');
-  const decoded = (await page.evaluate(`window.decodeGolden(${JSON.stringify(vectors)})`)) as Array<{ raw: unknown; viaSse: unknown }>;
+  const decoded = (await page.evaluate(`window.decodeGolden(${JSON.stringify(vectors)})`)) as Array<{ raw: unknown; viaSse: unknown; visited: unknown }>;
   expect(errors).toEqual([]);
+  expect(GOLDEN.filter((g) => g.frame.type === FrameType.UpdatesCompact).length).toBeGreaterThanOrEqual(2);
   decoded.forEach((d, i) => {
-    const expected = { ok: true, value: GOLDEN[i]!.frame };
+    const frame = GOLDEN[i]!.frame;
+    const expected = { ok: true, value: frame };
     expect(d.raw, GOLDEN[i]!.name).toEqual(expected);
     expect(d.viaSse, GOLDEN[i]!.name).toEqual(expected);
+    expect(d.visited, GOLDEN[i]!.name).toEqual('ticks' in frame ? frame.ticks : null);
   });
   await page.close();
 });
