@@ -23,8 +23,11 @@ export interface Bus {
   /** Largest payload the bus accepts, bytes. */
   readonly maxPayload: number;
   publish(subject: string, data: Uint8Array): void;
-  /** `data` may be a view into a larger buffer that is reused later: copy what outlives the callback. */
-  subscribe(subject: string, onMessage: (data: Uint8Array, subject: string) => void): BusSubscription;
+  /**
+   * `data` may be a view into a larger buffer that is reused later: copy what outlives the callback.
+   * `reply` is set when the sender asked for an answer (a NATS request) and the bus can route one.
+   */
+  subscribe(subject: string, onMessage: (data: Uint8Array, subject: string, reply?: (answer: Uint8Array) => void) => void): BusSubscription;
   /** Answers requests on `subject` (may end in `.*`) with what `handler` returns. */
   serve(subject: string, handler: (data: Uint8Array, subject: string) => Uint8Array): BusSubscription;
   /** Rejects on timeout, on no responders, and when the connection drops meanwhile. */
@@ -164,10 +167,10 @@ class NatsBus implements Bus {
     this.nc.publish(subject, data);
   }
 
-  subscribe(subject: string, onMessage: (data: Uint8Array, subject: string) => void): BusSubscription {
+  subscribe(subject: string, onMessage: (data: Uint8Array, subject: string, reply?: (answer: Uint8Array) => void) => void): BusSubscription {
     const sub = this.nc.subscribe(subject, {
       callback: (err, msg) => {
-        if (err === null) onMessage(msg.data, msg.subject);
+        if (err === null) onMessage(msg.data, msg.subject, msg.reply ? (answer) => msg.respond(answer) : undefined);
       },
     });
     this.subs.add(sub);

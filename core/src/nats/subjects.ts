@@ -25,6 +25,13 @@ export const META_SUBJECT = `${SUBJECT_PREFIX}.meta.instruments`;
 /** A Heartbeat frame (every symbol's latest published seq) every heartbeatMs. */
 export const HEARTBEAT_SUBJECT = `${SUBJECT_PREFIX}.feed.hb`;
 
+/**
+ * Producer trades into the feed process (docs/ingest.md, NATS door): an NDJSON body on the first, whole
+ * 32-byte records on the second. A message sent as a request is answered with the batch's ack (JSON).
+ */
+export const INGEST_JSON_SUBJECT = `${SUBJECT_PREFIX}.ingest.json`;
+export const INGEST_RECORDS_SUBJECT = `${SUBJECT_PREFIX}.ingest.rec`;
+
 /** Splits and checks a comma-separated list of NATS URLs; returns the problem as a string when one is bad. */
 export function parseNatsUrls(value: string): string[] | string {
   const urls = value

@@ -1,5 +1,6 @@
 // The feed process (`npm run feed`): its configuration, and runFeed(), which drives the market core from
-// the simulator or from a recording, and records what it publishes. feed-main.ts is the CLI around it;
+// the simulator or from a recording, and records what it publishes; with --instruments, producers' trades
+// for the file's ingest instruments arrive on NATS (nats/ingest-door.ts) into the same core. feed-main.ts is the CLI around it;
 // tests run it in-process on a bus of their choosing.
 import { randomInt } from 'node:crypto';
 import { hostname } from 'node:os';
@@ -15,6 +16,18 @@ import type { Logger } from '@tickwire/core/log';
 import { instrumentInfo, type InstrumentInfo } from '@tickwire/protocol/instruments';
 import { sleep, type Bus } from '@tickwire/core/nats/bus';
 import { MarketCore } from '@tickwire/core/nats/feed-publisher';
+import { DEFAULT_INGEST_LIMITS, IngestCore } from '@tickwire/core/ingest';
+import { InstrumentFileError, loadInstrumentFile } from '@tickwire/feeds/instrument-file';
+import { mountNatsIngest, type NatsIngestStats } from './ingest-door.js';
+
+function loadInstruments(path: string, defaultSource: 'sim' | 'ingest') {
+  try {
+    return loadInstrumentFile(path, { defaultSource });
+  } catch (error) {
+    if (error instanceof InstrumentFileError) throw new StartupError('TW_INSTRUMENTS', `invalid --instruments ${error.message}`, { cause: error });
+    throw error;
+  }
+}
 
 export interface FeedConfig {
   nats: string;
@@ -29,6 +42,12 @@ export interface FeedConfig {
   record: string | null;
   replay: string | null;
   speed: ReplaySpeed;
+  /** Instrument file (JSON); entries with source "ingest" take producer trades over NATS; null = built-in universe. */
+  instruments?: string | null;
+  /** 'none': no simulator, every instrument of the file is ingested (default 'sim'). */
+  feed?: 'sim' | 'none';
+  /** Trades accepted per batch window at most; a larger batch is refused whole (default as the server's). */
+  ingestQueue?: number;
   logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'silent';
 }
 
@@ -71,6 +90,23 @@ export function feedProgram(): Command {
         .default(1 as ReplaySpeed)
         .argParser(speed),
     )
+    .addOption(
+      opt(
+        '--instruments <file>',
+        'instrument file (JSON, docs/ingest.md); entries with source "ingest" take trades on tickwire.ingest.*',
+        'TICKWIRE_INSTRUMENTS',
+      ),
+    )
+    .addOption(
+      opt('--feed <kind>', 'sim: simulate the instruments not marked "ingest"; none: no simulator (needs --instruments)', 'TICKWIRE_FEED')
+        .default(d.feed)
+        .choices(['sim', 'none']),
+    )
+    .addOption(
+      opt('--ingest-queue <n>', 'trades accepted per batch window at most (a larger batch is refused whole)', 'TICKWIRE_INGEST_QUEUE')
+        .default(d.ingestQueue)
+        .argParser(integer(1, 10_000_000)),
+    )
     .addOption(opt('--log-level <level>', 'log level', 'TICKWIRE_LOG_LEVEL').default(d.logLevel).choices(['fatal', 'error', 'warn', 'info', 'debug', 'silent']))
     .helpOption('-h, --help', 'show this help')
     .allowExcessArguments(false);
@@ -92,8 +128,14 @@ export function parseFeedConfig(argv: readonly string[], env: NodeJS.ProcessEnv 
     record?: string;
     replay?: string;
     speed: ReplaySpeed;
+    instruments?: string;
+    feed: 'sim' | 'none';
+    ingestQueue: number;
     logLevel: FeedConfig['logLevel'];
   }>();
+  if (o.feed === 'none' && o.instruments === undefined) throw new StartupError('TW_CONFIG', 'invalid configuration: --feed none needs --instruments FILE');
+  if (o.instruments !== undefined && o.replay !== undefined)
+    throw new StartupError('TW_CONFIG', 'invalid configuration: --instruments and --replay do not go together (a recording carries its instruments)');
   if (o.heartbeatMs < o.batchMs)
     throw new StartupError('TW_CONFIG', `invalid configuration: --heartbeat-ms ${o.heartbeatMs} is shorter than --batch-ms ${o.batchMs}`);
   return {
@@ -109,6 +151,9 @@ export function parseFeedConfig(argv: readonly string[], env: NodeJS.ProcessEnv 
     record: o.record ?? null,
     replay: o.replay ?? null,
     speed: o.speed,
+    instruments: o.instruments ?? null,
+    feed: o.feed,
+    ingestQueue: o.ingestQueue,
     logLevel: o.logLevel,
   };
 }
@@ -116,6 +161,8 @@ export function parseFeedConfig(argv: readonly string[], env: NodeJS.ProcessEnv 
 export interface RunningFeed {
   readonly epoch: number;
   readonly core: MarketCore;
+  /** What the NATS ingest door counted (null: no instrument takes trades). */
+  readonly ingest: NatsIngestStats | null;
   close(): Promise<void>;
 }
 
@@ -132,6 +179,8 @@ export async function runFeed(config: FeedConfig, bus: Bus, log: Logger): Promis
   let epoch: number;
   let reader: RecordingReader | null = null;
   let live: ReturnType<typeof createEmbeddedFeed> | null = null;
+  let ingest: IngestCore | null = null;
+  let door: ReturnType<typeof mountNatsIngest> | null = null;
   if (config.replay !== null) {
     const opened = RecordingReader.open(config.replay);
     if (!opened.ok) throw new StartupError('TW_CONFIG', `invalid configuration: --replay ${config.replay}: ${opened.error}`);
@@ -139,9 +188,27 @@ export async function runFeed(config: FeedConfig, bus: Bus, log: Logger): Promis
     instruments = reader.header.meta.instruments;
     epoch = randomInt(1, U32_MAX + 1);
   } else {
-    live = createEmbeddedFeed({ seed: config.seed, symbols: config.symbols, tickRate: config.tickRate, warmupSec: config.warmupSec, clock });
+    const kind = config.feed ?? 'sim';
+    const file = config.instruments == null ? undefined : loadInstruments(config.instruments, kind === 'sim' ? 'sim' : 'ingest');
+    live = createEmbeddedFeed({
+      seed: config.seed,
+      symbols: config.symbols,
+      tickRate: config.tickRate,
+      warmupSec: config.warmupSec,
+      clock,
+      simulate: kind === 'sim',
+      ...(file !== undefined ? { instruments: file } : {}),
+    });
     instruments = live.instruments;
     epoch = live.epoch;
+    const writable = live.instruments.map((i) => ({
+      ...instrumentInfo(i),
+      tickSize: i.tickSize,
+      source: kind === 'none' ? ('ingest' as const) : (i.source ?? 'sim'),
+    }));
+    // The NATS door opens only when some instrument is the producers' to write.
+    if (writable.some((i) => i.source === 'ingest'))
+      ingest = new IngestCore(writable, { ...DEFAULT_INGEST_LIMITS, queueLength: config.ingestQueue ?? DEFAULT_INGEST_LIMITS.queueLength });
   }
   const recorder =
     config.record === null
@@ -174,7 +241,14 @@ export async function runFeed(config: FeedConfig, bus: Bus, log: Logger): Promis
     const warmed = live.warmUp(core.fanout);
     core.start();
     const feed = live;
+    if (ingest !== null) {
+      ingest.start(core.fanout);
+      door = mountNatsIngest(bus, ingest, log, now, config.batchMs);
+    }
+    const queue = ingest;
     timer = setInterval(() => {
+      // Right before the batch is published: what ingest queued goes out now, so its queue empties.
+      queue?.windowClosed();
       feed.poll(core.fanout);
       core.publishBatch(now());
     }, config.batchMs);
@@ -188,6 +262,7 @@ export async function runFeed(config: FeedConfig, bus: Bus, log: Logger): Promis
         batchMs: config.batchMs,
         warmupTicks: warmed,
         record: config.record,
+        ingested: ingest?.ingestible ?? 0,
       },
       'feed publishing',
     );
@@ -215,9 +290,11 @@ export async function runFeed(config: FeedConfig, bus: Bus, log: Logger): Promis
   return {
     epoch,
     core,
+    ingest: door?.stats ?? null,
     async close() {
       abort.abort();
       if (timer !== null) clearInterval(timer);
+      door?.close();
       await replaying;
       core.close();
       recorder?.close();
