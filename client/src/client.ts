@@ -23,6 +23,11 @@ export interface ConnectOptions {
   symbols?: readonly string[];
   /** Candles per interval in snapshots (default 500). */
   history?: number;
+  /**
+   * Ask for compact Updates frames (protocol type 7: varint deltas, about half the bytes per update) on
+   * every transport. Off by default; decoding both encodings is always on.
+   */
+  compact?: boolean;
   /** WebSocket class: the platform's by default; in Node 20 pass `ws`'s (`import WebSocket from 'ws'`). */
   WebSocket?: WebSocketConstructor;
   /** EventSource class: the platform's by default; absent (Node) → a fetch-based SSE reader. */
@@ -86,6 +91,7 @@ export class TickwireClient {
     this.connection = new ConnectionManager({
       baseUrl: url,
       token: options.token,
+      compact: options.compact === true,
       sink: this.feed,
       createTransport: options.createTransport ?? transportFactory({ WebSocket: options.WebSocket, EventSource: options.EventSource, fetch: options.fetch }),
       preference: options.transports ?? 'auto',

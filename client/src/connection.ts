@@ -68,6 +68,8 @@ export interface ConnectionOptions {
   baseUrl: string;
   /** Access token for servers that require one (`?token=`). */
   token?: string;
+  /** Ask for compact Updates (type 7) on every subscribe and stream URL. */
+  compact?: boolean;
   sink: FrameSink;
   createTransport: TransportFactory;
   preference?: TransportPreference;
@@ -251,7 +253,15 @@ export class ConnectionManager {
     try {
       transport = this.options.createTransport(
         kind,
-        { baseUrl: this.options.baseUrl, symbols, history: this.config.history, requestId, resume, token: this.options.token },
+        {
+          baseUrl: this.options.baseUrl,
+          symbols,
+          history: this.config.history,
+          requestId,
+          resume,
+          token: this.options.token,
+          ...(this.options.compact === true ? { compact: true } : {}),
+        },
         {
           open: () => {},
           frame: (bytes) => {
@@ -400,7 +410,8 @@ export class ConnectionManager {
       else this.carried.delete(s);
     }
     const id = this.newRequest(op, symbols);
-    const extra = op === 'subscribe' ? { id, history: this.config.history } : { id };
+    // `compact` rides on every subscribe: a connection opened with no symbols learns it from the first one.
+    const extra = op === 'subscribe' ? { id, history: this.config.history, ...(this.options.compact === true ? { compact: true } : {}) } : { id };
     this.transport.control(controlText(op, symbols, extra));
   }
 

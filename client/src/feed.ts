@@ -263,7 +263,8 @@ export class MarketFeed implements FrameSink {
     const now = this.now();
     this.frameAt = now;
     switch (header.type) {
-      case FrameType.Updates: {
+      case FrameType.Updates:
+      case FrameType.UpdatesCompact: {
         this.frameTrades = 0;
         this.frameConflated = false;
         this.frameTicks = this.events.has('ticks') ? [] : null;

@@ -1,12 +1,13 @@
 // connect() in Node 20 against a real server on an ephemeral port: over `ws` it goes live with decoded
 // snapshots and ticks; with WebSocket failing it falls back to SSE (the fetch-based reader) and keeps
 // updating; and the browser bundle the server serves at /client/tickwire-client.js (static headers,
-// ETag revalidation) is a working ES module with the same API.
+// ETag revalidation) is a working ES module with the same API. With `compact: true` every transport
+// carries compact Updates (type 7) and the ticks stay exact and continuous.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
 import { Route } from '@tickwire/protocol/routes';
 import { numberToTicks } from '@tickwire/protocol/units';
-import { startServer, waitFor } from '@tickwire/server/test/harness';
+import { readCounter, startServer, waitFor } from '@tickwire/server/test/harness';
 import type { TickwireServer } from '@tickwire/server/server';
 import { connect, type ConnectionStatus, type PriceTick, type SnapshotEvent, type TickwireClient, type WebSocketConstructor } from '../src/index.js';
 
@@ -109,4 +110,32 @@ describe('the served browser bundle', () => {
       c.close();
     }
   });
+});
+
+describe('connect() with compact: true', () => {
+  // Server metric label per client transport: long polling is counted as 'poll'.
+  const label = { ws: 'ws', sse: 'sse', stream: 'stream', longpoll: 'poll' } as const;
+  for (const transport of ['ws', 'sse', 'stream', 'longpoll'] as const) {
+    it(`takes compact Updates over ${transport} and applies continuous ticks`, async () => {
+      const before = await readCounter(baseUrl, 'tickwire_frames_sent_total', { transport: label[transport], type: '7' });
+      const c = connect(baseUrl, { WebSocket, transports: transport, symbols: ['AAPL', 'EURUSD'], history: 0, compact: true });
+      try {
+        const seen = watch(c);
+        await waitFor(() => seen.snapshots.length >= 2 && seen.ticks.length >= 20, { timeoutMs: 10_000, what: `compact ticks over ${transport}` });
+        expect(c.status).toMatchObject({ state: 'live', transport });
+        for (const snap of seen.snapshots) {
+          const seqs = seen.ticks.filter((t) => t.ticker === snap.ticker).map((t) => t.seq);
+          seqs.forEach((seq, i) => expect(seq).toBe(snap.seq + 1 + i));
+        }
+        for (const t of seen.ticks) {
+          expect(t.price).toBeGreaterThan(0);
+          expect(t.bid).toBeLessThanOrEqual(t.ask);
+          expect(Math.abs(t.timeMs - t.sendTimeMs)).toBeLessThan(60_000);
+        }
+        expect(await readCounter(baseUrl, 'tickwire_frames_sent_total', { transport: label[transport], type: '7' })).toBeGreaterThan(before);
+      } finally {
+        c.close();
+      }
+    });
+  }
 });

@@ -57,11 +57,15 @@ type Outcome =
   | { next: 'failed'; reason: string; retryAfterMs: number | null }
   | { next: 'stop' };
 
-export function pollUrl(baseUrl: string, q: { symbols: readonly string[]; history: number; waitMs: number; cursor: string | null; token?: string }): string {
+export function pollUrl(
+  baseUrl: string,
+  q: { symbols: readonly string[]; history: number; waitMs: number; cursor: string | null; token?: string; compact?: boolean },
+): string {
   const url = routeUrl(baseUrl, Route.poll);
   // Commas stay literal: the server splits the list on them.
   const parts = [`symbols=${q.symbols.map(encodeURIComponent).join(',')}`, `history=${q.history}`, `wait=${q.waitMs}`];
   if (q.cursor !== null) parts.push(`cursor=${encodeURIComponent(q.cursor)}`);
+  if (q.compact === true) parts.push('compact=1');
   if (q.token) parts.push(`token=${encodeURIComponent(q.token)}`);
   url.search = parts.join('&');
   return url.toString();
@@ -183,6 +187,7 @@ export abstract class PollingTransport implements Transport {
       waitMs: this.mode.waitMs(this.beatMs),
       cursor: this.cursor,
       token: this.options.token,
+      compact: this.options.compact === true,
     });
     let status: number;
     let body: Uint8Array;

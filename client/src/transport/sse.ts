@@ -21,12 +21,13 @@ import {
  * URL of a streaming endpoint (`/sse`, `/stream`) with the initial symbols, history, resume cursor and
  * token in the query.
  */
-export function sseUrl(options: Pick<TransportOptions, 'baseUrl' | 'symbols' | 'history' | 'resume' | 'token'>, path: string = Route.sse): string {
+export function sseUrl(options: Pick<TransportOptions, 'baseUrl' | 'symbols' | 'history' | 'resume' | 'token' | 'compact'>, path: string = Route.sse): string {
   const url = routeUrl(options.baseUrl, path);
   // Commas stay literal: the server splits the list on them.
   const parts = [`history=${options.history}`];
   if (options.symbols.length > 0) parts.unshift(`symbols=${options.symbols.map(encodeURIComponent).join(',')}`);
   if (options.resume) parts.push(`cursor=${encodeURIComponent(options.resume)}`);
+  if (options.compact === true) parts.push('compact=1');
   if (options.token) parts.push(`token=${encodeURIComponent(options.token)}`);
   url.search = parts.join('&');
   return url.toString();

@@ -8,7 +8,7 @@ import { sseUrl } from './sse.js';
 import { retryAfterMs } from './retry-after.js';
 import { browserFetch, type FetchLike, type Transport, type TransportDeps, type TransportHandlers, type TransportOptions } from './types.js';
 
-export function streamUrl(options: Pick<TransportOptions, 'baseUrl' | 'symbols' | 'history' | 'resume' | 'token'>): string {
+export function streamUrl(options: Pick<TransportOptions, 'baseUrl' | 'symbols' | 'history' | 'resume' | 'token' | 'compact'>): string {
   return sseUrl(options, Route.stream);
 }
 

@@ -36,6 +36,8 @@ export interface TransportOptions {
   resume?: string;
   /** Access token for servers started with --auth-secret (`?token=` on the data endpoints). */
   token?: string;
+  /** Ask for compact Updates (type 7): `compact: true` in the WS subscribe, `compact=1` in HTTP URLs. */
+  compact?: boolean;
 }
 
 export interface TransportClose {

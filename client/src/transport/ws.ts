@@ -37,7 +37,12 @@ export class WsTransport implements Transport {
       if (this.done) return;
       this.opened = true;
       if (options.symbols.length > 0) {
-        const extra = { id: options.requestId, history: options.history, ...(options.resume ? { resume: options.resume } : {}) };
+        const extra = {
+          id: options.requestId,
+          history: options.history,
+          ...(options.resume ? { resume: options.resume } : {}),
+          ...(options.compact === true ? { compact: true } : {}),
+        };
         this.socket.send(controlText('subscribe', options.symbols, extra));
       }
       for (const text of this.pending.splice(0)) this.socket.send(text);

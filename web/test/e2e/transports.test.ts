@@ -1,7 +1,8 @@
 // End to end: the transport lab. With WebSocket and SSE both unavailable (Playwright routes: the
 // WebSocket is closed before it speaks, every /sse request is aborted) the dashboard falls back to long
 // polling and keeps updating, and the connection panel says so; the selectable transports
-// (?transport=stream, ?transport=poll) each deliver live updates without errors.
+// (?transport=stream, ?transport=poll) each deliver live updates without errors, and ?compact=1 runs the
+// dashboard on compact Updates frames (type 7) decoded in the browser.
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ServerProcess } from '@tickwire/server/test/harness';
@@ -108,4 +109,25 @@ describe('transports', () => {
       }
     });
   }
+
+  it('?compact=1 runs on compact Updates frames over WebSocket', { timeout: 30_000 }, async () => {
+    const context = await browser.newContext({ viewport: { width: 1280, height: 720 } });
+    try {
+      const types = new Map<number, number>();
+      const { page, errors } = await openPage(context, `${server.url}/?compact=1`, (p) =>
+        p.on('websocket', (ws) =>
+          ws.on('framereceived', ({ payload }) => {
+            if (typeof payload !== 'string') types.set(payload[1]!, (types.get(payload[1]!) ?? 0) + 1);
+          }),
+        ),
+      );
+      await until(async () => (await hook.connection(page)).state === 'live', 'live with compact frames');
+      await expectLiveUpdates(page, 'compact WebSocket');
+      expect(types.get(7) ?? 0).toBeGreaterThan(10);
+      expect(types.get(3) ?? 0).toBe(0);
+      expect(errors.all).toEqual([]);
+    } finally {
+      await context.close();
+    }
+  });
 });
