@@ -87,8 +87,8 @@ export interface ServerConfig {
   ingestQueue: number;
   /** Longest an /ingest body may take to arrive, ms (slower: 408, nothing applied). */
   ingestBodyTimeoutMs: number;
-  /** Historical trades replayed through the ingest core (--source csv|ndjson FILE); null = none. */
-  source: { kind: 'csv' | 'ndjson'; file: string } | null;
+  /** Trades from a file (--source csv|ndjson FILE) or an exchange (--source coinbase|binance [URL]) through the ingest core; null = none. */
+  source: { kind: 'csv' | 'ndjson'; file: string } | { kind: 'coinbase' | 'binance'; url: string | null } | null;
   /** Replay speed: 1 = the file's own pace, 10 = ten times faster, Infinity (`max`) = as fast as the queue allows. */
   replaySpeed: number;
   logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'silent';
@@ -200,11 +200,13 @@ function tradeSource(value: string, previous: string[] | undefined): string[] {
 
 function sourceSpec(words: string[] | undefined): ServerConfig['source'] {
   if (words === undefined) return null;
-  const [kind, file, ...rest] = words;
-  if ((kind !== 'csv' && kind !== 'ndjson') || file === undefined || rest.length > 0) {
-    throw new StartupError('TW_CONFIG', `invalid configuration: --source takes "csv FILE" or "ndjson FILE", got "${words.join(' ')}"`);
-  }
-  return { kind, file };
+  const [kind, arg, ...rest] = words;
+  if ((kind === 'csv' || kind === 'ndjson') && arg !== undefined && rest.length === 0) return { kind, file: arg };
+  if ((kind === 'coinbase' || kind === 'binance') && rest.length === 0 && (arg === undefined || /^wss?:\/\/\S+$/.test(arg))) return { kind, url: arg ?? null };
+  throw new StartupError(
+    'TW_CONFIG',
+    `invalid configuration: --source takes "csv FILE", "ndjson FILE", "coinbase [wss://URL]" or "binance [wss://URL]", got "${words.join(' ')}"`,
+  );
 }
 
 function secret(value: string): string {
@@ -362,9 +364,11 @@ export function configProgram(): Command {
         .argParser(integer(100, 600_000)),
     )
     .addOption(
-      opt('--source <kind-and-file...>', 'replay historical trades: csv FILE or ndjson FILE (docs/ingest.md), with --instruments', 'TICKWIRE_SOURCE').argParser(
-        tradeSource,
-      ),
+      opt(
+        '--source <kind-and-file...>',
+        'trades from a file (csv FILE, ndjson FILE) or an exchange (coinbase [URL], binance [URL]) for the --instruments marked ingest (docs/ingest.md)',
+        'TICKWIRE_SOURCE',
+      ).argParser(tradeSource),
     )
     .addOption(opt('--speed <speed>', 'replay speed for --source: 1, 10 or max', 'TICKWIRE_SPEED').default('1').choices(['1', '10', 'max']))
     .addOption(opt('--log-level <level>', 'log level', 'TICKWIRE_LOG_LEVEL').default(d.logLevel).choices(['fatal', 'error', 'warn', 'info', 'debug', 'silent']))

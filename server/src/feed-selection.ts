@@ -13,6 +13,7 @@ import type { Logger } from '@tickwire/core/log';
 import type { ServerConfig } from './config.js';
 import { openBusSource } from './bus-source.js';
 import { MAX_WARMUP_TICKS, createEmbeddedFeed, embeddedSource, type FeedSource, type GatewayTuning } from './feed-source.js';
+import { openExchange } from './adapters/exchange-source.js';
 import { openReplay } from './replay-source.js';
 import { takeState, type FeedFingerprint, type SavedState } from './state-file.js';
 
@@ -88,7 +89,9 @@ export async function selectFeed(config: ServerConfig, options: FeedSelectionOpt
   if (ingest !== null && ingest.ingestible === 0) {
     log.warn('ingest is on (--ingest-token or --source) but no instrument has source "ingest": every trade will be refused (not_ingest)');
   }
-  const replay = config.source === null ? null : openReplay(config.source, config.replaySpeed, log);
+  const source = config.source;
+  const replay =
+    source === null || ingest === null ? null : 'file' in source ? openReplay(source, config.replaySpeed, log) : openExchange(source, ingest, log, now);
   return { feed: embeddedSource(embedded, config.tickRate, ingest, replay, now), restored, fingerprint };
 }
 

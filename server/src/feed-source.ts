@@ -187,7 +187,9 @@ export function embeddedSource(
       const stalled = feed.simulated > 0 && sinceTick > Math.max(FEED_STALL_MS, 50_000 / tickRate);
       return { stalled, detail };
     },
-    close: async () => {},
+    close: async () => {
+      replay?.close?.();
+    },
   };
 }
 

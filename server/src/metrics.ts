@@ -89,6 +89,12 @@ export class Metrics {
     labelNames: ['door', 'outcome'] as const,
     registers: [this.registry],
   });
+  readonly adapterEvents = new Counter({
+    name: 'tickwire_adapter_events_total',
+    help: 'Exchange feed (--source coinbase|binance) events: connected, disconnected, malformed messages, trade-id gaps, repeats skipped, trades dropped on a full queue',
+    labelNames: ['source', 'event'] as const,
+    registers: [this.registry],
+  });
   readonly slowDisconnects = new Counter({
     name: 'tickwire_slow_consumer_disconnects_total',
     help: 'Clients closed because they fell too far behind',

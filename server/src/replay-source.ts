@@ -5,7 +5,6 @@ import { readFileSync } from 'node:fs';
 import { TradeFileError, TradeReplay, readTradeFile } from '@tickwire/core/replay';
 import type { IngestCore, IngestRejection, IngestResult } from '@tickwire/core/ingest';
 import type { Logger } from '@tickwire/core/log';
-import type { ServerConfig } from './config.js';
 import { StartupError } from './errors.js';
 import { batchRecorder } from './ingest-guard.js';
 import type { Metrics } from './metrics.js';
@@ -15,9 +14,11 @@ export interface ReplaySource {
   attach(metrics: Metrics): void;
   /** Once per batch window, after the queue emptied: releases the rows due by now. */
   pump(core: IngestCore, nowMs: number): void;
+  /** Stops what runs on its own (an exchange socket); nothing for a file. */
+  close?(): void;
 }
 
-export function openReplay(source: NonNullable<ServerConfig['source']>, speed: number, log: Logger): ReplaySource {
+export function openReplay(source: { kind: 'csv' | 'ndjson'; file: string }, speed: number, log: Logger): ReplaySource {
   let text: string;
   try {
     text = readFileSync(source.file, 'utf8');
