@@ -6,6 +6,7 @@
 import { Route, routeUrl } from '@tickwire/protocol/routes';
 import { connect, initialStatus, type ConnectionStatus, type TickwireClient } from '@tickwire/client';
 import { FrameLoop } from './frame-loop.js';
+import { setTimeZone as setFormatTimeZone } from './format.js';
 import type { InstrumentInfo, SymbolsResponse } from '@tickwire/protocol/instruments';
 import { MarketStore } from './market/store.js';
 import type { FeedHealth, RowView } from './market/rows.js';
@@ -25,6 +26,7 @@ import {
   type Layout,
   type Settings,
   type Theme,
+  withTimeZone,
 } from './settings.js';
 import { preferenceFromQuery, tokenFromQuery, type TransportPreference } from '@tickwire/client/transport/policy';
 
@@ -220,6 +222,15 @@ export class Dashboard {
 
   setTheme(theme: Theme): void {
     this.update({ ...this.settings, theme });
+  }
+
+  /** Display time zone ('local' or an IANA name): saved, and the tape's rows shown again in it. */
+  setTimeZone(timeZone: string): void {
+    const next = withTimeZone(this.settings, timeZone);
+    if (next === this.settings) return;
+    setFormatTimeZone(next.timeZone);
+    this.store.reformatTape();
+    this.update(next);
   }
 
   setTransport(preference: TransportPreference): void {

@@ -111,11 +111,13 @@ describe('formatting', () => {
 
       await zoneSelect.selectOption('Asia/Tokyo');
       await expect(page.locator('.tape .zone').textContent()).resolves.toBe('UTC+9');
-      // New trades arrive in Tokyo time (older rows keep the time they were formatted with).
-      await until(async () => {
-        const h = await hours('Asia/Tokyo');
-        return h.tape === h.now || h.tape === (h.now + 23) % 24;
-      }, 'a tape trade in Tokyo time');
+      // Every row on the tape is shown in Tokyo time at once, the older ones too (not only new trades).
+      const rowHours = await page.evaluate(() =>
+        [...document.querySelectorAll('.tape li[data-dir] .time')].map((e) => Number((e.textContent ?? '').slice(0, 2))),
+      );
+      const tokyo = await hours('Asia/Tokyo');
+      expect(rowHours.length).toBeGreaterThan(0);
+      for (const h of rowHours) expect([tokyo.now, (tokyo.now + 23) % 24]).toContain(h);
       await page.waitForTimeout(600);
       await page.screenshot({ path: resultsPath('format-timezone-tokyo.png') });
 

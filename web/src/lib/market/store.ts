@@ -203,6 +203,11 @@ export class MarketStore implements RowSource {
     return this.watchRows.hasFlash();
   }
 
+  /** The display time zone changed: the tape's rows are formatted again on the next frame. */
+  reformatTape(): void {
+    this.tapeView.invalidate();
+  }
+
   /** Trade tape of `ticker`, newest first; the same array while nothing changed. */
   tape(ticker: string | null): TapeRow[] {
     return this.tapeView.rows(ticker, ticker === null ? undefined : this.symbols.get(ticker));

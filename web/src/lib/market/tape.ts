@@ -1,6 +1,6 @@
 // Time & sales of the selected symbol as the DOM shows it: newest first, formatted strings, rebuilt only
 // when the symbol's tape changed and then only for the trades newer than the previous view.
-import { formatClockMs, formatPrice, formatVolume } from '../format.js';
+import { formatClockMs, formatPrice, formatSize } from '../format.js';
 import type { SymbolState, Trade } from './symbol.js';
 
 export const TAPE_ROWS = 60;
@@ -18,6 +18,12 @@ export class TapeView {
   private version = -1;
   private view: TapeRow[] = [];
 
+  /** Forgets the formatted rows (e.g. another time zone): the next call rebuilds them all. */
+  invalidate(): void {
+    this.version = -1;
+    this.view = [];
+  }
+
   /** Tape of `s` (the symbol `ticker`, if watched); the same array while nothing changed. */
   rows(ticker: string | null, s: SymbolState | undefined): TapeRow[] {
     if (s === undefined) {
@@ -30,7 +36,7 @@ export class TapeView {
       key: t.seq,
       time: formatClockMs(t.timeMs),
       price: formatPrice(t.price, s.priceScale),
-      size: formatVolume(t.size, s.sizeScale),
+      size: formatSize(t.size, s.sizeScale),
       dir: t.dir,
     });
     const continuing = this.ticker === ticker && this.view.length > 0;
