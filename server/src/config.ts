@@ -339,17 +339,17 @@ export function configProgram(): Command {
     .addOption(
       opt(
         '--ingest-token <secret>',
-        'enable POST /ingest for producers holding this Bearer token (prefer the env variable)',
+        'enable POST /ingest and /ingest/ws for producers holding this Bearer token (prefer the env variable)',
         'TICKWIRE_INGEST_TOKEN',
       ).argParser(secret),
     )
     .addOption(
-      opt('--ingest-max-body <bytes>', 'largest POST /ingest body (larger: 413)', 'TICKWIRE_INGEST_MAX_BODY')
+      opt('--ingest-max-body <bytes>', 'largest POST /ingest body or /ingest/ws message (larger: 413 / close 1009)', 'TICKWIRE_INGEST_MAX_BODY')
         .default(d.ingestMaxBody)
         .argParser(integer(1024, 64 * 1024 * 1024)),
     )
     .addOption(
-      opt('--ingest-rate <n>', 'trade lines per second per producer address (burst: 2 s worth; more: 429)', 'TICKWIRE_INGEST_RATE')
+      opt('--ingest-rate <n>', 'trades per second per producer address over both doors (burst: 2 s worth; more: 429)', 'TICKWIRE_INGEST_RATE')
         .default(d.ingestRate)
         .argParser(integer(1, 10_000_000)),
     )
