@@ -185,6 +185,11 @@ export class TickwireClient {
     this.connection.setPreference(preference);
   }
 
+  /** While waiting to reconnect (status.retryAt set): try at once instead of after the backoff. */
+  retryNow(): void {
+    this.connection.retryNow();
+  }
+
   /** A fresh token for the next connection (e.g. after an 'error' with tokenExpired). */
   setToken(token: string | undefined): void {
     this.connection.setToken(token);

@@ -10,6 +10,7 @@ import { CloseCode, ErrorCode, retryAfterFromReason } from '@tickwire/protocol/c
 import { controlText, type ControlOp } from '@tickwire/protocol/control';
 import { FrameType, type FrameHeader, type HelloFrame } from '@tickwire/protocol/messages';
 import {
+  AUTO_CHAIN,
   CONNECTION_DEFAULTS,
   isStreamed,
   nextDelay,
@@ -42,6 +43,11 @@ export interface ConnectionStatus {
   maxSymbols: number | null;
   /** Wall-clock time (ms) of the next attempt while waiting to reconnect. */
   retryAt: number | null;
+  /**
+   * Transports that failed since the last live connection, in the order tried (each once). When it holds
+   * every transport the preference allows (unreachable()), nothing can connect right now.
+   */
+  tried: TransportKind[];
 }
 
 /** Where decoded-enough frames go (the market store). */
@@ -116,7 +122,15 @@ export function initialStatus(preference: TransportPreference): ConnectionStatus
     heartbeatMs: null,
     maxSymbols: null,
     retryAt: null,
+    tried: [],
   };
+}
+
+/** Every transport `status.preference` allows has failed since the last live connection (and none is live). */
+export function unreachable(status: Readonly<ConnectionStatus>): boolean {
+  if (status.state !== 'connecting' && status.state !== 'reconnecting') return false;
+  const allowed = status.preference === 'auto' ? AUTO_CHAIN : [status.preference];
+  return allowed.every((kind) => status.tried.includes(kind));
 }
 
 const defaultTimers: Timers = {
@@ -169,6 +183,14 @@ export class ConnectionManager {
   start(): void {
     if (!this.stopped) return;
     this.stopped = false;
+    this.connect(nextTransport(this.decisionInput()));
+  }
+
+  /** While waiting to reconnect: try now instead of at `retryAt` (a user's "retry now"). */
+  retryNow(): void {
+    if (this.stopped || this.retryTimer === null) return;
+    this.clearTimer('retryTimer');
+    this.failures = 0;
     this.connect(nextTransport(this.decisionInput()));
   }
 
@@ -321,6 +343,7 @@ export class ConnectionManager {
     this.resumeBlocked = false;
     this.update({
       state: fellBack ? 'fallback' : 'live',
+      tried: [],
       serverId: hello.serverId,
       sessionId: hello.sessionId,
       heartbeatMs: hello.heartbeatMs,
@@ -366,6 +389,7 @@ export class ConnectionManager {
       transport: next,
       lastError: reason,
       retryAt: this.now() + delay,
+      tried: this.status.tried.includes(attempt.kind) ? this.status.tried : [...this.status.tried, attempt.kind],
     });
     this.retryTimer = this.timers.setTimeout(() => this.connect(next), delay);
   }
@@ -466,5 +490,30 @@ function serverRetryAfter(info: TransportClose): number | null {
 
 function describeClose(kind: TransportKind, info: TransportClose): string {
   if (!info.opened) return `${label(kind)} could not connect`;
-  return info.code === null ? `${label(kind)}: ${info.reason}` : `${label(kind)} closed (${info.code}${info.reason ? ` ${info.reason}` : ''})`;
+  return `${label(kind)}: ${closeInWords(info)}`;
+}
+
+/** Why a connection ended, in words a user can act on (codes from protocol/codes.ts; the raw reason only when nothing better is known). */
+export function closeInWords(info: Pick<TransportClose, 'code' | 'reason'>): string {
+  switch (info.code) {
+    case CloseCode.GoingAway: {
+      const ms = retryAfterFromReason(info.reason);
+      return ms === null ? 'server restarting' : `server restarting, back in ${Math.max(1, Math.round(ms / 1000))} s`;
+    }
+    case CloseCode.SlowConsumer:
+      return 'closed by the server: this client fell too far behind (reconnecting with fresh data)';
+    case CloseCode.TokenExpired:
+      return 'access token expired';
+    case CloseCode.InternalError:
+      return 'server error';
+    case CloseCode.MessageTooBig:
+    case CloseCode.ProtocolError:
+    case CloseCode.InvalidPayload:
+      return `the server refused a message (${info.code}${info.reason ? `: ${info.reason}` : ''})`;
+    case 1006:
+    case null:
+      return info.reason && info.code === null ? info.reason : 'connection lost';
+    default:
+      return `closed (${info.code}${info.reason ? ` ${info.reason}` : ''})`;
+  }
 }

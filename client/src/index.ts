@@ -14,7 +14,16 @@ export {
   type ResyncReason,
   type StaleEvent,
 } from './feed.js';
-export { ConnectionManager, initialStatus, type ConnState, type ConnectionStatus, type FrameSink, type Timers } from './connection.js';
+export {
+  ConnectionManager,
+  closeInWords,
+  initialStatus,
+  unreachable,
+  type ConnState,
+  type ConnectionStatus,
+  type FrameSink,
+  type Timers,
+} from './connection.js';
 export { FRESHNESS, type StaleReason, type Staleness } from './freshness.js';
 export { AUTO_CHAIN, CONNECTION_DEFAULTS, type ConnectionConfig, type TransportPreference } from './transport/policy.js';
 export { createTransport, transportFactory } from './transport/factory.js';

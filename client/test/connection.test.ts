@@ -4,7 +4,7 @@ import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { encodeAck, encodeError, encodeHeartbeat, encodeHello } from '@tickwire/protocol/codec';
 import { AckOp, FrameType, type FrameHeader, type HelloFrame } from '@tickwire/protocol/messages';
 import { ErrorCode } from '@tickwire/protocol/codes';
-import { ConnectionManager, type ConnectionStatus, type FrameSink } from '../src/connection.js';
+import { ConnectionManager, closeInWords, unreachable, type ConnectionStatus, type FrameSink } from '../src/connection.js';
 import type { TransportPreference } from '../src/transport/policy.js';
 import type { Transport, TransportHandlers, TransportKind, TransportOptions } from '../src/transport/types.js';
 
@@ -393,5 +393,74 @@ describe('ConnectionManager', () => {
     vi.advanceTimersByTime(60_000);
     expect(transports).toHaveLength(1);
     expect(manager.snapshot.state).toBe('stopped');
+  });
+});
+
+describe('when nothing can connect', () => {
+  it('records the transports that failed, says unreachable once the whole chain failed, and forgets it when live', () => {
+    const { manager, latest } = setup();
+    manager.start();
+    expect(unreachable(manager.snapshot)).toBe(false);
+    latest().refuse();
+    vi.advanceTimersByTime(1);
+    latest().refuse();
+    vi.advanceTimersByTime(1);
+    expect(manager.snapshot.tried).toEqual(['ws', 'sse']);
+    expect(unreachable(manager.snapshot)).toBe(false); // long polling not tried yet
+    latest().refuse();
+    expect(manager.snapshot.tried).toEqual(['ws', 'sse', 'longpoll']);
+    expect(manager.snapshot.state).toBe('connecting');
+    expect(unreachable(manager.snapshot)).toBe(true);
+    vi.advanceTimersByTime(manager.snapshot.retryAt! - Date.now());
+    latest().hello();
+    expect(manager.snapshot.state).toBe('live');
+    expect(manager.snapshot.tried).toEqual([]);
+    expect(unreachable(manager.snapshot)).toBe(false);
+  });
+
+  it('a forced transport is unreachable after its own failure', () => {
+    const { manager, latest } = setup({ preference: 'sse' });
+    manager.start();
+    latest().refuse();
+    expect(manager.snapshot.tried).toEqual(['sse']);
+    expect(unreachable(manager.snapshot)).toBe(true);
+  });
+
+  it('retryNow connects at once instead of after the backoff, and does nothing while live', () => {
+    const { manager, transports, latest } = setup({ preference: 'ws', random: () => 0.99 });
+    manager.start();
+    latest().refuse();
+    vi.advanceTimersByTime(1000);
+    latest().refuse();
+    const waiting = manager.snapshot.retryAt! - Date.now();
+    expect(waiting).toBeGreaterThan(100);
+    const before = transports.length;
+    manager.retryNow();
+    expect(transports.length).toBe(before + 1);
+    expect(manager.snapshot.retryAt).toBeNull();
+    latest().hello();
+    manager.retryNow();
+    expect(transports.length).toBe(before + 1);
+    expect(manager.snapshot.state).toBe('live');
+  });
+});
+
+describe('close reasons in words', () => {
+  it('turns codes into what a user can act on', () => {
+    expect(closeInWords({ code: 1001, reason: 'restart; retry-after-ms=2289' })).toBe('server restarting, back in 2 s');
+    expect(closeInWords({ code: 1001, reason: '' })).toBe('server restarting');
+    expect(closeInWords({ code: 4000, reason: 'slow consumer' })).toMatch(/fell too far behind/);
+    expect(closeInWords({ code: 4001, reason: '' })).toBe('access token expired');
+    expect(closeInWords({ code: 1006, reason: '' })).toBe('connection lost');
+    expect(closeInWords({ code: 1009, reason: 'too big' })).toBe('the server refused a message (1009: too big)');
+    expect(closeInWords({ code: null, reason: 'HTTP 503' })).toBe('HTTP 503');
+  });
+
+  it('a WebSocket dropped by a restart reports the human reason as lastError', () => {
+    const { manager, latest } = setup();
+    manager.start();
+    latest().hello();
+    latest().drop(1001, 'restart; retry-after-ms=2000');
+    expect(manager.snapshot.lastError).toBe('WebSocket: server restarting, back in 2 s');
   });
 });

@@ -233,6 +233,11 @@ export class Dashboard {
     this.update(next);
   }
 
+  /** "Retry now" while waiting to reconnect. */
+  retryNow(): void {
+    this.client.retryNow();
+  }
+
   setTransport(preference: TransportPreference): void {
     this.update({ ...this.settings, transport: preference });
     if (this.forcedTransport === null) this.client.setTransport(preference);

@@ -1,6 +1,7 @@
 // End to end: the dashboard falls back to SSE when WebSocket is unavailable, whether the server has no
 // /ws endpoint (--transports sse) or a WebSocket opens but never speaks (Playwright routeWebSocket),
-// keeps updating over SSE, and can be forced onto SSE with ?transport=sse.
+// keeps updating over SSE, and can be forced onto SSE with ?transport=sse; with every transport blocked it
+// says so (and what it tried) instead of "Connecting" forever, and Retry now connects at once.
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ServerProcess } from '@tickwire/server/test/harness';
@@ -144,4 +145,45 @@ describe('transport fallback', () => {
       await context.close();
     }
   });
+  it(
+    'with every transport blocked it says it cannot connect and what it tried; Retry now connects at once when the way is clear',
+    { timeout: 60_000 },
+    async () => {
+      const context = await browser.newContext({ viewport: { width: 1280, height: 720 } });
+      try {
+        let blocked = true;
+        const block = async (page: Page): Promise<void> => {
+          await page.routeWebSocket(/\/ws(\?|$)/, (ws) => (blocked ? ws.close({ code: 1006 }) : ws.connectToServer()));
+          await page.route(/\/(sse|stream|poll)(\/|\?|$)/, (route) => (blocked ? route.abort('connectionrefused') : route.continue()));
+        };
+        const { page, errors } = await openPage(context, both.url, block);
+        const state = page.locator('footer [data-state]');
+        await until(async () => (await state.textContent())?.includes('Cannot connect') === true, '"Cannot connect" in the status bar', 30_000);
+        const issue = await page.locator('footer .issue').textContent();
+        expect(issue).toMatch(/tried WebSocket, SSE, Long poll/);
+        await expect(page.locator('footer .issue').getAttribute('role')).resolves.toBe('alert');
+        await page.screenshot({ path: resultsPath('dashboard-cannot-connect.png') });
+
+        // Wait for a moment when the next automatic attempt is well ahead, so only the button can explain a prompt connect.
+        await until(
+          async () => {
+            const s = await hook.connection(page);
+            return s.retryAt !== null && s.retryAt - Date.now() > 2_000;
+          },
+          'a retry more than 2 s ahead',
+          30_000,
+        );
+        blocked = false;
+        const clickedAt = Date.now();
+        await page.locator('footer button[data-action="retry"]').click();
+        await until(async () => ['live', 'fallback'].includes((await hook.connection(page)).state), 'connected after Retry now', 5_000);
+        expect(Date.now() - clickedAt).toBeLessThan(2_000);
+        await expect(page.locator('footer button[data-action="retry"]').count()).resolves.toBe(0);
+        await until(async () => (await page.locator('[data-ticker][data-status="live"]').count()) >= 8, 'rows live after the retry');
+        expect(errors.unexpected()).toEqual([]);
+      } finally {
+        await context.close();
+      }
+    },
+  );
 });

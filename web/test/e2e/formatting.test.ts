@@ -59,9 +59,11 @@ describe('formatting', () => {
       // Sizes below 0.005 BTC appear in a normal session and keep their digits.
       expect(sizes.some((s) => Number(s.text.replace(/,/g, '')) < 0.05)).toBe(true);
       // One decimal-point column: the integer parts end at the same x, the fraction columns have one width.
-      const rights = new Set(sizes.map((s) => Math.round(s.intRight)));
-      expect(rights.size, JSON.stringify(sizes.slice(0, 8))).toBe(1);
-      expect(new Set(sizes.map((s) => Math.round(s.fracWidth))).size).toBe(1);
+      // (Within a pixel: rows are laid out at sub-pixel positions, which rounding can split either way.)
+      const spread = (xs: number[]): number => Math.max(...xs) - Math.min(...xs);
+      expect(sizes.length).toBeGreaterThan(0);
+      expect(spread(sizes.map((s) => s.intRight)), JSON.stringify(sizes)).toBeLessThanOrEqual(1);
+      expect(spread(sizes.map((s) => s.fracWidth)), JSON.stringify(sizes)).toBeLessThanOrEqual(1);
       await page.locator('.tape').screenshot({ path: resultsPath('format-tape-btc.png') });
       expect(errors.all).toEqual([]);
     } finally {
