@@ -101,7 +101,7 @@ export class MarketFeed implements FrameSink {
   private readonly resyncQueue = new Set<string>();
   /** Symbols put in the last resume cursor, and its epoch. */
   private resumeOffered: { epoch: number; tickers: Set<string> } | null = null;
-  private readonly watch = new FeedWatch();
+  private watch = new FeedWatch();
   private heartbeat = 1000;
   private readonly scratch: Tick = emptyTick();
   /** Per Updates frame: local time, applied count, conflated seen, decoded ticks (when listened to). */
@@ -151,6 +151,8 @@ export class MarketFeed implements FrameSink {
       this.resyncQueue.delete(ticker);
       this.resyncAt.delete(ticker);
     }
+    // Following nothing, nothing can stall: forget the trading rhythm, a new watchlist warms up afresh.
+    if (keep.size === 0) this.watch = new FeedWatch();
     for (const ticker of keep) {
       if (this.symbols.has(ticker)) continue;
       const s: FeedSymbol = {
@@ -202,6 +204,7 @@ export class MarketFeed implements FrameSink {
 
   /** ms the whole feed has not traded while heartbeats still arrive (stalled at the source), else null. */
   feedStalledFor(now = this.now()): number | null {
+    if (this.symbols.size === 0) return null;
     return this.watch.stalledFor(now, this.heartbeat);
   }
 

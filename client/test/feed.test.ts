@@ -204,3 +204,33 @@ describe('MarketFeed', () => {
     expect(h.resyncRequests).toEqual([]);
   });
 });
+
+describe('feed stall with nothing followed', () => {
+  it('an emptied symbol list is not a stalled feed, and a new list warms up afresh', () => {
+    const h = setup();
+    h.hello(EPOCH, false);
+    h.frame(encodeSnapshot(EPOCH, T0, snap(10, 108_000)));
+    for (let seq = 11; seq <= 40; seq++) {
+      h.advance(100);
+      h.frame(encodeUpdates(EPOCH, T0 + seq * 100, [rec(seq, 108_000 + seq)]));
+    }
+    // Control: trades stop while heartbeats go on — a stall.
+    for (let i = 0; i < 8; i++) {
+      h.advance(1000);
+      h.frame(encodeHeartbeat(EPOCH, T0, [{ symbolId: 7, seq: 40 }]));
+    }
+    expect(h.feed.feedStalledFor()).not.toBeNull();
+    // The user removes the last symbol: heartbeats (now empty) keep arriving, nothing is traded, nothing stalls.
+    h.feed.setSymbols([]);
+    for (let i = 0; i < 8; i++) {
+      h.advance(1000);
+      h.frame(encodeHeartbeat(EPOCH, T0, []));
+    }
+    expect(h.feed.feedStalledFor()).toBeNull();
+    // A symbol added again starts without the old silence held against it.
+    h.feed.setSymbols(['EURUSD']);
+    h.advance(1000);
+    h.frame(encodeHeartbeat(EPOCH, T0, [{ symbolId: 7, seq: 40 }]));
+    expect(h.feed.feedStalledFor()).toBeNull();
+  });
+});
