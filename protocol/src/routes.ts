@@ -14,6 +14,8 @@ export const Route = {
   poll: '/poll',
   /** The instrument list (JSON, protocol/src/instruments.ts). */
   symbols: '/api/symbols',
+  /** Candle history pages (JSON, protocol/src/candles.ts CandlesPage): ?symbol=&interval=&before=&limit=. */
+  candles: '/api/candles',
   /** Liveness/readiness probe. */
   health: '/healthz',
   /** Prometheus metrics (on the main port or --metrics-port). */

@@ -42,7 +42,8 @@ export function sendJson(res: HttpResponse, status: number, body: unknown, heade
   res.cork(() => {
     res.writeStatus(statusLine(status));
     res.writeHeader('Content-Type', 'application/json; charset=utf-8');
-    res.writeHeader('Cache-Control', 'no-store');
+    // Not cacheable unless the caller says otherwise (a cacheable page of /api/candles).
+    if (headers['Cache-Control'] === undefined) res.writeHeader('Cache-Control', 'no-store');
     writeCommonHeaders(res);
     for (const [k, v] of Object.entries(headers)) res.writeHeader(k, v);
     res.end(JSON.stringify(body), closeConnection);

@@ -9,6 +9,7 @@ import type { Fanout } from '@tickwire/core/fanout';
 import type { Logger } from '@tickwire/core/log';
 import type { Admission } from './admission.js';
 import { mountAdmin } from './admin.js';
+import { candlesHandler } from './candles-http.js';
 import { mountClientBundle } from './client-bundle.js';
 import { requestToken, verifyToken } from './auth.js';
 import type { ServerConfig } from './config.js';
@@ -19,6 +20,7 @@ import { mountIngest } from './ingest-http.js';
 import { mountIngestWs } from './ingest-ws.js';
 import { sendJson, writeCommonHeaders } from './http-util.js';
 import type { Metrics } from './metrics.js';
+import type { PastSeeder } from './past-candles.js';
 import { mountPolling, type PollHub } from './poll.js';
 import type { SessionRegistry } from './sessions.js';
 import type { StaticFiles } from './static-files.js';
@@ -44,6 +46,8 @@ export interface RouteContext {
   staticFiles: StaticFiles;
   /** Read by the batch timer; the test hooks flip it. */
   feedSwitch: FeedSwitch;
+  /** Seeds a symbol's generated candle history on demand (before /api/candles answers for it). */
+  past: Pick<PastSeeder, 'ensure'>;
 }
 
 export interface MountedRoutes {
@@ -60,6 +64,7 @@ export function registerRoutes(app: TemplatedApp, ctx: RouteContext): MountedRou
   const serveMetrics = metricsHandler(ctx);
 
   app.get(Route.symbols, symbolsHandler(ctx));
+  app.get(Route.candles, candlesHandler({ fanout: ctx.fanout, now: ctx.now, ensurePast: (id) => ctx.past.ensure(id) }));
   app.get(Route.health, healthHandler(ctx));
   mountClientBundle(app, ctx.log);
   // On the main port only without --metrics-port (then behind the token when auth is on).

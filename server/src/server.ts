@@ -24,6 +24,7 @@ import { StaticFiles } from './static-files.js';
 import { Subscriptions } from './subscriptions.js';
 import type { FeedSwitch } from './test-hooks.js';
 import { loadUws } from './uws.js';
+import { createPastSeeder } from './past-candles.js';
 
 export interface TickwireServer {
   readonly port: number;
@@ -78,6 +79,9 @@ export async function createServer(partial: Partial<ServerConfig> = {}, options:
   const fanout = new Fanout(feed.instruments, feed.epoch, config.candleCapacity, config.resumeTicks);
   if (restored) restoreFanout(fanout, restored);
   const warmed = feed.warmUp(fanout);
+  // Weeks of generated bars go under the warm-up's live ones in the background, after start-up.
+  const past = createPastSeeder(feed, fanout, config.seed, config.feed === 'sim', log);
+  past.start();
 
   const sessions = new SessionRegistry();
   const metrics = new Metrics(sessions);
@@ -141,6 +145,7 @@ export async function createServer(partial: Partial<ServerConfig> = {}, options:
     hello,
     staticFiles,
     feedSwitch,
+    past,
   });
 
   const listening = await listenAll(app, uws, config, log, options.worker, () => registerMetricsRoutes(guardApp(uws.App(), handlerErrors), serveMetrics)).catch(
@@ -212,6 +217,7 @@ export async function createServer(partial: Partial<ServerConfig> = {}, options:
   const close = (): Promise<void> => {
     closing ??= (async () => {
       clearInterval(batchTimer);
+      past.stop();
       clearInterval(heartbeatTimer);
       clearInterval(slowTimer);
       uws.us_listen_socket_close(listenSocket);

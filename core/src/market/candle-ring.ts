@@ -117,6 +117,67 @@ export class CandleRing {
     }
   }
 
+  /**
+   * Folds one whole bar in (a generated past bar, oldest first): merged into the newest bar when it lands
+   * in it by the bar rule, else appended. Finer bars than the interval aggregate this way.
+   */
+  foldBar(timeSec: number, open: number, high: number, low: number, close: number, volume: number): void {
+    const h = this.head;
+    const newest = h >= 0 ? this.time[h]! : null;
+    const start = barTimeFor(timeSec * 1000, this.intervalSec, newest);
+    if (start === newest) {
+      if (high > this.high[h]!) this.high[h] = high;
+      if (low < this.low[h]!) this.low[h] = low;
+      this.close[h] = close;
+      this.volume[h]! += volume;
+      return;
+    }
+    const next = (h + 1) % this.capacity;
+    this.head = next;
+    if (this.size < this.capacity) this.size++;
+    this.time[next] = start;
+    this.open[next] = open;
+    this.high[next] = high;
+    this.low[next] = low;
+    this.close[next] = close;
+    this.volume[next] = volume;
+  }
+
+  /** Time of the newest bar (the one still forming), null while empty. */
+  get newestTime(): number | null {
+    return this.head >= 0 ? this.time[this.head]! : null;
+  }
+
+  /**
+   * Up to `limit` bars with time < `beforeSec`, oldest first, and whether older ones remain: a page of the
+   * history service. Binary search over the ring (times strictly increase from oldest to newest).
+   */
+  page(beforeSec: number, limit: number): { bars: Candle[]; more: boolean } {
+    const oldest = (this.head - this.size + 1 + this.capacity) % this.capacity;
+    const at = (k: number): number => this.time[(oldest + k) % this.capacity]!;
+    let lo = 0;
+    let hi = this.size;
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1;
+      if (at(mid) < beforeSec) lo = mid + 1;
+      else hi = mid;
+    }
+    const from = Math.max(0, lo - limit);
+    const bars: Candle[] = [];
+    for (let k = from; k < lo; k++) {
+      const i = (oldest + k) % this.capacity;
+      bars.push({
+        time: this.time[i]! as UtcSeconds,
+        open: this.open[i]! as PriceTicks,
+        high: this.high[i]! as PriceTicks,
+        low: this.low[i]! as PriceTicks,
+        close: this.close[i]! as PriceTicks,
+        volume: this.volume[i]!,
+      });
+    }
+    return { bars, more: from > 0 };
+  }
+
   /** The newest `count` bars, oldest first. */
   latest(count: number): Candle[] {
     const n = Math.min(count, this.size);

@@ -2,6 +2,7 @@
 // batch is published, so a snapshot always ends exactly where the next Updates frame begins (seq + 1).
 import type { CandleSeries, Tick } from '@tickwire/protocol/messages';
 import { CANDLE_INTERVALS } from '@tickwire/protocol/messages';
+import { HISTORY_INTERVALS, type HistoryInterval } from '@tickwire/protocol/candles';
 import type { SnapshotBody } from '@tickwire/protocol/codec';
 import type { InstrumentInfo } from '@tickwire/protocol/instruments';
 import type { EpochMs, PriceTicks, SizeLots } from '@tickwire/protocol/units';
@@ -22,6 +23,33 @@ export interface SymbolStateSnapshot {
   candles: CandleRingState[];
 }
 
+/**
+ * Bars each history ring keeps (GET /api/candles): the generated past (feeds/src/history.ts DEFAULT_PAST)
+ * plus room for live bars. About 28k bars, 0.8 MB a symbol; the oldest drop off as live bars arrive.
+ */
+export const HISTORY_CAPACITY: Readonly<Record<HistoryInterval, number>> = {
+  1: 4096, // 68 min
+  5: 2880, // 4 h
+  60: 5760, // 4 days
+  300: 9216, // 32 days
+  900: 3072, // 32 days
+  3600: 2304, // 96 days
+  14_400: 576, // 96 days
+  86_400: 128,
+};
+
+/** A generated past bar source, oldest first (feeds' PastBars has this shape). */
+export interface PastBarColumns {
+  readonly length: number;
+  readonly time: ArrayLike<number>;
+  readonly step: ArrayLike<number>;
+  readonly open: ArrayLike<number>;
+  readonly high: ArrayLike<number>;
+  readonly low: ArrayLike<number>;
+  readonly close: ArrayLike<number>;
+  readonly volume: ArrayLike<number>;
+}
+
 export class SymbolState {
   seq = 0;
   lastTimeMs = 0;
@@ -40,12 +68,40 @@ export class SymbolState {
    */
   version = 0;
   readonly candles: CandleRing[];
+  /**
+   * The history service's rings, one per HISTORY_INTERVALS entry: deep, never in snapshots or the state
+   * file (the past is regenerated from the seed at start), fed by the same ticks as `candles`.
+   */
+  readonly history: CandleRing[];
 
   constructor(
     readonly instrument: InstrumentInfo,
     candleCapacity: number,
   ) {
     this.candles = CANDLE_INTERVALS.map((interval) => new CandleRing(interval, candleCapacity));
+    this.history = HISTORY_INTERVALS.map((interval) => new CandleRing(interval, HISTORY_CAPACITY[interval]));
+  }
+
+  /** The history ring of `intervalSec`, undefined for an interval the service does not keep. */
+  historyRing(intervalSec: number): CandleRing | undefined {
+    return this.history[HISTORY_INTERVALS.indexOf(intervalSec as HistoryInterval)];
+  }
+
+  /**
+   * Puts the generated past under the bars live ticks already made (it may arrive after them: seeding runs
+   * after start-up): each ring folds in every past bar whose step divides its interval (finer bars
+   * aggregate by the bar rule), then its own bars again, so the bar at the seam merges into one.
+   */
+  loadPast(past: PastBarColumns): void {
+    for (const ring of this.history) {
+      const live = ring.latest(ring.length);
+      ring.load([]);
+      for (let j = 0; j < past.length; j++) {
+        if (ring.intervalSec % past.step[j]! !== 0) continue;
+        ring.foldBar(past.time[j]!, past.open[j]!, past.high[j]!, past.low[j]!, past.close[j]!, past.volume[j]!);
+      }
+      for (const b of live) ring.foldBar(b.time, b.open, b.high, b.low, b.close, b.volume);
+    }
   }
 
   apply(tick: Tick): void {
@@ -69,6 +125,7 @@ export class SymbolState {
     if (tick.price < this.low) this.low = tick.price;
     this.volume += tick.size;
     for (const ring of this.candles) ring.add(tick.eventTimeMs, tick.price, tick.size);
+    for (const ring of this.history) ring.add(tick.eventTimeMs, tick.price, tick.size);
   }
 
   exportState(): SymbolStateSnapshot {

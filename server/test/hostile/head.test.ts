@@ -71,6 +71,8 @@ const ROUTES = [
   '/',
   '/index.html',
   '/api/symbols',
+  '/api/candles?symbol=AAPL&interval=1m&limit=50',
+  '/api/candles?symbol=NOPE&interval=1m',
   '/healthz',
   '/metrics',
   '/poll?symbols=AAPL',

@@ -1,0 +1,141 @@
+// The simulated past at bar resolution: weeks of OHLCV bars for one instrument, generated from the same
+// model as the live simulator (annualVol on the class's trading time from sessions.ts, the same mean
+// reversion) instead of replaying billions of ticks. It walks BACKWARDS from the live stream's start
+// price, so the newest bar closes exactly where the first live tick starts: no jump at the seam.
+// Coarser steps further back (1 s for the last hour, then 1 m, 5 m, 1 h) keep start-up and memory small.
+import { U32_MAX } from '@tickwire/protocol/units';
+import { Rng } from './random.js';
+import { CALENDARS, tradingYears } from './sessions.js';
+import type { Instrument } from './universe.js';
+
+/** One stretch of the past generated at one bar step; segments run from the newest backwards. */
+export interface PastSegment {
+  stepSec: number;
+  spanSec: number;
+}
+
+/**
+ * The default depth: 1 s bars for the last hour, 1 m for 3 days, 5 m for 4 weeks more (so 5 m to 1 D cover
+ * 31 days), then 1 h bars for 60 days (1 h to 1 D cover about 3 months). ≈ 28k bars a symbol.
+ */
+export const DEFAULT_PAST: readonly PastSegment[] = [
+  { stepSec: 1, spanSec: 3600 },
+  { stepSec: 60, spanSec: 3 * 86_400 },
+  { stepSec: 300, spanSec: 28 * 86_400 },
+  { stepSec: 3600, spanSec: 60 * 86_400 },
+];
+
+/** Segment boundaries fall on whole hours, so every step (all divide an hour) tiles its segment exactly. */
+const BOUNDARY_SEC = 3600;
+/** Same pull towards the initial level as the simulator's (MEAN_REVERSION_PER_YEAR). */
+const MEAN_REVERSION_PER_YEAR = 8;
+/** Log-normal noise on each bar's volume around its expectation. */
+const VOLUME_NOISE_SIGMA = 0.35;
+
+/** Generated bars, oldest first, in columns: bar start (UTC seconds) and step, prices in ticks, volume in lots. */
+export interface PastBars {
+  readonly length: number;
+  readonly time: Uint32Array;
+  readonly step: Uint32Array;
+  readonly open: Uint32Array;
+  readonly high: Uint32Array;
+  readonly low: Uint32Array;
+  readonly close: Uint32Array;
+  readonly volume: Float64Array;
+}
+
+export interface PastOptions {
+  /** The simulator's seed; each instrument draws from its own stream derived from it and its id. */
+  seed: number;
+  /** Where the past ends: the live stream's start (the simulator's startTimeMs). */
+  endMs: number;
+  /** Mean trades per second of this instrument (its popularity share of the feed's rate): bar volume and empty bars. */
+  ticksPerSecond: number;
+  segments?: readonly PastSegment[];
+}
+
+/** The bars of `inst` before `endMs`, deterministic for (seed, instrument, endMs); the newest bar closes at initialPrice. */
+export function generatePast(inst: Instrument, options: PastOptions): PastBars {
+  const segments = options.segments ?? DEFAULT_PAST;
+  const endSec = options.endMs / 1000;
+  // Bar slots from the newest backwards: [start, end) pairs; the newest ends at endSec, mid-bar.
+  const starts: number[] = [];
+  const steps: number[] = [];
+  let cursor = endSec;
+  let boundary = Math.floor((endSec - (segments[0]?.spanSec ?? 0)) / BOUNDARY_SEC) * BOUNDARY_SEC;
+  segments.forEach((seg, k) => {
+    if (k > 0) boundary -= seg.spanSec;
+    for (let start = Math.ceil(cursor / seg.stepSec) * seg.stepSec - seg.stepSec; start >= boundary; start -= seg.stepSec) {
+      starts.push(start);
+      steps.push(seg.stepSec);
+    }
+    cursor = boundary;
+  });
+
+  const n = starts.length;
+  const rng = new Rng(Number((BigInt(options.seed) * 1_000_003n + BigInt(inst.id) + 1n) % 2n ** 52n));
+  const time = new Uint32Array(n);
+  const step = new Uint32Array(n);
+  const open = new Uint32Array(n);
+  const high = new Uint32Array(n);
+  const low = new Uint32Array(n);
+  const close = new Uint32Array(n);
+  const volume = new Float64Array(n);
+  const tick = inst.tickSize;
+  const toTicks = (x: number): number => Math.min(U32_MAX - (U32_MAX % tick), Math.max(tick, Math.round(Math.exp(x) / tick) * tick));
+  const variancePerYear = inst.annualVol * inst.annualVol;
+  const k = MEAN_REVERSION_PER_YEAR;
+  const ref = Math.log(inst.initialPrice);
+  const { yearsPerActivityMs } = CALENDARS[inst.assetClass];
+  const meanLots = Math.exp(inst.sizeMu + (inst.sizeSigma * inst.sizeSigma) / 2);
+  let x = ref;
+  let kept = 0;
+  // Filled from the end of the arrays so the result reads oldest first.
+  for (let j = 0; j < n; j++) {
+    const start = starts[j]!;
+    const stepSec = steps[j]!;
+    const end = j === 0 ? endSec : start + stepSec;
+    const years = tradingYears(inst.assetClass, start * 1000, end * 1000);
+    // Exact OU step, taken backwards: the stationary process reversed in time is the same process.
+    const decay = Math.exp(-k * years);
+    const sd = Math.sqrt((variancePerYear * -Math.expm1(-2 * k * years)) / (2 * k));
+    const xOpen = ref + (x - ref) * decay + sd * rng.normal();
+    // High and low of a Brownian bridge from xOpen to x with the step's variance (exact extremes law).
+    const d = x - xOpen;
+    const v = variancePerYear * years;
+    const up = (d + Math.sqrt(d * d - 2 * v * Math.log(1 - rng.uniform()))) / 2;
+    const down = (d - Math.sqrt(d * d - 2 * v * Math.log(1 - rng.uniform()))) / 2;
+    const seconds = end - start;
+    // Mean activity over the step (volume follows it, as live trade sizes do).
+    const activity = years / (seconds * 1000 * yearsPerActivityMs);
+    const expectedTicks = options.ticksPerSecond * seconds;
+    // A step in which no trade would have arrived leaves no bar (sparse 1 s bars, like live ones); the
+    // newest bar is always kept so it closes at the live start price.
+    const empty = j > 0 && rng.uniform() < Math.exp(-expectedTicks);
+    const lots = Math.round(expectedTicks * activity * meanLots * Math.exp(VOLUME_NOISE_SIGMA * rng.normal()));
+    const xClose = x;
+    x = xOpen;
+    if (empty) continue;
+    const slot = n - 1 - kept++;
+    time[slot] = start;
+    step[slot] = stepSec;
+    const o = toTicks(xOpen);
+    const c = toTicks(xClose);
+    open[slot] = o;
+    close[slot] = c;
+    high[slot] = Math.max(o, c, toTicks(xOpen + up));
+    low[slot] = Math.min(o, c, toTicks(xOpen + down));
+    volume[slot] = Math.max(1, lots);
+  }
+  const from = n - kept;
+  return {
+    length: kept,
+    time: time.subarray(from),
+    step: step.subarray(from),
+    open: open.subarray(from),
+    high: high.subarray(from),
+    low: low.subarray(from),
+    close: close.subarray(from),
+    volume: volume.subarray(from),
+  };
+}
