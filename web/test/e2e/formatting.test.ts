@@ -50,6 +50,8 @@ describe('formatting', () => {
       expect(prices.EURUSD).toMatch(/^\d\.\d{5}$/);
 
       await tapeOf(page, 'BTCUSD', 25);
+      // The tab's title names the selected symbol and its last price, formatted like the watchlist's.
+      await until(async () => /^BTCUSD \d{1,3}(,\d{3})+\.\d{2} · Tickwire$/.test(await page.title()), `title with BTCUSD's price (${await page.title()})`);
       const sizes = await tapeSizes(page);
       for (const s of sizes) {
         expect(s.text, 'never rounded to nothing').not.toMatch(/^0(\.0+)?$/);
@@ -114,12 +116,16 @@ describe('formatting', () => {
       await zoneSelect.selectOption('Asia/Tokyo');
       await expect(page.locator('.tape .zone').textContent()).resolves.toBe('UTC+9');
       // Every row on the tape is shown in Tokyo time at once, the older ones too (not only new trades).
-      const rowHours = await page.evaluate(() =>
-        [...document.querySelectorAll('.tape li[data-dir] .time')].map((e) => Number((e.textContent ?? '').slice(0, 2))),
-      );
-      const tokyo = await hours('Asia/Tokyo');
-      expect(rowHours.length).toBeGreaterThan(0);
-      for (const h of rowHours) expect([tokyo.now, (tokyo.now + 23) % 24]).toContain(h);
+      // (Within one repaint, i.e. well before 60 rows of new trades could have replaced them.)
+      const switchedAt = Date.now();
+      await until(async () => {
+        const rowHours = await page.evaluate(() =>
+          [...document.querySelectorAll('.tape li[data-dir] .time')].map((e) => Number((e.textContent ?? '').slice(0, 2))),
+        );
+        const tokyo = await hours('Asia/Tokyo');
+        return rowHours.length > 0 && rowHours.every((h) => h === tokyo.now || h === (tokyo.now + 23) % 24);
+      }, 'every tape row in Tokyo time');
+      expect(Date.now() - switchedAt).toBeLessThan(1_000);
       await page.waitForTimeout(600);
       await page.screenshot({ path: resultsPath('format-timezone-tokyo.png') });
 
