@@ -24,6 +24,7 @@ const INTEGRATION = [
   'client/test/node-transports.test.ts', // every client transport in Node (ws, fetch SSE reader) against a real server
   'client/test/node-client.test.ts', // connect() in Node, SSE fallback, and the served browser bundle
   'client/test/examples.test.ts', // examples/node-ticker spawned against a real server
+  'client/test/history.test.ts', // fetchCandles() / olderCandles() against a real server
   'loadtest/test/resume.test.ts',
   'loadtest/test/transports.test.ts',
   'bench/test/peers.test.ts',

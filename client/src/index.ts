@@ -3,6 +3,17 @@
 // exported for those who build their own (the dashboard uses connect(); the load tester the transports).
 export { connect, TickwireClient, type ConnectOptions, type ClientEvents, type SubscribeOptions, type SymbolState } from './client.js';
 export { TickwireError, type TickwireErrorKind } from './errors.js';
+export {
+  fetchCandles,
+  olderCandles,
+  CandlesRequestError,
+  HISTORY_INTERVALS,
+  HISTORY_INTERVAL_LABELS,
+  MAX_CANDLES_PER_PAGE,
+  type CandleHistory,
+  type FetchCandlesOptions,
+  type HistoryInterval,
+} from './history.js';
 export type { PriceTick, PriceBar, SnapshotEvent } from './decoded.js';
 export {
   MarketFeed,
