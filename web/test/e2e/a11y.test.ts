@@ -106,6 +106,11 @@ describe('accessibility', () => {
       await until(async () => (await page.locator('#search-results [role="option"]').count()) > 1, 'search results');
       problems.push(...(await audit(page, 'search-open')));
       await page.keyboard.press('Escape');
+      await page.locator('body').click({ position: { x: 700, y: 10 } });
+      await page.keyboard.press('?');
+      await until(async () => page.getByRole('dialog', { name: 'Keyboard shortcuts' }).isVisible(), 'shortcuts overlay');
+      problems.push(...(await audit(page, 'shortcuts')));
+      await page.keyboard.press('Escape');
 
       // The tape held (scrolled down, "newer" control shown) and the chart away from live.
       await page.locator('.tape ol').evaluate((ol) => ol.scrollTo({ top: 300 }));
@@ -217,6 +222,38 @@ describe('accessibility', () => {
         expect(rings).toEqual([f.selected]);
       }
       await page.screenshot({ path: resultsPath('a11y-click-then-arrows.png') });
+    } finally {
+      await context.close();
+    }
+  });
+
+  it('keyboard shortcuts: ? lists them, 1/2/4 switch the layout, [ and ] step the interval, Esc closes the list', { timeout: 60_000 }, async () => {
+    const context = await browser.newContext({ viewport: { width: 1280, height: 720 } });
+    try {
+      const page = await livePage(context);
+      await page.locator('body').click({ position: { x: 700, y: 10 } });
+      const overlay = page.getByRole('dialog', { name: 'Keyboard shortcuts' });
+      await expect(overlay.isVisible()).resolves.toBe(false);
+      await page.keyboard.press('?');
+      await until(async () => overlay.isVisible(), 'overlay open');
+      const rows = await overlay.locator('tr').allTextContents();
+      expect(rows.length).toBeGreaterThanOrEqual(6);
+      expect(rows.join('\n')).toMatch(/layout/);
+      expect(rows.join('\n')).toMatch(/interval/);
+      await page.screenshot({ path: resultsPath('shortcuts-overlay.png') });
+      await page.keyboard.press('Escape');
+      await until(async () => !(await overlay.isVisible()), 'overlay closed');
+
+      await page.keyboard.press('4');
+      await until(async () => (await page.evaluate(() => window.__tickwire!.settings().layout)) === 4, 'layout 4');
+      await page.keyboard.press('2');
+      await until(async () => (await page.evaluate(() => window.__tickwire!.settings().layout)) === 2, 'layout 2');
+      const interval = () => page.evaluate(() => window.__tickwire!.settings().panels[window.__tickwire!.settings().activePanel]!.interval);
+      const before = await interval();
+      await page.keyboard.press(']');
+      await until(async () => (await interval()) > before, 'a longer interval');
+      await page.keyboard.press('[');
+      await until(async () => (await interval()) === before, 'back to the first interval');
     } finally {
       await context.close();
     }
