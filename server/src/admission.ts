@@ -74,7 +74,13 @@ export class Admission {
   clientIp(res: HttpResponse, req: HttpRequest): string {
     const peer = remoteIp(res);
     const proxies = this.config.trustedProxies;
-    return proxies == null ? peer : proxies.clientAddress(peer, req.getHeader('x-forwarded-for'), req.getHeader('forwarded'));
+    if (proxies == null) return peer;
+    return proxies.clientAddress(
+      peer,
+      req.getHeader('x-forwarded-for'),
+      req.getHeader('forwarded'),
+      Buffer.from(res.getProxiedRemoteAddressAsText()).toString('utf8'),
+    );
   }
 
   /** The origins the server is served as (set once the port is known); their host:port are the accepted Hosts. */

@@ -1,6 +1,7 @@
 // The address a request is charged to (per-address caps, poll budgets, logs). Only from peers inside
-// --trust-proxy are X-Forwarded-For / Forwarded believed: the client is the nearest hop that is not a
-// trusted proxy, read from the right, so a client cannot pick its own address by sending the header.
+// --trust-proxy are the PROXY protocol header (HAProxy `send-proxy-v2`, parsed by uWS itself) and
+// X-Forwarded-For / Forwarded believed: the client is the nearest hop that is not a trusted proxy, read
+// from the right, so a client cannot pick its own address by sending either.
 import { BlockList, isIP } from 'node:net';
 
 /** `a.b.c.d` for `::ffff:a.b.c.d`, the address itself otherwise (uWS reports both forms). */
@@ -48,11 +49,17 @@ export class TrustedProxies {
 
   /**
    * The client address of a request that reached us from `peer`. `xff` and `forwarded` are the raw
-   * header values ('' when absent); `Forwarded` wins when both are present.
+   * header values ('' when absent); `Forwarded` wins when both are present. `proxied` is the source
+   * address a PROXY protocol header on the connection named ('' when none): the balancer's own peer,
+   * one hop nearer the client than any header.
    */
-  clientAddress(peer: string, xff: string, forwarded: string): string {
-    const from = plain(peer);
+  clientAddress(peer: string, xff: string, forwarded: string, proxied = ''): string {
+    let from = plain(peer);
     if (!this.trusted(from)) return from;
+    if (proxied !== '' && isIP(plain(proxied)) !== 0) {
+      from = plain(proxied);
+      if (!this.trusted(from)) return from;
+    }
     const hops = forwarded !== '' ? forwardedFor(forwarded) : xff.split(',').map((h) => h.trim());
     let client = from;
     for (let i = hops.length - 1; i >= 0; i--) {
