@@ -4,7 +4,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import type { Candle } from '@tickwire/protocol/messages';
 import { barStart, type PriceTicks, type UtcSeconds } from '@tickwire/protocol/units';
-import { barsFromCandles, foldTick, lowerBound, mergeBars, strictlyIncreasing, trimBars, type Bar } from '../src/lib/chart/candles.js';
+import { barsFromCandles, foldTick, lowerBound, mergeBars, spliceNewest, strictlyIncreasing, trimBars, type Bar } from '../src/lib/chart/candles.js';
 
 const T0 = Date.UTC(2026, 0, 5, 14, 30, 0); // a whole minute, in ms
 
@@ -145,6 +145,34 @@ describe('mergeBars', () => {
         }
       }),
       { numRuns: 300 },
+    );
+  });
+});
+
+describe('spliceNewest (a history page under local bars)', () => {
+  const bar = (time: number, close = time): Bar => ({ time, open: close, high: close, low: close, close, volume: 1 });
+  it('keeps older local bars, takes the page over its span and keeps local bars newer than it', () => {
+    const local = [bar(10), bar(20), bar(30, 1), bar(40, 2), bar(50)];
+    const page = [bar(30, 7), bar(40, 8)];
+    const out = spliceNewest(local, page);
+    expect(out.map((b) => b.time)).toEqual([10, 20, 30, 40, 50]);
+    expect(out.map((b) => b.close)).toEqual([10, 20, 7, 8, 50]);
+  });
+  it('fills an empty book and bounds the result; an empty page changes nothing', () => {
+    expect(spliceNewest([], [bar(1), bar(2), bar(3)], 2).map((b) => b.time)).toEqual([2, 3]);
+    expect(spliceNewest([bar(1)], []).map((b) => b.time)).toEqual([1]);
+  });
+  it('always gives strictly increasing times', () => {
+    const times = fc.uniqueArray(fc.integer({ min: 0, max: 200 }), { maxLength: 40 }).map((t) => [...t].sort((a, b) => a - b));
+    fc.assert(
+      fc.property(times, times, (a, b) =>
+        strictlyIncreasing(
+          spliceNewest(
+            a.map((t) => bar(t)),
+            b.map((t) => bar(t)),
+          ).map((x) => x.time),
+        ),
+      ),
     );
   });
 });

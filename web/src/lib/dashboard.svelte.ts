@@ -4,7 +4,7 @@
 // at most once per frame) it syncs every chart and republishes the store's immutable views into
 // $state.raw fields; components only read those fields and call the actions here.
 import { Route, routeUrl } from '@tickwire/protocol/routes';
-import { connect, initialStatus, type ConnectionStatus, type TickwireClient } from '@tickwire/client';
+import { connect, fetchCandles, initialStatus, type ConnectionStatus, type TickwireClient } from '@tickwire/client';
 import { FrameLoop } from './frame-loop.js';
 import { setTimeZone as setFormatTimeZone } from './format.js';
 import type { InstrumentInfo, SymbolsResponse } from '@tickwire/protocol/instruments';
@@ -98,6 +98,9 @@ export class Dashboard {
     this.store = new MarketStore({
       feed: this.client.feed,
       now,
+      // Older bars as charts scroll back, and the newest ones of intervals snapshots do not carry.
+      history: (symbol, interval, before, limit) =>
+        fetchCandles(options.baseUrl, before === undefined ? { symbol, interval, limit } : { symbol, interval, before, limit }),
       onDirty: () => {
         this.textDirty = true;
         this.loop.request();
@@ -285,6 +288,7 @@ export class Dashboard {
       symbols: () => this.store.debugSymbols(),
       charts: () => [...this.charts].map(([c, panel]) => ({ panel, ...c.debug(this.store) })).sort((a, b) => a.panel - b.panel),
       barTimes: (panel) => [...this.charts].find(([, p]) => p === panel)?.[0].barTimes() ?? [],
+      scrollChart: (panel, bars) => [...this.charts].find(([, p]) => p === panel)?.[0].scrollBy(bars),
       settings: () => this.settings,
     };
   }

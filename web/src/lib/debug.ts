@@ -17,6 +17,8 @@ export interface TickwireDebug {
   charts(): Array<ChartDebug & { panel: number }>;
   /** Bar times held by the chart in `panel`. */
   barTimes(panel: number): number[];
+  /** Scrolls the chart in `panel` back by `bars` bars (as dragging it to the right does). */
+  scrollChart(panel: number, bars: number): void;
   settings(): Settings;
 }
 

@@ -3,11 +3,13 @@
 // rest, so a stale or hand-edited entry can never break the page.
 import { isTicker } from '@tickwire/protocol/control';
 import { isPreference, type TransportPreference } from '@tickwire/client/transport/policy';
+import { HISTORY_INTERVALS, HISTORY_INTERVAL_LABELS } from '@tickwire/protocol/candles';
 import type { ChartInterval } from './market/symbol.js';
 
 export const STORAGE_KEY = 'tickwire.settings.v1';
-export const INTERVALS: readonly ChartInterval[] = [1, 5, 60, 300];
-export const INTERVAL_LABELS: Readonly<Record<ChartInterval, string>> = { 1: '1s', 5: '5s', 60: '1m', 300: '5m' };
+/** Every interval the server keeps history for (protocol/src/candles.ts), in the selector's order. */
+export const INTERVALS: readonly ChartInterval[] = HISTORY_INTERVALS;
+export const INTERVAL_LABELS: Readonly<Record<ChartInterval, string>> = HISTORY_INTERVAL_LABELS;
 export const LAYOUTS = [1, 2, 4] as const;
 export type Layout = (typeof LAYOUTS)[number];
 export type Theme = 'dark' | 'light';
@@ -78,7 +80,7 @@ export function withTimeZone(s: Settings, timeZone: string): Settings {
 }
 
 function isInterval(v: unknown): v is ChartInterval {
-  return v === 1 || v === 5 || v === 60 || v === 300;
+  return (INTERVALS as readonly unknown[]).includes(v);
 }
 
 /** Validates a parsed localStorage value; anything invalid is replaced by its default. */

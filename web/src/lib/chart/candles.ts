@@ -99,6 +99,21 @@ export function mergeBars(existing: readonly Bar[], snapshot: readonly Bar[], ma
   return out;
 }
 
+/**
+ * Puts a page of the history service's newest bars into `existing`: older local bars stay, the page is
+ * authoritative over its own span, and local bars newer than the page (ticks folded after it was served)
+ * stay after it. Strictly increasing times, at most `max` bars.
+ */
+export function spliceNewest(existing: readonly Bar[], page: readonly Bar[], max = MAX_BARS): Bar[] {
+  const first = page[0];
+  const last = page[page.length - 1];
+  if (first === undefined || last === undefined) return existing.slice(Math.max(0, existing.length - max));
+  const out = existing.slice(0, lowerBound(existing, first.time));
+  for (const bar of page) out.push({ ...bar });
+  for (let i = lowerBound(existing, last.time + 1); i < existing.length; i++) out.push(existing[i] as Bar);
+  return out.slice(Math.max(0, out.length - max));
+}
+
 /** True when times are strictly increasing (no duplicates, no going back): the chart's invariant. */
 export function strictlyIncreasing(times: ArrayLike<number>): boolean {
   for (let i = 1; i < times.length; i++) if ((times[i] as number) <= (times[i - 1] as number)) return false;

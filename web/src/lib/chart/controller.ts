@@ -3,7 +3,9 @@
 // since the last frame go through series.update(); setData only when the bar set was replaced (new
 // target, snapshot merge, history trim). Never touched by Svelte reactivity. It also owns the live
 // edge: the price-axis tag is the live price (not the last visible close), and `onLive` tells the panel
-// when the user has dragged or zoomed away from the newest bar, so it can offer "back to live".
+// when the user has dragged or zoomed away from the newest bar, so it can offer "back to live". Scrolled
+// near its oldest bar, it asks the store for the page before it (the history service); the store
+// prepends it and the next sync reloads, keeping the view where it was.
 import { scaleFactor } from '@tickwire/protocol/units';
 import {
   CandlestickSeries,
@@ -64,6 +66,9 @@ export interface ChartDebug {
   visibleBars: number;
   /** Bars between the newest bar and the right edge (lightweight-charts' scrollPosition). */
   scrollPosition: number;
+  /** Times of the first and last bar in view (older pages coming in must not move them). */
+  visibleFrom: number | null;
+  visibleTo: number | null;
 }
 
 const DEFAULT_BAR_SPACING = 6;
@@ -73,6 +78,8 @@ const FIT_MAX_BAR_SPACING = 14;
 const MAX_BAR_SPACING = 60;
 /** Empty bars kept right of the newest one at the live edge. */
 const RIGHT_OFFSET = 4;
+/** Older bars are requested once fewer than this many are left of the visible range. */
+const LOAD_MARGIN_BARS = 60;
 /** Scroll distance (bars) from the live position that counts as "away from live". */
 const LIVE_TOLERANCE = 1.5;
 const FONT = "ui-sans-serif, system-ui, -apple-system, 'Segoe UI', Roboto, 'Helvetica Neue', Arial, sans-serif";
@@ -108,6 +115,8 @@ export class ChartController {
   private fresh = true;
   private setDataCalls = 0;
   private updateCalls = 0;
+  /** The store of the last sync: where scroll-back asks for older bars. */
+  private store: MarketStore | undefined;
 
   constructor(
     container: HTMLElement,
@@ -228,6 +237,7 @@ export class ChartController {
 
   /** Brings the chart up to date with the store. Called once per render flush (≤ once per frame). */
   sync(store: MarketStore): void {
+    this.store = store;
     const book = store.book(this.symbol, this.interval);
     const state = store.symbol(this.symbol);
     if (book === undefined || state === undefined) {
@@ -239,10 +249,11 @@ export class ChartController {
     }
     if (state.priceScale !== this.priceScale || state.sizeScale !== this.sizeScale) this.applyScales(state.priceScale, state.sizeScale);
     if (book !== this.book || book.generation !== this.generation) {
+      const prepended = book === this.book && this.book.bars.length > 0 ? this.prependedBars(book.bars) : 0;
       this.book = book;
       this.generation = book.generation;
       this.version = book.version;
-      this.reload(book.bars);
+      this.reload(book.bars, prepended);
       this.publishLegend();
       this.showLive(state.last);
       return;
@@ -281,14 +292,25 @@ export class ChartController {
     });
   }
 
-  private reload(bars: readonly Bar[]): void {
+  /** Bars now in front of the first bar the chart holds (an older page was prepended); 0 when none. */
+  private prependedBars(bars: readonly Bar[]): number {
+    const held = this.candles.data()[0];
+    return held === undefined ? 0 : lowerBound(bars, held.time as number);
+  }
+
+  /** Replaces the chart's bars; `prepended` older bars in front keep the view on the bars it showed. */
+  private reload(bars: readonly Bar[], prepended = 0): void {
+    const timeScale = this.chart.timeScale();
+    const range = prepended > 0 && !this.fresh ? timeScale.getVisibleLogicalRange() : null;
     this.candles.setData(bars.map((b) => this.candle(b)));
     this.volume.setData(bars.map((b) => this.volumeBar(b)));
     this.setDataCalls++;
     this.lastTime = bars.length > 0 ? (bars[bars.length - 1] as Bar).time : -Infinity;
+    // Logical indices count from the first bar: shift the range by what came in front, so nothing moves.
+    if (range !== null) timeScale.setVisibleLogicalRange({ from: range.from + prepended, to: range.to + prepended });
     if (this.fresh && bars.length > 0) {
-      this.fresh = false;
-      const timeScale = this.chart.timeScale();
+      // Bars from a snapshot alone may be few: frame again once the history service's page is in.
+      this.fresh = this.book?.needsSeed === true;
       // Few bars: spread them over the width, up to FIT_MAX_BAR_SPACING (fitContent alone would make a
       // handful of bars fat). Many: the default spacing. Either way the newest bar on the right.
       const fit = timeScale.width() / (bars.length + RIGHT_OFFSET);
@@ -398,8 +420,11 @@ export class ChartController {
     };
   }
 
-  private liveDebug(bars: readonly Bar[]): Pick<ChartDebug, 'away' | 'tagPrice' | 'lastClose' | 'lastVisibleClose' | 'visibleBars' | 'scrollPosition'> {
+  private liveDebug(
+    bars: readonly Bar[],
+  ): Pick<ChartDebug, 'away' | 'tagPrice' | 'lastClose' | 'lastVisibleClose' | 'visibleBars' | 'scrollPosition' | 'visibleFrom' | 'visibleTo'> {
     const range = this.chart.timeScale().getVisibleLogicalRange();
+    const times = this.chart.timeScale().getVisibleRange();
     const rightmost = range === null ? -1 : Math.min(bars.length - 1, Math.floor(range.to));
     return {
       away: this.away,
@@ -408,6 +433,8 @@ export class ChartController {
       lastVisibleClose: bars[rightmost]?.close ?? null,
       visibleBars: range === null ? 0 : range.to - range.from,
       scrollPosition: this.chart.timeScale().scrollPosition(),
+      visibleFrom: times === null ? null : (times.from as number),
+      visibleTo: times === null ? null : (times.to as number),
     };
   }
 
@@ -416,7 +443,15 @@ export class ChartController {
     return this.candles.data().map((d) => d.time as number);
   }
 
+  /** Scrolls the view `bars` bars back in time (negative: forward), as a drag would (tests, console). */
+  scrollBy(bars: number): void {
+    const timeScale = this.chart.timeScale();
+    timeScale.scrollToPosition(timeScale.scrollPosition() - bars, false);
+  }
+
   private readonly onRange = (): void => {
+    const range = this.chart.timeScale().getVisibleLogicalRange();
+    if (range !== null && range.from < LOAD_MARGIN_BARS && this.book !== undefined) this.store?.loadOlder(this.symbol, this.interval);
     // scrollPosition(): bars between the newest bar and the right edge (RIGHT_OFFSET when live; negative
     // once the newest bar is scrolled off the right; large when dragged into the empty future).
     const away = Math.abs(this.chart.timeScale().scrollPosition() - RIGHT_OFFSET) > LIVE_TOLERANCE && this.lastTime !== -Infinity;

@@ -8,7 +8,9 @@ import type { InstrumentInfo } from '@tickwire/protocol/instruments';
 import type { FrameHeader, Tick } from '@tickwire/protocol/messages';
 import { WatchRows, type FeedHealth, type RowSource, type RowView } from './rows.js';
 import { ScreenLatency, type FeedStats } from './stats.js';
-import { SymbolState, type BarBook, type ChartInterval, type RowMark } from './symbol.js';
+import type { Candle } from '@tickwire/protocol/messages';
+import { barsFromCandles, spliceNewest } from '../chart/candles.js';
+import { MAX_HISTORY_BARS, SymbolState, type BarBook, type ChartInterval, type RowMark } from './symbol.js';
 import { TapeView, type TapeRow } from './tape.js';
 
 /** One symbol as the debug hook (debug.ts) shows it; declared here, where it is built, so the store imports nothing of debug.ts. */
@@ -31,7 +33,20 @@ export interface StoreOptions {
   onDirty(): void;
   /** Wall clock in epoch ms with sub-ms precision (the same clock the feed was given). */
   now?: () => number;
+  /** A page of the history service (@tickwire/client fetchCandles); without it charts show what snapshots and ticks bring. */
+  history?: (symbol: string, interval: ChartInterval, before: number | undefined, limit: number) => Promise<HistoryPage>;
 }
+
+/** What the store needs of a history page (the client's CandleHistory has it). */
+export interface HistoryPage {
+  candles: readonly Candle[];
+  next: number | null;
+}
+
+/** Bars per history request: a few screens of scroll-back at a time. */
+export const HISTORY_PAGE = 500;
+/** Pause after a failed history request before the next one for that book. */
+const HISTORY_RETRY_MS = 5000;
 
 export class MarketStore implements RowSource {
   private readonly symbols = new Map<string, SymbolState>();
@@ -80,7 +95,7 @@ export class MarketStore implements RowSource {
     }
     for (const ticker of tickers) {
       if (this.symbols.has(ticker)) continue;
-      const s = new SymbolState(ticker);
+      const s = new SymbolState(ticker, this.options.history !== undefined);
       this.applyInfo(s);
       this.symbols.set(ticker, s);
     }
@@ -99,8 +114,58 @@ export class MarketStore implements RowSource {
     return this.symbols.get(ticker);
   }
 
+  /** The bars of `ticker` at `interval`; a book snapshots do not fill is created and seeded from the history service. */
   book(ticker: string, interval: ChartInterval): BarBook | undefined {
-    return this.symbols.get(ticker)?.books.get(interval);
+    const s = this.symbols.get(ticker);
+    if (s === undefined) return undefined;
+    const book = s.bookFor(interval);
+    if (book.needsSeed && s.seeded) this.requestHistory(s, book, undefined);
+    return book;
+  }
+
+  /** The chart was scrolled near its oldest bar: fetch the page before it (once at a time, until none is left). */
+  loadOlder(ticker: string, interval: ChartInterval): void {
+    const s = this.symbols.get(ticker);
+    const book = s?.books.get(interval);
+    const first = book?.bars[0];
+    if (s === undefined || book === undefined || first === undefined || book.needsSeed || book.next === null) return;
+    if (book.bars.length >= MAX_HISTORY_BARS) return;
+    this.requestHistory(s, book, first.time);
+  }
+
+  /** `before` undefined: the newest page (seeding); otherwise the page older than the book's first bar. */
+  private requestHistory(s: SymbolState, book: BarBook, before: number | undefined): void {
+    const fetchPage = this.options.history;
+    if (fetchPage === undefined || book.loading || this.now() < book.retryAt) return;
+    book.loading = true;
+    const current = () => this.symbols.get(s.ticker) === s && s.books.get(book.intervalSec) === book;
+    fetchPage(s.ticker, book.intervalSec, before, HISTORY_PAGE).then(
+      (page) => {
+        book.loading = false;
+        if (!current()) return;
+        const bars = barsFromCandles(page.candles);
+        if (before === undefined) {
+          book.bars = spliceNewest(book.bars, bars, book.maxBars);
+          book.needsSeed = false;
+          if (book.next === undefined) book.next = page.next;
+        } else {
+          // Only what is older than the book's first bar now (a repair may have moved it meanwhile).
+          const first = book.bars[0]?.time ?? Infinity;
+          const older = bars.filter((b) => b.time < first);
+          book.next = page.next;
+          if (older.length === 0) return;
+          book.bars = older.concat(book.bars);
+          book.maxBars = Math.min(MAX_HISTORY_BARS, Math.max(book.maxBars, book.bars.length));
+        }
+        book.generation++;
+        book.version++;
+        this.options.onDirty();
+      },
+      () => {
+        book.loading = false;
+        book.retryAt = this.now() + HISTORY_RETRY_MS;
+      },
+    );
   }
 
   /** The server refused these symbols: show why instead of waiting forever. */

@@ -3,18 +3,40 @@
 // records apply — seq, epoch, gaps, freshness — is the client's business (@tickwire/client MarketFeed);
 // the UI reads this once per render flush through the store's immutable views.
 import { CANDLE_INTERVALS, type SnapshotFrame, type Tick } from '@tickwire/protocol/messages';
+import type { HistoryInterval } from '@tickwire/protocol/candles';
 import { barsFromCandles, foldTick, mergeBars, trimBars, MAX_BARS, type Bar } from '../chart/candles.js';
 
-export type ChartInterval = (typeof CANDLE_INTERVALS)[number];
+/** Any interval the server keeps history for; snapshots carry only CANDLE_INTERVALS' four. */
+export type ChartInterval = HistoryInterval;
+
+/** Most bars a book grows to as the user scrolls back (about 14 days of 1 m bars). */
+export const MAX_HISTORY_BARS = 20_000;
 
 /** Bars of one interval plus change counters the chart sync reads. */
 export interface BarBook {
   readonly intervalSec: ChartInterval;
   bars: Bar[];
-  /** Bumped when `bars` is replaced (snapshot merge): charts must reload instead of appending. */
+  /** Bumped when `bars` is replaced (snapshot merge, older page): charts must reload instead of appending. */
   generation: number;
   /** Bumped on every change. */
   version: number;
+  /** Bars kept: MAX_BARS, raised as older pages are loaded so live trimming never drops what was fetched. */
+  maxBars: number;
+  /** The server's cursor for the next older page: undefined before the first fetch, null when none is left. */
+  next: number | null | undefined;
+  /** A history request for this book is in flight. */
+  loading: boolean;
+  /**
+   * The newest bars must come from the history service (an interval snapshots do not carry, or one after a
+   * repair): until they do, ticks do not fold in, so the page and local bars never count a trade twice.
+   */
+  needsSeed: boolean;
+  /** After a failed request, no other before this time (epoch ms). */
+  retryAt: number;
+}
+
+function newBook(intervalSec: ChartInterval, needsSeed: boolean): BarBook {
+  return { intervalSec, bars: [], generation: 0, version: 0, maxBars: MAX_BARS, next: undefined, loading: false, needsSeed, retryAt: 0 };
 }
 
 /** One trade of the tape; ring slots are reused, so readers copy what they keep. */
@@ -55,15 +77,36 @@ export class SymbolState {
   /** Bumped on any visible change (row re-format is skipped when unchanged). */
   version = 0;
 
-  readonly books: Map<ChartInterval, BarBook> = new Map(
-    CANDLE_INTERVALS.map((intervalSec) => [intervalSec, { intervalSec, bars: [], generation: 0, version: 0 }]),
-  );
+  /**
+   * The snapshot intervals from the start; the others only once a chart shows them (bookFor), so ticks
+   * fold into no more books than are on screen.
+   */
+  readonly books: Map<ChartInterval, BarBook>;
 
   private readonly tape: Trade[] = [];
   private tapeNext = 0;
   tapeVersion = 0;
 
-  constructor(readonly ticker: string) {}
+  /**
+   * `fromHistory`: a history service is there, so every book takes its newest page from it on first
+   * display (a snapshot's series hold only `history` bars, and none at all for the longer intervals).
+   */
+  constructor(
+    readonly ticker: string,
+    private readonly fromHistory = false,
+  ) {
+    this.books = new Map(CANDLE_INTERVALS.map((intervalSec) => [intervalSec, newBook(intervalSec, fromHistory)]));
+  }
+
+  /** The book of `interval`, created (empty, to be seeded from the history service) on first use. */
+  bookFor(interval: ChartInterval): BarBook {
+    let book = this.books.get(interval);
+    if (book === undefined) {
+      book = newBook(interval, this.fromHistory);
+      this.books.set(interval, book);
+    }
+    return book;
+  }
 
   /** Applies a snapshot: quote and session stats replaced, candle history merged (see mergeBars). */
   applySnapshot(s: SnapshotFrame): void {
@@ -81,10 +124,15 @@ export class SymbolState {
     this.volume = s.volume;
     this.seeded = true;
     this.rejected = null;
-    for (const series of s.candles) {
-      const book = this.books.get(series.intervalSec as ChartInterval);
-      if (book === undefined) continue;
-      book.bars = mergeBars(book.bars, barsFromCandles(series.candles), MAX_BARS);
+    for (const book of this.books.values()) {
+      const series = s.candles.find((c) => c.intervalSec === book.intervalSec);
+      // Not in the snapshot: ticks may have been missed (this is a repair or a first load), so the
+      // newest page comes from the history service again.
+      if (series === undefined) {
+        book.needsSeed = this.fromHistory;
+        continue;
+      }
+      book.bars = mergeBars(book.bars, barsFromCandles(series.candles), book.maxBars);
       book.generation++;
       book.version++;
     }
@@ -117,8 +165,9 @@ export class SymbolState {
     if (t.price < this.low || this.low === 0) this.low = t.price;
     this.volume += volume;
     for (const book of this.books.values()) {
+      if (book.needsSeed) continue;
       foldTick(book.bars, t.eventTimeMs, t.price, volume, book.intervalSec);
-      if (trimBars(book.bars) > 0) book.generation++;
+      if (trimBars(book.bars, book.maxBars) > 0) book.generation++;
       book.version++;
     }
     // A conflated record is a real trade too, the latest one: the tape shows it.
