@@ -21,8 +21,8 @@ afterAll(async () => {
   rmSync(dir, { recursive: true, force: true });
 });
 
-async function start(kind: ServerKind): Promise<RunningServer> {
-  const s = await startTarget(kind, { seed: 1, symbols: 50, tickRate: 1000 }, { startTimeoutMs: 10_000 });
+async function start(kind: ServerKind, serverArgs: string[] = []): Promise<RunningServer> {
+  const s = await startTarget(kind, { seed: 1, symbols: 50, tickRate: 1000 }, { startTimeoutMs: 10_000, serverArgs });
   running.push(s);
   return s;
 }
@@ -77,7 +77,9 @@ describe.each([
 
 describe('peer feed', () => {
   it('replays the seeded simulator exactly (same prices per seq as feeds/ with the same seed)', async () => {
-    const server = await start('ws-json');
+    // Prices follow the trading sessions of the time of day: both simulators start their clock at t0.
+    const t0 = Date.now();
+    const server = await start('ws-json', ['--feed-start-ms', String(t0)]);
     const ws = new WebSocket(`ws://127.0.0.1:${server.port}/ws`);
     const seen = new Map<number, number>();
     ws.on('open', () => ws.send(JSON.stringify({ op: 'subscribe', symbols: ['AAPL', 'MSFT'] })));
@@ -89,8 +91,8 @@ describe('peer feed', () => {
     ws.close();
     expect(seen.size).toBeGreaterThan(20);
     const reference = new Map<number, number>();
-    const sim = new MarketSimulator({ seed: 1, instruments: defaultUniverse(50), ticksPerSecond: 1000, startTimeMs: 0 });
-    sim.advanceTo(30_000, (t) => {
+    const sim = new MarketSimulator({ seed: 1, instruments: defaultUniverse(50), ticksPerSecond: 1000, startTimeMs: t0 });
+    sim.advanceTo(t0 + 30_000, (t) => {
       if (t.symbolId === 0) reference.set(t.seq, t.price);
     });
     for (const [seq, price] of seen) expect(price).toBe(reference.get(seq));

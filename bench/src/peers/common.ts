@@ -18,6 +18,11 @@ export interface PeerOptions {
   tickRate: number;
   /** How often the feed is polled; every tick found is sent at once, one message per tick. */
   pollMs: number;
+  /**
+   * Origin of the simulated clock (epoch ms; default: start-up). Prices follow the trading sessions of
+   * the time of day, so a test that recomputes them with its own simulator pins the same origin.
+   */
+  feedStartMs: number | null;
 }
 
 export function parsePeerArgs(name: string, argv: readonly string[]): PeerOptions {
@@ -28,10 +33,11 @@ export function parsePeerArgs(name: string, argv: readonly string[]): PeerOption
     .option('--symbols <n>', 'universe size', Number, 50)
     .option('--tick-rate <n>', 'feed ticks per second over all symbols', Number, 1000)
     .option('--poll-ms <n>', 'feed poll interval', Number, 5)
+    .option('--feed-start-ms <ms>', 'origin of the simulated clock (epoch ms; default: now)', Number)
     .allowUnknownOption(true);
   program.parse([...argv], { from: 'user' });
-  const o = program.opts<PeerOptions>();
-  return { port: o.port, host: o.host, seed: o.seed, symbols: o.symbols, tickRate: o.tickRate, pollMs: o.pollMs };
+  const o = program.opts<Omit<PeerOptions, 'feedStartMs'> & { feedStartMs?: number }>();
+  return { port: o.port, host: o.host, seed: o.seed, symbols: o.symbols, tickRate: o.tickRate, pollMs: o.pollMs, feedStartMs: o.feedStartMs ?? null };
 }
 
 export interface PeerFeed {
@@ -44,7 +50,7 @@ export interface PeerFeed {
 /** Starts the seeded feed; `onTick` gets the simulator's scratch tick (copy what you keep). */
 export function startFeed(o: PeerOptions, onTick: (tick: Tick, instrument: Instrument) => void): PeerFeed {
   const instruments = defaultUniverse(o.symbols);
-  const simulator = new MarketSimulator({ seed: o.seed, instruments, ticksPerSecond: o.tickRate, startTimeMs: systemClock.now() });
+  const simulator = new MarketSimulator({ seed: o.seed, instruments, ticksPerSecond: o.tickRate, startTimeMs: o.feedStartMs ?? systemClock.now() });
   const feed = new LiveFeed({ simulator, clock: systemClock });
   const timer = setInterval(() => feed.poll((tick) => onTick(tick, instruments[tick.symbolId]!)), o.pollMs);
   return {
