@@ -141,6 +141,21 @@ export class SymbolState {
       this[key] = s[key];
     }
     s.candles.forEach((c, i) => this.candles[i]!.importState(c));
+    this.historyFromSnapshotRings();
+  }
+
+  /**
+   * Fills empty history rings from the snapshot rings (a restart's saved state, a gateway's snapshot), each
+   * from the coarsest ring whose interval divides its own (exact aggregation, the longest reach): the live
+   * bars since the feed began are not lost there, and the generated past (loadPast) still goes under them.
+   */
+  private historyFromSnapshotRings(): void {
+    for (const ring of this.history) {
+      if (ring.length > 0) continue;
+      let source: CandleRing | undefined;
+      for (const c of this.candles) if (ring.intervalSec % c.intervalSec === 0 && c.length > 0) source = c;
+      for (const b of source?.latest(source.length) ?? []) ring.foldBar(b.time, b.open, b.high, b.low, b.close, b.volume);
+    }
   }
 
   /** Forgets everything after a feed epoch change: the old seq space means nothing in the new one. */
@@ -165,6 +180,7 @@ export class SymbolState {
     this.volume = s.volume;
     this.sessionStartMs = s.sessionStartMs;
     for (const ring of this.candles) ring.load(s.candles.find((c) => c.intervalSec === ring.intervalSec)?.candles ?? []);
+    this.historyFromSnapshotRings();
   }
 
   snapshot(history: number): SnapshotBody {
