@@ -15,6 +15,12 @@ function simulated(info: InstrumentInfo): info is LocalInstrument {
   return i.source !== 'ingest' && typeof i.annualVol === 'number' && typeof i.popularity === 'number' && typeof i.sizeMu === 'number';
 }
 
+/**
+ * Symbols that get a generated past: bounds memory (history rings ≈ 0.8 MB a symbol once filled) and
+ * background CPU for huge universes; the rest serve the bars their rings collect live.
+ */
+export const MAX_PAST_SYMBOLS = 256;
+
 export interface PastSeeder {
   /** Seeds `symbolId` now if it is simulated and not seeded yet (before answering a history request). */
   ensure(symbolId: number): void;
@@ -28,8 +34,10 @@ export function createPastSeeder(feed: FeedSource, fanout: Fanout, seed: number,
   // The simulator's own start and rate: the past ends exactly where its stream (and any restored one) begins.
   const sim = instruments.length > 0 ? feed.exportState() : null;
   const popularity = instruments.reduce((sum, i) => sum + i.popularity, 0);
-  // Registry id → the simulator's index (it numbers its instruments 0..k-1 and draws per symbol by it).
-  const pending = new Map(instruments.map((inst, k) => [inst.id, { inst, k }]));
+  // Registry id → the simulator's index (it numbers its instruments 0..k-1 and draws per symbol by it);
+  // only the most popular MAX_PAST_SYMBOLS get a generated past (≈ 0.8 MB and 13 ms of CPU each).
+  const chosen = instruments.map((inst, k) => ({ inst, k })).sort((a, b) => b.inst.popularity - a.inst.popularity || a.k - b.k);
+  const pending = new Map(chosen.slice(0, MAX_PAST_SYMBOLS).map((e) => [e.inst.id, e]));
   let bars = 0;
   let busyMs = 0;
   let timer: NodeJS.Immediate | null = null;
