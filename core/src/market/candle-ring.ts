@@ -60,25 +60,32 @@ export class CandleRing {
 
   /** Folds one trade in. Trades older than the current bar (clock skew) fold into the current bar. */
   add(timeMs: number, price: number, size: number): void {
+    this.fold(timeMs, price, price, price, price, size);
+  }
+
+  /** One bar's worth (a trade is a bar of one price) merged into the newest bar by the bar rule, else appended. */
+  private fold(timeMs: number, open: number, high: number, low: number, close: number, volume: number): void {
     const h = this.head;
     const newest = h >= 0 ? this.time[h]! : null;
     const start = barTimeFor(timeMs, this.intervalSec, newest);
-    if (start === newest) {
-      if (price > this.high[h]!) this.high[h] = price;
-      if (price < this.low[h]!) this.low[h] = price;
-      this.close[h] = price;
-      this.volume[h]! += size;
-      return;
-    }
-    const next = (h + 1) % this.capacity;
+    if (start !== newest) return this.push(start, open, high, low, close, volume);
+    if (high > this.high[h]!) this.high[h] = high;
+    if (low < this.low[h]!) this.low[h] = low;
+    this.close[h] = close;
+    this.volume[h]! += volume;
+  }
+
+  /** Appends a bar, overwriting the oldest when full. */
+  private push(start: number, open: number, high: number, low: number, close: number, volume: number): void {
+    const next = (this.head + 1) % this.capacity;
     this.head = next;
     if (this.size < this.capacity) this.size++;
     this.time[next] = start;
-    this.open[next] = price;
-    this.high[next] = price;
-    this.low[next] = price;
-    this.close[next] = price;
-    this.volume[next] = size;
+    this.open[next] = open;
+    this.high[next] = high;
+    this.low[next] = low;
+    this.close[next] = close;
+    this.volume[next] = volume;
   }
 
   /** Raw ring contents, to save across a restart. */
@@ -104,17 +111,7 @@ export class CandleRing {
   load(bars: readonly Candle[]): void {
     this.head = -1;
     this.size = 0;
-    for (const bar of bars.slice(-this.capacity)) {
-      const next = (this.head + 1) % this.capacity;
-      this.head = next;
-      this.size++;
-      this.time[next] = bar.time;
-      this.open[next] = bar.open;
-      this.high[next] = bar.high;
-      this.low[next] = bar.low;
-      this.close[next] = bar.close;
-      this.volume[next] = bar.volume;
-    }
+    for (const bar of bars.slice(-this.capacity)) this.push(bar.time, bar.open, bar.high, bar.low, bar.close, bar.volume);
   }
 
   /**
@@ -122,25 +119,7 @@ export class CandleRing {
    * in it by the bar rule, else appended. Finer bars than the interval aggregate this way.
    */
   foldBar(timeSec: number, open: number, high: number, low: number, close: number, volume: number): void {
-    const h = this.head;
-    const newest = h >= 0 ? this.time[h]! : null;
-    const start = barTimeFor(timeSec * 1000, this.intervalSec, newest);
-    if (start === newest) {
-      if (high > this.high[h]!) this.high[h] = high;
-      if (low < this.low[h]!) this.low[h] = low;
-      this.close[h] = close;
-      this.volume[h]! += volume;
-      return;
-    }
-    const next = (h + 1) % this.capacity;
-    this.head = next;
-    if (this.size < this.capacity) this.size++;
-    this.time[next] = start;
-    this.open[next] = open;
-    this.high[next] = high;
-    this.low[next] = low;
-    this.close[next] = close;
-    this.volume[next] = volume;
+    this.fold(timeSec * 1000, open, high, low, close, volume);
   }
 
   /** Time of the newest bar (the one still forming), null while empty. */
