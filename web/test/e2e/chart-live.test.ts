@@ -45,7 +45,16 @@ describe('chart live edge', () => {
         return c?.interval === 1 && c.bars >= 200 ? c : null;
       }, '1 s bars');
       expect(live.away).toBe(false);
-      expect(live.tagPrice).toBe(live.lastClose);
+      // At the live edge the tag shows the newest bar's close (sampled until a repaint has both: the
+      // newest history page and the stream's last trade can be one sync apart).
+      await until(
+        async () => {
+          const c = (await hook.charts(page))[0];
+          return c !== undefined && c.tagPrice !== null && c.tagPrice === c.lastClose;
+        },
+        'the axis tag at the live close',
+        3_000,
+      );
       const button = page.locator('[data-panel="0"] [data-action="live"]');
       await expect(button.count()).resolves.toBe(0);
 
@@ -53,15 +62,15 @@ describe('chart live edge', () => {
       await drag(page, 500);
       const back = await until(async () => {
         const c = (await hook.charts(page))[0];
-        return c?.away ? c : null;
-      }, 'away from live');
+        return c?.away && c.tagPrice === c.lastClose ? c : null;
+      }, 'away from live, the tag at the live close');
       await expect(button.isVisible()).resolves.toBe(true);
       // The tag is the live price (newest bar), not the close of the last bar in view.
       expect(back.tagPrice).toBe(back.lastClose);
       const history = await until(async () => {
         const c = (await hook.charts(page))[0];
-        return c && c.lastVisibleClose !== c.lastClose ? c : null;
-      }, 'a visible close different from the live price');
+        return c && c.lastVisibleClose !== c.lastClose && c.tagPrice === c.lastClose ? c : null;
+      }, 'a visible close different from the live price, the tag at the live one');
       expect(history.tagPrice).toBe(history.lastClose);
       await page.waitForTimeout(300);
       await page.locator('[data-panel="0"]').screenshot({ path: resultsPath('chart-away.png') });
@@ -73,8 +82,8 @@ describe('chart live edge', () => {
       const t0 = (await hook.charts(page))[0]!.lastTime!;
       const after = await until(async () => {
         const c = (await hook.charts(page))[0];
-        return c && c.lastTime! > t0 && !c.away ? c : null;
-      }, 'a new bar at the live edge');
+        return c && c.lastTime! > t0 && !c.away && c.tagPrice === c.lastClose ? c : null;
+      }, 'a new bar at the live edge, the tag at its close');
       expect(after.tagPrice).toBe(after.lastClose);
 
       // Into the empty future: the pane shows no bars; the control brings them back.
