@@ -2,50 +2,15 @@
 // revealed only by a Heartbeat, and the fresh snapshot that repairs it. The accounting must report exactly
 // those, ask for a repair once per loss (never for a conflated jump), and count nothing else.
 import { describe, expect, it } from 'vitest';
-import { encodeHeartbeat, encodeSnapshot, encodeUpdates } from '@tickwire/protocol/codec';
-import { TickFlag, type Tick } from '@tickwire/protocol/messages';
-import type { EpochMs, PriceTicks, SizeLots } from '@tickwire/protocol/units';
+import { encodeHeartbeat } from '@tickwire/protocol/codec';
+import { TickFlag } from '@tickwire/protocol/messages';
 import { StreamAccounting } from '../src/accounting.js';
 import { AccountingSink } from '../src/counters.js';
+import { T, snapshotFrame, updatesFrame } from './scripted-frames.js';
 
 const E = 7;
-const T = 1_700_000_000_000;
-
-const tick = (symbolId: number, seq: number, flags = 0): Tick => ({
-  symbolId,
-  seq,
-  flags,
-  eventTimeMs: T as EpochMs,
-  price: 100 as PriceTicks,
-  size: 1 as SizeLots,
-  bid: 99 as PriceTicks,
-  ask: 101 as PriceTicks,
-});
-const updates = (symbolId: number, seqs: number[], flags = 0): Uint8Array =>
-  encodeUpdates(
-    E,
-    T,
-    seqs.map((s) => tick(symbolId, s, flags)),
-  );
-const snapshot = (symbolId: number, seq: number): Uint8Array =>
-  encodeSnapshot(E, T, {
-    symbolId,
-    ticker: `S${symbolId}`,
-    priceScale: 2,
-    sizeScale: 0,
-    seq,
-    lastTimeMs: T as EpochMs,
-    last: 100 as PriceTicks,
-    lastSize: 1 as SizeLots,
-    bid: 99 as PriceTicks,
-    ask: 101 as PriceTicks,
-    open: 100 as PriceTicks,
-    high: 100 as PriceTicks,
-    low: 100 as PriceTicks,
-    volume: 0,
-    sessionStartMs: T as EpochMs,
-    candles: [],
-  });
+const updates = (symbolId: number, seqs: number[], flags = 0): Uint8Array => updatesFrame(E, symbolId, seqs, flags);
+const snapshot = (symbolId: number, seq: number): Uint8Array => snapshotFrame(E, symbolId, seq);
 
 describe('resilience accounting', () => {
   it('counts conflated jumps apart, reports heartbeat-revealed and seq gaps, and the resync that repairs them', () => {

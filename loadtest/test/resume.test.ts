@@ -5,11 +5,9 @@ import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { encodeHello, encodeSnapshot, encodeUpdates } from '@tickwire/protocol/codec';
+import { encodeHello } from '@tickwire/protocol/codec';
 import { goingAwayReason } from '@tickwire/protocol/codes';
 import { parseCursor } from '@tickwire/protocol/cursor';
-import type { Tick } from '@tickwire/protocol/messages';
-import type { EpochMs, PriceTicks, SizeLots } from '@tickwire/protocol/units';
 import { startServerProcess, waitFor, type ServerProcess } from '@tickwire/server/test/harness';
 import { StreamAccounting } from '../src/accounting.js';
 import { AccountingSink } from '../src/counters.js';
@@ -22,43 +20,10 @@ import { carryResume, fullJitterMs, retryAfterMs, BACKOFF_MAX_MS } from '../src/
 import type { LoadTestResult } from '../src/run.js';
 import { fetchSymbols } from '../src/symbols.js';
 import { LOADTEST_JS, runCli } from './helpers.js';
+import { T, snapshotFrame, updatesFrame } from './scripted-frames.js';
 
-const T = 1_700_000_000_000;
-const tick = (symbolId: number, seq: number): Tick => ({
-  symbolId,
-  seq,
-  flags: 0,
-  eventTimeMs: T as EpochMs,
-  price: 100 as PriceTicks,
-  size: 1 as SizeLots,
-  bid: 99 as PriceTicks,
-  ask: 101 as PriceTicks,
-});
-const updates = (epoch: number, symbolId: number, seqs: number[]): Uint8Array =>
-  encodeUpdates(
-    epoch,
-    T,
-    seqs.map((s) => tick(symbolId, s)),
-  );
-const snapshot = (epoch: number, symbolId: number, seq: number): Uint8Array =>
-  encodeSnapshot(epoch, T, {
-    symbolId,
-    ticker: `S${symbolId}`,
-    priceScale: 2,
-    sizeScale: 0,
-    seq,
-    lastTimeMs: T as EpochMs,
-    last: 100 as PriceTicks,
-    lastSize: 1 as SizeLots,
-    bid: 99 as PriceTicks,
-    ask: 101 as PriceTicks,
-    open: 100 as PriceTicks,
-    high: 100 as PriceTicks,
-    low: 100 as PriceTicks,
-    volume: 0,
-    sessionStartMs: T as EpochMs,
-    candles: [],
-  });
+const updates = updatesFrame;
+const snapshot = snapshotFrame;
 const hello = (epoch: number): Uint8Array => encodeHello(epoch, T, { heartbeatMs: 1000, maxSymbols: 100, sessionId: 'sess', serverId: 'gw' });
 
 /** A first connection of epoch 7 holding symbol 1 at seq 11 and symbol 2 at seq 50. */
