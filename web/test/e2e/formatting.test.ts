@@ -28,8 +28,10 @@ async function tapeOf(page: Page, ticker: string, min: number): Promise<void> {
 
 /** Text of every size cell on the tape and the x of its decimal-point column (right edge of the integer part). */
 function tapeSizes(page: Page): Promise<Array<{ text: string; intRight: number; fracWidth: number }>> {
-  return page.locator('.tape [data-field="size"]').evaluateAll((cells) =>
-    cells.map((c) => {
+  // Queried and measured in one page task: rows leave the bounded tape ten times a second, and a cell
+  // detached between a query and a later measurement would read as zero-sized.
+  return page.evaluate(() =>
+    [...document.querySelectorAll('.tape [data-field="size"]')].map((c) => {
       // The integer part is the cell's text before the fraction span: where that span starts is the decimal point.
       const frac = c.querySelector('.frac')!.getBoundingClientRect();
       return { text: c.textContent ?? '', intRight: frac.left, fracWidth: frac.width };
