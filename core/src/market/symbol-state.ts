@@ -25,12 +25,12 @@ export interface SymbolStateSnapshot {
 
 /**
  * Bars each history ring keeps (GET /api/candles): the generated past (feeds/src/history.ts DEFAULT_PAST)
- * plus room for live bars. About 28k bars, 0.8 MB a symbol; the oldest drop off as live bars arrive.
+ * plus room for live bars. About 68k bars, 1.9 MB a symbol once filled; the oldest drop off as live bars arrive.
  */
 export const HISTORY_CAPACITY: Readonly<Record<HistoryInterval, number>> = {
   1: 4096, // 68 min
   5: 2880, // 4 h
-  60: 5760, // 4 days
+  60: 46_080, // 32 days
   300: 9216, // 32 days
   900: 3072, // 32 days
   3600: 2304, // 96 days
@@ -93,15 +93,20 @@ export class SymbolState {
    * aggregate by the bar rule), then its own bars again, so the bar at the seam merges into one.
    */
   loadPast(past: PastBarColumns): void {
-    for (const ring of this.history) {
-      const live = ring.latest(ring.length);
-      ring.load([]);
-      for (let j = 0; j < past.length; j++) {
-        if (ring.intervalSec % past.step[j]! !== 0) continue;
-        ring.foldBar(past.time[j]!, past.open[j]!, past.high[j]!, past.low[j]!, past.close[j]!, past.volume[j]!);
-      }
-      for (const b of live) ring.foldBar(b.time, b.open, b.high, b.low, b.close, b.volume);
+    for (let k = 0; k < this.history.length; k++) this.loadPastRing(k, past);
+  }
+
+  /** loadPast() for the history ring at index `k` alone: a seeder can spread the rings over turns. */
+  loadPastRing(k: number, past: PastBarColumns): void {
+    const ring = this.history[k];
+    if (ring === undefined) return;
+    const live = ring.latest(ring.length);
+    ring.load([]);
+    for (let j = 0; j < past.length; j++) {
+      if (ring.intervalSec % past.step[j]! !== 0) continue;
+      ring.foldBar(past.time[j]!, past.open[j]!, past.high[j]!, past.low[j]!, past.close[j]!, past.volume[j]!);
     }
+    for (const b of live) ring.foldBar(b.time, b.open, b.high, b.low, b.close, b.volume);
   }
 
   apply(tick: Tick): void {
