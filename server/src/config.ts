@@ -4,6 +4,7 @@ import { parseCidrList } from './client-address.js';
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { envOption, integer, natsUrls, parseCommandLine } from './cli-options.js';
 import { StartupError } from './errors.js';
+import { SOURCE_SPEEDS, sourceOption, sourceSpec, type TradeSourceSpec } from './source-options.js';
 
 export type TransportName = 'ws' | 'sse' | 'stream' | 'poll';
 export const TRANSPORT_NAMES: readonly TransportName[] = ['ws', 'sse', 'stream', 'poll'];
@@ -88,7 +89,7 @@ export interface ServerConfig {
   /** Longest an /ingest body may take to arrive, ms (slower: 408, nothing applied). */
   ingestBodyTimeoutMs: number;
   /** Trades from a file (--source csv|ndjson FILE) or an exchange (--source coinbase|binance [URL]) through the ingest core; null = none. */
-  source: { kind: 'csv' | 'ndjson'; file: string } | { kind: 'coinbase' | 'binance'; url: string | null } | null;
+  source: TradeSourceSpec | null;
   /** Replay speed: 1 = the file's own pace, 10 = ten times faster, Infinity (`max`) = as fast as the queue allows. */
   replaySpeed: number;
   logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'silent';
@@ -191,22 +192,6 @@ function cidrs(value: string): string[] {
     throw new InvalidArgumentError((error as Error).message);
   }
   return list;
-}
-
-/** `--source csv FILE`: commander hands a variadic option's words one by one (the environment's as one string). */
-function tradeSource(value: string, previous: string[] | undefined): string[] {
-  return [...(previous ?? []), ...value.split(/\s+/).filter(Boolean)];
-}
-
-function sourceSpec(words: string[] | undefined): ServerConfig['source'] {
-  if (words === undefined) return null;
-  const [kind, arg, ...rest] = words;
-  if ((kind === 'csv' || kind === 'ndjson') && arg !== undefined && rest.length === 0) return { kind, file: arg };
-  if ((kind === 'coinbase' || kind === 'binance') && rest.length === 0 && (arg === undefined || /^wss?:\/\/\S+$/.test(arg))) return { kind, url: arg ?? null };
-  throw new StartupError(
-    'TW_CONFIG',
-    `invalid configuration: --source takes "csv FILE", "ndjson FILE", "coinbase [wss://URL]" or "binance [wss://URL]", got "${words.join(' ')}"`,
-  );
 }
 
 function secret(value: string): string {
@@ -363,14 +348,8 @@ export function configProgram(): Command {
         .default(d.ingestBodyTimeoutMs)
         .argParser(integer(100, 600_000)),
     )
-    .addOption(
-      opt(
-        '--source <kind-and-file...>',
-        'trades from a file (csv FILE, ndjson FILE) or an exchange (coinbase [URL], binance [URL]) for the --instruments marked ingest (docs/ingest.md)',
-        'TICKWIRE_SOURCE',
-      ).argParser(tradeSource),
-    )
-    .addOption(opt('--speed <speed>', 'replay speed for --source: 1, 10 or max', 'TICKWIRE_SPEED').default('1').choices(['1', '10', 'max']))
+    .addOption(sourceOption())
+    .addOption(opt('--speed <speed>', 'replay speed for --source: 1, 10 or max', 'TICKWIRE_SPEED').default('1').choices(SOURCE_SPEEDS))
     .addOption(opt('--log-level <level>', 'log level', 'TICKWIRE_LOG_LEVEL').default(d.logLevel).choices(['fatal', 'error', 'warn', 'info', 'debug', 'silent']))
     .helpOption('-h, --help', 'show this help')
     .allowExcessArguments(false);

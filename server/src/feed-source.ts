@@ -11,6 +11,7 @@ import type { Logger } from '@tickwire/core/log';
 import type { InstrumentInfo } from '@tickwire/protocol/instruments';
 import type { Metrics } from './metrics.js';
 import type { ReplaySource } from './replay-source.js';
+import { metricsSink } from './source-sink.js';
 import type { Bus } from '@tickwire/core/nats/bus';
 import type { SymbolGate } from './subscriptions.js';
 
@@ -171,7 +172,7 @@ export function embeddedSource(
     exportState: () => feed.exportState(),
     start(fanout, hooks) {
       ingest?.start(fanout);
-      replay?.attach(hooks.metrics);
+      replay?.attach(metricsSink(hooks.metrics));
     },
     ready: () => true,
     whenReady: (_ids, ready) => ready(),

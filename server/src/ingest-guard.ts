@@ -51,18 +51,31 @@ export class ProducerBuckets {
 
 /** Counts a processed batch in /metrics and logs its rejections, at most once per reason per window. */
 export function batchRecorder(metrics: Metrics, log: Logger): (r: IngestResult) => void {
+  const note = rejectionLog(log);
+  return (r) => {
+    countBatch(metrics, r);
+    note(r);
+  };
+}
+
+/** A processed batch in /metrics: accepted trades (also feed ticks) and rejections by reason. */
+export function countBatch(metrics: Metrics, r: IngestResult): void {
+  if (r.accepted > 0) {
+    metrics.ingestAccepted.inc(r.accepted);
+    metrics.ticksIn.inc(r.accepted);
+  }
+  for (const [reason, n] of Object.entries(r.reasons)) metrics.ingestRejected.inc({ reason }, n);
+}
+
+/** Logs a batch's rejections with an example line, at most once per reason per window. */
+export function rejectionLog(log: Logger): (r: IngestResult) => void {
   const lineLog = new RefusalLog(
     (fields) => log.warn({ reason: fields.reason, suppressed: fields.suppressed, example: fields.message }, 'ingest lines rejected'),
     () => Date.now(),
   );
   return (r) => {
-    if (r.accepted > 0) {
-      metrics.ingestAccepted.inc(r.accepted);
-      metrics.ticksIn.inc(r.accepted);
-    }
-    for (const [reason, n] of Object.entries(r.reasons)) {
-      metrics.ingestRejected.inc({ reason }, n);
-      // One line per reason per window however many producers send it: a bad producer cannot flood the log.
+    // One line per reason per window however many producers send it: a bad producer cannot flood the log.
+    for (const reason of Object.keys(r.reasons)) {
       const example = r.errors.find((e) => e.reason === reason);
       lineLog.note({ status: 200, name: reason, message: example === undefined ? reason : `line ${example.line}: ${example.message}` });
     }

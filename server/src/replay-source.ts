@@ -1,17 +1,18 @@
-// --source csv|ndjson FILE in the server process: the trade file is read and checked for shape at start
-// (TW_SOURCE), then released into the ingest core once per batch window at --speed, counted in the same
-// ingest metrics as the doors, with rejections logged once per reason per window and a summary at the end.
+// --source csv|ndjson FILE (server or feed process): the trade file is read and checked for shape at start
+// (TW_SOURCE), then released into the ingest core once per batch window at --speed, counted through the
+// process's sink (the server's ingest metrics, the feed's stats), with rejections logged once per reason
+// per window and a summary at the end.
 import { readFileSync } from 'node:fs';
 import { TradeFileError, TradeReplay, readTradeFile } from '@tickwire/core/replay';
 import type { IngestCore, IngestRejection, IngestResult } from '@tickwire/core/ingest';
 import type { Logger } from '@tickwire/core/log';
 import { StartupError } from './errors.js';
-import { batchRecorder } from './ingest-guard.js';
-import type { Metrics } from './metrics.js';
+import { rejectionLog } from './ingest-guard.js';
+import type { SourceSink } from './source-sink.js';
 
 export interface ReplaySource {
-  /** Binds the metrics (the feed's start hooks have them). */
-  attach(metrics: Metrics): void;
+  /** Binds where counts go (the server's metrics arrive with the feed's start hooks); starts what runs on its own. */
+  attach(sink: SourceSink): void;
   /** Once per batch window, after the queue emptied: releases the rows due by now. */
   pump(core: IngestCore, nowMs: number): void;
   /** Stops what runs on its own (an exchange socket); nothing for a file. */
@@ -38,8 +39,12 @@ export function openReplay(source: { kind: 'csv' | 'ndjson'; file: string }, spe
   let accepted = 0;
   const rejected: Partial<Record<IngestRejection, number>> = {};
   return {
-    attach(metrics) {
-      record = batchRecorder(metrics, log);
+    attach(sink) {
+      const note = rejectionLog(log);
+      record = (r) => {
+        sink.ingested(r);
+        note(r);
+      };
     },
     pump(core, nowMs) {
       if (replay.done) return;

@@ -3,49 +3,15 @@
 // trades with exact units, survives a mid-stream disconnect (reconnects with backoff and resubscribes),
 // skips the venue's repeat of its last trade, counts a trade-id gap and malformed messages, and the other
 // instrument keeps flowing; a client's snapshot shows the result.
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { WebSocketServer, type WebSocket as ServerSocket } from 'ws';
 import { controlText } from '@tickwire/protocol/control';
 import { FrameType } from '@tickwire/protocol/messages';
 import type { TickwireServer } from '../src/server.js';
+import { FIXTURE_TRADES, exchangeInstruments as instruments, fakeExchange, type FakeExchange } from './fake-exchange.js';
 import { connectWs, readCounter, startServer, waitFor } from './harness.js';
 
-const FIXTURES = join(import.meta.dirname, 'fixtures/exchanges');
-const dir = mkdtempSync(join(tmpdir(), 'tickwire-adapters-'));
-
-function instruments(tickers: [string, string]): string {
-  const path = join(dir, `${tickers.join('_')}.json`);
-  const entry = (ticker: string, id: number) => ({ id, ticker, name: ticker, assetClass: 'crypto', priceScale: 2, sizeScale: 8, source: 'ingest' });
-  writeFileSync(path, JSON.stringify({ instruments: tickers.map(entry) }));
-  return path;
-}
-
-/** A fake exchange: connection k gets session k of the fixture; the first is cut after its last message. */
-async function fakeExchange(fixture: string) {
-  const { sessions } = JSON.parse(readFileSync(join(FIXTURES, fixture), 'utf8')) as { sessions: unknown[][] };
-  const wss = new WebSocketServer({ host: '127.0.0.1', port: 0 });
-  await new Promise<void>((r) => wss.once('listening', () => r()));
-  const subscribes: unknown[] = [];
-  let connections = 0;
-  wss.on('connection', (socket: ServerSocket) => {
-    const session = sessions[connections++] ?? [];
-    const cut = connections === 1;
-    socket.once('message', (data) => {
-      subscribes.push(JSON.parse(String(data)));
-      for (const m of session) socket.send(typeof m === 'string' ? m : JSON.stringify(m));
-      // Mid-stream: no close frame, the TCP connection just goes.
-      if (cut) setTimeout(() => socket.terminate(), 20);
-    });
-  });
-  const { port } = wss.address() as { port: number };
-  return { url: `ws://127.0.0.1:${port}`, subscribes, connections: () => connections, close: () => new Promise((r) => wss.close(r)) };
-}
-
 let server: TickwireServer | null = null;
-let exchange: Awaited<ReturnType<typeof fakeExchange>> | null = null;
+let exchange: FakeExchange | null = null;
 afterEach(async () => {
   await server?.close();
   await exchange?.close();
@@ -93,18 +59,7 @@ describe('exchange adapters against fake exchanges', () => {
   it('Coinbase matches/ticker: trades in exact units, reconnect and resubscribe after a cut, repeat skipped, gap and malformed counted', async () => {
     exchange = await fakeExchange('coinbase.json');
     server = await startServer({ instruments: instruments(['BTC-USD', 'ETH-USD']), feed: 'none', source: { kind: 'coinbase', url: exchange.url } });
-    await expectResult(server, 'coinbase', {
-      0: [
-        [9_601_234, 1_500_000],
-        [9_601_300, 20_000_000],
-        [9_600_150, 100_000],
-        [9_602_000, 5_000_000],
-      ],
-      1: [
-        [365_010, 125_000_000],
-        [365_100, 50_000_000],
-      ],
-    });
+    await expectResult(server, 'coinbase', FIXTURE_TRADES);
     expect(exchange.connections()).toBe(2);
     const subscribe = { type: 'subscribe', product_ids: ['BTC-USD', 'ETH-USD'], channels: ['matches'] };
     expect(exchange.subscribes).toEqual([subscribe, subscribe]);
@@ -116,18 +71,7 @@ describe('exchange adapters against fake exchanges', () => {
   it('Binance @trade: raw and combined events, reconnect and resubscribe after a cut, repeat skipped, gaps and malformed counted', async () => {
     exchange = await fakeExchange('binance.json');
     server = await startServer({ instruments: instruments(['BTC-USDT', 'ETH-USDT']), feed: 'none', source: { kind: 'binance', url: exchange.url } });
-    await expectResult(server, 'binance', {
-      0: [
-        [9_601_234, 1_500_000],
-        [9_601_300, 20_000_000],
-        [9_600_150, 100_000],
-        [9_602_000, 5_000_000],
-      ],
-      1: [
-        [365_010, 125_000_000],
-        [365_100, 50_000_000],
-      ],
-    });
+    await expectResult(server, 'binance', FIXTURE_TRADES);
     expect(exchange.connections()).toBe(2);
     expect(exchange.subscribes).toEqual([
       { method: 'SUBSCRIBE', params: ['btcusdt@trade', 'ethusdt@trade'], id: 1 },

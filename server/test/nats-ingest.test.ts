@@ -10,12 +10,13 @@ import { connect, type NatsConnection } from '@nats-io/transport-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { controlText } from '@tickwire/protocol/control';
 import { tradeRecords, type IngestAnswer } from '@tickwire/protocol/ingest-wire';
-import { FrameType, type Candle } from '@tickwire/protocol/messages';
+import { FrameType } from '@tickwire/protocol/messages';
 import { createLogger } from '@tickwire/core/log';
 import { connectNatsBus, type Bus } from '@tickwire/core/nats/bus';
 import { INGEST_JSON_SUBJECT, INGEST_RECORDS_SUBJECT, META_SUBJECT, parseFeedMeta } from '@tickwire/core/nats/subjects';
 import { parseFeedConfig, runFeed, type RunningFeed } from '../src/nats/feed-process.js';
 import type { TickwireServer } from '../src/server.js';
+import { bars } from './expected-candles.js';
 import { connectWs, startServer, waitFor, type WsClient } from './harness.js';
 import { startNats, type NatsServer } from './nats-harness.js';
 
@@ -64,21 +65,6 @@ function ticksOf(c: WsClient, symbolId: number) {
     .of(FrameType.Updates)
     .flatMap((r) => r.frame.ticks)
     .filter((t) => t.symbolId === symbolId);
-}
-
-function bars(trades: Array<{ ts: number; price: number; size: number }>, intervalSec: number): Candle[] {
-  const out: Candle[] = [];
-  for (const t of trades) {
-    const time = Math.floor(t.ts / 1000 / intervalSec) * intervalSec;
-    const last = out.at(-1);
-    if (last && last.time === time) {
-      last.high = Math.max(last.high, t.price) as never;
-      last.low = Math.min(last.low, t.price) as never;
-      last.close = t.price as never;
-      last.volume += t.size;
-    } else out.push({ time, open: t.price, high: t.price, low: t.price, close: t.price, volume: t.size } as Candle);
-  }
-  return out;
 }
 
 beforeAll(async () => {

@@ -2,60 +2,19 @@
 // through the ingest core into the fan-out, and a WebSocket client's snapshot holds exactly the candles
 // computed here from the file (one crossed-quote row rejected and counted, the replay going on past it);
 // a file without the required columns stops the start with TW_SOURCE.
-import { readFileSync, writeFileSync, mkdtempSync } from 'node:fs';
+import { writeFileSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { controlText } from '@tickwire/protocol/control';
-import { FrameType, type Candle } from '@tickwire/protocol/messages';
+import { FrameType } from '@tickwire/protocol/messages';
 import type { TickwireServer } from '../src/server.js';
+import { REPLAY_INSTRUMENTS as INSTRUMENTS, REPLAY_TRADES as TRADES, bars, replayFixtureTrades } from './expected-candles.js';
 import { connectWs, readCounter, startServer, waitFor } from './harness.js';
-
-const FIXTURES = join(import.meta.dirname, 'fixtures/replay');
-const INSTRUMENTS = join(FIXTURES, 'instruments.json');
-const TRADES = join(FIXTURES, 'trades.csv');
-const SCALES: Record<string, { price: number; size: number }> = { ACME: { price: 2, size: 0 }, BETA: { price: 4, size: 2 } };
-
-/** A decimal cell at `scale` → integer units, by its digits (the fixture writes every decimal at full scale). */
-function units(cell: string, scale: number): number {
-  const [whole, frac = ''] = cell.split('.');
-  expect(frac.length).toBe(scale);
-  return Number(`${whole}${frac}`);
-}
-
-/** The fixture's rows as the server should take them: crossed quotes dropped, ISO times read as epoch ms. */
-function fileTrades() {
-  const [header, ...rows] = readFileSync(TRADES, 'utf8').trim().split('\n');
-  const cols = header!.split(',');
-  return rows
-    .map((row) => Object.fromEntries(row.split(',').map((v, i) => [cols[i]!, v])) as Record<string, string>)
-    .filter((r) => !(r.bid !== '' && r.ask !== '' && Number(r.bid) > Number(r.ask)))
-    .map((r) => ({
-      ticker: r.ticker!,
-      ts: /^\d+$/.test(r.ts!) ? Number(r.ts) : Date.parse(r.ts!),
-      price: units(r.price!, SCALES[r.ticker!]!.price),
-      size: units(r.size!, SCALES[r.ticker!]!.size),
-    }));
-}
-
-function bars(trades: Array<{ ts: number; price: number; size: number }>, intervalSec: number): Candle[] {
-  const out: Candle[] = [];
-  for (const t of trades) {
-    const time = Math.floor(t.ts / 1000 / intervalSec) * intervalSec;
-    const last = out.at(-1);
-    if (last && last.time === time) {
-      last.high = Math.max(last.high, t.price) as never;
-      last.low = Math.min(last.low, t.price) as never;
-      last.close = t.price as never;
-      last.volume += t.size;
-    } else out.push({ time, open: t.price, high: t.price, low: t.price, close: t.price, volume: t.size } as Candle);
-  }
-  return out;
-}
 
 describe('--source csv FILE --speed max', () => {
   let server: TickwireServer;
-  const trades = fileTrades();
+  const trades = replayFixtureTrades();
   const of = (ticker: string) => trades.filter((t) => t.ticker === ticker);
 
   beforeAll(async () => {

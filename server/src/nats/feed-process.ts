@@ -1,6 +1,7 @@
 // The feed process (`npm run feed`): its configuration, and runFeed(), which drives the market core from
 // the simulator or from a recording, and records what it publishes; with --instruments, producers' trades
-// for the file's ingest instruments arrive on NATS (nats/ingest-door.ts) into the same core. feed-main.ts is the CLI around it;
+// for the file's ingest instruments arrive on NATS (nats/ingest-door.ts) into the same core, and --source
+// replays a trade file or follows an exchange into it, as in the server. feed-main.ts is the CLI around it;
 // tests run it in-process on a bus of their choosing.
 import { randomInt } from 'node:crypto';
 import { hostname } from 'node:os';
@@ -19,6 +20,10 @@ import { MarketCore } from '@tickwire/core/nats/feed-publisher';
 import { DEFAULT_INGEST_LIMITS, IngestCore } from '@tickwire/core/ingest';
 import { InstrumentFileError, loadInstrumentFile } from '@tickwire/feeds/instrument-file';
 import { mountNatsIngest, type NatsIngestStats } from './ingest-door.js';
+import { openExchange } from '../adapters/exchange-source.js';
+import { openReplay, type ReplaySource } from '../replay-source.js';
+import { SOURCE_SPEEDS, sourceOption, sourceSpec, type TradeSourceSpec } from '../source-options.js';
+import { statsSink, type SourceStats } from '../source-sink.js';
 
 function loadInstruments(path: string, defaultSource: 'sim' | 'ingest') {
   try {
@@ -48,6 +53,8 @@ export interface FeedConfig {
   feed?: 'sim' | 'none';
   /** Trades accepted per batch window at most; a larger batch is refused whole (default as the server's). */
   ingestQueue?: number;
+  /** Trades from a file or an exchange for the file's ingest instruments (needs `instruments`); paced by `speed`. */
+  source?: TradeSourceSpec | null;
   logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'silent';
 }
 
@@ -86,7 +93,7 @@ export function feedProgram(): Command {
     .addOption(opt('--record <file>', 'record every published tick and batch to this file', 'TICKWIRE_RECORD'))
     .addOption(opt('--replay <file>', 'publish a recording instead of the simulator', 'TICKWIRE_REPLAY').conflicts('record'))
     .addOption(
-      opt('--speed <x>', 'replay speed: a factor (1, 10) or max', 'TICKWIRE_SPEED')
+      opt('--speed <x>', 'replay speed of --replay: a factor (1, 10) or max; of --source: 1, 10 or max', 'TICKWIRE_SPEED')
         .default(1 as ReplaySpeed)
         .argParser(speed),
     )
@@ -107,6 +114,7 @@ export function feedProgram(): Command {
         .default(d.ingestQueue)
         .argParser(integer(1, 10_000_000)),
     )
+    .addOption(sourceOption())
     .addOption(opt('--log-level <level>', 'log level', 'TICKWIRE_LOG_LEVEL').default(d.logLevel).choices(['fatal', 'error', 'warn', 'info', 'debug', 'silent']))
     .helpOption('-h, --help', 'show this help')
     .allowExcessArguments(false);
@@ -131,8 +139,15 @@ export function parseFeedConfig(argv: readonly string[], env: NodeJS.ProcessEnv 
     instruments?: string;
     feed: 'sim' | 'none';
     ingestQueue: number;
+    source?: string[];
     logLevel: FeedConfig['logLevel'];
   }>();
+  const source = sourceSpec(o.source);
+  // The same rules as the server's --source (config.ts): the trades name instruments of a file.
+  if (source !== null && o.instruments === undefined)
+    throw new StartupError('TW_CONFIG', 'invalid configuration: --source needs --instruments FILE: the instruments the trades name');
+  if (source !== null && !(SOURCE_SPEEDS as readonly string[]).includes(String(o.speed)))
+    throw new StartupError('TW_CONFIG', `invalid configuration: --speed ${o.speed} with --source: use 1, 10 or max`);
   if (o.feed === 'none' && o.instruments === undefined) throw new StartupError('TW_CONFIG', 'invalid configuration: --feed none needs --instruments FILE');
   if (o.instruments !== undefined && o.replay !== undefined)
     throw new StartupError('TW_CONFIG', 'invalid configuration: --instruments and --replay do not go together (a recording carries its instruments)');
@@ -154,6 +169,7 @@ export function parseFeedConfig(argv: readonly string[], env: NodeJS.ProcessEnv 
     instruments: o.instruments ?? null,
     feed: o.feed,
     ingestQueue: o.ingestQueue,
+    source,
     logLevel: o.logLevel,
   };
 }
@@ -163,6 +179,8 @@ export interface RunningFeed {
   readonly core: MarketCore;
   /** What the NATS ingest door counted (null: no instrument takes trades). */
   readonly ingest: NatsIngestStats | null;
+  /** What --source ingested (null: no --source); rejections and adapter events are also logged. */
+  readonly source: SourceStats | null;
   close(): Promise<void>;
 }
 
@@ -181,6 +199,7 @@ export async function runFeed(config: FeedConfig, bus: Bus, log: Logger): Promis
   let live: ReturnType<typeof createEmbeddedFeed> | null = null;
   let ingest: IngestCore | null = null;
   let door: ReturnType<typeof mountNatsIngest> | null = null;
+  let source: ReplaySource | null = null;
   if (config.replay !== null) {
     const opened = RecordingReader.open(config.replay);
     if (!opened.ok) throw new StartupError('TW_CONFIG', `invalid configuration: --replay ${config.replay}: ${opened.error}`);
@@ -206,9 +225,14 @@ export async function runFeed(config: FeedConfig, bus: Bus, log: Logger): Promis
       tickSize: i.tickSize,
       source: kind === 'none' ? ('ingest' as const) : (i.source ?? 'sim'),
     }));
-    // The NATS door opens only when some instrument is the producers' to write.
-    if (writable.some((i) => i.source === 'ingest'))
+    // The core exists when some instrument is the producers' to write, or for --source (which then warns).
+    const spec = config.source ?? null;
+    if (spec !== null || writable.some((i) => i.source === 'ingest'))
       ingest = new IngestCore(writable, { ...DEFAULT_INGEST_LIMITS, queueLength: config.ingestQueue ?? DEFAULT_INGEST_LIMITS.queueLength });
+    if (spec !== null && ingest !== null) {
+      if (ingest.ingestible === 0) log.warn('--source is on but no instrument has source "ingest": every trade will be refused (not_ingest)');
+      source = 'file' in spec ? openReplay(spec, config.speed === 'max' ? Infinity : config.speed, log) : openExchange(spec, ingest, log, now);
+    }
   }
   const recorder =
     config.record === null
@@ -236,6 +260,7 @@ export async function runFeed(config: FeedConfig, bus: Bus, log: Logger): Promis
   });
 
   let timer: NodeJS.Timeout | null = null;
+  let sourceCounts: ReturnType<typeof statsSink> | null = null;
   let replaying: Promise<unknown> | null = null;
   if (live !== null) {
     const warmed = live.warmUp(core.fanout);
@@ -243,12 +268,20 @@ export async function runFeed(config: FeedConfig, bus: Bus, log: Logger): Promis
     const feed = live;
     if (ingest !== null) {
       ingest.start(core.fanout);
-      door = mountNatsIngest(bus, ingest, log, now, config.batchMs);
+      // The NATS door opens only when some instrument is the producers' to write.
+      if (ingest.ingestible > 0) door = mountNatsIngest(bus, ingest, log, now, config.batchMs);
+      if (source !== null) {
+        sourceCounts = statsSink();
+        source.attach(sourceCounts.sink);
+      }
     }
     const queue = ingest;
+    const trades = source;
     timer = setInterval(() => {
-      // Right before the batch is published: what ingest queued goes out now, so its queue empties.
+      // Right before the batch is published: what ingest queued goes out now, so its queue empties; then
+      // the file's rows due by now take the fresh room (the server's order, feed-source.ts).
       queue?.windowClosed();
+      if (queue !== null) trades?.pump(queue, now());
       feed.poll(core.fanout);
       core.publishBatch(now());
     }, config.batchMs);
@@ -263,6 +296,7 @@ export async function runFeed(config: FeedConfig, bus: Bus, log: Logger): Promis
         warmupTicks: warmed,
         record: config.record,
         ingested: ingest?.ingestible ?? 0,
+        source: config.source ?? null,
       },
       'feed publishing',
     );
@@ -291,10 +325,12 @@ export async function runFeed(config: FeedConfig, bus: Bus, log: Logger): Promis
     epoch,
     core,
     ingest: door?.stats ?? null,
+    source: sourceCounts?.stats ?? null,
     async close() {
       abort.abort();
       if (timer !== null) clearInterval(timer);
       door?.close();
+      source?.close?.();
       await replaying;
       core.close();
       recorder?.close();
