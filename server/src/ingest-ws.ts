@@ -56,6 +56,8 @@ export function mountIngestWs(app: TemplatedApp, o: IngestWsOptions): void {
     const data = ws.getUserData();
     if (data.closed) return;
     if (ws.getBufferedAmount() > MAX_UNREAD_ACK_BYTES) {
+      // A producer that does not read is a slow consumer of its acks: counted with the viewers that fell behind.
+      o.metrics.slowDisconnects.inc({ transport: 'ingest-ws' });
       close(ws, 1008, `over ${MAX_UNREAD_ACK_BYTES} bytes of acks unread: read the acks`);
       return;
     }

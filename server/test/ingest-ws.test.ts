@@ -1,7 +1,8 @@
 // The WebSocket ingest door against a real server, with the `ws` package as the producer: the Bearer
 // credential on the upgrade, NDJSON text and 32-byte binary batches acked per message, the bad-input
 // matrix with its /metrics counters while the other symbols keep flowing, and the bounds: oversized
-// message (1009), torn records, full queue, producer rate, and a producer cut off mid-message.
+// message (1009), torn records, full queue, producer rate, a producer cut off mid-message, the cap on
+// producer connections (503 on the upgrade) and a producer that does not read its acks (1008).
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { connect as tcpConnect } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -12,6 +13,7 @@ import { controlText } from '@tickwire/protocol/control';
 import { tradeRecords, type IngestAnswer } from '@tickwire/protocol/ingest-wire';
 import { FrameType } from '@tickwire/protocol/messages';
 import { Route } from '@tickwire/protocol/routes';
+import { MAX_INGEST_CONNECTIONS, MAX_UNREAD_ACK_BYTES } from '../src/ingest-ws.js';
 import type { TickwireServer } from '../src/server.js';
 import { connectWs, readCounter, startServer, waitFor, type WsClient } from './harness.js';
 
@@ -246,6 +248,74 @@ describe('WebSocket ingest door under load limits', () => {
     await waitFor(() => server.fanout.states[ACME]!.seq === 250, { what: '250 applied' });
     p.ws.close();
   });
+});
+
+describe('WebSocket ingest door guards', () => {
+  let server: TickwireServer;
+  let viewer: WsClient;
+  beforeAll(async () => {
+    // A rate far above what the tests send: only the guards under test refuse anything.
+    server = await startServer({ instruments: FILE, ingestToken: TOKEN, tickRate: 300, batchMs: 10, ingestRate: 10_000_000, ingestQueue: 1_000_000 });
+    viewer = await connectWs(server.url);
+    viewer.send(controlText('subscribe', ['ACME', 'SIMCO'], { id: 1, history: 0 }));
+    await viewer.waitFor(FrameType.Ack);
+  });
+  afterAll(async () => {
+    viewer?.close();
+    await server?.close();
+  });
+
+  /** A well-behaved producer's trade is applied and SIMCO (simulated) keeps ticking: the guard hit only its producer. */
+  async function othersKeepFlowing(id: string): Promise<void> {
+    const p = await producer(server.url);
+    const simSeq = server.fanout.states[SIMCO]!.seq;
+    expect(await p.batch(ndjson([{ ticker: 'ACME', price: '101.00', size: '1', id }]))).toMatchObject({ type: 'ack', accepted: 1 });
+    await waitFor(() => ticksOf(viewer, ACME).some((t) => t.seq === server.fanout.states[ACME]!.seq), { what: "the good producer's ACME trade at the viewer" });
+    await waitFor(() => server.fanout.states[SIMCO]!.seq > simSeq, { what: 'SIMCO still ticking' });
+    p.ws.close();
+    await p.closed;
+  }
+
+  it(`refuses upgrade ${MAX_INGEST_CONNECTIONS + 1} with 503 IngestBusy while ${MAX_INGEST_CONNECTIONS} producers are open, and takes one again when a slot frees`, async () => {
+    const open = await Promise.all(Array.from({ length: MAX_INGEST_CONNECTIONS }, () => producer(server.url)));
+    try {
+      expect(await upgradeStatus(server.url, { authorization: `Bearer ${TOKEN}` })).toBe(503);
+      expect(await readCounter(server.url, 'tickwire_refusals_total', { reason: 'IngestBusy' })).toBe(1);
+      // The open producers are served as before.
+      expect(await open[0]!.batch(ndjson([{ ticker: 'ACME', price: '100.00', size: '1', id: 'cap-0' }]))).toMatchObject({ type: 'ack', accepted: 1 });
+      const last = open.pop()!;
+      last.ws.close();
+      await last.closed;
+      await othersKeepFlowing('cap-1');
+    } finally {
+      for (const p of open) p.ws.close();
+      await Promise.all(open.map((p) => p.closed));
+    }
+  });
+
+  it(`closes a producer that leaves over ${MAX_UNREAD_ACK_BYTES} bytes of acks unread with 1008, counted, others untouched`, async () => {
+    const p = await producer(server.url);
+    // Stop reading: the kernel's buffers fill first, then the server's backlog of acks for this producer.
+    p.ws.pause();
+    // Each batch answers ~2 KB (twenty rejected lines, each with its message), and applies nothing.
+    const batch = ndjson(Array.from({ length: 20 }, (_, i) => ({ ticker: `NOPE-${'X'.repeat(30)}-${i}`, price: '1.00', size: '1' })));
+    const counted = () => readCounter(server.url, 'tickwire_slow_consumer_disconnects_total', { transport: 'ingest-ws' });
+    let sent = 0;
+    // Bounded: 64 MiB of acks is twice what the loopback buffers here can hold at most.
+    for (let round = 0; round < 320 && (await counted()) === 0; round++) {
+      for (let i = 0; i < 100; i++) p.ws.send(batch);
+      sent += 100;
+      await new Promise((r) => setTimeout(r, 5));
+    }
+    expect(await counted()).toBe(1);
+    p.ws.resume();
+    expect(await p.closed).toMatchObject({ code: 1008, reason: expect.stringContaining('acks unread') });
+    // It got acks for part of what it sent, each one whole, then the close.
+    expect(p.answers.length).toBeGreaterThan(0);
+    expect(p.answers.length).toBeLessThan(sent);
+    expect(p.answers.every((a) => a.type === 'ack' && a.rejected === 20)).toBe(true);
+    await othersKeepFlowing('backlog-1');
+  }, 30_000);
 });
 
 describe('WebSocket ingest door when ingest is off', () => {
