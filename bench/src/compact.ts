@@ -318,9 +318,9 @@ export function renderSection(r: CompactReport): string {
   return out.join('\n');
 }
 
-/** Replaces the "## Compact frames" section (up to the next "## ") or inserts it before "## Analysis". */
+/** Replaces the section named by `section`'s first line (up to the next "## ") or inserts it before "## Analysis". */
 export function spliceSection(doc: string, section: string): string {
-  const start = doc.indexOf('\n## Compact frames\n');
+  const start = doc.indexOf(`\n${section.slice(0, section.indexOf('\n'))}\n`);
   if (start >= 0) {
     const next = doc.indexOf('\n## ', start + 1);
     return doc.slice(0, start + 1) + section + (next >= 0 ? '\n' + doc.slice(next + 1) : '');

@@ -113,6 +113,8 @@ export interface BenchNotes {
   nginxCost?: string | null;
   /** The "## Compact frames" section written by bench/src/compact.ts (bench/results/compact.md). */
   compact?: string | null;
+  /** The "## Ingest" section written by bench/src/ingest.ts (bench/results/ingest.md). */
+  ingest?: string | null;
 }
 
 export function renderMarkdown(r: BenchReport, analysis: string | null, notes: BenchNotes = { renderLoad: null, soak: null, scaleout: null }): string {
@@ -282,6 +284,11 @@ export function renderMarkdown(r: BenchReport, analysis: string | null, notes: B
     out.push('');
   }
 
+  if (notes.ingest != null && notes.ingest.trim() !== '') {
+    out.push(notes.ingest.trim());
+    out.push('');
+  }
+
   if (analysis !== null && analysis.trim() !== '') {
     out.push('## Analysis');
     out.push('');
@@ -303,6 +310,7 @@ export function renderMarkdown(r: BenchReport, analysis: string | null, notes: B
   out.push('npm run bench -- --render bench/results/latest.json      # re-render this file (e.g. after editing bench/analysis.md)');
   out.push('node bench/dist/nginx-cost.js --clients 1000 --reps 5   # direct vs through nginx (--tls: also wss): latency, CPU per update');
   out.push('node bench/dist/compact.js --clients 1000 --reps 5   # compact vs standard Updates: exact bytes per update, server CPU per update');
+  out.push('node bench/dist/ingest.js   # ingest via /ingest/ws and NATS, records and JSON: trades/s into the core, ingest → client latency');
   out.push('# one load test by hand against a running server (npm run build first: the server serves web/dist):');
   out.push('node server/dist/main.js --port 9001 --tick-rate 5000 &');
   out.push('npm run loadtest -- --url http://127.0.0.1:9001 --clients 1000 --ramp-up 2s --duration 10s --json out/lt.json --html out/lt.html');

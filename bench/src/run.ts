@@ -97,12 +97,14 @@ async function main(): Promise<void> {
   const scaleoutPath = join(REPO_ROOT, 'bench/results/scaleout.md');
   const nginxCostPath = join(REPO_ROOT, 'bench/results/nginx-cost.md');
   const compactPath = join(REPO_ROOT, 'bench/results/compact.md');
+  const ingestPath = join(REPO_ROOT, 'bench/results/ingest.md');
   const notes = () => ({
     renderLoad: note('render-load.md'),
     soak: note('soak.md'),
     scaleout: existsSync(scaleoutPath) ? readFileSync(scaleoutPath, 'utf8') : null,
     nginxCost: existsSync(nginxCostPath) ? readFileSync(nginxCostPath, 'utf8') : null,
     compact: existsSync(compactPath) ? readFileSync(compactPath, 'utf8') : null,
+    ingest: existsSync(ingestPath) ? readFileSync(ingestPath, 'utf8') : null,
   });
   if (o.render !== undefined) {
     const report = JSON.parse(readFileSync(o.render, 'utf8')) as BenchReport;
