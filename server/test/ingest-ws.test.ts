@@ -3,10 +3,7 @@
 // matrix with its /metrics counters while the other symbols keep flowing, and the bounds: oversized
 // message (1009), torn records, full queue, producer rate, a producer cut off mid-message, the cap on
 // producer connections (503 on the upgrade) and a producer that does not read its acks (1008).
-import { mkdtempSync, writeFileSync } from 'node:fs';
 import { connect as tcpConnect } from 'node:net';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
 import { controlText } from '@tickwire/protocol/control';
@@ -15,25 +12,11 @@ import { FrameType } from '@tickwire/protocol/messages';
 import { Route } from '@tickwire/protocol/routes';
 import { MAX_INGEST_CONNECTIONS, MAX_UNREAD_ACK_BYTES } from '../src/ingest-ws.js';
 import type { TickwireServer } from '../src/server.js';
+import { ACME, BAD_INPUTS, BAD_RECORDS, BETA, SIMCO, good, ingestInstrumentFile, ndjson } from './bad-inputs.js';
 import { connectWs, readCounter, startServer, waitFor, type WsClient } from './harness.js';
 
 const TOKEN = 'ingest-ws-secret-0123456789';
-const ACME = 0;
-const BETA = 1;
-const SIMCO = 2;
-
-const dir = mkdtempSync(join(tmpdir(), 'tickwire-ingest-ws-'));
-const FILE = join(dir, 'instruments.json');
-writeFileSync(
-  FILE,
-  JSON.stringify({
-    instruments: [
-      { id: 0, ticker: 'ACME', name: 'Acme Corp', assetClass: 'equity', priceScale: 2, sizeScale: 0, source: 'ingest' },
-      { id: 1, ticker: 'BETA', name: 'Beta Coin', assetClass: 'crypto', priceScale: 4, sizeScale: 2, source: 'ingest' },
-      { id: 2, ticker: 'SIMCO', name: 'Simulated Co', assetClass: 'equity', priceScale: 2, sizeScale: 0, price: '50.00' },
-    ],
-  }),
-);
+const FILE = ingestInstrumentFile();
 
 interface Producer {
   ws: WebSocket;
@@ -81,8 +64,6 @@ function upgradeStatus(base: string, headers: Record<string, string>): Promise<n
     ws.once('error', () => {});
   });
 }
-
-const ndjson = (lines: unknown[]) => lines.map((l) => (typeof l === 'string' ? l : JSON.stringify(l))).join('\n');
 
 function ticksOf(c: WsClient, symbolId: number) {
   return c
@@ -140,29 +121,21 @@ describe('WebSocket ingest door', () => {
     p.ws.close();
   });
 
-  const good = (over: Record<string, unknown> = {}) => ({ ticker: 'ACME', price: '101.00', size: '5', ...over });
-  const matrix: Array<[string, string, string | Uint8Array]> = [
-    ['malformed JSON', 'bad_json', '{"ticker":"ACME",'],
-    ['an unknown ticker', 'unknown_ticker', ndjson([good({ ticker: 'NOPE' })])],
-    ['an unknown symbolId record', 'unknown_ticker', tradeRecords([{ symbolId: 99, price: 100, size: 1 }])],
-    ['a NaN price', 'bad_price', ndjson([good({ price: 'NaN' })])],
-    ['a zero-price record', 'bad_price', tradeRecords([{ symbolId: ACME, price: 0, size: 1 }])],
-    ['a crossed quote', 'crossed_quote', ndjson([good({ bid: '101.02', ask: '101.01' })])],
-    ['a crossed record', 'crossed_quote', tradeRecords([{ symbolId: ACME, price: 10_100, size: 1, bid: 10_102, ask: 10_101 }])],
-    ['a duplicate id', 'duplicate_id', ndjson([good({ id: 'w-1' })])],
-    ['a duplicate record id (shared with integer JSON ids)', 'duplicate_id', tradeRecords([{ symbolId: ACME, price: 10_100, size: 1, id: 4 }])],
-    ['a timestamp far in the future', 'future_time', ndjson([good({ ts: Date.now() + 3_600_000 })])],
+  const matrix = [
+    ...BAD_INPUTS.map(({ what, reason, lines }) => ({ what, reason, data: ndjson(lines) as string | Uint8Array, count: lines.length })),
+    ...BAD_RECORDS.map(({ what, reason, records }) => ({ what, reason, data: tradeRecords(records), count: records.length })),
   ];
-  it.each(matrix)('%s: rejected as %s, counted, nothing applied, other symbols flowing', async (_what, reason, data) => {
+  it.each(matrix)('$what: rejected as $reason, counted, nothing applied of it, other symbols flowing', async ({ reason, data, count }) => {
     const p = await producer(base);
     const before = await readCounter(base, 'tickwire_ingest_trades_rejected_total', { reason });
     const seq = server.fanout.states[ACME]!.seq;
     const simSeq = server.fanout.states[SIMCO]!.seq;
     const answer = await p.batch(data);
-    expect(answer).toMatchObject({ type: 'ack', accepted: 0, rejected: 1, reasons: { [reason]: 1 } });
-    expect(answer.type === 'ack' && answer.errors[0]).toMatchObject({ line: 1, reason });
+    // The setup lines before the bad one (the last) are applied; the bad one is not.
+    expect(answer).toMatchObject({ type: 'ack', accepted: count - 1, rejected: 1, reasons: { [reason]: 1 } });
+    expect(answer.type === 'ack' && answer.errors[0]).toMatchObject({ line: count, reason });
     expect(await readCounter(base, 'tickwire_ingest_trades_rejected_total', { reason })).toBe(before + 1);
-    expect(server.fanout.states[ACME]!.seq).toBe(seq);
+    await waitFor(() => server.fanout.states[ACME]!.seq === seq + count - 1, { what: 'the setup lines applied' });
     await waitFor(() => server.fanout.states[SIMCO]!.seq > simSeq, { what: 'SIMCO still ticking' });
     // The door stays open after a rejection: the next good trade goes through.
     const next = await p.batch(ndjson([good()]));

@@ -10,23 +10,18 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { formatCursor } from '@tickwire/protocol/cursor';
 import { controlText } from '@tickwire/protocol/control';
-import { FrameType, type Candle } from '@tickwire/protocol/messages';
+import { FrameType } from '@tickwire/protocol/messages';
 import { signToken } from '../src/auth.js';
 import type { TickwireServer } from '../src/server.js';
+import { ACME, BAD_INPUTS, BETA, INGEST_TEST_INSTRUMENTS, SIMCO, good, ndjson } from './bad-inputs.js';
+import { bars } from './expected-candles.js';
 import { connectWs, httpJson, readCounter, runServerExpectingFailure, startServer, startServerProcess, waitFor, type WsClient } from './harness.js';
 
 const TOKEN = 'ingest-secret-0123456789';
 const AUTH = { authorization: `Bearer ${TOKEN}` };
-const ACME = 0;
-const BETA = 1;
-const SIMCO = 2;
 
 const dir = mkdtempSync(join(tmpdir(), 'tickwire-ingest-'));
-const entries = [
-  { ticker: 'ACME', name: 'Acme Corp', assetClass: 'equity', priceScale: 2, sizeScale: 0, source: 'ingest', id: 0 },
-  { ticker: 'BETA', name: 'Beta Coin', assetClass: 'crypto', priceScale: 4, sizeScale: 2, tickSize: '0.0005', source: 'ingest', id: 1 },
-  { ticker: 'SIMCO', name: 'Simulated Co', assetClass: 'equity', priceScale: 2, sizeScale: 0, price: '50.00', id: 2 },
-];
+const entries = INGEST_TEST_INSTRUMENTS;
 function instrumentFile(name: string, list: unknown[]): string {
   const path = join(dir, name);
   writeFileSync(path, JSON.stringify({ instruments: list }));
@@ -36,25 +31,8 @@ const FILE = instrumentFile('instruments.json', entries);
 
 type Answer = { status: number; headers: Headers; body: { accepted?: number; rejected?: number; reasons?: Record<string, number>; error?: { name: string } } };
 async function post(base: string, lines: unknown[], headers: Record<string, string> = AUTH): Promise<Answer> {
-  const body = lines.map((l) => (typeof l === 'string' ? l : JSON.stringify(l))).join('\n');
-  const r = await httpJson(base, '/ingest', { method: 'POST', body, headers });
+  const r = await httpJson(base, '/ingest', { method: 'POST', body: ndjson(lines), headers });
   return r as Answer;
-}
-
-/** OHLCV bars of `intervalSec` computed here from the trades (time order), as the protocol defines them. */
-function bars(trades: Array<{ ts: number; price: number; size: number }>, intervalSec: number): Candle[] {
-  const out: Candle[] = [];
-  for (const t of trades) {
-    const time = Math.floor(t.ts / 1000 / intervalSec) * intervalSec;
-    const last = out.at(-1);
-    if (last && last.time === time) {
-      last.high = Math.max(last.high, t.price) as never;
-      last.low = Math.min(last.low, t.price) as never;
-      last.close = t.price as never;
-      last.volume += t.size;
-    } else out.push({ time, open: t.price, high: t.price, low: t.price, close: t.price, volume: t.size } as Candle);
-  }
-  return out;
 }
 
 /** Waits out a few batch windows, so what was accepted is published before a test reads the state. */
@@ -175,43 +153,19 @@ describe('POST /ingest into a live server', () => {
     expect(tickSeqs(again, ACME)).toEqual([snap.seq + 1, snap.seq + 2, snap.seq + 3]);
   });
 
-  const good = (over: Record<string, unknown> = {}) => ({ ticker: 'ACME', price: '101.00', size: '5', ...over });
-  const matrix: Array<[string, string, unknown[]]> = [
-    ['malformed JSON', 'bad_json', ['{"ticker":"ACME",']],
-    ['a JSON line that is not an object', 'bad_json', ['[1,2,3]']],
-    ['a ticker that is not a string', 'bad_shape', [{ ticker: 42, price: '1', size: '1' }]],
-    ['a trade without a size', 'bad_shape', [{ ticker: 'ACME', price: '1' }]],
-    ['an unknown ticker', 'unknown_ticker', [good({ ticker: 'NOPE' })]],
-    ['a simulated instrument', 'not_ingest', [good({ ticker: 'SIMCO' })]],
-    ['a negative price', 'bad_price', [good({ price: '-1.00' })]],
-    ['a zero price', 'bad_price', [good({ price: '0' })]],
-    ['a NaN price', 'bad_price', [good({ price: 'NaN' })]],
-    ['a price finer than the scale', 'price_precision', [good({ price: '1.001' })]],
-    ['a price off the tick grid', 'price_precision', [good({ ticker: 'BETA', price: '1.0001' })]],
-    ['a price overflowing u32', 'price_overflow', [good({ price: '42949672.96' })]],
-    ['a zero size', 'bad_size', [good({ size: 0 })]],
-    ['a negative size', 'bad_size', [good({ size: '-3' })]],
-    ['a size finer than the scale', 'size_precision', [good({ size: '0.5' })]],
-    ['a size overflowing u32', 'size_overflow', [good({ size: '4294967296' })]],
-    ['half a quote', 'bad_quote', [good({ bid: '100.99' })]],
-    ['a crossed quote', 'crossed_quote', [good({ bid: '101.02', ask: '101.01' })]],
-    ['a timestamp that is not epoch ms', 'bad_time', [good({ ts: '2026-01-01T00:00:00Z' })]],
-    ['a timestamp far in the future', 'future_time', [good({ ts: Date.now() + 3_600_000 })]],
-    ["a timestamp before the symbol's latest trade", 'out_of_order', [good({ ts: Date.now() - 3_600_000 })]],
-    ['a duplicate trade id', 'duplicate_id', [good({ id: 'c-7' })]],
-  ];
-
-  it.each(matrix)('rejects %s (%s), counts it, and keeps every other symbol flowing', async (_what, reason, lines) => {
+  it.each(BAD_INPUTS)('rejects $what ($reason), counts it, and keeps every other symbol flowing', async ({ reason, lines }) => {
     const counterBefore = await readCounter(base, 'tickwire_ingest_trades_rejected_total', { reason });
     const acmeBefore = server.fanout.states[ACME]!.seq;
     const simBefore = tickSeqs(viewer, SIMCO).length;
     const r = await post(base, [...lines, good()]);
     expect(r.status).toBe(200);
-    expect(r.body).toMatchObject({ accepted: 1, rejected: 1, reasons: { [reason]: 1 } });
+    // The setup lines and the good line after the bad one are applied.
+    const applied = lines.length;
+    expect(r.body).toMatchObject({ accepted: applied, rejected: 1, reasons: { [reason]: 1 } });
     expect(await readCounter(base, 'tickwire_ingest_trades_rejected_total', { reason })).toBe(counterBefore + 1);
-    // The good line after the bad one is applied and reaches the client with the next seq.
-    await waitFor(() => tickSeqs(viewer, ACME).includes(acmeBefore + 1), { what: 'the good line' });
-    expect(server.fanout.states[ACME]!.seq).toBe(acmeBefore + 1);
+    // They reach the client with the next seqs.
+    await waitFor(() => tickSeqs(viewer, ACME).includes(acmeBefore + applied), { what: 'the good lines' });
+    expect(server.fanout.states[ACME]!.seq).toBe(acmeBefore + applied);
     await waitFor(() => tickSeqs(viewer, SIMCO).length > simBefore, { what: 'simulated ticks' });
   });
 

@@ -1,11 +1,11 @@
 // The NATS ingest door with a real nats-server: the feed process (runFeed, in-process, on a real NATS
 // connection) runs instruments from a file, a producer publishes trades (NDJSON and 32-byte records, plain
 // and as requests that get the ack), and a gateway's WebSocket client receives them with continuous seq and
-// exact prices, and a late client's snapshot carries candles computed here from the trades. A feed restart
-// with the same file keeps every id: the meta lists the same ids and new trades arrive under them.
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+// exact prices, and a late client's snapshot carries candles computed here from the trades; the shared
+// bad-input matrix (bad-inputs.ts) answered, counted and leaving SIMCO ticking; a message cut mid-payload
+// applies nothing. A feed restart with the same file keeps every id: the meta lists the same ids and new
+// trades arrive under them.
+import { connect as tcpConnect } from 'node:net';
 import { connect, type NatsConnection } from '@nats-io/transport-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { controlText } from '@tickwire/protocol/control';
@@ -16,23 +16,13 @@ import { connectNatsBus, type Bus } from '@tickwire/core/nats/bus';
 import { INGEST_JSON_SUBJECT, INGEST_RECORDS_SUBJECT, META_SUBJECT, parseFeedMeta } from '@tickwire/core/nats/subjects';
 import { parseFeedConfig, runFeed, type RunningFeed } from '../src/nats/feed-process.js';
 import type { TickwireServer } from '../src/server.js';
+import { ACME, BAD_INPUTS, BAD_RECORDS, SIMCO, good, ingestInstrumentFile, ndjson as ndjsonText } from './bad-inputs.js';
 import { bars } from './expected-candles.js';
 import { connectWs, startServer, waitFor, type WsClient } from './harness.js';
 import { startNats, type NatsServer } from './nats-harness.js';
 
 const silent = createLogger('silent');
-const dir = mkdtempSync(join(tmpdir(), 'tickwire-nats-ingest-'));
-const FILE = join(dir, 'instruments.json');
-writeFileSync(
-  FILE,
-  JSON.stringify({
-    instruments: [
-      { id: 0, ticker: 'ACME', name: 'Acme Corp', assetClass: 'equity', priceScale: 2, sizeScale: 0, source: 'ingest' },
-      { id: 1, ticker: 'BETA', name: 'Beta Coin', assetClass: 'crypto', priceScale: 4, sizeScale: 2, source: 'ingest' },
-      { id: 2, ticker: 'SIMCO', name: 'Simulated Co', assetClass: 'equity', priceScale: 2, sizeScale: 0, price: '50.00' },
-    ],
-  }),
-);
+const FILE = ingestInstrumentFile();
 
 let nats: NatsServer;
 let producer: NatsConnection;
@@ -47,6 +37,8 @@ async function startFeedInProcess(): Promise<void> {
     bus,
     silent,
   );
+  // The feed's subscriptions (meta, snapshots, ingest) are at the server before a test asks: no "no responders".
+  await bus.flush();
 }
 async function stopFeed(): Promise<void> {
   await feed.close();
@@ -54,7 +46,7 @@ async function stopFeed(): Promise<void> {
 }
 
 const enc = new TextEncoder();
-const ndjson = (lines: unknown[]) => enc.encode(lines.map((l) => JSON.stringify(l)).join('\n'));
+const ndjson = (lines: unknown[]) => enc.encode(ndjsonText(lines));
 async function request(subject: string, data: Uint8Array): Promise<IngestAnswer> {
   const msg = await producer.request(subject, data, { timeout: 3000 });
   return JSON.parse(new TextDecoder().decode(msg.data)) as IngestAnswer;
@@ -132,6 +124,40 @@ describe('NATS ingest door', () => {
     expect(feed.core.fanout.states[0]!.seq).toBe(seq);
     expect(feed.core.fanout.states[1]!.seq).toBe(0);
     expect(feed.ingest).toMatchObject({ refused: { IngestBadRecords: 1, IngestQueueFull: 1 }, rejected: { bad_json: 1, unknown_ticker: 1, duplicate_id: 1 } });
+  });
+
+  const matrix = [
+    ...BAD_INPUTS.map(({ what, reason, lines }) => ({ what, reason, subject: INGEST_JSON_SUBJECT, data: ndjson(lines), count: lines.length })),
+    ...BAD_RECORDS.map(({ what, reason, records }) => ({ what, reason, subject: INGEST_RECORDS_SUBJECT, data: tradeRecords(records), count: records.length })),
+  ];
+  it.each(matrix)('$what: answered as $reason, counted, nothing applied of it, other symbols flowing', async ({ reason, subject, data, count }) => {
+    const counted = feed.ingest!.rejected[reason] ?? 0;
+    const seq = feed.core.fanout.states[ACME]!.seq;
+    const simSeq = feed.core.fanout.states[SIMCO]!.seq;
+    const answer = await request(subject, data);
+    // The setup lines before the bad one (the last) are applied; the bad one is not.
+    expect(answer).toMatchObject({ type: 'ack', accepted: count - 1, rejected: 1, reasons: { [reason]: 1 } });
+    expect(answer.type === 'ack' && answer.errors[0]).toMatchObject({ line: count, reason });
+    expect(feed.ingest!.rejected[reason]).toBe(counted + 1);
+    await waitFor(() => feed.core.fanout.states[ACME]!.seq === seq + count - 1, { what: 'the setup lines applied' });
+    await waitFor(() => feed.core.fanout.states[SIMCO]!.seq > simSeq, { what: 'SIMCO still ticking' });
+  });
+
+  it('applies nothing of a message whose producer disconnected mid-payload', async () => {
+    const seq = feed.core.fanout.states[ACME]!.seq;
+    const payload = ndjsonText(Array.from({ length: 20 }, (_, i) => good({ id: `cut-${i}` })));
+    // A raw NATS client: the PUB announces the whole payload, half of it is sent, then the connection goes.
+    const socket = tcpConnect(nats.port, '127.0.0.1');
+    await new Promise<void>((r) => socket.once('data', () => r()));
+    socket.write(`CONNECT {"verbose":false,"pedantic":false}\r\nPUB ${INGEST_JSON_SUBJECT} ${payload.length}\r\n${payload.slice(0, payload.length >> 1)}`);
+    await new Promise((r) => setTimeout(r, 50));
+    socket.destroy();
+    // The next producer's batch is applied, and it alone: none of the cut message's lines arrived.
+    expect(await request(INGEST_JSON_SUBJECT, ndjson([good({ id: 'after-cut' })]))).toMatchObject({ accepted: 1 });
+    await waitFor(() => feed.core.fanout.states[ACME]!.seq >= seq + 1, { what: 'the next batch applied' });
+    expect(feed.core.fanout.states[ACME]!.seq).toBe(seq + 1);
+    // And the cut lines' ids were never seen: resent whole, they are applied.
+    expect(await request(INGEST_JSON_SUBJECT, enc.encode(payload))).toMatchObject({ accepted: 20, rejected: 0 });
   });
 
   it('keeps every id across a feed restart with the same file', async () => {
