@@ -101,11 +101,38 @@ export class Fanout {
   readonly dropFrames = new Map<number, number>();
   readonly stats: FanoutStats = { ticksIn: 0, batches: 0, frames: 0, lastTickAtMs: 0 };
 
-  constructor(instruments: readonly InstrumentInfo[], epoch: number, candleCapacity: number, resumeTicks = 0) {
-    this.states = instruments.map((i) => new SymbolState(i, candleCapacity));
-    this.histories = instruments.map(() => new TickHistory(resumeTicks));
-    this.pending = instruments.map(() => new PendingRecords());
+  /** Ticker → symbol id, for every lookup by name (subscribe, /api/candles): one table that grows with the states. */
+  private readonly byTicker = new Map<string, number>();
+
+  constructor(
+    instruments: readonly InstrumentInfo[],
+    epoch: number,
+    private readonly candleCapacity: number,
+    private readonly resumeTicks = 0,
+  ) {
+    this.states = [];
+    this.histories = [];
+    this.pending = [];
+    for (const i of instruments) this.addInstrument(i);
     this.epoch = epoch;
+  }
+
+  /**
+   * Appends an instrument registered at run time (ids are indices, so it must take the next one): its
+   * state starts empty (seq 0) and every per-symbol table grows by one; no other symbol is touched.
+   */
+  addInstrument(instrument: InstrumentInfo): void {
+    if (instrument.id !== this.states.length)
+      throw new RangeError(`instrument ${instrument.ticker} has id ${instrument.id}; the next id is ${this.states.length}`);
+    this.states.push(new SymbolState(instrument, this.candleCapacity));
+    this.histories.push(new TickHistory(this.resumeTicks));
+    this.pending.push(new PendingRecords());
+    this.byTicker.set(instrument.ticker, instrument.id);
+  }
+
+  /** The symbol id of a ticker (exact spelling, as /api/symbols lists it), or undefined. */
+  idOf(ticker: string): number | undefined {
+    return this.byTicker.get(ticker);
   }
 
   addSink(sink: FrameSink): void {
