@@ -107,7 +107,21 @@ export function parseInstrumentFile(text: string, where: string, options: Instru
   return out;
 }
 
-function isObject(v: unknown): v is Record<string, unknown> {
+/**
+ * One entry checked by the file's rules as if it sat at `position` (run-time registration reuses them,
+ * instrument-registry.ts): the instrument, or every problem of the entry, each naming its field.
+ */
+export function readInstrumentEntry(
+  entry: unknown,
+  position: number,
+  options: InstrumentFileOptions,
+): { ok: true; instrument: RegisteredInstrument } | { ok: false; problems: string[] } {
+  const problems: string[] = [];
+  const instrument = readEntry(entry, position, options, (msg) => problems.push(msg));
+  return instrument !== null && problems.length === 0 ? { ok: true, instrument } : { ok: false, problems };
+}
+
+export function isObject(v: unknown): v is Record<string, unknown> {
   return typeof v === 'object' && v !== null && !Array.isArray(v);
 }
 
