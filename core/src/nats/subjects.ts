@@ -31,6 +31,8 @@ export const HEARTBEAT_SUBJECT = `${SUBJECT_PREFIX}.feed.hb`;
  */
 export const INGEST_JSON_SUBJECT = `${SUBJECT_PREFIX}.ingest.json`;
 export const INGEST_RECORDS_SUBJECT = `${SUBJECT_PREFIX}.ingest.rec`;
+/** Run-time instrument registration, which the feed process refuses with a reason (docs/ingest.md, "With a feed process"). */
+export const INGEST_INSTRUMENTS_SUBJECT = `${SUBJECT_PREFIX}.ingest.instruments`;
 
 /** Splits and checks a comma-separated list of NATS URLs; returns the problem as a string when one is bad. */
 export function parseNatsUrls(value: string): string[] | string {

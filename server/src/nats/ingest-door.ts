@@ -8,7 +8,7 @@ import type { IngestAnswer } from '@tickwire/protocol/ingest-wire';
 import type { IngestCore, IngestRejection } from '@tickwire/core/ingest';
 import type { Logger } from '@tickwire/core/log';
 import type { Bus, BusSubscription } from '@tickwire/core/nats/bus';
-import { INGEST_JSON_SUBJECT, INGEST_RECORDS_SUBJECT } from '@tickwire/core/nats/subjects';
+import { INGEST_INSTRUMENTS_SUBJECT, INGEST_JSON_SUBJECT, INGEST_RECORDS_SUBJECT } from '@tickwire/core/nats/subjects';
 import { RefusalLog } from '../admission.js';
 
 /** What the door counted, for the feed's logs and tests (the feed process has no /metrics). */
@@ -27,13 +27,16 @@ export function mountNatsIngest(bus: Bus, core: IngestCore, log: Logger, now: ()
   );
   const encoder = new TextEncoder();
 
+  const refuser = (reply?: (answer: Uint8Array) => void) => (name: string, message: string, retryAfterMs?: number) => {
+    stats.refused[name] = (stats.refused[name] ?? 0) + 1;
+    bounded.note({ status: 503, name, message });
+    const a: IngestAnswer = { type: 'refused', batch: 0, error: { name, message }, ...(retryAfterMs !== undefined ? { retryAfterMs } : {}) };
+    reply?.(encoder.encode(JSON.stringify(a)));
+  };
+
   const handle = (records: boolean) => (data: Uint8Array, _subject: string, reply?: (answer: Uint8Array) => void) => {
     const answer = (a: IngestAnswer) => reply?.(encoder.encode(JSON.stringify(a)));
-    const refuse = (name: string, message: string, retryAfterMs?: number) => {
-      stats.refused[name] = (stats.refused[name] ?? 0) + 1;
-      bounded.note({ status: 503, name, message });
-      answer({ type: 'refused', batch: 0, error: { name, message }, ...(retryAfterMs !== undefined ? { retryAfterMs } : {}) });
-    };
+    const refuse = refuser(reply);
     if (records && data.length % TICK_RECORD_SIZE !== 0) {
       refuse('IngestBadRecords', `a binary batch is whole ${TICK_RECORD_SIZE}-byte records; ${data.length} bytes is not; nothing was applied`);
       return;
@@ -56,7 +59,17 @@ export function mountNatsIngest(bus: Bus, core: IngestCore, log: Logger, now: ()
     answer({ type: 'ack', batch: 0, accepted: r.accepted, rejected: r.rejected, reasons: r.reasons, errors: r.errors });
   };
 
-  const subs: BusSubscription[] = [bus.subscribe(INGEST_JSON_SUBJECT, handle(false)), bus.subscribe(INGEST_RECORDS_SUBJECT, handle(true))];
+  // Instruments are fixed in a feed process: a registration request is told so and where to register instead.
+  const registration = (_data: Uint8Array, _subject: string, reply?: (answer: Uint8Array) => void) =>
+    refuser(reply)(
+      'RegistrationUnavailable',
+      "the feed process does not register instruments at run time: append them to its --instruments file and restart the feed, then the gateways (POST /ingest/instruments is the embedded server's)",
+    );
+  const subs: BusSubscription[] = [
+    bus.subscribe(INGEST_JSON_SUBJECT, handle(false)),
+    bus.subscribe(INGEST_RECORDS_SUBJECT, handle(true)),
+    bus.subscribe(INGEST_INSTRUMENTS_SUBJECT, registration),
+  ];
   return {
     stats,
     close: () => subs.forEach((s) => s.unsubscribe()),
