@@ -15,11 +15,15 @@ import type { TapeRow } from './market/tape.js';
 import type { ChartInterval } from './market/symbol.js';
 import type { ChartController } from './chart/controller.js';
 import type { TickwireDebug } from './debug.js';
+import { AlertCenter } from './alerts.svelte.js';
+import { DASH, formatPrice } from './format.js';
+import type { OptionalColumn, WatchSort } from './market/columns.js';
 import {
   STORAGE_KEY,
   addTicker,
   defaultPanels,
   loadSettings,
+  moveTicker,
   neighbour,
   removeTicker,
   saveSettings,
@@ -63,6 +67,7 @@ export class Dashboard {
   readonly selected: string = $derived(this.settings.panels[this.settings.activePanel]?.symbol ?? '');
 
   readonly store: MarketStore;
+  readonly alerts: AlertCenter;
   readonly client: TickwireClient;
   private readonly loop = new FrameLoop({ minIntervalMs: FRAME_MIN_INTERVAL_MS });
   /** Live charts and the panel each one sits in. */
@@ -105,7 +110,25 @@ export class Dashboard {
         this.textDirty = true;
         this.loop.request();
       },
+      onAlert: (changes) => this.alerts.onChanges(changes),
     });
+    this.alerts = new AlertCenter({
+      alerts: () => this.settings.alerts,
+      save: (alerts, reload) => {
+        this.update({ ...this.settings, alerts });
+        if (reload) this.store.setAlerts(alerts);
+      },
+      lastPrice: (t) => this.store.lastPrice(t),
+      formatPrice: (t, price) => {
+        if (Number.isNaN(price)) return DASH;
+        // At the symbol's scale, or finer when the alert was typed finer (between two ticks).
+        const typed = String(price).split('.')[1]?.length ?? 0;
+        const scale = Math.min(10, Math.max(this.store.symbol(t)?.priceScale ?? this.store.info(t)?.priceScale ?? 2, typed));
+        return formatPrice(Math.round(price * 10 ** scale), scale);
+      },
+    });
+    this.store.setAlerts(this.settings.alerts);
+    this.store.setSort(this.settings.sort);
     this.connection = this.client.status;
     this.store.setWatched(this.settings.watchlist);
     this.loop.add(this.onFrame);
@@ -200,8 +223,31 @@ export class Dashboard {
   }
 
   moveSelection(delta: number): void {
-    const next = neighbour(this.settings.watchlist, this.selected, delta);
+    // In the order on screen (which a column sort may have changed).
+    const next = neighbour(
+      this.rows.map((r) => r.ticker),
+      this.selected,
+      delta,
+    );
     if (next !== null && next !== this.selected) this.select(next);
+  }
+
+  /** Moves a watchlist row in the manual order (drag, Alt+↑/↓). */
+  moveSymbol(ticker: string, to: number): void {
+    const next = moveTicker(this.settings, ticker, to);
+    if (next !== this.settings) this.update(next);
+  }
+
+  /** Sorts the watchlist by a column (null: the manual order). */
+  setSort(sort: WatchSort | null): void {
+    this.store.setSort(sort);
+    this.update({ ...this.settings, sort });
+  }
+
+  /** Shows or hides an optional watchlist column. */
+  toggleColumn(column: OptionalColumn): void {
+    const shown = this.settings.columns.includes(column);
+    this.update({ ...this.settings, columns: shown ? this.settings.columns.filter((c) => c !== column) : [...this.settings.columns, column] });
   }
 
   activatePanel(index: number): void {

@@ -5,6 +5,8 @@ import { isTicker } from '@tickwire/protocol/control';
 import { isPreference, type TransportPreference } from '@tickwire/client/transport/policy';
 import { HISTORY_INTERVALS, HISTORY_INTERVAL_LABELS } from '@tickwire/protocol/candles';
 import type { ChartInterval } from './market/symbol.js';
+import { DEFAULT_COLUMNS, parseColumns, parseSort, type OptionalColumn, type WatchSort } from './market/columns.js';
+import { parseAlerts, type PriceAlert } from './market/alerts.js';
 
 export const STORAGE_KEY = 'tickwire.settings.v1';
 /** Every interval the server keeps history for (protocol/src/candles.ts), in the selector's order. */
@@ -45,6 +47,12 @@ export interface Settings {
   transport: TransportPreference;
   /** Zone of every time shown (tape, chart axis, legend): 'local' or an IANA name. */
   timeZone: string;
+  /** Optional watchlist columns shown (market/columns.ts). */
+  columns: OptionalColumn[];
+  /** Watchlist sorted by a column; null: the watchlist's own (manual, drag-to-reorder) order. */
+  sort: WatchSort | null;
+  /** Price alerts (market/alerts.ts), with their armed state. */
+  alerts: PriceAlert[];
 }
 
 export function defaultPanels(watchlist: readonly string[]): PanelSettings[] {
@@ -59,7 +67,18 @@ export function defaultPanels(watchlist: readonly string[]): PanelSettings[] {
 
 export function defaultSettings(): Settings {
   const watchlist = [...DEFAULT_WATCHLIST];
-  return { watchlist, layout: 1, panels: defaultPanels(watchlist), activePanel: 0, theme: 'dark', transport: 'auto', timeZone: 'local' };
+  return {
+    watchlist,
+    layout: 1,
+    panels: defaultPanels(watchlist),
+    activePanel: 0,
+    theme: 'dark',
+    transport: 'auto',
+    timeZone: 'local',
+    columns: [...DEFAULT_COLUMNS],
+    sort: null,
+    alerts: [],
+  };
 }
 
 /** 'local' or a zone name this browser knows (a saved name may come from another browser). */
@@ -101,7 +120,12 @@ export function parseSettings(raw: unknown): Settings {
   const theme: Theme = o.theme === 'light' ? 'light' : 'dark';
   const transport: TransportPreference = isPreference(o.transport) ? o.transport : 'auto';
   const timeZone = isTimeZone(o.timeZone) ? o.timeZone : d.timeZone;
-  return { watchlist, layout, panels, activePanel, theme, transport, timeZone };
+  return { watchlist, layout, panels, activePanel, theme, transport, timeZone, ...watchPrefs(o) };
+}
+
+/** The watchlist's columns, sort and price alerts from untrusted input. */
+function watchPrefs(o: Record<string, unknown>): Pick<Settings, 'columns' | 'sort' | 'alerts'> {
+  return { columns: parseColumns(o.columns), sort: parseSort(o.sort), alerts: parseAlerts(o.alerts) };
 }
 
 export function loadSettings(storage: Pick<Storage, 'getItem'> | null): Settings {
@@ -140,6 +164,16 @@ export function addTicker(s: Settings, ticker: string): Settings {
   const watchlist = [...s.watchlist, ticker];
   const panels = s.panels.map((p) => (p.symbol === '' ? { ...p, symbol: ticker } : p));
   return { ...s, watchlist, panels };
+}
+
+/** Moves `ticker` to position `to` of the watchlist (clamped): the manual order, by drag or Alt+↑/↓. */
+export function moveTicker(s: Settings, ticker: string, to: number): Settings {
+  const from = s.watchlist.indexOf(ticker);
+  const index = Math.max(0, Math.min(s.watchlist.length - 1, to));
+  if (from === -1 || from === index) return s;
+  const watchlist = s.watchlist.filter((t) => t !== ticker);
+  watchlist.splice(index, 0, ticker);
+  return { ...s, watchlist };
 }
 
 /** The ticker `delta` rows away from `current` (clamped), for keyboard navigation. */

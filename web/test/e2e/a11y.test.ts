@@ -1,9 +1,9 @@
 // Accessibility in real Chromium: axe-core (npm axe-core, injected as an init script so the page's CSP
 // does not apply to it) on every screen — desktop dark and light, phone, search open, tape held, chart
-// away from live — expecting no serious or critical violation; and a keyboard-only session (search, add
-// a symbol, Tab to the watchlist, select rows, switch the interval, remove a symbol) with no mouse at
-// all, checking that the focus ring is visible and sits on the selected row. Reports and screenshots in
-// test-results/.
+// away from live, the watchlist's columns and alerts menus, a fired alert's toast — expecting no serious
+// or critical violation; and a keyboard-only session (search, add a symbol, Tab to the watchlist, select
+// rows, switch the interval, remove a symbol) with no mouse at all, checking that the focus ring is
+// visible and sits on the selected row. Reports and screenshots in test-results/.
 import { readFileSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
@@ -94,7 +94,7 @@ async function tabUntil(page: Page, done: (f: Awaited<ReturnType<typeof focusInf
 }
 
 describe('accessibility', () => {
-  it('has no serious or critical axe violations on any screen', { timeout: 90_000 }, async () => {
+  it('has no serious or critical axe violations on any screen', { timeout: 180_000 }, async () => {
     const problems: string[] = [];
     const desktop = await browser.newContext({ viewport: { width: 1280, height: 720 } });
     try {
@@ -106,11 +106,35 @@ describe('accessibility', () => {
       await until(async () => (await page.locator('#search-results [role="option"]').count()) > 1, 'search results');
       problems.push(...(await audit(page, 'search-open')));
       await page.keyboard.press('Escape');
+
+      // The watchlist's columns menu, the alerts menu with an alert listed, and a fired alert's toast.
+      await page.locator('[data-action="columns"]').click();
+      problems.push(...(await audit(page, 'columns-menu')));
+      await page.keyboard.press('Escape');
+      await page.locator('[data-action="alerts"]').click();
+      const form = page.getByRole('group', { name: 'Price alerts' });
+      const aapl = (await hook.symbols(page)).AAPL!;
+      await form.getByLabel('Price', { exact: true }).fill(((aapl.bid + 0.5) / 100).toFixed(3)); // inside the spread: fires soon
+      await form.getByLabel('Symbol').selectOption('AAPL');
+      await form.getByRole('button', { name: 'Add alert' }).click();
+      await until(async () => (await page.locator('[role="alert"][data-toast]').count()) > 0, 'an alert toast', 30_000);
+      problems.push(...(await audit(page, 'alerts-menu-toast')));
+      await page.keyboard.press('Escape');
+
       await page.locator('body').click({ position: { x: 700, y: 10 } });
       await page.keyboard.press('?');
       await until(async () => page.getByRole('dialog', { name: 'Keyboard shortcuts' }).isVisible(), 'shortcuts overlay');
       problems.push(...(await audit(page, 'shortcuts')));
       await page.keyboard.press('Escape');
+
+      // Four panels (link toggles, compact headers) with indicators on and a panel's indicator menu open.
+      await page.locator('[data-layout="4"]').click();
+      await page.locator('[data-panel="1"] [data-action="indicators"]').click();
+      for (const kind of ['sma', 'bb']) await page.locator(`[data-panel="1"] [data-indicator="${kind}"] input[type="checkbox"]`).check();
+      await until(async () => (await hook.charts(page))[1]?.indicatorLines === 4, 'indicator lines');
+      problems.push(...(await audit(page, 'indicators-menu')));
+      await page.keyboard.press('Escape');
+      await page.locator('[data-layout="1"]').click();
 
       // The tape held (scrolled down, "newer" control shown) and the chart away from live.
       await page.locator('.tape ol').evaluate((ol) => ol.scrollTo({ top: 300 }));

@@ -5,6 +5,8 @@
 import { wholeSeconds, type StaleReason, type Staleness } from '@tickwire/client/freshness';
 import { DASH, formatAge, formatChange, formatPercent, formatPrice, formatVolume } from '../format.js';
 import type { RowMark, SymbolState } from './symbol.js';
+import { sortSymbols, type WatchSort } from './columns.js';
+import { sparkPath } from './spark.js';
 
 export type RowStatus = 'pending' | 'live' | 'resync' | 'rejected';
 
@@ -22,6 +24,15 @@ export interface RowView {
   bid: string;
   ask: string;
   volume: string;
+  /** Session high and low, and the quoted spread (ask − bid), in price units. */
+  high: string;
+  low: string;
+  spread: string;
+  /** Sparkline of one-minute closes: SVG polyline points ('' too few) and the session open's y (−1 unknown). */
+  spark: string;
+  sparkBase: number;
+  /** The symbol has a price alert waiting (armed or to re-arm). */
+  alert: boolean;
   /** Tint of the last price: +1 just ticked up, −1 down, 0 none. */
   flash: 1 | -1 | 0;
   /** Not current: nothing reached us for the symbol ('silent') or the feed stopped trading ('feed'). */
@@ -54,6 +65,8 @@ export interface RowSource {
   name(ticker: string): string;
   /** Whether the client's seq state for the symbol is usable (false while it waits for a repair). */
   ready(ticker: string): boolean;
+  /** Whether a live price alert watches the symbol. */
+  hasAlert(ticker: string): boolean;
   staleness(s: SymbolState, now: number, feedStalledFor: number | null): Staleness | null;
   feedStalledFor(now: number): number | null;
 }
@@ -66,6 +79,8 @@ const FLASH_MIN_INTERVAL_MS = 900;
  * main-thread time than everything else on screen.
  */
 const FLASH_ON_MS = 300;
+/** The sparkline is redrawn at most this often per row (its newest point moves with every trade). */
+const SPARK_REDRAW_MS = 1_000;
 
 interface RowCache {
   version: number;
@@ -75,6 +90,9 @@ interface RowCache {
   /** Price at the last flash, and when it started. */
   flashRef: number;
   flashAt: number;
+  /** Spark series version drawn, and when. */
+  sparkVersion: number;
+  sparkAt: number;
 }
 
 export class WatchRows {
@@ -84,8 +102,17 @@ export class WatchRows {
   private dirty = true;
   private healthKey = '';
   private healthView: FeedHealth = { feedStalledSec: null, stale: {}, silentCount: 0 };
+  private sort: WatchSort | null = null;
+  /** Manual position of each ticker: ties and unknown values keep it. */
+  private rank = new Map<string, number>();
 
   constructor(private readonly source: RowSource) {}
+
+  /** Orders the rows by a column (null: the watchlist's own order). */
+  setSort(sort: WatchSort | null): void {
+    this.sort = sort;
+    this.dirty = true;
+  }
 
   invalidate(): void {
     this.dirty = true;
@@ -141,10 +168,16 @@ export class WatchRows {
   rows(now: number): RowView[] {
     const feedStalledFor = this.source.feedStalledFor(now);
     let changed = this.dirty;
-    const next: RowView[] = [];
+    if (this.dirty) this.rank = new Map(this.source.order.map((t, i) => [t, i]));
+    const symbols: SymbolState[] = [];
     for (const ticker of this.source.order) {
       const s = this.source.symbol(ticker);
-      if (s === undefined) continue;
+      if (s !== undefined) symbols.push(s);
+    }
+    if (this.sort !== null) sortSymbols(symbols, this.sort, this.rank);
+    const next: RowView[] = [];
+    for (const s of symbols) {
+      const ticker = s.ticker;
       let cache = this.cache.get(ticker);
       const flashEnded = cache !== undefined && cache.row.flash !== 0 && now - cache.flashAt >= FLASH_ON_MS;
       const fresh = this.freshnessKey(s, now, feedStalledFor);
@@ -153,8 +186,10 @@ export class WatchRows {
         this.cache.set(ticker, cache);
         changed = true;
       }
+      if (this.view[next.length] !== cache.row) changed = true; // a row moved (sorted by a live value)
       next.push(cache.row);
     }
+    if (next.length !== this.view.length) changed = true;
     this.dirty = false;
     if (changed) this.view = next;
     return this.view;
@@ -181,6 +216,17 @@ export class WatchRows {
     const delta = s.last - s.open;
     const seeded = s.seeded;
     const stale = this.source.staleness(s, now, feedStalledFor);
+    let sparkVersion = previous?.sparkVersion ?? -1;
+    let sparkAt = previous?.sparkAt ?? -Infinity;
+    let spark = previous?.row.spark ?? '';
+    let sparkBase = previous?.row.sparkBase ?? -1;
+    if (s.spark.version !== sparkVersion && (now - sparkAt >= SPARK_REDRAW_MS || spark === '')) {
+      const path = sparkPath(s.spark.values(), seeded ? s.open : 0);
+      spark = path.points;
+      sparkBase = path.baseY;
+      sparkVersion = s.spark.version;
+      sparkAt = now;
+    }
     const row: RowView = {
       ticker: s.ticker,
       name: this.source.name(s.ticker),
@@ -193,6 +239,12 @@ export class WatchRows {
       bid: seeded && s.bid > 0 ? formatPrice(s.bid, s.priceScale) : DASH,
       ask: seeded && s.ask > 0 ? formatPrice(s.ask, s.priceScale) : DASH,
       volume: seeded ? formatVolume(s.volume, s.sizeScale) : DASH,
+      high: seeded && s.high > 0 ? formatPrice(s.high, s.priceScale) : DASH,
+      low: seeded && s.low > 0 ? formatPrice(s.low, s.priceScale) : DASH,
+      spread: seeded && s.bid > 0 && s.ask > 0 ? formatPrice(s.ask - s.bid, s.priceScale) : DASH,
+      spark,
+      sparkBase,
+      alert: this.source.hasAlert(s.ticker),
       // A stale price does not flash: nothing about it is news.
       flash: stale === null ? flash : 0,
       stale: stale?.reason ?? null,
@@ -201,7 +253,7 @@ export class WatchRows {
       mark: s.mark !== null && now < s.markUntil ? s.mark : null,
       lastTradeMs: seeded ? s.lastTimeMs : 0,
     };
-    return { version: s.version, fresh, row, flashRef, flashAt };
+    return { version: s.version, fresh, row, flashRef, flashAt, sparkVersion, sparkAt };
   }
 }
 

@@ -6,12 +6,15 @@ import type { FeedSymbol, MarketFeed, SnapshotEvent, StaleReason, Staleness } fr
 import { FRESHNESS } from '@tickwire/client/freshness';
 import type { InstrumentInfo } from '@tickwire/protocol/instruments';
 import type { FrameHeader, Tick } from '@tickwire/protocol/messages';
+import { MAX_CANDLES_PER_PAGE } from '@tickwire/protocol/candles';
 import { WatchRows, type FeedHealth, type RowSource, type RowView } from './rows.js';
 import { ScreenLatency, type FeedStats } from './stats.js';
 import type { Candle } from '@tickwire/protocol/messages';
 import { barsFromCandles, spliceNewest } from '../chart/candles.js';
 import { MAX_HISTORY_BARS, SymbolState, type BarBook, type ChartInterval, type RowMark } from './symbol.js';
 import { TapeView, type TapeRow } from './tape.js';
+import { AlertBook, type AlertChanges, type PriceAlert } from './alerts.js';
+import type { WatchSort } from './columns.js';
 
 /** One symbol as the debug hook (debug.ts) shows it; declared here, where it is built, so the store imports nothing of debug.ts. */
 export interface SymbolDebug {
@@ -35,6 +38,8 @@ export interface StoreOptions {
   now?: () => number;
   /** A page of the history service (@tickwire/client fetchCandles); without it charts show what snapshots and ticks bring. */
   history?: (symbol: string, interval: ChartInterval, before: number | undefined, limit: number) => Promise<HistoryPage>;
+  /** A trade fired or re-armed price alerts (called synchronously from the trade's handler). */
+  onAlert?: (changes: AlertChanges, symbol: string) => void;
 }
 
 /** What the store needs of a history page (the client's CandleHistory has it). */
@@ -43,8 +48,8 @@ export interface HistoryPage {
   next: number | null;
 }
 
-/** Bars per history request: a few screens of scroll-back at a time. */
-export const HISTORY_PAGE = 500;
+/** Bars per history request: the server's largest page, so a month of 1 m bars is ~45 requests. */
+export const HISTORY_PAGE = MAX_CANDLES_PER_PAGE;
 /** Pause after a failed history request before the next one for that book. */
 const HISTORY_RETRY_MS = 5000;
 
@@ -56,6 +61,7 @@ export class MarketStore implements RowSource {
   private readonly watchRows = new WatchRows(this);
   private readonly tapeView = new TapeView();
   private readonly latency = new ScreenLatency();
+  private readonly alerts = new AlertBook();
   private readonly now: () => number;
   private readonly detach: Array<() => void>;
 
@@ -78,6 +84,34 @@ export class MarketStore implements RowSource {
     for (const s of this.symbols.values()) this.applyInfo(s);
     this.watchRows.invalidate();
     this.options.onDirty();
+  }
+
+  /** The price alerts to evaluate on every trade (replaced wholesale when the user edits the list). */
+  setAlerts(alerts: readonly PriceAlert[]): void {
+    this.alerts.load(alerts);
+    this.watchRows.invalidate();
+    this.options.onDirty();
+  }
+
+  /** Orders the watchlist rows by a column; null keeps the watchlist's order. */
+  setSort(sort: WatchSort | null): void {
+    this.watchRows.setSort(sort);
+    this.options.onDirty();
+  }
+
+  /** The current price of `ticker` in price units; NaN before its first snapshot. */
+  lastPrice(ticker: string): number {
+    const s = this.symbols.get(ticker);
+    return s?.seeded === true ? s.last / 10 ** s.priceScale : NaN;
+  }
+
+  /** Runs the symbol's alerts against its latest price; cheap when it has none. */
+  private checkAlerts(s: SymbolState): void {
+    if (!this.alerts.has(s.ticker)) return;
+    const changes = this.alerts.onTrade(s.ticker, s.last / 10 ** s.priceScale, this.now());
+    if (changes === null) return;
+    this.watchRows.invalidate();
+    this.options.onAlert?.(changes, s.ticker);
   }
 
   info(ticker: string): InstrumentInfo | undefined {
@@ -189,6 +223,7 @@ export class MarketStore implements RowSource {
     if (snap.epochChanged) s.clearTape();
     s.applySnapshot(snap.raw);
     if (snap.repaired) this.setMark(s, 'resynced', this.now());
+    this.checkAlerts(s);
     this.options.onDirty();
   };
 
@@ -204,6 +239,7 @@ export class MarketStore implements RowSource {
       s.applyTick(t);
       this.latency.trade(t.eventTimeMs, header.sendTimeMs, this.now());
     }
+    this.checkAlerts(s);
     this.options.onDirty();
   };
 
@@ -225,6 +261,10 @@ export class MarketStore implements RowSource {
 
   name(ticker: string): string {
     return this.catalogue.get(ticker)?.name ?? '';
+  }
+
+  hasAlert(ticker: string): boolean {
+    return this.alerts.has(ticker);
   }
 
   ready(ticker: string): boolean {

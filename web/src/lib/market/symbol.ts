@@ -5,12 +5,13 @@
 import { CANDLE_INTERVALS, type SnapshotFrame, type Tick } from '@tickwire/protocol/messages';
 import type { HistoryInterval } from '@tickwire/protocol/candles';
 import { barsFromCandles, foldTick, mergeBars, trimBars, MAX_BARS, type Bar } from '../chart/candles.js';
+import { SparkSeries } from './spark.js';
 
 /** Any interval the server keeps history for; snapshots carry only CANDLE_INTERVALS' four. */
 export type ChartInterval = HistoryInterval;
 
-/** Most bars a book grows to as the user scrolls back (about 14 days of 1 m bars). */
-export const MAX_HISTORY_BARS = 20_000;
+/** Most bars a book grows to as the user scrolls back: the server's month of 1 m bars and then some. */
+export const MAX_HISTORY_BARS = 50_000;
 
 /** Bars of one interval plus change counters the chart sync reads. */
 export interface BarBook {
@@ -76,6 +77,8 @@ export class SymbolState {
   volume = 0;
   /** Bumped on any visible change (row re-format is skipped when unchanged). */
   version = 0;
+  /** One-minute closes for the row's sparkline. */
+  readonly spark = new SparkSeries();
 
   /**
    * The snapshot intervals from the start; the others only once a chart shows them (bookFor), so ticks
@@ -124,6 +127,9 @@ export class SymbolState {
     this.volume = s.volume;
     this.seeded = true;
     this.rejected = null;
+    const minutes = s.candles.find((c) => c.intervalSec === 60);
+    if (minutes !== undefined && minutes.candles.length > 0) this.spark.seed(barsFromCandles(minutes.candles));
+    if (s.lastTimeMs > 0) this.spark.add(s.lastTimeMs, s.last);
     for (const book of this.books.values()) {
       const series = s.candles.find((c) => c.intervalSec === book.intervalSec);
       // Not in the snapshot: ticks may have been missed (this is a repair or a first load), so the
@@ -164,6 +170,7 @@ export class SymbolState {
     if (t.price > this.high || this.high === 0) this.high = t.price;
     if (t.price < this.low || this.low === 0) this.low = t.price;
     this.volume += volume;
+    this.spark.add(t.eventTimeMs, t.price);
     for (const book of this.books.values()) {
       if (book.needsSeed) continue;
       foldTick(book.bars, t.eventTimeMs, t.price, volume, book.intervalSec);
