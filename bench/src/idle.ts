@@ -25,7 +25,13 @@ export interface IdleResult {
 }
 
 const SOURCE_ADDRESSES = 4;
-const ADAPTER_OF: Record<ServerKind, AdapterName> = { tickwire: 'tickwire-ws', socketio: 'socketio', 'ws-json': 'ws-json' };
+const ADAPTER_OF: Record<ServerKind, AdapterName> = {
+  tickwire: 'tickwire-ws',
+  socketio: 'socketio',
+  'ws-json': 'ws-json',
+  'socketio-batch': 'socketio-batch',
+  'ws-batch': 'ws-batch',
+};
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
 function medianRss(pid: number, samples: number[]): number {

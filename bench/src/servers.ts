@@ -1,13 +1,14 @@
-// Starts the servers under test as child processes — Tickwire (server/dist/main.js) and the two
-// peers (bench/src/peers) — with the same feed flags, waits for their "listening" line, and stops them
-// by pid (SIGTERM, then SIGKILL after a deadline). Nothing else is ever signalled.
+// Starts the servers under test as child processes — Tickwire (server/dist/main.js) and the peers
+// (bench/src/peers: per-tick JSON and same-design batching, on Socket.IO and plain ws) — with the same
+// feed flags, optionally pinned to a core, waits for their "listening" line, and stops them by pid
+// (SIGTERM, then SIGKILL after a deadline). Nothing else is ever signalled.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
-export type ServerKind = 'tickwire' | 'socketio' | 'ws-json';
+export type ServerKind = 'tickwire' | 'socketio' | 'ws-json' | 'socketio-batch' | 'ws-batch';
 
 /** Repo root, from bench/dist/servers.js (compiled) or bench/src/servers.ts (tests): two levels up either way. */
 export const REPO_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
@@ -16,6 +17,8 @@ export const SCRIPTS: Readonly<Record<ServerKind, string>> = {
   tickwire: join(REPO_ROOT, 'server/dist/main.js'),
   socketio: join(REPO_ROOT, 'bench/dist/peers/socketio-server.js'),
   'ws-json': join(REPO_ROOT, 'bench/dist/peers/ws-json-server.js'),
+  'socketio-batch': join(REPO_ROOT, 'bench/dist/peers/socketio-batch-server.js'),
+  'ws-batch': join(REPO_ROOT, 'bench/dist/peers/ws-batch-server.js'),
 };
 
 export interface FeedFlags {
@@ -30,6 +33,8 @@ export interface StartOptions {
   /** Extra server flags after the common ones. */
   serverArgs?: string[];
   startTimeoutMs?: number;
+  /** Run the server pinned to these CPUs (`taskset -c`, e.g. "0"); see cpu-pinning.ts. */
+  cpus?: string;
 }
 
 export interface RunningServer {
@@ -68,10 +73,16 @@ function argsFor(kind: ServerKind, feed: FeedFlags): string[] {
 }
 
 export function startTarget(kind: ServerKind, feed: FeedFlags, options: StartOptions = {}): Promise<RunningServer> {
-  const child: ChildProcess = spawn(process.execPath, [...(options.nodeFlags ?? []), SCRIPTS[kind], ...argsFor(kind, feed), ...(options.serverArgs ?? [])], {
-    cwd: REPO_ROOT,
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
+  const argv = [...(options.nodeFlags ?? []), SCRIPTS[kind], ...argsFor(kind, feed), ...(options.serverArgs ?? [])];
+  // taskset execs node in place, so the child's pid is the server's own (CPU sampling, stop by pid).
+  const child: ChildProcess = spawn(
+    options.cpus === undefined ? process.execPath : 'taskset',
+    options.cpus === undefined ? argv : ['-c', options.cpus, process.execPath, ...argv],
+    {
+      cwd: REPO_ROOT,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    },
+  );
   let stdout = '';
   let stderr = '';
   child.stderr!.setEncoding('utf8').on('data', (s: string) => {

@@ -1,6 +1,7 @@
 // The comparison peers as the bench runs them (built scripts, child processes, ephemeral ports): they
 // replay the same seeded feed as Tickwire, and the load tester's socketio / ws-json adapters account their
-// streams with zero loss — which also checks the minimal Engine.IO/Socket.IO client against the real server.
+// streams (JSON per tick, or the same-design peers' binary batches) with zero loss — which also checks
+// the minimal Engine.IO/Socket.IO client against the real server.
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -30,6 +31,9 @@ async function start(kind: ServerKind, serverArgs: string[] = []): Promise<Runni
 describe.each([
   ['socketio', 'socketio'],
   ['ws-json', 'ws-json'],
+  // Same-design peers: binary Tickwire Updates per symbol per 20 ms, snapshots taken behind the open batch.
+  ['socketio-batch', 'socketio-batch'],
+  ['ws-batch', 'ws-batch'],
 ] as const)('%s peer', (kind, transport) => {
   it('is measured by the load tester with nothing lost', async () => {
     const server = await start(kind);

@@ -63,7 +63,7 @@ export function buildProgram(): Command {
     .option('-u, --url <url>', 'server base URL: http(s):// or ws(s):// (for a private CA set NODE_EXTRA_CA_CERTS=ca.pem)', d.url)
     .option('-c, --clients <n>', 'simulated clients', int, d.clients)
     .addOption(
-      new Option('-t, --transport <name>', 'ws | sse | stream | longpoll | poll | mix (Tickwire) or socketio | ws-json (peers)')
+      new Option('-t, --transport <name>', 'ws | sse | stream | longpoll | poll | mix (Tickwire) or socketio | ws-json | socketio-batch | ws-batch (peers)')
         .choices(TRANSPORTS as unknown as string[])
         .default(d.transport),
     )

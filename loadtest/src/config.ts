@@ -3,14 +3,27 @@
 import { availableParallelism } from 'node:os';
 
 /** Protocol adapters: how a simulated client talks to a server. */
-export const ADAPTERS = ['tickwire-ws', 'tickwire-sse', 'tickwire-stream', 'tickwire-longpoll', 'tickwire-poll', 'socketio', 'ws-json'] as const;
+export const ADAPTERS = [
+  'tickwire-ws',
+  'tickwire-sse',
+  'tickwire-stream',
+  'tickwire-longpoll',
+  'tickwire-poll',
+  'socketio',
+  'ws-json',
+  'socketio-batch',
+  'ws-batch',
+] as const;
 export type AdapterName = (typeof ADAPTERS)[number];
 
 /**
  * CLI transport names: Tickwire's transports (WebSocket, SSE, binary HTTP stream, long and short
- * polling), a mix of them (--mix, or WebSocket + --sse-fraction SSE), or a peer's protocol.
+ * polling), a mix of them (--mix, or WebSocket + --sse-fraction SSE), or a peer's protocol: per-tick JSON
+ * (socketio, ws-json) or the same-design peers' binary batches (socketio-batch, ws-batch).
  */
-export const TRANSPORTS = ['ws', 'sse', 'stream', 'longpoll', 'poll', 'mix', 'socketio', 'ws-json'] as const;
+export const TRANSPORTS = ['ws', 'sse', 'stream', 'longpoll', 'poll', 'mix', 'socketio', 'ws-json', 'socketio-batch', 'ws-batch'] as const;
+/** Transports of the comparison peers, which have no Tickwire /metrics (their cost is known only with --server-pid). */
+export const PEER_TRANSPORTS: readonly TransportName[] = ['socketio', 'ws-json', 'socketio-batch', 'ws-batch'];
 /** Tickwire transports a --mix may name. */
 export const MIX_TRANSPORTS = ['ws', 'sse', 'stream', 'longpoll', 'poll'] as const;
 export type MixTransport = (typeof MIX_TRANSPORTS)[number];
@@ -181,7 +194,7 @@ export function defaultWsClient(url: string): 'raw' | 'ws' {
 
 /** Transports whose clients open WebSockets (and so need a client that can speak the target's scheme). */
 function usesWebSocket(c: LoadTestConfig): boolean {
-  if (c.transport === 'ws' || c.transport === 'ws-json') return true;
+  if (c.transport === 'ws' || PEER_TRANSPORTS.includes(c.transport)) return true;
   if (c.transport !== 'mix') return false;
   return c.mix === null ? c.sseFraction < 1 : (c.mix.ws ?? 0) > 0;
 }

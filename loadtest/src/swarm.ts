@@ -66,6 +66,10 @@ export function clientAdapter(index: number, config: Pick<LoadTestConfig, 'trans
       return 'socketio';
     case 'ws-json':
       return 'ws-json';
+    case 'socketio-batch':
+      return 'socketio-batch';
+    case 'ws-batch':
+      return 'ws-batch';
     case 'mix':
       if (config.mix !== undefined && config.mix !== null) return mixAdapter(index, config.mix);
       return frac((index + 1) * SQRT2_FRAC) < config.sseFraction ? 'tickwire-sse' : 'tickwire-ws';

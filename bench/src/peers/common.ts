@@ -1,4 +1,4 @@
-// What both comparison peers share: their command line (the same flags as the Tickwire server), the same
+// What the comparison peers share: their command line (the same flags as the Tickwire server), the same
 // seeded feed (feeds/ MarketSimulator + LiveFeed, same seed, universe and rate as Tickwire runs with),
 // GET /api/symbols, the "listening" line on stdout, and shutdown on SIGTERM/SIGINT.
 import { Route } from '@tickwire/protocol/routes';
@@ -9,6 +9,7 @@ import { systemClock } from '@tickwire/feeds/clock';
 import { LiveFeed } from '@tickwire/feeds/live-feed';
 import { MarketSimulator } from '@tickwire/feeds/simulator';
 import { defaultUniverse, type Instrument } from '@tickwire/feeds/universe';
+import { loadInstrumentFile } from '@tickwire/feeds/instrument-file';
 
 export interface PeerOptions {
   port: number;
@@ -23,6 +24,10 @@ export interface PeerOptions {
    * the time of day, so a test that recomputes them with its own simulator pins the same origin.
    */
   feedStartMs: number | null;
+  /** Instrument file (Tickwire's --instruments format) instead of the built-in universe of `symbols`. */
+  instruments: string | null;
+  /** Batching peers: the window ticks of one symbol are gathered in before one message goes out. */
+  batchMs: number;
 }
 
 export function parsePeerArgs(name: string, argv: readonly string[]): PeerOptions {
@@ -34,10 +39,22 @@ export function parsePeerArgs(name: string, argv: readonly string[]): PeerOption
     .option('--tick-rate <n>', 'feed ticks per second over all symbols', Number, 1000)
     .option('--poll-ms <n>', 'feed poll interval', Number, 5)
     .option('--feed-start-ms <ms>', 'origin of the simulated clock (epoch ms; default: now)', Number)
+    .option('--instruments <file>', 'instrument file (as the Tickwire server reads it) instead of the built-in universe')
+    .option('--batch-ms <n>', 'batching peers: batch window in ms', Number, 20)
     .allowUnknownOption(true);
   program.parse([...argv], { from: 'user' });
-  const o = program.opts<Omit<PeerOptions, 'feedStartMs'> & { feedStartMs?: number }>();
-  return { port: o.port, host: o.host, seed: o.seed, symbols: o.symbols, tickRate: o.tickRate, pollMs: o.pollMs, feedStartMs: o.feedStartMs ?? null };
+  const o = program.opts<Omit<PeerOptions, 'feedStartMs' | 'instruments'> & { feedStartMs?: number; instruments?: string }>();
+  return {
+    port: o.port,
+    host: o.host,
+    seed: o.seed,
+    symbols: o.symbols,
+    tickRate: o.tickRate,
+    pollMs: o.pollMs,
+    feedStartMs: o.feedStartMs ?? null,
+    instruments: o.instruments ?? null,
+    batchMs: o.batchMs,
+  };
 }
 
 export interface PeerFeed {
@@ -49,7 +66,7 @@ export interface PeerFeed {
 
 /** Starts the seeded feed; `onTick` gets the simulator's scratch tick (copy what you keep). */
 export function startFeed(o: PeerOptions, onTick: (tick: Tick, instrument: Instrument) => void): PeerFeed {
-  const instruments = defaultUniverse(o.symbols);
+  const instruments: readonly Instrument[] = o.instruments === null ? defaultUniverse(o.symbols) : loadInstrumentFile(o.instruments, { defaultSource: 'sim' });
   const simulator = new MarketSimulator({ seed: o.seed, instruments, ticksPerSecond: o.tickRate, startTimeMs: o.feedStartMs ?? systemClock.now() });
   const feed = new LiveFeed({ simulator, clock: systemClock });
   const timer = setInterval(() => feed.poll((tick) => onTick(tick, instruments[tick.symbolId]!)), o.pollMs);

@@ -16,4 +16,7 @@ export const ADAPTER_CONNECT: Readonly<Record<AdapterName, Connect>> = {
   'tickwire-poll': connectTickwirePoll,
   socketio: connectSocketIo,
   'ws-json': connectWsJson,
+  // The same-design peers speak the same protocols, with binary Tickwire frames for the ticks.
+  'socketio-batch': connectSocketIo,
+  'ws-batch': connectWsJson,
 };

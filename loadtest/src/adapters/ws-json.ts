@@ -1,4 +1,6 @@
-// The plain `ws` peer: JSON text per tick, {"op":"subscribe","symbols":[…]} to subscribe.
+// The plain `ws` peers, {"op":"subscribe","symbols":[…]} to subscribe and JSON snapshots: the per-tick peer
+// sends JSON text per tick; the same-design peer (ws-batch) sends Tickwire's binary Updates frames, which
+// go through the same accounting as Tickwire's own.
 import { accountPeerMessage } from './peer-json.js';
 import { wsUrl, type Connect } from './types.js';
 import { openWebSocket } from './ws-transport.js';
@@ -13,16 +15,19 @@ export const connectWsJson: Connect = ({ base, symbols, localAddress, hooks, now
     message: (data, isBinary) => {
       const t = now();
       const c = hooks.stream.sink.counters;
-      c.frames++;
       c.bytes += data.byteLength;
-      let ok = false;
-      if (!isBinary) {
-        try {
-          const msg = JSON.parse(data.toString()) as { type?: unknown };
-          ok = accountPeerMessage(hooks.stream, ids, String(msg.type), msg, t);
-        } catch {
-          ok = false;
-        }
+      if (isBinary) {
+        hooks.stream.tickwireFrame(data, t);
+        hooks.received(data.byteLength);
+        return;
+      }
+      c.frames++;
+      let ok: boolean;
+      try {
+        const msg = JSON.parse(data.toString()) as { type?: unknown };
+        ok = accountPeerMessage(hooks.stream, ids, String(msg.type), msg, t);
+      } catch {
+        ok = false;
       }
       if (!ok) c.decodeErrors++;
       hooks.received(data.byteLength);
