@@ -1,6 +1,8 @@
 // Renders docs/benchmarks.md from a bench run: machine, micro-benchmarks, the peer capacity table with
 // Tickwire/peer ratios and every sweep step, idle-connection memory, the targets, a placeholder for the
-// frontend's render-load numbers, hand-written analysis (bench/analysis.md, if present) and how to reproduce.
+// frontend's render-load numbers, hand-written analysis (bench/analysis.md, if present) and how to reproduce;
+// also the "Clients per core" section (renderClientsPerCore), which leads the file.
+import { SATURATED_PERCENT, type CpcReport, type CpcSeries } from './clients-per-core.js';
 import type { IdleResult } from './idle.js';
 import type { MicroResult } from './micro.js';
 import type { SeriesResult, StepResult } from './sweep.js';
@@ -115,6 +117,8 @@ export interface BenchNotes {
   compact?: string | null;
   /** The "## Ingest" section written by bench/src/ingest.ts (bench/results/ingest.md). */
   ingest?: string | null;
+  /** The "## Clients per core" section of the last full `--clients-per-core` run (bench/results/clients-per-core.md). */
+  clientsPerCore?: string | null;
 }
 
 export function renderMarkdown(r: BenchReport, analysis: string | null, notes: BenchNotes = { renderLoad: null, soak: null, scaleout: null }): string {
@@ -135,6 +139,12 @@ export function renderMarkdown(r: BenchReport, analysis: string | null, notes: B
     for (const run of r.runs) out.push(`- ${run.date}: \`${run.command}\` (${Math.round(run.durationS / 60)} min)`);
   }
   out.push('');
+
+  // The headline: placed first, before the micro-benchmarks and the tick-rate ladder.
+  if (notes.clientsPerCore != null && notes.clientsPerCore.trim() !== '') {
+    out.push(notes.clientsPerCore.trim());
+    out.push('');
+  }
 
   out.push('## Micro-benchmarks');
   out.push('');
@@ -308,6 +318,9 @@ export function renderMarkdown(r: BenchReport, analysis: string | null, notes: B
   out.push('npm run bench -- --only sweep --series tw-sse-1k --rates 5000 --profile   # server under --cpu-prof, hottest functions printed');
   out.push('npm run bench -- --only sweep --series tw-ws-5k --update   # re-measure one series into latest.json and this file');
   out.push('npm run bench -- --render bench/results/latest.json      # re-render this file (e.g. after editing bench/analysis.md)');
+  out.push(
+    'npm run bench -- --clients-per-core   # clients per core (server and generator pinned), Tickwire vs per-tick and same-design peers (--quick: smoke)',
+  );
   out.push('node bench/dist/nginx-cost.js --clients 1000 --reps 5   # direct vs through nginx (--tls: also wss): latency, CPU per update');
   out.push('node bench/dist/compact.js --clients 1000 --reps 5   # compact vs standard Updates: exact bytes per update, server CPU per update');
   out.push('node bench/dist/ingest.js   # ingest via /ingest/ws and NATS, records and JSON: trades/s into the core, ingest → client latency');
@@ -348,4 +361,88 @@ function targets(r: BenchReport): string[] {
     );
   }
   return lines;
+}
+
+/** Tickwire ÷ peer clients per core, with the bound each side's walk leaves (ladder exhausted, first step failed). */
+export function clientsRatio(tw: CpcSeries | undefined, peer: CpcSeries | undefined, ladder: readonly number[]): string {
+  if (tw === undefined || peer === undefined) return 'n/a';
+  const first = ladder[0] ?? 1;
+  const twOpen = tw.capacity !== null && tw.steps.every((s) => s.pass);
+  if (tw.capacity === null) return peer.capacity === null ? 'both failed the first step' : `< ${(first / peer.capacity).toFixed(1)}×`;
+  if (peer.capacity === null) return `> ${(tw.capacity / first).toFixed(1)}× (peer failed ${f(first)})`;
+  return `${twOpen ? '≥ ' : ''}${(tw.capacity / peer.capacity).toFixed(1)}×`;
+}
+
+/** The "## Clients per core" section of docs/benchmarks.md (also bench/results/clients-per-core*.md). */
+export function renderClientsPerCore(r: CpcReport): string {
+  const m = r.machine;
+  const out: string[] = ['## Clients per core', ''];
+  if (r.quick) {
+    out.push(
+      '**Smoke run (quick mode, tiny steps, on a machine loaded by other jobs): it shows the harness works and measures nothing.** ' +
+        'The full measurement is `npm run bench -- --clients-per-core` on a quiet machine.',
+    );
+    out.push('');
+  }
+  const pin = r.pinning.pinned
+    ? `server pinned to CPU ${r.pinning.server} and load generator (${r.settings.workers} worker thread(s)) to CPU ${r.pinning.generator} with \`taskset -c\``
+    : `**not pinned** (${r.pinning.reason}): server and load generator share the cores`;
+  out.push(
+    `How many dashboards one server core serves at a realistic feed, within p99 ≤ ${r.settings.p99LimitMs} ms, losing nothing. ` +
+      `Measured ${m.date} on ${m.nproc} × ${m.cpuModel} (${m.platform}, Linux ${m.kernel}), Node ${m.node}; ${pin}. ` +
+      `Run: \`${r.command}\` (${Math.round(r.durationS / 60)} min; raw: \`${r.resultsFile}\`).`,
+  );
+  out.push('');
+  out.push(
+    `Every server runs the same seeded feed (seed ${r.settings.seed}); each client subscribes ${r.settings.symbolsPerClient} symbols picked uniformly. ` +
+      `Clients walk ${r.settings.ladder.map((n) => f(n)).join(' → ')}; each step starts a fresh server, ramps ~1,000 connects/s, then measures ${r.settings.durationS} s. ` +
+      `A step passes when every client is connected and current, no update is missing, duplicated or reordered, nobody is disconnected and feed → client p99 ≤ ${r.settings.p99LimitMs} ms; ` +
+      `the walk stops at the first failure. **Clients per core** = the largest client count that passed. ` +
+      `Peers: per-tick JSON (the tutorial design: one message per tick per subscriber) and same-design (Tickwire's design on their stack: ` +
+      `ticks batched per symbol per ${r.settings.batchMs} ms into one binary Updates frame, built once per symbol with Tickwire's encoder and sent to every subscriber). ` +
+      `"Saturated" names the process at ≥ ${SATURATED_PERCENT} % of its core; generator µs / update is the load generator's own CPU per update it received.`,
+  );
+  if (r.fdLimit !== null)
+    out.push('', `File descriptors: \`ulimit -n\` = ${f(r.fdLimit)} for server and generator; a step that needs more sockets is not run.`);
+  for (const s of r.skipped) out.push('', `Not run: ${s.id} — ${s.reason}.`);
+  for (const { shape, series } of r.shapes) {
+    out.push('', `### Feed: ${shape.label}`, '');
+    out.push('| server | design | clients per core | p99 at capacity (ms) | server µs / update | generator µs / update | what stopped it |');
+    out.push('| --- | --- | ---: | ---: | ---: | ---: | --- |');
+    for (const s of series) {
+      const cap = s.steps.find((st) => st.pass && st.clients === s.capacity);
+      const open = s.capacity !== null && s.steps.every((st) => st.pass) ? '≥ ' : '';
+      out.push(
+        `| ${s.spec.label} | ${s.spec.design} | ${s.capacity === null ? `< ${f(r.settings.ladder[0])}` : `${open}${f(s.capacity)}`} | ${cap ? ms(cap.p99) : 'n/a'} | ` +
+          `${cap?.serverUsPerUpdate ?? 'n/a'} | ${cap?.generatorUsPerUpdate ?? 'n/a'} | ${s.stoppedBy} |`,
+      );
+    }
+    const peer = (id: string) => series.find((s) => s.spec.id === id);
+    const tickwire = series.filter((s) => s.spec.design === 'tickwire');
+    if (tickwire.length > 0 && series.some((s) => s.spec.design !== 'tickwire')) {
+      out.push('', 'Ratios (Tickwire clients per core ÷ peer clients per core, same run):', '');
+      out.push('| Tickwire | ÷ Socket.IO per tick | ÷ ws per tick | ÷ Socket.IO same design | ÷ ws same design |');
+      out.push('| --- | ---: | ---: | ---: | ---: |');
+      for (const tw of tickwire) {
+        const cells = ['sio', 'wsjson', 'sio-batch', 'ws-batch'].map((id) => clientsRatio(tw, peer(id), r.settings.ladder));
+        out.push(`| ${tw.spec.label} | ${cells.join(' | ')} |`);
+      }
+    }
+  }
+  out.push('', '### Every step', '');
+  out.push(
+    '| feed | server | clients | result | updates/s | p50 / p99 (ms) | latency samples | server CPU | generator CPU | server µs / upd | generator µs / upd | saturated | other CPU |',
+  );
+  out.push('| --- | --- | ---: | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- | ---: |');
+  for (const { shape, series } of r.shapes) {
+    for (const s of series) {
+      for (const st of s.steps) {
+        out.push(
+          `| ${shape.id} | ${s.spec.id} | ${f(st.clients)} | ${st.pass ? 'pass' : `FAIL: ${st.reasons.join('; ')}`} | ${f(st.updatesPerSec)} | ${ms(st.p50)} / ${ms(st.p99)} | ${f(st.latencyCount)} | ` +
+            `${f(st.serverCpu, '%')} | ${f(st.generatorCpu, '%')} | ${st.serverUsPerUpdate ?? 'n/a'} | ${st.generatorUsPerUpdate ?? 'n/a'} | ${st.saturated} | ${f(st.otherCpu, '%')} |`,
+        );
+      }
+    }
+  }
+  return out.join('\n');
 }

@@ -1,12 +1,16 @@
 // Entry point of `npm run bench`: micro-benchmarks, the peer capacity sweep and idle-connection memory,
 // then bench/results/latest.json and docs/benchmarks.md. Quick or partial runs (--quick, --only, --series,
 // --rates, …) write bench/results/{quick,partial}.{json,md} so a try-out never overwrites the committed numbers.
+// --clients-per-core runs the clients-per-core sweep instead (clients-per-core.ts): bench/results/
+// clients-per-core.{json,md} and its docs/benchmarks.md section (quick: clients-per-core-quick.* only).
 import { existsSync, mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { availableParallelism, cpus, release } from 'node:os';
-import { dirname, join, relative } from 'node:path';
+import { dirname, join, relative, resolve } from 'node:path';
 import { Command } from 'commander';
+import { runClientsPerCore } from './clients-per-core.js';
+import { spliceSection } from './compact.js';
 import { runIdle, type IdleResult } from './idle.js';
-import { renderMarkdown, type BenchReport, type Machine } from './markdown.js';
+import { renderClientsPerCore, renderMarkdown, type BenchReport, type Machine } from './markdown.js';
 import { runCodecBenchmarks, runFanoutBenchmarks, type MicroResult } from './micro.js';
 import { summarizeProfile } from './profile.js';
 import { REPO_ROOT, SCRIPTS, stopAllTargets } from './servers.js';
@@ -72,6 +76,14 @@ async function main(): Promise<void> {
     .option('--update', 'fold this (narrower) run into bench/results/latest.json and docs/benchmarks.md', false)
     .option('--render <results.json>', "only re-render the markdown from an earlier run's JSON (no measuring)")
     .option('--out <path>', 'markdown output (default docs/benchmarks.md, quick: bench/results/quick.md)')
+    .option(
+      '--clients-per-core',
+      'instead: clients per core at a fixed feed, server and generator pinned (--series, --duration, --workers, --quick apply)',
+      false,
+    )
+    .option('--shapes <ids>', 'with --clients-per-core: feed shapes, comma list of default, uniform')
+    .option('--clients <list>', 'with --clients-per-core: client counts to walk (default 1000,2000,5000,10000,20000; quick 200)')
+    .option('--results <path>', 'with --clients-per-core: JSON output (default bench/results/clients-per-core[-quick].json)')
     .parse(process.argv);
   const o = program.opts<{
     quick: boolean;
@@ -87,6 +99,10 @@ async function main(): Promise<void> {
     render?: string;
     update: boolean;
     out?: string;
+    clientsPerCore: boolean;
+    shapes?: string;
+    clients?: string;
+    results?: string;
   }>();
   const analysisPath = join(REPO_ROOT, 'bench/analysis.md');
   const analysis = (): string | null => (existsSync(analysisPath) ? readFileSync(analysisPath, 'utf8') : null);
@@ -98,6 +114,7 @@ async function main(): Promise<void> {
   const nginxCostPath = join(REPO_ROOT, 'bench/results/nginx-cost.md');
   const compactPath = join(REPO_ROOT, 'bench/results/compact.md');
   const ingestPath = join(REPO_ROOT, 'bench/results/ingest.md');
+  const clientsPerCorePath = join(REPO_ROOT, 'bench/results/clients-per-core.md');
   const notes = () => ({
     renderLoad: note('render-load.md'),
     soak: note('soak.md'),
@@ -105,6 +122,7 @@ async function main(): Promise<void> {
     nginxCost: existsSync(nginxCostPath) ? readFileSync(nginxCostPath, 'utf8') : null,
     compact: existsSync(compactPath) ? readFileSync(compactPath, 'utf8') : null,
     ingest: existsSync(ingestPath) ? readFileSync(ingestPath, 'utf8') : null,
+    clientsPerCore: existsSync(clientsPerCorePath) ? readFileSync(clientsPerCorePath, 'utf8') : null,
   });
   if (o.render !== undefined) {
     const report = JSON.parse(readFileSync(o.render, 'utf8')) as BenchReport;
@@ -114,6 +132,10 @@ async function main(): Promise<void> {
     return;
   }
   checkBuilt();
+  if (o.clientsPerCore) {
+    await clientsPerCore(o, program.getOptionValueSource('workers') === 'default' ? undefined : o.workers);
+    return;
+  }
   const parts = new Set(o.only.split(',').map((s) => s.trim()));
   const started = performance.now();
   const log = (line: string): void => void process.stdout.write(`${line}\n`);
@@ -228,6 +250,45 @@ async function main(): Promise<void> {
   writeFileSync(resultsPath, `${JSON.stringify(report, null, 2)}\n`);
   writeFileSync(mdPath, renderMarkdown(report, analysis(), notes()));
   log(`done in ${Math.floor(durationS / 60)} min ${durationS % 60} s: ${resultsPath}, ${mdPath}`);
+}
+
+/** `--clients-per-core`: runs it, writes JSON + section, and (full runs only) splices the section into docs/benchmarks.md. */
+async function clientsPerCore(
+  o: { quick: boolean; series?: string; shapes?: string; clients?: string; duration?: number; results?: string; out?: string },
+  workers: number | undefined,
+): Promise<void> {
+  const list = (text: string | undefined): string[] | undefined =>
+    text
+      ?.split(',')
+      .map((x) => x.trim())
+      .filter(Boolean);
+  const name = o.quick ? 'clients-per-core-quick' : 'clients-per-core';
+  const resultsPath = resolve(o.results ?? join(REPO_ROOT, 'bench/results', `${name}.json`));
+  const report = await runClientsPerCore(
+    {
+      quick: o.quick,
+      series: list(o.series),
+      shapes: list(o.shapes),
+      ladder: list(o.clients)?.map(Number),
+      durationS: o.duration,
+      workers,
+      resultsFile: resultsPath.startsWith(`${REPO_ROOT}/`) ? relative(REPO_ROOT, resultsPath) : resultsPath,
+      command: `npm run bench${process.argv.length > 2 ? ` -- ${process.argv.slice(2).join(' ')}` : ''}`,
+    },
+    machine(),
+    (line) => void process.stdout.write(`${line}\n`),
+  );
+  mkdirSync(dirname(resultsPath), { recursive: true });
+  writeFileSync(resultsPath, `${JSON.stringify(report, null, 2)}\n`);
+  const section = renderClientsPerCore(report);
+  const mdPath = o.out ?? resultsPath.replace(/\.json$/, '.md');
+  writeFileSync(mdPath, `${section}\n`);
+  process.stdout.write(`done in ${Math.floor(report.durationS / 60)} min ${report.durationS % 60} s: ${resultsPath}, ${mdPath}\n`);
+  if (!o.quick && o.results === undefined) {
+    const docPath = join(REPO_ROOT, 'docs/benchmarks.md');
+    writeFileSync(docPath, spliceSection(readFileSync(docPath, 'utf8'), section));
+    process.stdout.write(`section "Clients per core" replaced in ${docPath}\n`);
+  }
 }
 
 // Interrupted: stop the server children we started (by pid) before leaving.

@@ -104,7 +104,7 @@ export function judgeStep(r: Pick<LoadTestResult, 'latency' | 'verdict' | 'conne
   return { pass: reasons.length === 0, reasons };
 }
 
-function stepFrom(tickRate: number, r: LoadTestResult, wallS: number): StepResult {
+export function stepFrom(tickRate: number, r: LoadTestResult, wallS: number): StepResult {
   const { pass, reasons } = judgeStep(r);
   const last = r.timeline[r.timeline.length - 1];
   return {
@@ -137,7 +137,7 @@ function stepFrom(tickRate: number, r: LoadTestResult, wallS: number): StepResul
   };
 }
 
-function failedStep(tickRate: number, error: unknown, wallS: number): StepResult {
+export function failedStep(tickRate: number, error: unknown, wallS: number): StepResult {
   return {
     tickRate,
     pass: false,

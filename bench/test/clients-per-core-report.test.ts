@@ -1,0 +1,43 @@
+// The clients-per-core verdict helpers without servers: which process saturated, CPU µs per update, and the
+// Tickwire ÷ peer ratio with the bounds a walk leaves (ladder exhausted: ≥; peer failed its first step: >).
+import { describe, expect, it } from 'vitest';
+import { saturation, usPerUpdate, type CpcSeries, type CpcStep } from '../src/clients-per-core.js';
+import { clientsRatio } from '../src/markdown.js';
+
+const LADDER = [1_000, 2_000, 5_000, 10_000, 20_000];
+
+function series(passes: number[], fails: number[] = []): CpcSeries {
+  const step = (clients: number, pass: boolean) => ({ clients, pass }) as CpcStep;
+  const steps = [...passes.map((c) => step(c, true)), ...fails.map((c) => step(c, false))];
+  return {
+    spec: { id: 'x', label: 'x', server: 'tickwire', transport: 'ws', design: 'tickwire' },
+    steps,
+    capacity: passes.length === 0 ? null : Math.max(...passes),
+    stoppedBy: '',
+  };
+}
+
+describe('clients-per-core verdicts', () => {
+  it('names the process that filled its core', () => {
+    expect(saturation(95, 40)).toBe('server');
+    expect(saturation(40, 90)).toBe('generator');
+    expect(saturation(99, 97)).toBe('both');
+    expect(saturation(89.9, null)).toBe('neither');
+  });
+
+  it('turns CPU % of a core and updates/s into µs per update', () => {
+    expect(usPerUpdate(50, 500_000)).toBe(1);
+    expect(usPerUpdate(100, 300_000)).toBe(3.33);
+    expect(usPerUpdate(null, 1_000)).toBeNull();
+    expect(usPerUpdate(20, 0)).toBeNull();
+  });
+
+  it('states ratios with the bound each walk leaves', () => {
+    expect(clientsRatio(series([1_000, 2_000, 5_000, 10_000], [20_000]), series([1_000], [2_000]), LADDER)).toBe('10.0×');
+    expect(clientsRatio(series([1_000, 2_000, 5_000, 10_000, 20_000]), series([1_000, 2_000], [5_000]), LADDER)).toBe('≥ 10.0×');
+    expect(clientsRatio(series([1_000, 2_000, 5_000], [10_000]), series([], [1_000]), LADDER)).toBe('> 5.0× (peer failed 1,000)');
+    expect(clientsRatio(series([], [1_000]), series([2_000], [5_000]), LADDER)).toBe('< 0.5×');
+    expect(clientsRatio(series([], [1_000]), series([], [1_000]), LADDER)).toBe('both failed the first step');
+    expect(clientsRatio(undefined, series([1_000]), LADDER)).toBe('n/a');
+  });
+});
