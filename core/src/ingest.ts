@@ -90,6 +90,15 @@ export function countLines(body: Uint8Array): number {
 
 const utf8 = new TextDecoder('utf-8', { fatal: true });
 
+/** The bytes as text, or null when they are not valid UTF-8. */
+function decodeUtf8(bytes: Uint8Array): string | null {
+  try {
+    return utf8.decode(bytes);
+  } catch {
+    return null;
+  }
+}
+
 type Check<T> = { ok: true; value: T } | { ok: false; reason: IngestRejection; message: string };
 /** A checked trade: the instrument id, its dedup key (null: no id) and the tick fields the core does not assign. */
 type Trade = { id: number; key: string | null; tick: Omit<Tick, 'symbolId' | 'flags' | 'seq'> };
@@ -148,6 +157,11 @@ export class IngestCore {
   };
   /** Decode target of submitRecords (reused: no allocation per record). */
   private readonly scratch: Tick = { ...this.tick };
+  /** What timed() hands to run(), reused: run() applies it before the next trade is checked (no allocation per trade). */
+  private readonly ready: { ok: true; value: Trade } = {
+    ok: true,
+    value: { id: 0, key: null, tick: { eventTimeMs: 0 as EpochMs, price: 0 as PriceTicks, size: 0 as SizeLots, bid: 0 as PriceTicks, ask: 0 as PriceTicks } },
+  };
   /** Newest accepted trade's server time (0: none yet), for health. */
   lastAcceptedAtMs = 0;
   acceptedTotal = 0;
@@ -191,6 +205,22 @@ export class IngestCore {
    * the room left in this window; otherwise each line is applied or rejected on its own, in order.
    */
   submit(body: Uint8Array, nowMs: number): Submitted {
+    // Usually the whole body is UTF-8: one decode instead of one per line. '\n' never occurs inside a
+    // multi-byte character, so its lines are exactly the byte loop's, decoded.
+    const whole = decodeUtf8(body);
+    if (whole !== null) {
+      return this.run(countLines(body), nowMs, (each) => {
+        let start = 0;
+        let lineNo = 0;
+        while (start <= whole.length) {
+          let end = whole.indexOf('\n', start);
+          if (end === -1) end = whole.length;
+          lineNo++;
+          each(lineNo, this.lineText(whole.slice(start, end).trim(), nowMs));
+          start = end + 1;
+        }
+      });
+    }
     return this.run(countLines(body), nowMs, (each) => {
       let start = 0;
       let lineNo = 0;
@@ -265,14 +295,14 @@ export class IngestCore {
     return this.timed(inst, key, ts, nowMs, { price: r.price, size: r.size, bid, ask });
   }
 
-  /** One line → a trade ready to apply, a rejection, or null for a blank line. Changes nothing. */
+  /** One line's bytes (of a body that is not UTF-8 as a whole) → lineText, or bad_json for this line. */
   private line(bytes: Uint8Array, nowMs: number): Check<Trade> | null {
-    let text: string;
-    try {
-      text = utf8.decode(bytes).trim();
-    } catch {
-      return refuse('bad_json', 'line is not UTF-8');
-    }
+    const text = decodeUtf8(bytes);
+    return text === null ? refuse('bad_json', 'line is not UTF-8') : this.lineText(text.trim(), nowMs);
+  }
+
+  /** One decoded, trimmed line → a trade ready to apply, a rejection, or null for a blank line. Changes nothing. */
+  private lineText(text: string, nowMs: number): Check<Trade> | null {
     if (text === '') return null;
     let v: unknown;
     try {
@@ -335,20 +365,15 @@ export class IngestCore {
     if (ts > nowMs + this.limits.maxFutureMs)
       return refuse('future_time', `ts ${ts} is ${Math.round(ts - nowMs)} ms ahead of the server's clock (limit ${this.limits.maxFutureMs})`);
     if (ts < this.lastTimeMs[inst.id]!) return refuse('out_of_order', `ts ${ts} is before ${inst.ticker}'s latest trade (${this.lastTimeMs[inst.id]})`);
-    return {
-      ok: true,
-      value: {
-        id: inst.id,
-        key,
-        tick: {
-          eventTimeMs: ts as EpochMs,
-          price: units.price as PriceTicks,
-          size: units.size as SizeLots,
-          bid: units.bid as PriceTicks,
-          ask: units.ask as PriceTicks,
-        },
-      },
-    };
+    const { value } = this.ready;
+    value.id = inst.id;
+    value.key = key;
+    value.tick.eventTimeMs = ts as EpochMs;
+    value.tick.price = units.price as PriceTicks;
+    value.tick.size = units.size as SizeLots;
+    value.tick.bid = units.bid as PriceTicks;
+    value.tick.ask = units.ask as PriceTicks;
+    return this.ready;
   }
 
   private apply(trade: Trade, nowMs: number): void {
@@ -357,7 +382,14 @@ export class IngestCore {
     this.seq[id] = seq;
     this.lastTimeMs[id] = trade.tick.eventTimeMs;
     if (key !== null) this.remember(key);
-    Object.assign(this.tick, trade.tick, { symbolId: id, seq });
+    const tick = this.tick;
+    tick.symbolId = id;
+    tick.seq = seq;
+    tick.eventTimeMs = trade.tick.eventTimeMs;
+    tick.price = trade.tick.price;
+    tick.size = trade.tick.size;
+    tick.bid = trade.tick.bid;
+    tick.ask = trade.tick.ask;
     this.fanout!.ingest(this.tick);
     this.queued++;
     this.acceptedTotal++;

@@ -70,6 +70,8 @@ export function decimalToUnits(value: string | number, scale: number, max: numbe
     text = String(value);
   } else text = value;
   if (text.length > MAX_DECIMAL_CHARS) return { ok: false, error: 'syntax' };
+  const plain = plainDecimalUnits(text, scale, max);
+  if (plain !== null) return plain;
   const m = DECIMAL.exec(text);
   if (m === null) return { ok: false, error: 'syntax' };
   const [, sign, whole = '', fraction = '', exponent = '0'] = m;
@@ -89,6 +91,36 @@ export function decimalToUnits(value: string | number, scale: number, max: numbe
   if (integerPart > max) return { ok: false, error: 'overflow' };
   if (point < digits.length) return { ok: false, error: 'precision' };
   return { ok: true, units: integerPart };
+}
+
+/** Digits in a fast-path decimal: fewer than 16, so the digits as an integer are exact in a float. */
+const PLAIN_MAX_CHARS = 16;
+
+/**
+ * The common case of decimalToUnits without regular expressions or strings: digits with an optional
+ * fraction no longer than `scale` ("123.45" at scale 2), no sign or exponent. The digits read as an
+ * integer are exact (< 10^15) and a power of ten times it is exact while it stays under `max`, a safe
+ * integer, so the answer is the exact one. null: not that shape, the general path decides.
+ */
+function plainDecimalUnits(text: string, scale: number, max: number): DecimalUnits | null {
+  const n = text.length;
+  if (n === 0 || n >= PLAIN_MAX_CHARS) return null;
+  let digits = 0;
+  let fraction = -1;
+  for (let i = 0; i < n; i++) {
+    const c = text.charCodeAt(i);
+    if (c === 0x2e) {
+      // One point, with digits on both sides ("1." and ".5" are the general path's syntax errors).
+      if (fraction !== -1 || i === 0 || i === n - 1) return null;
+      fraction = 0;
+    } else if (c >= 0x30 && c <= 0x39) {
+      digits = digits * 10 + (c - 0x30);
+      if (fraction !== -1) fraction++;
+    } else return null;
+  }
+  if (fraction > scale) return null;
+  const units = digits * POW10[scale - Math.max(0, fraction)]!;
+  return units > max ? { ok: false, error: 'overflow' } : { ok: true, units };
 }
 
 /**

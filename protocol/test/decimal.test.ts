@@ -78,6 +78,22 @@ describe('decimalToUnits', () => {
     );
   });
 
+  it('agrees with the reference on the short plain decimals producers send (the fast path) and at its edges', () => {
+    const digits = (min: number, max: number) => fc.string({ unit: fc.constantFrom(...'0123456789'), minLength: min, maxLength: max });
+    const text = fc.tuple(digits(1, 10), fc.option(digits(1, 8), { nil: undefined })).map(([whole, frac]) => (frac === undefined ? whole : `${whole}.${frac}`));
+    const max = fc.oneof(fc.constant(U32_MAX), fc.integer({ min: 0, max: U32_MAX }), fc.constant(Number.MAX_SAFE_INTEGER));
+    fc.assert(
+      fc.property(text, fc.integer({ min: 0, max: MAX_SCALE }), max, (t, scale, m) => {
+        expect(decimalToUnits(t, scale, m)).toEqual(reference(t, scale, m));
+      }),
+      { numRuns: 5000 },
+    );
+    for (const t of ['999999999999999', '9999999999999999', '123456789012.345', '0.000000000001', '00000000000000.1', '1.']) {
+      for (const scale of [0, 2, MAX_SCALE])
+        expect(decimalToUnits(t, scale, Number.MAX_SAFE_INTEGER), `${t} at ${scale}`).toEqual(reference(t, scale, Number.MAX_SAFE_INTEGER));
+    }
+  });
+
   it('reads a JSON number as the decimal it prints as', () => {
     fc.assert(
       fc.property(fc.double({ noNaN: true, noDefaultInfinity: true }), fc.integer({ min: 0, max: MAX_SCALE }), (n, scale) => {
