@@ -62,7 +62,7 @@ describe('settings', () => {
     });
     expect(parsed.watchlist).toEqual(['AAPL', 'MSFT']);
     expect(parsed.layout).toBe(1);
-    expect(parsed.panels[0]).toEqual({ symbol: 'AAPL', interval: 5 }); // TSLA is not watched
+    expect(parsed.panels[0]).toEqual({ symbol: 'AAPL', interval: 5, linked: true, indicators: [] }); // TSLA is not watched
     expect(parsed.theme).toBe('dark');
     expect(parsed.transport).toBe('auto');
     expect(parsed.activePanel).toBe(0);
@@ -74,14 +74,16 @@ describe('settings', () => {
     const s = {
       ...defaultSettings(),
       watchlist: ['A', 'B', 'C'],
+      selected: 'B',
       panels: [
-        { symbol: 'B', interval: 5 as const },
-        { symbol: 'C', interval: 60 as const },
+        { symbol: 'B', interval: 5 as const, linked: true, indicators: [] },
+        { symbol: 'C', interval: 60 as const, linked: false, indicators: [] },
       ],
     };
     const next = removeTicker(s, 'B');
     expect(next.watchlist).toEqual(['A', 'C']);
     expect(next.panels.map((p) => p.symbol)).toEqual(['C', 'C']);
+    expect(next.selected).toBe('C'); // the linked panel and the selection stay together
     expect(removeTicker(next, 'ZZZ')).toBe(next);
   });
 

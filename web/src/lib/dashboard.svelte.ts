@@ -15,6 +15,8 @@ import type { TapeRow } from './market/tape.js';
 import type { ChartInterval } from './market/symbol.js';
 import type { ChartController } from './chart/controller.js';
 import type { TickwireDebug } from './debug.js';
+import { applyLink, hasLink, searchWithScreen } from './deep-link.js';
+import type { IndicatorSpec } from './chart/indicators.js';
 import { AlertCenter } from './alerts.svelte.js';
 import { DASH, formatPrice } from './format.js';
 import type { OptionalColumn, WatchSort } from './market/columns.js';
@@ -30,6 +32,7 @@ import {
   type Layout,
   type Settings,
   type Theme,
+  withSelection,
   withTimeZone,
 } from './settings.js';
 import { preferenceFromQuery, tokenFromQuery, type TransportPreference } from '@tickwire/client/transport/policy';
@@ -64,7 +67,8 @@ export class Dashboard {
   /** The URL forces a transport (`?transport=sse`): the UI control shows it and is locked. */
   readonly forcedTransport: TransportPreference | null;
 
-  readonly selected: string = $derived(this.settings.panels[this.settings.activePanel]?.symbol ?? '');
+  /** The watchlist's selected ticker (tape, title, ↑/↓); linked panels show it. */
+  readonly selected: string = $derived(this.settings.selected);
 
   readonly store: MarketStore;
   readonly alerts: AlertCenter;
@@ -73,6 +77,8 @@ export class Dashboard {
   /** Live charts and the panel each one sits in. */
   private readonly charts = new Map<ChartController, number>();
   private readonly firstVisit: boolean;
+  /** The page was opened from a deep link: its screen, not the saved or default one. */
+  private readonly fromLink: boolean;
   private statsAt = -Infinity;
   private textAt = -Infinity;
   /** Text (rows, tape) changed since the last time it was published. */
@@ -80,8 +86,11 @@ export class Dashboard {
   private started = false;
 
   constructor(private readonly options: DashboardOptions) {
-    this.firstVisit = options.storage?.getItem(STORAGE_KEY) == null;
+    this.fromLink = hasLink(options.search);
+    this.firstVisit = options.storage?.getItem(STORAGE_KEY) == null && !this.fromLink;
     this.settings = loadSettings(options.storage);
+    // Shown, not saved: a link opened once does not replace the saved screen until the user changes it.
+    if (this.fromLink) this.settings = applyLink(this.settings, options.search);
     this.forcedTransport = preferenceFromQuery(options.search);
     // One clock for the client's staleness and the store's views.
     const now = () => performance.timeOrigin + performance.now();
@@ -140,6 +149,7 @@ export class Dashboard {
     // Stats (rates, latency windows) and freshness (stale ages) keep moving even when no ticks arrive.
     setInterval(() => this.loop.request(), STATS_PUBLISH_MS);
     document.addEventListener('visibilitychange', () => this.loop.request());
+    this.showInUrl();
     const loaded = this.loadCatalogue();
     await Promise.race([loaded, new Promise((r) => setTimeout(r, CATALOGUE_WAIT_MS))]);
     this.client.setSymbols(this.subscribable(this.settings.watchlist));
@@ -175,7 +185,16 @@ export class Dashboard {
         if (watchlist.length >= 8) break;
         if (!watchlist.includes(s.ticker)) watchlist.push(s.ticker);
       }
-      this.update({ ...this.settings, watchlist, panels: defaultPanels(watchlist) }, false);
+      this.update(withSelection({ ...this.settings, watchlist, panels: defaultPanels(watchlist) }, this.settings.selected), false);
+    } else if (this.fromLink) {
+      // A link may name tickers this server does not list: drop them (their panels move to a listed one).
+      const known = new Set(list.map((s) => s.ticker));
+      const unknown = this.settings.watchlist.filter((t) => !known.has(t));
+      if (unknown.length < this.settings.watchlist.length)
+        this.update(
+          unknown.reduce((s, t) => removeTicker(s, t), this.settings),
+          false,
+        );
     } else {
       this.client.setSymbols(this.subscribable(this.settings.watchlist));
     }
@@ -197,6 +216,15 @@ export class Dashboard {
     }
     this.textDirty = true; // e.g. another selected symbol: its tape
     this.loop.request();
+    this.showInUrl();
+  }
+
+  /** The screen in the address bar (deep-link.ts), so copying the URL copies the screen. */
+  private showInUrl(): void {
+    if (typeof window === 'undefined') return;
+    const search = searchWithScreen(location.search, this.settings);
+    // Only on a change: alerts and stats also save settings, and browsers throttle replaceState.
+    if (search !== location.search) history.replaceState(history.state, '', `${location.pathname}${search}${location.hash}`);
   }
 
   // -- actions ------------------------------------------------------------------------------------
@@ -215,11 +243,15 @@ export class Dashboard {
     this.update(removeTicker(this.settings, ticker));
   }
 
-  /** Shows `ticker` in the active chart panel (and so in the tape). */
+  /**
+   * Selects `ticker` in the watchlist: the tape and every linked panel follow, fixed panels stay. When
+   * the active panel is a fixed one, the first linked panel on screen becomes active (it shows the selection).
+   */
   select(ticker: string): void {
-    const i = this.settings.activePanel;
-    const panels = this.settings.panels.map((p, j) => (j === i ? { ...p, symbol: ticker } : p));
-    this.update({ ...this.settings, panels });
+    const next = withSelection(this.settings, ticker);
+    const { panels, layout, activePanel } = next;
+    const linked = panels.findIndex((p, i) => p.linked && i < layout);
+    this.update(panels[activePanel]?.linked === false && linked !== -1 ? { ...next, activePanel: linked } : next);
   }
 
   moveSelection(delta: number): void {
@@ -254,9 +286,22 @@ export class Dashboard {
     if (index !== this.settings.activePanel) this.update({ ...this.settings, activePanel: index });
   }
 
+  /** A linked panel's symbol is the selection (the other linked panels follow); a fixed one changes alone. */
   setPanelSymbol(index: number, ticker: string): void {
+    if (this.settings.panels[index]?.linked === true) return this.update({ ...withSelection(this.settings, ticker), activePanel: index });
     const panels = this.settings.panels.map((p, j) => (j === index ? { ...p, symbol: ticker } : p));
     this.update({ ...this.settings, panels, activePanel: index });
+  }
+
+  /** Links a panel to the watchlist selection (it shows the selected symbol at once) or fixes it on its symbol. */
+  setPanelLinked(index: number, linked: boolean): void {
+    const panels = this.settings.panels.map((p, j) => (j === index ? { ...p, linked } : p));
+    this.update(withSelection({ ...this.settings, panels }, this.settings.selected));
+  }
+
+  setPanelIndicators(index: number, indicators: IndicatorSpec[]): void {
+    const panels = this.settings.panels.map((p, j) => (j === index ? { ...p, indicators } : p));
+    this.update({ ...this.settings, panels });
   }
 
   setPanelInterval(index: number, interval: ChartInterval): void {

@@ -7,6 +7,7 @@ import { HISTORY_INTERVALS, HISTORY_INTERVAL_LABELS } from '@tickwire/protocol/c
 import type { ChartInterval } from './market/symbol.js';
 import { DEFAULT_COLUMNS, parseColumns, parseSort, type OptionalColumn, type WatchSort } from './market/columns.js';
 import { parseAlerts, type PriceAlert } from './market/alerts.js';
+import { parseSpec, type IndicatorSpec } from './chart/indicators.js';
 
 export const STORAGE_KEY = 'tickwire.settings.v1';
 /** Every interval the server keeps history for (protocol/src/candles.ts), in the selector's order. */
@@ -32,9 +33,15 @@ export const TIME_ZONES: readonly string[] = [
 
 export const DEFAULT_WATCHLIST: readonly string[] = ['AAPL', 'MSFT', 'NVDA', 'TSLA', 'AMZN', 'GOOGL', 'META', 'EURUSD', 'GBPUSD', 'USDJPY', 'BTCUSD', 'ETHUSD'];
 
+/** Indicators one panel may show at once. */
+export const MAX_INDICATORS = 8;
+
 export interface PanelSettings {
   symbol: string;
   interval: ChartInterval;
+  /** Follows the watchlist selection (else stays on its own symbol). */
+  linked: boolean;
+  indicators: IndicatorSpec[];
 }
 
 export interface Settings {
@@ -43,6 +50,8 @@ export interface Settings {
   /** Always four panels; the layout shows the first 1, 2 or 4. */
   panels: PanelSettings[];
   activePanel: number;
+  /** The watchlist's selected ticker: linked panels show it. */
+  selected: string;
   theme: Theme;
   transport: TransportPreference;
   /** Zone of every time shown (tape, chart axis, legend): 'local' or an IANA name. */
@@ -57,11 +66,12 @@ export interface Settings {
 
 export function defaultPanels(watchlist: readonly string[]): PanelSettings[] {
   const pick = (i: number) => watchlist[i] ?? watchlist[0] ?? '';
+  // The first panel follows the selection; the others keep the symbols they were given.
   return [
-    { symbol: pick(0), interval: 5 },
-    { symbol: pick(1), interval: 5 },
-    { symbol: pick(watchlist.length > 10 ? 10 : 2), interval: 60 },
-    { symbol: pick(watchlist.length > 7 ? 7 : 3), interval: 60 },
+    { symbol: pick(0), interval: 5, linked: true, indicators: [] },
+    { symbol: pick(1), interval: 5, linked: false, indicators: [] },
+    { symbol: pick(watchlist.length > 10 ? 10 : 2), interval: 60, linked: false, indicators: [] },
+    { symbol: pick(watchlist.length > 7 ? 7 : 3), interval: 60, linked: false, indicators: [] },
   ];
 }
 
@@ -72,6 +82,7 @@ export function defaultSettings(): Settings {
     layout: 1,
     panels: defaultPanels(watchlist),
     activePanel: 0,
+    selected: watchlist[0] ?? '',
     theme: 'dark',
     transport: 'auto',
     timeZone: 'local',
@@ -114,18 +125,41 @@ export function parseSettings(raw: unknown): Settings {
     const p = Array.isArray(o.panels) ? (o.panels[i] as Record<string, unknown> | undefined) : undefined;
     const symbol = p !== undefined && isTicker(p.symbol) && watchlist.includes(p.symbol) ? p.symbol : fallback.symbol;
     const interval = p !== undefined && isInterval(p.interval) ? p.interval : fallback.interval;
-    return { symbol, interval };
+    const linked = typeof p?.linked === 'boolean' ? p.linked : fallback.linked;
+    const indicators = parseIndicators(p?.indicators);
+    return { symbol, interval, linked, indicators };
   });
   const activePanel = typeof o.activePanel === 'number' && Number.isInteger(o.activePanel) && o.activePanel >= 0 && o.activePanel < layout ? o.activePanel : 0;
   const theme: Theme = o.theme === 'light' ? 'light' : 'dark';
   const transport: TransportPreference = isPreference(o.transport) ? o.transport : 'auto';
   const timeZone = isTimeZone(o.timeZone) ? o.timeZone : d.timeZone;
-  return { watchlist, layout, panels, activePanel, theme, transport, timeZone, ...watchPrefs(o) };
+  return withSelection({ watchlist, layout, panels, activePanel, selected: '', theme, transport, timeZone, ...watchPrefs(o) }, o.selected);
 }
 
 /** The watchlist's columns, sort and price alerts from untrusted input. */
 function watchPrefs(o: Record<string, unknown>): Pick<Settings, 'columns' | 'sort' | 'alerts'> {
   return { columns: parseColumns(o.columns), sort: parseSort(o.sort), alerts: parseAlerts(o.alerts) };
+}
+
+/** Valid indicator specs from untrusted input, at most MAX_INDICATORS; anything else is dropped. */
+export function parseIndicators(raw: unknown): IndicatorSpec[] {
+  if (!Array.isArray(raw)) return [];
+  return raw
+    .map(parseSpec)
+    .filter((s): s is IndicatorSpec => s !== null)
+    .slice(0, MAX_INDICATORS);
+}
+
+/**
+ * The settings with `wanted` selected when it is watched (else the first linked panel's symbol, else
+ * the first row) and every linked panel on it: the one place that keeps linked panels and selection equal.
+ */
+export function withSelection(s: Settings, wanted: unknown): Settings {
+  const watched = (t: unknown): t is string => typeof t === 'string' && s.watchlist.includes(t);
+  const linked = s.panels.find((p) => p.linked)?.symbol;
+  const selected = watched(wanted) ? wanted : watched(linked) ? linked : (s.watchlist[0] ?? '');
+  const panels = s.panels.map((p) => (p.linked && p.symbol !== selected ? { ...p, symbol: selected } : p));
+  return { ...s, selected, panels };
 }
 
 export function loadSettings(storage: Pick<Storage, 'getItem'> | null): Settings {
@@ -156,14 +190,14 @@ export function removeTicker(s: Settings, ticker: string): Settings {
   const watchlist = s.watchlist.filter((t) => t !== ticker);
   const replacement = watchlist[Math.min(index, watchlist.length - 1)] ?? '';
   const panels = s.panels.map((p) => (p.symbol === ticker ? { ...p, symbol: replacement } : p));
-  return { ...s, watchlist, panels };
+  return { ...s, watchlist, panels, selected: s.selected === ticker ? replacement : s.selected };
 }
 
 export function addTicker(s: Settings, ticker: string): Settings {
   if (!isTicker(ticker) || s.watchlist.includes(ticker) || s.watchlist.length >= MAX_WATCHLIST) return s;
   const watchlist = [...s.watchlist, ticker];
   const panels = s.panels.map((p) => (p.symbol === '' ? { ...p, symbol: ticker } : p));
-  return { ...s, watchlist, panels };
+  return { ...s, watchlist, panels, selected: s.selected === '' ? ticker : s.selected };
 }
 
 /** Moves `ticker` to position `to` of the watchlist (clamped): the manual order, by drag or Alt+↑/↓. */

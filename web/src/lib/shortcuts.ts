@@ -18,7 +18,7 @@ export interface Shortcut {
 
 export const SHORTCUTS: readonly Shortcut[] = [
   { keys: '/', does: 'search and add a symbol' },
-  { keys: '↑ ↓', does: 'select the previous / next symbol (the active chart and the tape follow)' },
+  { keys: '↑ ↓', does: 'select the previous / next symbol (linked charts and the tape follow)' },
   { keys: 'Delete', does: 'remove the selected symbol from the watchlist' },
   { keys: LAYOUTS.join(' '), does: `layout: ${LAYOUTS.map((l) => `${l} chart${l > 1 ? 's' : ''}`).join(', ')}` },
   { keys: '[ ]', does: 'shorter / longer interval on the active chart' },

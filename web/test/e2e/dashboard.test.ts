@@ -112,7 +112,7 @@ describe('dashboard', () => {
       const row = page.locator('[data-ticker="NFLX"]');
       await until(async () => (await row.getAttribute('data-status')) === 'live', 'NFLX snapshot');
       expect(await row.locator('[data-field="last"]').textContent()).toMatch(/^\d+\.\d{2}$/);
-      // The new symbol is selected: the active chart and the tape follow it.
+      // The new symbol is selected: the linked chart and the tape follow it.
       await until(async () => (await hook.charts(page))[0]?.symbol === 'NFLX', 'chart on NFLX');
       const seq0 = (await hook.symbols(page)).NFLX!.seq;
       await until(async () => (await hook.symbols(page)).NFLX!.seq > seq0, 'NFLX updates');
@@ -200,8 +200,8 @@ describe('dashboard', () => {
       }, 'panel 3 on BTCUSD 1s');
       expect(after.slice(0, 3).map((c) => `${c.symbol}/${c.interval}`)).toEqual(four.slice(0, 3).map((c) => `${c.symbol}/${c.interval}`));
       expect(after.every((c) => c.strictlyIncreasing && c.matchesStore)).toBe(true);
-      // Panel 3 is now active: the tape follows its symbol.
-      await expect(page.locator('.tape .sym').textContent()).resolves.toBe('BTCUSD');
+      // Panel 3 is fixed (not linked): the selection, and so the tape, stay where they were.
+      await expect(page.locator('.tape .sym').textContent()).resolves.toBe(four[0]!.symbol);
 
       // Tape: bounded, newest first, and it moves.
       const tape = page.locator('.tape li[data-dir]');

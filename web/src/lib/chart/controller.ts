@@ -5,18 +5,23 @@
 // edge: the price-axis tag is the live price (not the last visible close), and `onLive` tells the panel
 // when the user has dragged or zoomed away from the newest bar, so it can offer "back to live". Scrolled
 // near its oldest bar, it asks the store for the page before it (the history service); the store
-// prepends it and the next sync reloads, keeping the view where it was.
+// prepends it and the next sync reloads, keeping the view where it was. Indicators are line series over
+// the candles, kept in step by IndicatorSeries: per frame from the first changed bar, after an older page
+// only where that page reaches.
 import { scaleFactor } from '@tickwire/protocol/units';
 import {
   CandlestickSeries,
   ColorType,
   CrosshairMode,
   HistogramSeries,
+  LineSeries,
   LineStyle,
   TickMarkType,
   createChart,
   type CandlestickData,
   type HistogramData,
+  type LineData,
+  type WhitespaceData,
   type AutoscaleInfo,
   type IChartApi,
   type IPriceLine,
@@ -25,20 +30,33 @@ import {
   type Time,
   type UTCTimestamp,
 } from 'lightweight-charts';
-import { formatBarDate, formatBarTime, formatPrice, formatVolume, setTimeZone } from '../format.js';
+import { DASH, formatBarDate, formatBarTime, formatChange, formatPercent, formatPrice, formatUtcOffset, formatVolume, setTimeZone } from '../format.js';
 import type { MarketStore } from '../market/store.js';
 import type { BarBook, ChartInterval } from '../market/symbol.js';
 import { lowerBound, strictlyIncreasing, type Bar } from './candles.js';
-import type { Palette } from './theme.js';
+import { IndicatorSeries, indicatorLabel, specToken, type IndicatorSpec } from './indicators.js';
+import { indicatorColour, type Palette } from './theme.js';
+
+export interface LegendIndicator {
+  label: string;
+  colour: string;
+  /** The indicator's value(s) at the legend's bar (Bollinger: upper / middle / lower); a dash when none. */
+  value: string;
+}
 
 export interface Legend {
+  /** Date and time of the bar in the display time zone, with the zone's offset. */
   time: string;
   open: string;
   high: string;
   low: string;
   close: string;
   volume: string;
+  /** Direction of the bar (close vs open): the legend's colour. */
   change: number;
+  /** Close against the previous bar's close, in price and percent; null for the first bar held. */
+  delta: { price: string; percent: string; sign: number } | null;
+  indicators: LegendIndicator[];
   hovering: boolean;
 }
 
@@ -69,6 +87,17 @@ export interface ChartDebug {
   /** Times of the first and last bar in view (older pages coming in must not move them). */
   visibleFrom: number | null;
   visibleTo: number | null;
+  /** Indicator line series on the chart, and whether every point equals a computation from scratch. */
+  indicatorLines: number;
+  indicatorsMatch: boolean;
+  /** The first point that differs, for failure messages. */
+  indicatorMismatch: string | null;
+}
+
+/** One indicator on the chart: its values and a line series per output line. */
+interface IndicatorView {
+  values: IndicatorSeries;
+  lines: ISeriesApi<'Line'>[];
 }
 
 const DEFAULT_BAR_SPACING = 6;
@@ -117,6 +146,10 @@ export class ChartController {
   private updateCalls = 0;
   /** The store of the last sync: where scroll-back asks for older bars. */
   private store: MarketStore | undefined;
+  private indicators: IndicatorView[] = [];
+  private indicatorKey = '';
+  /** Bars the indicator values were computed over (to tell an older page in front from a replaced set). */
+  private indicatorBars = 0;
 
   constructor(
     container: HTMLElement,
@@ -232,7 +265,40 @@ export class ChartController {
     });
     this.candles.applyOptions({ upColor: palette.up, downColor: palette.down, wickUpColor: palette.up, wickDownColor: palette.down });
     this.liveLine.applyOptions({ color: this.liveUp ? palette.up : palette.down });
+    for (const view of this.indicators) for (const line of view.lines) line.applyOptions({ color: indicatorColour(palette, view.values.spec.kind) });
     this.generation = -1; // volume colours are per bar: reload them
+  }
+
+  /** Shows these indicators (replacing the ones shown); values are computed from the bars held. */
+  setIndicators(specs: readonly IndicatorSpec[]): void {
+    const key = specs.map(specToken).join(':');
+    if (key === this.indicatorKey) return;
+    this.indicatorKey = key;
+    for (const view of this.indicators) for (const line of view.lines) this.chart.removeSeries(line);
+    this.indicators = specs.map((spec) => {
+      const values = new IndicatorSeries(spec);
+      const colour = indicatorColour(this.palette, spec.kind);
+      const lines = values.lines.map((_, j) =>
+        this.chart.addSeries(
+          LineSeries,
+          {
+            color: colour,
+            lineWidth: 1,
+            // Bollinger: the middle line dashed between solid bands.
+            lineStyle: spec.kind === 'bb' && j === 1 ? LineStyle.Dashed : LineStyle.Solid,
+            priceLineVisible: false,
+            lastValueVisible: false,
+            crosshairMarkerVisible: false,
+            priceFormat: this.candles.options().priceFormat,
+          },
+          0,
+        ),
+      );
+      return { values, lines };
+    });
+    this.indicatorBars = 0;
+    this.reloadIndicators(this.book?.bars ?? [], 0);
+    this.publishLegend();
   }
 
   /** Brings the chart up to date with the store. Called once per render flush (≤ once per frame). */
@@ -264,6 +330,7 @@ export class ChartController {
     // Bars at or after the last pushed time changed since the previous frame (usually just the last one).
     let i = bars.length;
     while (i > 0 && (bars[i - 1] as Bar).time >= this.lastTime) i--;
+    this.updateIndicators(bars, i);
     for (; i < bars.length; i++) {
       const bar = bars[i] as Bar;
       this.candles.update(this.candle(bar));
@@ -305,6 +372,7 @@ export class ChartController {
     this.candles.setData(bars.map((b) => this.candle(b)));
     this.volume.setData(bars.map((b) => this.volumeBar(b)));
     this.setDataCalls++;
+    this.reloadIndicators(bars, prepended);
     this.lastTime = bars.length > 0 ? (bars[bars.length - 1] as Bar).time : -Infinity;
     // Logical indices count from the first bar: shift the range by what came in front, so nothing moves.
     if (range !== null) timeScale.setVisibleLogicalRange({ from: range.from + prepended, to: range.to + prepended });
@@ -319,13 +387,46 @@ export class ChartController {
     }
   }
 
+  /**
+   * Indicator values and lines for a new bar set. After an older page (`prepended` bars in front of the
+   * ones computed), only what that page reaches is recomputed, plus the newest bars, which ticks may
+   * have changed in the same frame; anything else is computed from scratch.
+   */
+  private reloadIndicators(bars: readonly Bar[], prepended: number): void {
+    const held = this.indicatorBars;
+    for (const { values, lines } of this.indicators) {
+      if (prepended > 0 && held > 0 && prepended + held <= bars.length) {
+        values.prepend(bars, prepended);
+        values.update(bars, prepended + held - 1);
+      } else values.reset(bars);
+      lines.forEach((line, j) => line.setData(bars.map((b, i) => this.point(b.time, values.lines[j]![i]!))));
+    }
+    this.indicatorBars = bars.length;
+  }
+
+  /** Bars from `from` on changed or were appended since the last frame. */
+  private updateIndicators(bars: readonly Bar[], from: number): void {
+    for (const { values, lines } of this.indicators) {
+      values.update(bars, from);
+      lines.forEach((line, j) => {
+        for (let i = from; i < bars.length; i++) line.update(this.point(bars[i]!.time, values.lines[j]![i]!));
+      });
+    }
+    this.indicatorBars = bars.length;
+  }
+
+  /** An indicator value (ticks; NaN: none yet) as a line point, or a gap. */
+  private point(time: number, ticks: number): LineData<Time> | WhitespaceData<Time> {
+    return Number.isNaN(ticks) ? { time: time as UTCTimestamp } : { time: time as UTCTimestamp, value: ticks / scaleFactor(this.priceScale) };
+  }
+
   private applyScales(priceScale: number, sizeScale: number): void {
     this.priceScale = priceScale;
     this.sizeScale = sizeScale;
     const factor = scaleFactor(priceScale);
-    this.candles.applyOptions({
-      priceFormat: { type: 'custom', minMove: 1 / factor, formatter: (p: number) => formatPrice(Math.round(p * factor), priceScale) },
-    });
+    const priceFormat = { type: 'custom', minMove: 1 / factor, formatter: (p: number) => formatPrice(Math.round(p * factor), priceScale) } as const;
+    this.candles.applyOptions({ priceFormat });
+    for (const view of this.indicators) for (const line of view.lines) line.applyOptions({ priceFormat });
     const sizeFactor = scaleFactor(sizeScale);
     this.volume.applyOptions({
       priceFormat: { type: 'custom', minMove: 1 / sizeFactor, formatter: (v: number) => formatVolume(Math.round(v * sizeFactor), sizeScale) },
@@ -346,24 +447,42 @@ export class ChartController {
     };
   }
 
-  private legendOf(bar: Bar, hovering: boolean): Legend {
+  private legendOf(index: number, hovering: boolean): Legend | null {
+    const bars = this.book?.bars;
+    const bar = bars?.[index];
+    if (bar === undefined) return null;
     const s = this.priceScale;
+    const previous = bars?.[index - 1];
+    const day = formatBarDate(bar.time);
     return {
-      time: formatBarTime(bar.time, this.interval < 60),
+      // Daily bars have no time of day; every other bar says its day too (history spans days).
+      time: `${this.interval >= 86_400 ? day : `${day} ${formatBarTime(bar.time, this.interval < 60)}`} ${formatUtcOffset(bar.time * 1000)}`,
       open: formatPrice(bar.open, s),
       high: formatPrice(bar.high, s),
       low: formatPrice(bar.low, s),
       close: formatPrice(bar.close, s),
       volume: formatVolume(bar.volume, this.sizeScale),
       change: Math.sign(bar.close - bar.open),
+      delta:
+        previous === undefined
+          ? null
+          : {
+              price: formatChange(bar.close - previous.close, s),
+              percent: formatPercent(bar.close - previous.close, previous.close),
+              sign: Math.sign(bar.close - previous.close),
+            },
+      indicators: this.indicators.map(({ values }) => ({
+        label: indicatorLabel(values.spec),
+        colour: indicatorColour(this.palette, values.spec.kind),
+        value: values.lines.map((line) => (Number.isNaN(line[index] ?? NaN) ? DASH : formatPrice(Math.round(line[index]!), s))).join(' / '),
+      })),
       hovering,
     };
   }
 
   private publishLegend(): void {
     if (this.hovering) return;
-    const last = this.book?.bars[this.book.bars.length - 1];
-    this.onLegend(last === undefined ? null : this.legendOf(last, false));
+    this.onLegend(this.legendOf((this.book?.bars.length ?? 0) - 1, false));
   }
 
   private readonly onCrosshair = (param: MouseEventParams<Time>): void => {
@@ -374,10 +493,9 @@ export class ChartController {
       return;
     }
     const time = param.time as number;
-    const found = bars[lowerBound(bars, time)];
-    const bar = found !== undefined && found.time === time ? found : undefined;
-    this.hovering = bar !== undefined;
-    if (bar !== undefined) this.onLegend(this.legendOf(bar, true));
+    const index = lowerBound(bars, time);
+    this.hovering = bars[index]?.time === time;
+    if (this.hovering) this.onLegend(this.legendOf(index, true));
   };
 
   /** Syncs first, so the comparison with the store is not off by the ticks of one frame. */
@@ -417,7 +535,34 @@ export class ChartController {
       setDataCalls: this.setDataCalls,
       updateCalls: this.updateCalls,
       ...this.liveDebug(bars),
+      ...this.indicatorDebug(bars),
     };
+  }
+
+  /** Every indicator point against values computed from scratch over the same bars (seams included). */
+  private indicatorDebug(bars: readonly Bar[]): Pick<ChartDebug, 'indicatorLines' | 'indicatorsMatch' | 'indicatorMismatch'> {
+    const f = scaleFactor(this.priceScale);
+    let lines = 0;
+    let mismatch: string | null = null;
+    for (const view of this.indicators) {
+      const fresh = new IndicatorSeries(view.values.spec);
+      fresh.reset(bars);
+      view.lines.forEach((line, j) => {
+        lines++;
+        // lightweight-charts leaves gaps (bars without a value yet) out of data(): compare the valued points.
+        const data = line.data().filter((d) => 'value' in d);
+        const want = fresh.lines[j]!.flatMap((v, i) => (Number.isNaN(v) ? [] : [{ time: bars[i]!.time, value: v }]));
+        const name = `${indicatorLabel(view.values.spec)}[${j}]`;
+        if (mismatch === null && data.length !== want.length) mismatch = `${name}: ${data.length} points, ${want.length} expected over ${bars.length} bars`;
+        for (let i = 0; i < data.length && mismatch === null; i++) {
+          const d = data[i] as LineData<Time>;
+          const w = want[i]!;
+          if (d.time !== w.time || Math.abs(d.value * f - w.value) > 1e-6 * Math.max(1, Math.abs(w.value)))
+            mismatch = `${name} point ${i}/${want.length} (${String(d.time)}): ${d.value * f} vs ${w.value} at ${w.time}`;
+        }
+      });
+    }
+    return { indicatorLines: lines, indicatorsMatch: mismatch === null, indicatorMismatch: mismatch };
   }
 
   private liveDebug(

@@ -1,6 +1,7 @@
 // Colours shared by the charts (canvas, so they cannot read CSS) and mirrored by the CSS variables in
 // app.css. Up/down use the same teal/red everywhere: watchlist, tape, candles, volume.
 import type { Theme } from '../settings.js';
+import type { IndicatorKind } from './indicators.js';
 
 export interface Palette {
   background: string;
@@ -12,6 +13,12 @@ export interface Palette {
   down: string;
   upVolume: string;
   downVolume: string;
+  /** Indicator lines: hues apart from up/down and from each other. */
+  indicators: Readonly<Record<IndicatorKind, string>>;
+}
+
+export function indicatorColour(palette: Palette, kind: IndicatorKind): string {
+  return palette.indicators[kind];
 }
 
 export const PALETTES: Readonly<Record<Theme, Palette>> = {
@@ -25,6 +32,7 @@ export const PALETTES: Readonly<Record<Theme, Palette>> = {
     down: '#f25c59',
     upVolume: 'rgba(38, 166, 154, 0.45)',
     downVolume: 'rgba(242, 92, 89, 0.45)',
+    indicators: { sma: '#f0b429', ema: '#5b9cf5', vwap: '#d67cf0', bb: '#9aa8ba' },
   },
   light: {
     background: '#ffffff',
@@ -36,5 +44,6 @@ export const PALETTES: Readonly<Record<Theme, Palette>> = {
     down: '#c62828',
     upVolume: 'rgba(0, 121, 107, 0.4)',
     downVolume: 'rgba(198, 40, 40, 0.4)',
+    indicators: { sma: '#b7791f', ema: '#1f5fbf', vwap: '#9c27b0', bb: '#5f6f84' },
   },
 };
