@@ -166,19 +166,42 @@ export class IngestCore {
   lastAcceptedAtMs = 0;
   acceptedTotal = 0;
 
+  private readonly list: IngestInstrument[] = [];
+
   constructor(
-    readonly instruments: readonly IngestInstrument[],
+    instruments: readonly IngestInstrument[],
     readonly limits: IngestLimits = DEFAULT_INGEST_LIMITS,
   ) {
-    for (const inst of instruments) this.byTicker.set(inst.ticker.toUpperCase(), inst);
-    this.seq = new Float64Array(instruments.length);
-    this.lastTimeMs = new Float64Array(instruments.length);
+    this.seq = new Float64Array(Math.max(16, instruments.length));
+    this.lastTimeMs = new Float64Array(this.seq.length);
+    for (const inst of instruments) this.addInstrument(inst);
     this.idRing = new Array<string | undefined>(limits.dedupWindow);
+  }
+
+  /** Every instrument of the server, ids = indices (ingested or not: a trade for a simulated one is not_ingest). */
+  get instruments(): readonly IngestInstrument[] {
+    return this.list;
+  }
+
+  /** Appends an instrument registered at run time (the next id): it starts at seq 0 and takes trades at once. */
+  addInstrument(inst: IngestInstrument): void {
+    if (inst.id !== this.list.length) throw new RangeError(`instrument ${inst.ticker} has id ${inst.id}; the next id is ${this.list.length}`);
+    if (inst.id >= this.seq.length) {
+      // Doubling: registering n instruments one by one copies O(n) numbers in all.
+      const seq = new Float64Array(this.seq.length * 2);
+      const last = new Float64Array(seq.length);
+      seq.set(this.seq);
+      last.set(this.lastTimeMs);
+      this.seq = seq;
+      this.lastTimeMs = last;
+    }
+    this.list.push(inst);
+    this.byTicker.set(inst.ticker.toUpperCase(), inst);
   }
 
   /** Instruments producers may write. */
   get ingestible(): number {
-    return this.instruments.filter((i) => i.source === 'ingest').length;
+    return this.list.filter((i) => i.source === 'ingest').length;
   }
 
   /** Binds the fan-out (after restore and warm-up): seqs and times continue from its published state. */
@@ -273,7 +296,7 @@ export class IngestCore {
    */
   private record(view: DataView, o: number, nowMs: number): Check<Trade> {
     const r = readTickRecord(view, o, this.scratch);
-    const inst = this.instruments[r.symbolId];
+    const inst = this.list[r.symbolId];
     if (r.flags !== 0) return refuse('bad_shape', `record flags must be 0, got ${r.flags}`);
     if (inst === undefined) return refuse('unknown_ticker', `unknown symbolId ${r.symbolId}`);
     if (inst.source !== 'ingest')

@@ -2,7 +2,8 @@
 // seq continuity through a real Fanout, duplicates dropped exactly once, the whole-body queue refusal,
 // and that a rejected line changes nothing (seq, times, duplicate memory).
 import { describe, expect, it } from 'vitest';
-import { decodeFrame } from '@tickwire/protocol/codec';
+import { TICK_RECORD_SIZE, decodeFrame, emptyTick, writeTickRecord } from '@tickwire/protocol/codec';
+import type { PriceTicks, SizeLots } from '@tickwire/protocol/units';
 import type { Tick } from '@tickwire/protocol/messages';
 import { Fanout } from '../src/fanout.js';
 import { INGEST_REJECTIONS, IngestCore, countLines, type IngestInstrument } from '../src/ingest.js';
@@ -160,5 +161,45 @@ describe('IngestCore', () => {
     const { core } = setup();
     const r = core.submit(Buffer.concat([Buffer.from([0xff, 0xfe, 0x0a]), Buffer.from(JSON.stringify(trade()))]), NOW);
     expect(r.ok && r.result).toMatchObject({ accepted: 1, reasons: { bad_json: 1 } });
+  });
+});
+
+describe('instruments added at run time', () => {
+  it('grow the core and the fan-out by one id each, starting at seq 0, leaving the others untouched', () => {
+    const { submit, ticks, fanout, core } = setup();
+    submit(trade({ id: 'a-1' }));
+    const acme = fanout.states[0]!.seq;
+    // Past the initial capacity of the core's per-symbol arrays (16), so they have to grow.
+    for (let id = instruments.length; id < 40; id++) {
+      const inst: IngestInstrument = {
+        id,
+        ticker: `NEW${id}`,
+        name: `New ${id}`,
+        assetClass: 'equity',
+        priceScale: 2,
+        sizeScale: 0,
+        tickSize: 1,
+        source: 'ingest',
+      };
+      fanout.addInstrument(inst);
+      core.addInstrument(inst);
+    }
+    expect(fanout.idOf('NEW39')).toBe(39);
+    expect(fanout.states[39]!.seq).toBe(0);
+    const r = submit(trade({ ticker: 'NEW39', id: 'n-1' }), trade({ ticker: 'NEW39', id: 'n-2' }), trade({ id: 'a-2' }));
+    expect(r.ok && r.result.accepted).toBe(3);
+    expect(ticks.filter((t) => t.symbolId === 39).map((t) => t.seq)).toEqual([1, 2]);
+    expect(fanout.states[0]!.seq).toBe(acme + 1);
+    // The binary door names the new instrument by its id.
+    const rec = new Uint8Array(TICK_RECORD_SIZE);
+    writeTickRecord(new DataView(rec.buffer), 0, { ...emptyTick(), symbolId: 20, price: 12345 as PriceTicks, size: 1 as SizeLots });
+    expect(core.submitRecords(rec, NOW)).toMatchObject({ ok: true, result: { accepted: 1 } });
+  });
+
+  it('refuse an id that is not the next one', () => {
+    const { fanout, core } = setup();
+    const skip = { ...instruments[0]!, id: instruments.length + 1, ticker: 'SKIP' };
+    expect(() => fanout.addInstrument(skip)).toThrow(/the next id is 4/);
+    expect(() => core.addInstrument(skip)).toThrow(/the next id is 4/);
   });
 });

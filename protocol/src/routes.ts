@@ -24,6 +24,8 @@ export const Route = {
   ingest: '/ingest',
   /** Producers' long-lived WebSocket (Bearer on the upgrade; NDJSON or 32-byte records, acked per message). */
   ingestWs: '/ingest/ws',
+  /** Instruments registered at run time (POST, JSON; same credential): docs/ingest.md. */
+  ingestInstruments: '/ingest/instruments',
   /** The @tickwire/client browser bundle (ES module): `import { connect } from '/client/tickwire-client.js'`. */
   clientBundle: '/client/tickwire-client.js',
 } as const;

@@ -19,7 +19,8 @@ export const AdminRoute = { page: '/admin', state: '/admin/state.json' } as cons
 export interface AdminDeps {
   token: string;
   sessions: SessionRegistry;
-  tickers: readonly string[];
+  /** Tickers by symbol id, read per request (instruments registered at run time join the list). */
+  tickers: () => readonly string[];
   metrics: Metrics;
   health: () => { stalled: boolean; detail: Record<string, unknown> };
   now: () => number;
@@ -39,7 +40,8 @@ export interface AdminState {
 export async function adminState(deps: AdminDeps): Promise<AdminState> {
   const now = deps.now();
   const byAddress = new Map<string, AdminState['addresses'][number]>();
-  const perSymbol = new Uint32Array(deps.tickers.length);
+  const tickers = deps.tickers();
+  const perSymbol = new Uint32Array(tickers.length);
   const sessions: AdminState['busiest'] = [];
   let conflating = 0;
   for (const s of deps.sessions) {
@@ -73,7 +75,7 @@ export async function adminState(deps: AdminDeps): Promise<AdminState> {
     addresses: [...byAddress.values()].sort((x, y) => y.total - x.total).slice(0, ADMIN_TOP_ROWS),
     busiest: sessions.slice(0, ADMIN_TOP_ROWS),
     conflating,
-    symbols: deps.tickers
+    symbols: tickers
       .map((ticker, i) => ({ ticker, subscribers: perSymbol[i]! }))
       .filter((s) => s.subscribers > 0)
       .sort((x, y) => y.subscribers - x.subscribers),

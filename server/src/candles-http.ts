@@ -32,7 +32,6 @@ function bad(res: HttpResponse, status: number, name: string, message: string): 
 }
 
 export function candlesHandler(deps: CandlesDeps): (res: HttpResponse, req: HttpRequest) => void {
-  const byTicker = new Map(deps.fanout.states.map((s) => [s.instrument.ticker, s]));
   const intervals = HISTORY_INTERVALS.map((i) => HISTORY_INTERVAL_LABELS[i]).join(', ');
   return (res, req) => {
     const symbol = req.getQuery('symbol') ?? '';
@@ -42,7 +41,8 @@ export function candlesHandler(deps: CandlesDeps): (res: HttpResponse, req: Http
     const ifNoneMatch = req.getHeader('if-none-match');
 
     if (symbol === '') return bad(res, 400, 'MissingSymbol', 'symbol is required, e.g. ?symbol=AAPL&interval=1m');
-    const state = byTicker.get(symbol);
+    const id = deps.fanout.idOf(symbol);
+    const state = id === undefined ? undefined : deps.fanout.states[id];
     if (state === undefined) return bad(res, 404, 'UnknownSymbol', `unknown symbol ${JSON.stringify(symbol.slice(0, 32))} (see /api/symbols)`);
     const interval = parseHistoryInterval(intervalText);
     if (interval === null)

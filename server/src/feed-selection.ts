@@ -1,18 +1,19 @@
 // Which feed a server runs: a feed process over the bus (gateway mode: --nats, or a --workers thread's
 // hub), else the embedded simulator, which continues a saved stream (--state-file) when one fits, over
-// the built-in universe or an --instruments file, with the ingest core when --ingest-token opens the doors
-// or --source replays a trade file.
+// the built-in universe or an --instruments file (plus what was registered at run time: the registry),
+// with the ingest core when --ingest-token opens the doors or --source replays a trade file.
 import { hostname } from 'node:os';
 import type { Clock } from '@tickwire/feeds/clock';
-import { InstrumentFileError, loadInstrumentFile } from '@tickwire/feeds/instrument-file';
-import { DEFAULT_INGEST_LIMITS, IngestCore } from '@tickwire/core/ingest';
+import { InstrumentFileError } from '@tickwire/feeds/instrument-file';
+import { InstrumentRegistry } from '@tickwire/feeds/instrument-registry';
+import { DEFAULT_INGEST_LIMITS, IngestCore, type IngestInstrument } from '@tickwire/core/ingest';
 import { instrumentInfo } from '@tickwire/protocol/instruments';
 import { StartupError } from './errors.js';
 import type { Bus } from '@tickwire/core/nats/bus';
 import type { Logger } from '@tickwire/core/log';
 import type { ServerConfig } from './config.js';
 import { openBusSource } from './bus-source.js';
-import { MAX_WARMUP_TICKS, createEmbeddedFeed, embeddedSource, type FeedSource, type GatewayTuning } from './feed-source.js';
+import { MAX_WARMUP_TICKS, createEmbeddedFeed, embeddedSource, type FeedSource, type GatewayTuning, type LocalInstrument } from './feed-source.js';
 import { openExchange } from './adapters/exchange-source.js';
 import { openReplay } from './replay-source.js';
 import { takeState, type FeedFingerprint, type SavedState } from './state-file.js';
@@ -36,6 +37,8 @@ export interface SelectedFeed {
   restored: SavedState | null;
   /** What a saved state must match to be continued; saved again on shutdown. */
   fingerprint: FeedFingerprint;
+  /** The --instruments file and what was registered at run time (null: built-in universe or a bus feed). */
+  registry: InstrumentRegistry | null;
 }
 
 export async function selectFeed(config: ServerConfig, options: FeedSelectionOptions): Promise<SelectedFeed> {
@@ -60,13 +63,13 @@ export async function selectFeed(config: ServerConfig, options: FeedSelectionOpt
       ...(options.gateway !== undefined ? { tuning: options.gateway } : {}),
       ...(options.signal !== undefined ? { signal: options.signal } : {}),
     });
-    return { feed, restored: null, fingerprint };
+    return { feed, restored: null, fingerprint, registry: null };
   }
   // A saved stream is continued only while the catch-up it implies stays a short burst.
   const saved = config.stateFile === null ? null : takeState(config.stateFile, fingerprint, now(), (MAX_WARMUP_TICKS / config.tickRate) * 1000);
   if (saved && !saved.ok && saved.reason !== 'no saved state') log.warn({ reason: saved.reason }, 'starting a new stream instead of the saved one');
   const restored = saved?.ok ? saved.state : null;
-  const instruments = config.instruments === null ? undefined : loadInstruments(config.instruments, config.feed === 'sim' ? 'sim' : 'ingest');
+  const registry = config.instruments === null ? null : loadRegistry(config.instruments, config.feed === 'none');
   const embedded = createEmbeddedFeed({
     seed: config.seed,
     symbols: config.symbols,
@@ -74,7 +77,8 @@ export async function selectFeed(config: ServerConfig, options: FeedSelectionOpt
     warmupSec: config.warmupSec,
     clock,
     simulate: config.feed === 'sim',
-    ...(instruments !== undefined ? { instruments } : {}),
+    // The registry's list itself: it grows as instruments are registered, and the feed serves it as it is.
+    ...(registry !== null ? { instruments: registry.list } : {}),
     ...(restored ? { epoch: restored.epoch, restore: restored.simulator } : options.epoch !== undefined ? { epoch: options.epoch } : {}),
   });
   // The core exists for the ingest doors (--ingest-token) and for a replayed file (--source).
@@ -82,8 +86,7 @@ export async function selectFeed(config: ServerConfig, options: FeedSelectionOpt
     config.ingestToken === null && config.source === null
       ? null
       : new IngestCore(
-          // With --feed none every instrument is ingested, whatever its entry says.
-          embedded.instruments.map((i) => ({ ...instrumentInfo(i), tickSize: i.tickSize, source: config.feed === 'none' ? 'ingest' : (i.source ?? 'sim') })),
+          embedded.instruments.map((i) => ingestInstrument(i, config.feed === 'none')),
           { ...DEFAULT_INGEST_LIMITS, queueLength: config.ingestQueue },
         );
   if (ingest !== null && ingest.ingestible === 0) {
@@ -92,12 +95,17 @@ export async function selectFeed(config: ServerConfig, options: FeedSelectionOpt
   const source = config.source;
   const replay =
     source === null || ingest === null ? null : 'file' in source ? openReplay(source, config.replaySpeed, log) : openExchange(source, ingest, log, now);
-  return { feed: embeddedSource(embedded, config.tickRate, ingest, replay, now), restored, fingerprint };
+  return { feed: embeddedSource(embedded, config.tickRate, ingest, replay, now), restored, fingerprint, registry };
 }
 
-function loadInstruments(path: string, defaultSource: 'sim' | 'ingest') {
+/** What the ingest core needs of an instrument; with --feed none every instrument is ingested, whatever its entry says. */
+export function ingestInstrument(i: LocalInstrument, allIngested: boolean): IngestInstrument {
+  return { ...instrumentInfo(i), tickSize: i.tickSize, source: allIngested ? 'ingest' : (i.source ?? 'sim') };
+}
+
+function loadRegistry(path: string, allIngested: boolean): InstrumentRegistry {
   try {
-    return loadInstrumentFile(path, { defaultSource });
+    return InstrumentRegistry.load(path, { allIngested });
   } catch (error) {
     if (error instanceof InstrumentFileError) throw new StartupError('TW_INSTRUMENTS', `invalid --instruments ${error.message}`, { cause: error });
     throw error;

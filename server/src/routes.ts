@@ -2,6 +2,7 @@
 // the JSON endpoints (symbols, health, metrics), the operator and test views, and last the dashboard's
 // static files with the 404 for anything else. A new route is one line in registerRoutes().
 import type { HttpRequest, HttpResponse, TemplatedApp } from 'uWebSockets.js';
+import type { InstrumentRegistry } from '@tickwire/feeds/instrument-registry';
 import { Route } from '@tickwire/protocol/routes';
 import { instrumentInfo, type SymbolsResponse } from '@tickwire/protocol/instruments';
 import { PROTOCOL_VERSION } from '@tickwire/protocol/messages';
@@ -18,12 +19,13 @@ import { mountHttpStreams, type HttpStreamHub } from './http-stream.js';
 import { ProducerBuckets } from './ingest-guard.js';
 import { mountIngest } from './ingest-http.js';
 import { mountIngestWs } from './ingest-ws.js';
+import { mountInstrumentRegistration } from './instrument-registration.js';
 import { sendJson, writeCommonHeaders } from './http-util.js';
 import type { Metrics } from './metrics.js';
 import type { PastSeeder } from './past-candles.js';
 import { mountPolling, type PollHub } from './poll.js';
 import type { SessionRegistry } from './sessions.js';
-import type { StaticFiles } from './static-files.js';
+import { serveStaticFile, staticFile, type StaticFile, type StaticFiles } from './static-files.js';
 import type { Subscriptions } from './subscriptions.js';
 import { mountTestHooks, type FeedSwitch } from './test-hooks.js';
 import type { TransportDeps } from './transport-deps.js';
@@ -48,6 +50,8 @@ export interface RouteContext {
   feedSwitch: FeedSwitch;
   /** Seeds a symbol's generated candle history on demand (before /api/candles answers for it). */
   past: Pick<PastSeeder, 'ensure'>;
+  /** The --instruments file and its run-time registrations (null: nothing to register into). */
+  registry: InstrumentRegistry | null;
 }
 
 export interface MountedRoutes {
@@ -73,7 +77,7 @@ export function registerRoutes(app: TemplatedApp, ctx: RouteContext): MountedRou
     mountAdmin(app, {
       token: config.adminToken,
       sessions: ctx.sessions,
-      tickers: ctx.fanout.states.map((s) => s.instrument.ticker),
+      tickers: () => ctx.fanout.states.map((s) => s.instrument.ticker),
       metrics: ctx.metrics,
       health: () => ctx.feed.health(ctx.now(), ctx.fanout),
       now: ctx.now,
@@ -108,6 +112,14 @@ export function registerRoutes(app: TemplatedApp, ctx: RouteContext): MountedRou
       metrics: ctx.metrics,
       log: ctx.log,
       now: ctx.now,
+    });
+    mountInstrumentRegistration(app, {
+      registry: ctx.registry,
+      core: ingest,
+      fanout: ctx.fanout,
+      token: config.ingestToken,
+      refuse: (res, refusal) => ctx.admission.refuse(res, refusal),
+      log: ctx.log,
     });
   }
   if (config.testHooks) {
@@ -154,14 +166,22 @@ function mountTransports(app: TemplatedApp, ctx: RouteContext): { streams: HttpS
   return { streams, polls };
 }
 
-function symbolsHandler(ctx: RouteContext): (res: HttpResponse) => void {
-  const body: SymbolsResponse = { symbols: ctx.feed.instruments.map(instrumentInfo) };
-  const json = JSON.stringify(body);
-  return (res) => {
-    res.writeHeader('Content-Type', 'application/json; charset=utf-8');
-    res.writeHeader('Cache-Control', 'public, max-age=60');
-    writeCommonHeaders(res);
-    res.end(json);
+/**
+ * The instrument list, encoded again only when it grew (instruments registered at run time are appended,
+ * never changed), and served like a static file: a content ETag and no-cache, so a client polling for new
+ * instruments gets a 304 while nothing was added.
+ */
+function symbolsHandler(ctx: RouteContext): (res: HttpResponse, req: HttpRequest) => void {
+  let count = -1;
+  let file: StaticFile | null = null;
+  return (res, req) => {
+    const instruments = ctx.feed.instruments;
+    if (file === null || instruments.length !== count) {
+      const body: SymbolsResponse = { symbols: instruments.map(instrumentInfo) };
+      file = staticFile('symbols.json', Buffer.from(JSON.stringify(body)), false);
+      count = instruments.length;
+    }
+    serveStaticFile(res, req, file);
   };
 }
 

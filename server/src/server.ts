@@ -67,7 +67,7 @@ export async function createServer(partial: Partial<ServerConfig> = {}, options:
   const staticFiles = new StaticFiles(config.webDir);
   const workerTag = options.worker === undefined ? '' : `-w${options.worker}`;
 
-  const { feed, restored, fingerprint } = await selectFeed(config, {
+  const { feed, restored, fingerprint, registry } = await selectFeed(config, {
     clock,
     log,
     workerTag,
@@ -146,6 +146,7 @@ export async function createServer(partial: Partial<ServerConfig> = {}, options:
     staticFiles,
     feedSwitch,
     past,
+    registry,
   });
 
   const listening = await listenAll(app, uws, config, log, options.worker, () => registerMetricsRoutes(guardApp(uws.App(), handlerErrors), serveMetrics)).catch(

@@ -59,9 +59,8 @@ export interface SymbolGate {
 const ALWAYS_READY: SymbolGate = { ready: () => true, whenReady: (_ids, ready) => ready(), interest: () => {} };
 
 export class Subscriptions {
-  private readonly byTicker: Map<string, number>;
   /** Sessions holding each symbol: the gate hears of 0 → 1 and 1 → 0 (interest-based feed subscriptions). */
-  private readonly holders: Uint32Array;
+  private holders: Uint32Array;
   readonly cache = new SnapshotCache();
   private readonly budgetLimits: SnapshotBudgetLimits;
   private readonly budgets = new WeakMap<Session, ByteBudget>();
@@ -74,7 +73,6 @@ export class Subscriptions {
     private readonly metrics: Metrics,
     private readonly gate: SymbolGate = ALWAYS_READY,
   ) {
-    this.byTicker = new Map(fanout.states.map((s) => [s.instrument.ticker, s.instrument.id]));
     this.holders = new Uint32Array(fanout.states.length);
     this.budgetLimits = limits.snapshotBudget ?? DEFAULT_SNAPSHOT_BUDGET;
     this.pollBudgets = new AddressBudgets(this.budgetLimits);
@@ -87,7 +85,7 @@ export class Subscriptions {
   }
 
   symbolId(ticker: string): number | undefined {
-    return this.byTicker.get(ticker);
+    return this.fanout.idOf(ticker);
   }
 
   /** Handles one control message's text; the reply frames go to the session, the outcome to the caller. */
@@ -107,7 +105,7 @@ export class Subscriptions {
     const ids: number[] = [];
     const unknown: string[] = [];
     for (const ticker of symbols) {
-      const id = this.byTicker.get(ticker);
+      const id = this.fanout.idOf(ticker);
       if (id === undefined) unknown.push(ticker);
       else ids.push(id);
     }
@@ -288,6 +286,12 @@ export class Subscriptions {
   }
 
   private hold(id: number): void {
+    if (id >= this.holders.length) {
+      // An instrument registered at run time: the table grows (doubling) when it is first held.
+      const grown = new Uint32Array(Math.max(id + 1, this.holders.length * 2));
+      grown.set(this.holders);
+      this.holders = grown;
+    }
     if (this.holders[id]!++ === 0) this.gate.interest(id, true);
   }
 
