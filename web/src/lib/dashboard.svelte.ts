@@ -40,6 +40,13 @@ import { preferenceFromQuery, tokenFromQuery, type TransportPreference } from '@
 const CATALOGUE_RETRY_MS = 2_000;
 /** Connect without the catalogue if it is this slow (unknown tickers are then refused one by one). */
 const CATALOGUE_WAIT_MS = 3_000;
+/**
+ * Instruments registered at run time reach the search without a reload: the catalogue is fetched again
+ * when the search opens (at most every CATALOGUE_REFRESH_MIN_MS) and every CATALOGUE_REFRESH_MS. The
+ * server revalidates /api/symbols by ETag, so an unchanged list costs a 304.
+ */
+const CATALOGUE_REFRESH_MS = 60_000;
+const CATALOGUE_REFRESH_MIN_MS = 5_000;
 const STATS_PUBLISH_MS = 500;
 /**
  * Chart cadence: live candles at ~20 Hz. Measured (docs/benchmarks.md, software-rendered Chromium):
@@ -58,6 +65,7 @@ export interface DashboardOptions {
 export class Dashboard {
   settings: Settings = $state.raw(loadSettings(null));
   catalogue: InstrumentInfo[] = $state.raw([]);
+  private catalogueFetchedAt = 0;
   rows: RowView[] = $state.raw([]);
   tape: TapeRow[] = $state.raw([]);
   stats: FeedStats = $state.raw(emptyStats());
@@ -148,6 +156,7 @@ export class Dashboard {
     this.started = true;
     // Stats (rates, latency windows) and freshness (stale ages) keep moving even when no ticks arrive.
     setInterval(() => this.loop.request(), STATS_PUBLISH_MS);
+    setInterval(() => this.refreshCatalogue(), CATALOGUE_REFRESH_MS);
     document.addEventListener('visibilitychange', () => this.loop.request());
     this.showInUrl();
     const loaded = this.loadCatalogue();
@@ -172,6 +181,28 @@ export class Dashboard {
       }
       await new Promise((r) => setTimeout(r, CATALOGUE_RETRY_MS));
     }
+  }
+
+  /** Fetches the catalogue again (the search opened, or the periodic refresh); a longer list replaces it. */
+  refreshCatalogue(): void {
+    const t = Date.now();
+    // Before the first load, loadCatalogue() is still trying.
+    if (this.catalogue.length === 0 || t - this.catalogueFetchedAt < CATALOGUE_REFRESH_MIN_MS) return;
+    this.catalogueFetchedAt = t;
+    fetch(routeUrl(this.options.baseUrl, Route.symbols))
+      .then((response) => (response.ok ? (response.json() as Promise<Partial<SymbolsResponse>>) : null))
+      .then((body) => {
+        const list = body?.symbols;
+        // Instruments are only ever appended: a longer list is a newer one.
+        if (!Array.isArray(list) || list.length <= this.catalogue.length) return;
+        this.catalogue = list;
+        this.store.setCatalogue(list);
+        // Watched tickers the old list lacked (from another tab or a link) can be subscribed now.
+        this.client.setSymbols(this.subscribable(this.settings.watchlist));
+      })
+      .catch(() => {
+        // Offline for a moment: the next opening of the search or the next period tries again.
+      });
   }
 
   private applyCatalogue(list: InstrumentInfo[]): void {
