@@ -113,10 +113,13 @@ describe('accessibility', () => {
       await page.keyboard.press('Escape');
       await page.locator('[data-action="alerts"]').click();
       const form = page.getByRole('group', { name: 'Price alerts' });
-      const aapl = (await hook.symbols(page)).AAPL!;
-      await form.getByLabel('Price', { exact: true }).fill(((aapl.bid + 0.5) / 100).toFixed(3)); // inside the spread: fires soon
       await form.getByLabel('Symbol').selectOption('AAPL');
-      await form.getByRole('button', { name: 'Add alert' }).click();
+      // Inside the spread (half a cent above the bid), set and submitted in one page task: fires within seconds.
+      await form.getByLabel('Price', { exact: true }).evaluate((input: HTMLInputElement) => {
+        input.value = ((window.__tickwire!.symbols().AAPL!.bid + 0.5) / 100).toFixed(3);
+        input.dispatchEvent(new Event('input', { bubbles: true }));
+        input.form!.requestSubmit();
+      });
       await until(async () => (await page.locator('[role="alert"][data-toast]').count()) > 0, 'an alert toast', 30_000);
       problems.push(...(await audit(page, 'alerts-menu-toast')));
       await page.keyboard.press('Escape');

@@ -34,8 +34,8 @@ declare global {
 }
 
 /** Records every Notification the page constructs (after the real constructor accepted it). */
-function spyNotifications(page: Page): Promise<void> {
-  return page.addInitScript(() => {
+async function spyNotifications(page: Page): Promise<void> {
+  await page.addInitScript(() => {
     const notes: Note[] = [];
     window.__notes = notes;
     const Real = window.Notification;
@@ -52,29 +52,28 @@ function spyNotifications(page: Page): Promise<void> {
 const notes = (page: Page) => page.evaluate(() => window.__notes ?? []);
 const alerts = (page: Page) => page.evaluate(() => window.__tickwire!.settings().alerts);
 
-/**
- * A price inside the symbol's current bid–ask spread (half a tick above the bid): trades bounce between bid
- * and ask, so the live price crosses it both ways within seconds whatever the trend.
- */
-async function insideSpread(page: Page, symbol: string): Promise<string> {
-  const s = (await hook.symbols(page))[symbol]!;
-  expect(s.bid).toBeGreaterThan(0);
-  return ((s.bid + 0.5) / 100).toFixed(3); // AAPL: two decimals
-}
+/** The symbol: a cheap stock, whose one-cent tick is large next to its moves, so trades bounce across a level. */
+const SYMBOL = 'PFE';
 
-/** Fills the alerts form with the keyboard: symbol, condition, price (typed over the prefilled last price), repeat. */
-async function addAlert(page: Page, symbol: string, op: 'above' | 'below', priceText: string, repeat: boolean): Promise<void> {
+/**
+ * Fills the alerts form: symbol, condition and repeat with the keyboard; then, in one page task so the market
+ * cannot move in between, a price inside the current bid–ask spread (half a tick above the bid) and submit.
+ * Trades print at the bid and at the ask, so the live price crosses that level both ways within seconds.
+ */
+async function addAlert(page: Page, symbol: string, op: 'above' | 'below', repeat: boolean): Promise<void> {
   const menu = page.getByRole('group', { name: 'Price alerts' });
   await menu.getByLabel('Symbol').selectOption(symbol);
   await menu.getByLabel('Condition').selectOption(op);
   const price = menu.getByLabel('Price', { exact: true });
   await until(async () => /\d/.test(await price.inputValue()), 'the last price prefilled');
-  await price.focus();
-  await page.keyboard.press('ControlOrMeta+a');
-  await page.keyboard.type(priceText);
   const box = menu.getByLabel('Repeat after the price crosses back');
   if ((await box.isChecked()) !== repeat) await box.press('Space');
-  await menu.getByRole('button', { name: 'Add alert' }).press('Enter');
+  await price.evaluate((input: HTMLInputElement, t) => {
+    const bid = window.__tickwire!.symbols()[t]!.bid;
+    input.value = ((bid + 0.5) / 100).toFixed(3); // two decimals: half a cent
+    input.dispatchEvent(new Event('input', { bubbles: true }));
+    input.form!.requestSubmit();
+  }, symbol);
 }
 
 describe('price alerts', () => {
@@ -84,18 +83,28 @@ describe('price alerts', () => {
     try {
       const { page, errors } = await openPage(context, server.url, spyNotifications);
       await until(async () => (await hook.connection(page)).state === 'live', 'live connection');
-      await until(async () => (await page.locator('[data-ticker="AAPL"][data-status="live"]').count()) === 1, 'AAPL live');
+      // Add the symbol with the keyboard.
+      await page.keyboard.press('/');
+      await page.keyboard.type(SYMBOL);
+      await until(
+        async () => new RegExp(`^${SYMBOL}`).test((await page.locator('#search-results [role="option"]').first().textContent()) ?? ''),
+        `${SYMBOL} offered`,
+      );
+      await page.keyboard.press('Enter');
+      await until(async () => (await page.locator(`[data-ticker="${SYMBOL}"][data-status="live"]`).count()) === 1, `${SYMBOL} live`);
 
       // Open the menu from the keyboard.
       await page.locator('[data-action="alerts"]').focus();
       await page.keyboard.press('Enter');
       await expect(page.getByRole('group', { name: 'Price alerts' }).isVisible()).resolves.toBe(true);
-      await addAlert(page, 'AAPL', 'above', await insideSpread(page, 'AAPL'), false);
-      await addAlert(page, 'AAPL', 'below', await insideSpread(page, 'AAPL'), true);
-      const [once, repeating] = (await alerts(page)) as [{ id: string; price: number }, { id: string; price: number }];
-      expect(once).toMatchObject({ symbol: 'AAPL', op: 'above', repeat: false });
-      expect(repeating).toMatchObject({ symbol: 'AAPL', op: 'below', repeat: true });
-      expect(await page.locator('[data-ticker="AAPL"] .bell').count()).toBe(1);
+      await addAlert(page, SYMBOL, 'above', false);
+      await addAlert(page, SYMBOL, 'below', true);
+      const created = await alerts(page);
+      expect(created).toHaveLength(2);
+      const [once, repeating] = created as [(typeof created)[0], (typeof created)[0]];
+      expect(once).toMatchObject({ symbol: SYMBOL, op: 'above', repeat: false });
+      expect(repeating).toMatchObject({ symbol: SYMBOL, op: 'below', repeat: true });
+      expect(await page.locator(`[data-ticker="${SYMBOL}"] .bell`).count()).toBe(1);
       await page.screenshot({ path: resultsPath('alerts-menu.png') });
       await page.keyboard.press('Escape');
 
@@ -105,8 +114,8 @@ describe('price alerts', () => {
       await page.screenshot({ path: resultsPath('alerts-toasts.png') });
       const fired = await notes(page);
       expect(fired.filter((n) => n.tag === once.id)).toHaveLength(1);
-      expect(fired.find((n) => n.tag === once.id)?.body).toMatch(/^AAPL above \d{3}\.\d{3}: now \d{3}\.\d{2}$/);
-      expect(fired.find((n) => n.tag === once.id)?.title).toBe('Price alert: AAPL');
+      expect(fired.find((n) => n.tag === once.id)?.body).toMatch(/^PFE above \d{2}\.\d{3}: now \d{2}\.\d{2}$/);
+      expect(fired.find((n) => n.tag === once.id)?.title).toBe(`Price alert: ${SYMBOL}`);
 
       // The repeating one fires again once the price went back above it; the one-shot never does.
       await until(async () => (await notes(page)).filter((n) => n.tag === repeating.id).length >= 2, 'the repeating alert firing again', 40_000);
@@ -134,9 +143,9 @@ describe('price alerts', () => {
 
       // Deleting: the list empties, the row loses its bell.
       await page.locator('[data-action="alerts"]').click();
-      for (const a of saved) await page.getByRole('button', { name: new RegExp(`^Delete alert AAPL ${a.op}`) }).click();
+      for (const a of saved) await page.getByRole('button', { name: new RegExp(`^Delete alert ${SYMBOL} ${a.op}`) }).click();
       await until(async () => (await alerts(page)).length === 0, 'alerts deleted');
-      expect(await page.locator('[data-ticker="AAPL"] .bell').count()).toBe(0);
+      await until(async () => (await page.locator(`[data-ticker="${SYMBOL}"] .bell`).count()) === 0, 'the bell gone from the row');
       expect(errors.unexpected()).toEqual([]);
     } finally {
       await context.close();
@@ -162,7 +171,7 @@ describe('price alerts', () => {
       await page.waitForTimeout(500);
       expect(await asked()).toBe(0);
       await page.locator('[data-action="alerts"]').click();
-      await addAlert(page, 'AAPL', 'above', '9', false);
+      await addAlert(page, 'AAPL', 'above', false);
       expect(await asked()).toBe(1);
     } finally {
       await context.close();

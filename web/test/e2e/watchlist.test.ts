@@ -80,11 +80,16 @@ describe('watchlist', () => {
       }, 'rows by change %, best first');
       expect(await page.locator('[role="status"]').filter({ hasText: 'Sorted by Change %' }).count()).toBe(1);
 
-      // ↓ follows the order on screen.
-      const shown = await order(page);
-      await page.locator(`[data-ticker="${shown[0]}"]`).click();
+      // ↓ follows the order on screen: sorted by symbol (a still order), the next ticker alphabetically.
+      await page.locator('button[data-sort="symbol"]').click();
+      await expect(ariaSort(page, 'symbol')).resolves.toBe('ascending');
+      const alphabetical = [...manual].sort();
+      await until(async () => JSON.stringify(await order(page)) === JSON.stringify(alphabetical), 'rows A to Z');
+      await page.locator(`[data-ticker="${alphabetical[0]}"]`).click();
       await page.keyboard.press('ArrowDown');
-      await until(async () => (await page.evaluate(() => window.__tickwire!.settings().panels[0]!.symbol)) === shown[1], 'next row on screen selected');
+      await until(async () => (await page.evaluate(() => window.__tickwire!.settings().panels[0]!.symbol)) === alphabetical[1], 'next row on screen selected');
+      await page.locator('button[data-sort="changePct"]').click();
+      await expect(ariaSort(page, 'changePct')).resolves.toBe('descending');
 
       await page.reload();
       await live(page);
