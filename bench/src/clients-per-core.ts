@@ -159,7 +159,7 @@ export function usPerUpdate(cpuPercent: number | null, updatesPerSec: number): n
   return cpuPercent === null || updatesPerSec <= 0 ? null : Math.round((cpuPercent * 10_000 * 100) / updatesPerSec) / 100;
 }
 
-interface StepContext {
+export interface StepContext {
   shape: FeedShape;
   shapeArgs: string[];
   plan: PinningPlan;
@@ -228,7 +228,13 @@ async function runStep(spec: CpcSpec, clients: number, c: StepContext): Promise<
 }
 
 /** Walks the client ladder for one series until a step fails (or the fd limit makes the next step impossible). */
-async function runSeries(spec: CpcSpec, ladder: readonly number[], limit: number | null, c: StepContext): Promise<CpcSeries> {
+export async function runSeries(
+  spec: CpcSpec,
+  ladder: readonly number[],
+  limit: number | null,
+  c: StepContext,
+  step1: (spec: CpcSpec, clients: number, c: StepContext) => Promise<CpcStep> = runStep,
+): Promise<CpcSeries> {
   c.log(`  ${spec.id} (${spec.label}), ${c.shape.id} feed:`);
   const steps: CpcStep[] = [];
   let stoppedBy = `every step passed (ladder ends at ${ladder[ladder.length - 1]?.toLocaleString('en-US')}): a lower bound`;
@@ -239,7 +245,7 @@ async function runSeries(spec: CpcSpec, ladder: readonly number[], limit: number
       break;
     }
     if (c.waitQuiet) await waitForQuiet(c.log);
-    const step = await runStep(spec, clients, c);
+    const step = await step1(spec, clients, c);
     steps.push(step);
     if (!step.pass) {
       stoppedBy = `at ${clients.toLocaleString('en-US')} clients: ${step.reasons.join('; ')} (saturated: ${step.saturated})`;

@@ -1,7 +1,8 @@
-// The clients-per-core verdict helpers without servers: which process saturated, CPU µs per update, and the
-// Tickwire ÷ peer ratio with the bounds a walk leaves (ladder exhausted: ≥; peer failed its first step: >).
+// The clients-per-core rules without servers: which process saturated, CPU µs per update, the Tickwire ÷
+// peer ratio with the bounds a walk leaves (ladder exhausted: ≥; peer failed its first step: >), and the
+// walk itself (climb while passing, stop at the first failure or where the fd limit cannot hold the step).
 import { describe, expect, it } from 'vitest';
-import { saturation, usPerUpdate, type CpcSeries, type CpcStep } from '../src/clients-per-core.js';
+import { SHAPES, runSeries, saturation, usPerUpdate, type CpcSeries, type CpcStep, type StepContext } from '../src/clients-per-core.js';
 import { clientsRatio } from '../src/markdown.js';
 
 const LADDER = [1_000, 2_000, 5_000, 10_000, 20_000];
@@ -39,5 +40,42 @@ describe('clients-per-core verdicts', () => {
     expect(clientsRatio(series([], [1_000]), series([2_000], [5_000]), LADDER)).toBe('< 0.5×');
     expect(clientsRatio(series([], [1_000]), series([], [1_000]), LADDER)).toBe('both failed the first step');
     expect(clientsRatio(undefined, series([1_000]), LADDER)).toBe('n/a');
+  });
+});
+
+describe('clients-per-core walk', () => {
+  const spec = { id: 'x', label: 'x', server: 'tickwire', transport: 'ws', design: 'tickwire' } as const;
+  const ctx: StepContext = {
+    shape: SHAPES[0]!,
+    shapeArgs: [],
+    plan: { pinned: false, reason: 'test' },
+    seed: 1,
+    durationMs: 1,
+    workers: 1,
+    waitQuiet: false,
+    log: () => undefined,
+  };
+  const fake = (failFrom: number) => async (_: unknown, clients: number) =>
+    ({ clients, pass: clients < failFrom, reasons: clients < failFrom ? [] : ['p99 200 ms > 100 ms'], saturated: 'server' }) as CpcStep;
+
+  it('climbs while steps pass and stops at the first failure; capacity is the last pass', async () => {
+    const r = await runSeries(spec, LADDER, null, ctx, fake(10_000));
+    expect(r.steps.map((s) => s.clients)).toEqual([1_000, 2_000, 5_000, 10_000]);
+    expect(r.capacity).toBe(5_000);
+    expect(r.stoppedBy).toBe('at 10,000 clients: p99 200 ms > 100 ms (saturated: server)');
+  });
+
+  it('has no capacity when the first step fails, and a lower bound when the ladder runs out', async () => {
+    expect((await runSeries(spec, LADDER, null, ctx, fake(1_000))).capacity).toBeNull();
+    const all = await runSeries(spec, LADDER, null, ctx, fake(Infinity));
+    expect(all.capacity).toBe(20_000);
+    expect(all.stoppedBy).toMatch(/lower bound/);
+  });
+
+  it('does not run a step the file-descriptor limit cannot hold', async () => {
+    const r = await runSeries(spec, LADDER, 20_000, ctx, fake(Infinity));
+    expect(r.steps.map((s) => s.clients)).toEqual([1_000, 2_000, 5_000, 10_000]);
+    expect(r.capacity).toBe(10_000);
+    expect(r.stoppedBy).toMatch(/ulimit -n is 20000/);
   });
 });

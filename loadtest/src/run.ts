@@ -4,7 +4,7 @@
 import { availableParallelism, cpus, loadavg } from 'node:os';
 import { Worker } from 'node:worker_threads';
 import { addCounters, subCounters, zeroCounters, type Counters } from './counters.js';
-import { hardDeadlineMs, parseTarget, validateConfig, type LoadTestConfig } from './config.js';
+import { PEER_TRANSPORTS, hardDeadlineMs, parseTarget, validateConfig, type LoadTestConfig } from './config.js';
 import { mergeEncoded, newHistogram, summarize, type LatencySummary } from './histogram.js';
 import { ProcessWatcher, machineCpu } from './proc.js';
 import { MetricsWatcher } from './server-metrics.js';
@@ -111,8 +111,6 @@ export interface RunHooks {
 }
 
 const SAMPLE_MS = 1_000;
-/** Peers have no Tickwire /metrics; their server cost is known only with --server-pid. */
-const PEER_TRANSPORTS: readonly string[] = ['socketio', 'ws-json'];
 /** After the ramp, one second for the last clients' snapshots before the steady window opens. */
 const SETTLE_MS = 1_000;
 
