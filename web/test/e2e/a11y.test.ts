@@ -157,6 +157,13 @@ describe('accessibility', () => {
       await until(async () => (await hook.charts(page)).filter((c) => c.bars > 0).length === 4, 'four charts');
       await page.waitForTimeout(400);
       problems.push(...(await audit(page, 'desktop-light')));
+      // The watchlist's menus in the light theme too (the alerts menu lists the alert added above).
+      await page.locator('[data-action="alerts"]').click();
+      problems.push(...(await audit(page, 'alerts-menu-light')));
+      await page.keyboard.press('Escape');
+      await page.locator('[data-action="columns"]').click();
+      problems.push(...(await audit(page, 'columns-menu-light')));
+      await page.keyboard.press('Escape');
     } finally {
       await desktop.close();
     }
