@@ -12,14 +12,35 @@ export interface Cursor {
 
 export const MAX_CURSOR_LENGTH = 8192;
 
+/** What leads the first entry, and every later one. */
+const FIRST = '-';
+const NEXT = '_';
+
 export function formatCursor(epoch: number, entries: Iterable<readonly [number, number]>): string {
-  let text = `e${(epoch >>> 0).toString(36)}`;
+  let text = cursorHead(epoch);
   let first = true;
   for (const [symbolId, seq] of entries) {
-    text += `${first ? '-' : '_'}${symbolId.toString(36)}.${seq.toString(36)}`;
+    text += (first ? FIRST : NEXT) + cursorEntry(symbolId, seq);
     first = false;
   }
   return text;
+}
+
+/**
+ * The pieces of formatCursor, for a writer that caches them (the SSE hub formats one cursor per client per
+ * batch from per-symbol entries it builds once per batch).
+ */
+export function cursorHead(epoch: number): string {
+  return `e${(epoch >>> 0).toString(36)}`;
+}
+
+export function cursorEntry(symbolId: number, seq: number): string {
+  return `${symbolId.toString(36)}.${seq.toString(36)}`;
+}
+
+/** A head and its entries as one cursor: `head` alone, or `head-entry_entry…`. */
+export function joinCursor(head: string, entries: readonly string[]): string {
+  return entries.length === 0 ? head : head + FIRST + entries.join(NEXT);
 }
 
 const ENTRY = /^([0-9a-z]{1,4})\.([0-9a-z]{1,7})$/;

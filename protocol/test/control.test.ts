@@ -3,7 +3,7 @@
 import { describe, expect, it } from 'vitest';
 import { ErrorCode } from '../src/codes.js';
 import { PEEK_ID_CHARS, controlText, parseControl, peekRequestId } from '../src/control.js';
-import { formatCursor, parseCursor } from '../src/cursor.js';
+import { cursorEntry, cursorHead, formatCursor, joinCursor, parseCursor } from '../src/cursor.js';
 import { SseParser, base64ToFrame, frameToBase64, type SseEvent } from '../src/sse.js';
 import { barStart, formatScaled, numberToTicks, ticksToNumber } from '../src/units.js';
 
@@ -111,6 +111,16 @@ describe('resume cursors', () => {
     expect(parseCursor(formatCursor(5, []), 10)).toEqual({ ok: true, value: { epoch: 5, seqs: new Map() } });
     // The empty cursor is written e<epoch>; e<epoch>- (a writer that always adds the dash) means the same.
     expect(parseCursor('e5-', 10)).toEqual({ ok: true, value: { epoch: 5, seqs: new Map() } });
+  });
+  it('is assembled from cached pieces exactly as formatCursor writes it (the SSE hub caches them per batch)', () => {
+    expect(joinCursor(cursorHead(0x1e2d3c4b), [])).toBe(formatCursor(0x1e2d3c4b, []));
+    expect(joinCursor(cursorHead(7), [cursorEntry(0, 1)])).toBe('e7-0.1');
+    expect(joinCursor(cursorHead(0xffff_ffff), [cursorEntry(65535, 0xffff_ffff), cursorEntry(42, 12345)])).toBe(
+      formatCursor(0xffff_ffff, [
+        [65535, 0xffff_ffff],
+        [42, 12345],
+      ]),
+    );
   });
   it.each(['', 'x', 'e', 'eZZ', 'e1-1', 'e1-1.', 'e1-.1', 'e1-1.1_', 'e1-1.1__2.2', 'e1-zzzzz.1', 'e1-1.zzzzzzzz', 'ezzzzzzz', 'e1-1.1-2.2'])(
     'rejects malformed cursor %j',

@@ -12,8 +12,7 @@ import { STREAM_ROUTES, type StreamEncoding } from '@tickwire/protocol/routes';
 import type { HttpRequest, HttpResponse, TemplatedApp } from 'uWebSockets.js';
 import { HEADER_SIZE, encodeHeartbeat, encodeHello, visitTicks } from '@tickwire/protocol/codec';
 import { CloseCode, ERROR_NAMES, ErrorCode } from '@tickwire/protocol/codes';
-import { parseCursor, formatCursor, type Cursor } from '@tickwire/protocol/cursor';
-import { joinFrames } from '@tickwire/protocol/framing';
+import { cursorEntry, cursorHead, formatCursor, joinCursor, parseCursor, type Cursor } from '@tickwire/protocol/cursor';
 import { FrameType, HelloFlag } from '@tickwire/protocol/messages';
 import { RateLimiter, type Refusal } from './admission.js';
 import { onTokenExpiry } from './auth.js';
@@ -24,6 +23,7 @@ import { newSessionId, type Session } from './sessions.js';
 import { CONTROL_BURST, CONTROL_PER_SECOND } from './subscriptions.js';
 import { MAX_CONTROL_BYTES } from './ws.js';
 import { readBody, sendJson, writeCommonHeaders } from './http-util.js';
+import { StreamWriter, sseDataLine } from './stream-encoding.js';
 import { parseSymbolQuery } from './symbol-query.js';
 import type { TransportDeps } from './transport-deps.js';
 
@@ -40,19 +40,13 @@ export function compactQuery(value: string | undefined): boolean | null {
   return value === '1' ? true : null;
 }
 
-function base64(frame: Uint8Array): string {
-  return Buffer.from(frame.buffer, frame.byteOffset, frame.byteLength).toString('base64');
-}
-
-/** A frame with its u32 LE length in front: the binary stream's framing. */
-function lengthPrefixed(frame: Uint8Array): Uint8Array {
-  return joinFrames([frame]);
-}
-
 class StreamSession implements Session {
   readonly symbols = new Set<number>();
-  /** Encoded frames collected during the current batch, written at its end. */
-  readonly batch: Array<string | Uint8Array> = [];
+  /**
+   * What the current batch brings this client, written at its end: SSE `data:` lines or bare frames (the
+   * binary stream), each shared with every other client of the same symbol and encoding.
+   */
+  readonly batch: Uint8Array[] = [];
   lag: Lag | null = null;
   catchUpBytes = 0;
   closed = false;
@@ -85,23 +79,26 @@ class StreamSession implements Session {
 
   send(frame: Uint8Array): void {
     this.noteSeqs(frame);
-    this.flushBatch([this.transport === 'sse' ? base64(frame) : lengthPrefixed(frame)]);
+    this.flushBatch([this.transport === 'sse' ? sseDataLine(frame) : frame]);
     this.hub.countFrame(this.transport, frame);
   }
 
-  /** Writes frames as one SSE event (id = cursor after them) or as consecutive binary records. */
-  flushBatch(frames: ReadonlyArray<string | Uint8Array>): void {
-    if (this.closed || frames.length === 0) return;
-    this.res.cork(() => {
-      if (this.transport === 'sse') {
-        const text = `id: ${this.cursor()}\ndata: ${frames.join('\ndata: ')}\n\n`;
-        this.track(this.res.write(text), text.length);
-      } else {
-        for (const f of frames) this.track(this.res.write(f as Uint8Array), (f as Uint8Array).length);
-      }
-    });
+  /**
+   * Writes a batch as ONE write: an SSE event (id = cursor after it, then the data lines) or the frames
+   * as consecutive length-prefixed records.
+   */
+  flushBatch(pieces: ReadonlyArray<Uint8Array>): void {
+    if (this.closed || pieces.length === 0) return;
+    const writer = this.hub.writer;
+    this.pendingWrite = this.transport === 'sse' ? writer.sseEvent(this.cursor(), pieces) : writer.records(pieces);
+    this.res.cork(this.writePending);
     this.checkBacklog();
   }
+
+  /** The bytes flushBatch() hands to writePending (a view of the hub's scratch buffer). */
+  private pendingWrite: Uint8Array = new Uint8Array(0);
+  /** Bound once: a closure per client per batch is measurable at thousands of streams. */
+  private readonly writePending = (): void => this.track(this.res.write(this.pendingWrite), this.pendingWrite.length);
 
   writeText(text: string): void {
     if (this.closed) return;
@@ -123,8 +120,8 @@ class StreamSession implements Session {
       this.writeText(':\n\n');
       return;
     }
-    const frame = lengthPrefixed(encodeHeartbeat(this.hub.epoch(), this.hub.now(), []));
-    this.res.cork(() => this.track(this.res.write(frame), frame.length));
+    this.pendingWrite = this.hub.writer.records([encodeHeartbeat(this.hub.epoch(), this.hub.now(), [])]);
+    this.res.cork(this.writePending);
   }
 
   /**
@@ -134,16 +131,19 @@ class StreamSession implements Session {
    */
   private cursor(): string {
     if (this.resuming !== null) return formatCursor(this.hub.epoch(), this.resuming);
-    const entries: Array<[number, number]> = [];
+    const entries = this.cursorEntries;
+    entries.length = 0;
     for (const id of this.symbols) {
-      if (this.hub.isAttached(this, id)) entries.push([id, this.hub.seqOf(id)]);
+      if (this.hub.isAttached(this, id)) entries.push(this.hub.cursorEntry(id));
       else {
         const seq = this.seen.get(id);
-        if (seq !== undefined) entries.push([id, seq]);
+        if (seq !== undefined) entries.push(cursorEntry(id, seq));
       }
     }
-    return formatCursor(this.hub.epoch(), entries);
+    return joinCursor(this.hub.cursorHead(), entries);
   }
+
+  private readonly cursorEntries: string[] = [];
 
   /** Called before the URL's symbols are subscribed: the resume cursor's seqs for those of them it names. */
   startResume(cursor: Cursor | null, ids: readonly number[], epoch: number): void {
@@ -232,6 +232,11 @@ export class HttpStreamHub implements FrameSink {
   private readonly keepalive: NodeJS.Timeout;
 
   readonly hardBytes: number;
+  /** Assembles every stream's writes in one reused buffer (uWS copies what it is given). */
+  readonly writer = new StreamWriter();
+  /** Cursor pieces of the published state, rebuilt only when the epoch or a symbol's seq moved. */
+  private head = { epoch: -1, text: '' };
+  private readonly entries: Array<{ seq: number; text: string }> = [];
 
   constructor(private readonly deps: HttpStreamDeps) {
     this.hardBytes = deps.hardBytes;
@@ -253,30 +258,47 @@ export class HttpStreamHub implements FrameSink {
     return this.deps.now();
   }
 
+  cursorHead(): string {
+    const epoch = this.deps.epoch();
+    if (this.head.epoch !== epoch) this.head = { epoch, text: cursorHead(epoch) };
+    return this.head.text;
+  }
+
+  /** The cursor entry of a symbol at its published seq: formatted once per batch, not once per client. */
+  cursorEntry(symbolId: number): string {
+    const seq = this.deps.seqOf(symbolId);
+    let entry = this.entries[symbolId];
+    if (entry === undefined) this.entries[symbolId] = entry = { seq, text: cursorEntry(symbolId, seq) };
+    else if (entry.seq !== seq) {
+      entry.seq = seq;
+      entry.text = cursorEntry(symbolId, seq);
+    }
+    return entry.text;
+  }
+
   publish(symbolId: number, frame: Uint8Array, compact: CompactFrame): void {
     const receivers = this.bySymbol.get(symbolId);
     if (receivers === undefined || receivers.size === 0) return;
-    // Each encoding is produced once per frame and shared by every stream that wants it.
-    let text: string | undefined;
-    let binary: Uint8Array | undefined;
-    let compactText: string | undefined;
-    let compactBinary: Uint8Array | undefined;
+    // Each SSE data line is produced once per frame and shared by every stream that wants it; binary
+    // streams take the frame itself (its length prefix is written with the client's batch).
+    let line: Uint8Array | undefined;
+    let compactLine: Uint8Array | undefined;
     let sse = 0;
     let compactSse = 0;
     let compactStream = 0;
     for (const s of receivers) {
       if (s.compact) {
         if (s.transport === 'sse') {
-          s.batch.push((compactText ??= base64(compact.get())));
+          s.batch.push((compactLine ??= sseDataLine(compact.get())));
           compactSse++;
         } else {
-          s.batch.push((compactBinary ??= lengthPrefixed(compact.get())));
+          s.batch.push(compact.get());
           compactStream++;
         }
       } else if (s.transport === 'sse') {
-        s.batch.push((text ??= base64(frame)));
+        s.batch.push((line ??= sseDataLine(frame)));
         sse++;
-      } else s.batch.push((binary ??= lengthPrefixed(frame)));
+      } else s.batch.push(frame);
       this.pending.add(s);
     }
     // Counted once per publish, not per receiver: label lookups are not free on this path.
