@@ -117,6 +117,8 @@ export interface BenchNotes {
   compact?: string | null;
   /** The "## Ingest" section written by bench/src/ingest.ts (bench/results/ingest.md). */
   ingest?: string | null;
+  /** The "## SSE and binary stream cost" section (bench/src/stream-cost.ts streamCostSection()). */
+  streamCost?: string | null;
   /** The "## Clients per core" section of the last full `--clients-per-core` run (bench/results/clients-per-core.md). */
   clientsPerCore?: string | null;
 }
@@ -294,6 +296,11 @@ export function renderMarkdown(r: BenchReport, analysis: string | null, notes: B
     out.push('');
   }
 
+  if (notes.streamCost != null && notes.streamCost.trim() !== '') {
+    out.push(notes.streamCost.trim());
+    out.push('');
+  }
+
   if (notes.ingest != null && notes.ingest.trim() !== '') {
     out.push(notes.ingest.trim());
     out.push('');
@@ -323,6 +330,10 @@ export function renderMarkdown(r: BenchReport, analysis: string | null, notes: B
   );
   out.push('node bench/dist/nginx-cost.js --clients 1000 --reps 5   # direct vs through nginx (--tls: also wss): latency, CPU per update');
   out.push('node bench/dist/compact.js --clients 1000 --reps 5   # compact vs standard Updates: exact bytes per update, server CPU per update');
+  out.push(
+    'node bench/dist/stream-cost.js --clients 1000 --reps 3   # SSE and binary stream vs WebSocket: server CPU per update (--baseline <main.js> adds an older build)',
+  );
+  out.push('node bench/dist/stream-hub.js --builds <old dist>,server/dist --write   # the SSE/stream hub alone, builds side by side');
   out.push('node bench/dist/ingest.js   # ingest via /ingest/ws and NATS, records and JSON: trades/s into the core, ingest → client latency');
   out.push('# one load test by hand against a running server (npm run build first: the server serves web/dist):');
   out.push('node server/dist/main.js --port 9001 --tick-rate 5000 &');

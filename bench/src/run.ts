@@ -9,6 +9,7 @@ import { dirname, join, relative, resolve } from 'node:path';
 import { Command } from 'commander';
 import { runClientsPerCore } from './clients-per-core.js';
 import { spliceSection } from './compact.js';
+import { streamCostSection } from './stream-cost.js';
 import { runIdle, type IdleResult } from './idle.js';
 import { renderClientsPerCore, renderMarkdown, type BenchReport, type Machine } from './markdown.js';
 import { runCodecBenchmarks, runFanoutBenchmarks, type MicroResult } from './micro.js';
@@ -123,6 +124,7 @@ async function main(): Promise<void> {
     compact: existsSync(compactPath) ? readFileSync(compactPath, 'utf8') : null,
     ingest: existsSync(ingestPath) ? readFileSync(ingestPath, 'utf8') : null,
     clientsPerCore: existsSync(clientsPerCorePath) ? readFileSync(clientsPerCorePath, 'utf8') : null,
+    streamCost: streamCostSection(),
   });
   if (o.render !== undefined) {
     const report = JSON.parse(readFileSync(o.render, 'utf8')) as BenchReport;

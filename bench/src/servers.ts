@@ -33,6 +33,8 @@ export interface StartOptions {
   /** Extra server flags after the common ones. */
   serverArgs?: string[];
   startTimeoutMs?: number;
+  /** Entry script to run instead of SCRIPTS[kind] (e.g. an older build to compare against). */
+  script?: string;
   /** Run the server pinned to these CPUs (`taskset -c`, e.g. "0"); see cpu-pinning.ts. */
   cpus?: string;
 }
@@ -73,7 +75,7 @@ function argsFor(kind: ServerKind, feed: FeedFlags): string[] {
 }
 
 export function startTarget(kind: ServerKind, feed: FeedFlags, options: StartOptions = {}): Promise<RunningServer> {
-  const argv = [...(options.nodeFlags ?? []), SCRIPTS[kind], ...argsFor(kind, feed), ...(options.serverArgs ?? [])];
+  const argv = [...(options.nodeFlags ?? []), options.script ?? SCRIPTS[kind], ...argsFor(kind, feed), ...(options.serverArgs ?? [])];
   // taskset execs node in place, so the child's pid is the server's own (CPU sampling, stop by pid).
   const child: ChildProcess = spawn(
     options.cpus === undefined ? process.execPath : 'taskset',
