@@ -4,7 +4,7 @@
 // as the door acks. Backpressure: at most --window batches without an answer (and, on WebSocket, nothing
 // sent while the socket holds unsent bytes). Every trade carries the producer's clock as its event time, so
 // the load tester's feed → client latency is ingest → client. One JSON line per second on stdout:
-// { t, sent, accepted, rejected, refused } (totals); the last line comes at exit.
+// { t, sent, accepted, rejected, refused, cpuMs } (totals); the last line comes at exit.
 import WebSocket from 'ws';
 import { Command } from 'commander';
 import { TICK_RECORD_SIZE } from '@tickwire/protocol/codec';
@@ -27,6 +27,8 @@ export interface ProducerProgress {
   rejected: number;
   /** Trades in batches refused whole (queue full, rate): not applied. */
   refused: number;
+  /** This process's CPU time so far (user + system), ms. */
+  cpuMs: number;
 }
 
 interface Options {
@@ -154,7 +156,7 @@ async function main(): Promise<void> {
     .option('--seconds <n>', 'how long to send', Number, 10)
     .parse()
     .opts<Options>();
-  const totals: ProducerProgress = { t: 0, sent: 0, accepted: 0, rejected: 0, refused: 0 };
+  const totals: ProducerProgress = { t: 0, sent: 0, accepted: 0, rejected: 0, refused: 0, cpuMs: 0 };
   let inFlight = 0;
   let wake: (() => void) | null = null;
   const onAnswer = (a: IngestAnswer, trades: number) => {
@@ -169,7 +171,10 @@ async function main(): Promise<void> {
   const batcher = new Batcher(o.instruments, o.encoding);
   const t0 = performance.now();
   const elapsed = () => (performance.now() - t0) / 1000;
-  const report = () => process.stdout.write(`${JSON.stringify({ ...totals, t: Math.round(elapsed() * 1000) / 1000 })}\n`);
+  const report = () => {
+    const cpu = process.cpuUsage();
+    process.stdout.write(`${JSON.stringify({ ...totals, t: Math.round(elapsed() * 1000) / 1000, cpuMs: (cpu.user + cpu.system) / 1000 })}\n`);
+  };
   const reporter = setInterval(report, 1000);
   // A producer that fell behind its rate catches up by at most this much: no burst after a stall.
   const maxDebt = Math.max(o.batch, o.rate / 10);

@@ -80,6 +80,8 @@ export interface Step {
   refused: number;
   rejected: number;
   updatesPerSec: number;
+  /** Latency samples in the load tester's steady window: percentiles of none mean nothing. */
+  samples: number;
   p50: number;
   p99: number;
   lossFree: boolean;
@@ -300,7 +302,8 @@ async function startStack(door: Door, dir: string, instruments: string, nodeFlag
 
 async function scrape(url: string, counter: string | null): Promise<number> {
   if (counter === null) return 0;
-  const text = await (await fetch(`${url}/metrics`, { signal: AbortSignal.timeout(5_000) })).text();
+  // A starved server answers late; the window is measured between the answers, so waiting costs nothing.
+  const text = await (await fetch(`${url}/metrics`, { signal: AbortSignal.timeout(20_000) })).text();
   const count = counterValue(text, counter);
   if (count === null) throw new Error(`${url}/metrics has no ${counter}`);
   return count;
@@ -337,14 +340,14 @@ async function runStep(s: Series, stack: Stack, rate: number, rep: number, o: Se
     const m0 = await scrape(stack.url, stack.counter);
     const c0 = stack.server.map(cpuMs);
     const p0 = lastProgress(producer);
-    const pc0 = cpuMs(producer);
+
     const machine0 = machineCpu();
     const t0 = performance.now();
     await sleep(o.durationS * 1000 - 500);
     const m1 = await scrape(stack.url, stack.counter);
     const c1 = stack.server.map(cpuMs);
     const p1 = lastProgress(producer);
-    const pc1 = cpuMs(producer);
+
     const machine1 = machineCpu();
     const wall = (performance.now() - t0) / 1000;
     await done;
@@ -369,14 +372,15 @@ async function runStep(s: Series, stack: Stack, rate: number, rep: number, o: Se
       refused: fin?.refused ?? 0,
       rejected: fin?.rejected ?? 0,
       updatesPerSec: r.rates.updatesPerSec,
-      p50: r.latency.event.p50,
-      p99: r.latency.event.p99,
+      samples: r.latency.event.count,
+      p50: r.latency.event.count > 0 ? r.latency.event.p50 : NaN,
+      p99: r.latency.event.count > 0 ? r.latency.event.p99 : NaN,
       lossFree: r.verdict.lossFree,
       missing: r.verdict.missing,
       connected: r.connections.opened,
       serverCpu: serverCpuMs / 10 / wall,
       usPerTrade: acceptedPerSec > 0 ? (serverCpuMs * 1000) / (acceptedPerSec * wall) : 0,
-      producerCpu: (pc1 - pc0) / 10 / wall,
+      producerCpu: per(p1?.cpuMs, p0?.cpuMs) / 10,
       generatorCpu: r.generator.cpuPercent ?? 0,
       machineBusy:
         machine0 === null || machine1 === null ? null : ((machine1.busyMs - machine0.busyMs) / (machine1.totalMs - machine0.totalMs)) * 100 * cpus().length,
@@ -396,7 +400,7 @@ export const median = (xs: readonly number[]): number => {
 };
 
 /** Clients were served: everyone connected, nothing lost, p99 within the limit. */
-export const served = (x: Step, clients: number): boolean => x.connected >= clients && x.lossFree && x.p99 <= P99_LIMIT_MS;
+export const served = (x: Step, clients: number): boolean => x.connected >= clients && x.lossFree && x.samples > 0 && x.p99 <= P99_LIMIT_MS;
 /** The core took the offered rate (a max-rate step always "holds" what it got). */
 export const held = (x: Step): boolean => x.rate === 0 || x.acceptedPerSec >= HELD_SHARE * x.rate;
 
@@ -427,17 +431,19 @@ export function summarize(steps: readonly Step[], clients: number): Summary[] {
     const g = steps.filter((s) => `${s.series}\u0000${s.rate}` === key);
     const m = (f: (s: Step) => number) => median(g.map(f));
     const busy = g.map((s) => s.machineBusy).filter((b): b is number => b !== null);
+    // Percentiles only of repetitions whose clients got samples.
+    const timed = g.filter((s) => s.samples > 0);
     return {
       series: g[0]!.series,
       rate: g[0]!.rate,
       reps: g.length,
       acceptedPerSec: m((s) => s.acceptedPerSec),
       perCore: m((s) => (s.serverCpu > 0 ? s.acceptedPerSec / (s.serverCpu / 100) : 0)),
-      p50: m((s) => s.p50),
-      p99: m((s) => s.p99),
+      p50: median(timed.map((s) => s.p50)),
+      p99: median(timed.map((s) => s.p99)),
       serverCpu: m((s) => s.serverCpu),
       usPerTrade: m((s) => s.usPerTrade),
-      producerCpu: m((s) => s.producerCpu),
+      producerCpu: median(g.map((s) => s.producerCpu).filter(Number.isFinite)),
       generatorCpu: m((s) => s.generatorCpu),
       machineBusy: busy.length === 0 ? null : median(busy),
       updatesPerSec: m((s) => s.updatesPerSec),
@@ -456,9 +462,11 @@ export interface IngestReport {
   core: CoreResult[];
   steps: Step[];
   profiles?: Array<{ file: string; hot: Array<{ selfPercent: number; name: string; where: string }> }>;
+  /** Hand-written paragraphs (e.g. a before/after of a change), kept across --render. */
+  notes?: string[];
 }
 
-const fmt = (n: number, d = 0) => n.toLocaleString('en-US', { minimumFractionDigits: d, maximumFractionDigits: d });
+const fmt = (n: number, d = 0) => (Number.isFinite(n) ? n.toLocaleString('en-US', { minimumFractionDigits: d, maximumFractionDigits: d }) : 'n/a');
 const rateText = (rate: number) => (rate === 0 ? 'max' : fmt(rate));
 
 export function renderSection(r: IngestReport): string {
@@ -545,6 +553,7 @@ export function renderSection(r: IngestReport): string {
     out.push('', 'Hottest functions of the ingesting process under `--cpu-prof` (self time):', '');
     for (const p of r.profiles) out.push(`- ${p.file}: ${p.hot.map((h) => `${h.name} ${h.selfPercent}%`).join(', ')}`);
   }
+  for (const note of r.notes ?? []) out.push('', note);
   out.push(
     '',
     "**Caution: the machine is shared.** Server, producer, load generator and other engineers' jobs run on the same 2 cores (the " +
@@ -634,7 +643,14 @@ async function main(): Promise<void> {
       // Repetitions outermost: drifting machine load hits every rate of the series alike.
       for (let rep = 1; rep <= settings.reps; rep++) {
         for (const rate of settings.rates[s.encoding]) {
-          const step = await runStep(s, stack, rate, rep, settings, dir);
+          let step: Step;
+          try {
+            step = await runStep(s, stack, rate, rep, settings, dir);
+          } catch (error) {
+            // One disturbed step (a scrape that timed out on a starved machine) must not lose the others.
+            console.log(`${s.id} rate ${rateText(rate)} rep ${rep}: FAILED, left out: ${error instanceof Error ? error.message : String(error)}`);
+            continue;
+          }
           steps.push(step);
           console.log(
             `${s.id} rate ${rateText(rate)} rep ${rep}: accepted ${fmt(step.acceptedPerSec)}/s (acked ${fmt(step.ackedPerSec)}/s, sent ${fmt(step.sentPerSec)}/s), ` +
