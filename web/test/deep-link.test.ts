@@ -56,6 +56,11 @@ describe('deep links', () => {
     expect(s.selected).toBe('AAPL');
   });
 
+  it('keeps each indicator once', () => {
+    const s = applyLink(defaultSettings(), '?panels=AAPL:1m:sma20:sma20:vwap:sma20');
+    expect(s.panels[0]!.indicators).toEqual([{ kind: 'sma', period: 20 }, { kind: 'vwap' }]);
+  });
+
   it('adds a panel symbol missing from the listed watchlist; no valid symbol keeps the saved list', () => {
     const s = applyLink(defaultSettings(), '?symbols=AAPL&panels=TSLA:1h');
     expect(s.watchlist).toEqual(['AAPL', 'TSLA']);

@@ -4,8 +4,8 @@
 // A link is untrusted input: every part that does not parse is ignored and the rest applied.
 import { isTicker } from '@tickwire/protocol/control';
 import { parseHistoryInterval } from '@tickwire/protocol/candles';
-import { specFromToken, specToken, type IndicatorSpec } from './chart/indicators.js';
-import { INTERVAL_LABELS, LAYOUTS, MAX_INDICATORS, MAX_WATCHLIST, withSelection, type Settings } from './settings.js';
+import { specFromToken, specToken } from './chart/indicators.js';
+import { INTERVAL_LABELS, LAYOUTS, MAX_WATCHLIST, parseIndicators, withSelection, type Settings } from './settings.js';
 
 /** The parameters this module owns; any other (transport, token, compact) is left as it was. */
 export const LINK_PARAMS = ['symbols', 'layout', 'panels'] as const;
@@ -67,10 +67,7 @@ export function applyLink(base: Settings, search: string): Settings {
       panel.interval = parseHistoryInterval(interval) ?? panel.interval;
       panel.linked = tokens.includes(LINKED);
       if (panel.linked && selected === undefined) selected = panel.symbol;
-      panel.indicators = tokens
-        .map(specFromToken)
-        .filter((spec): spec is IndicatorSpec => spec !== null)
-        .slice(0, MAX_INDICATORS);
+      panel.indicators = parseIndicators(tokens.map(specFromToken));
     });
   const activePanel = base.activePanel < layout ? base.activePanel : 0;
   return withSelection({ ...base, watchlist, layout, panels, activePanel }, selected ?? base.selected);

@@ -7,7 +7,7 @@ import { HISTORY_INTERVALS, HISTORY_INTERVAL_LABELS } from '@tickwire/protocol/c
 import type { ChartInterval } from './market/symbol.js';
 import { DEFAULT_COLUMNS, parseColumns, parseSort, type OptionalColumn, type WatchSort } from './market/columns.js';
 import { parseAlerts, type PriceAlert } from './market/alerts.js';
-import { parseSpec, type IndicatorSpec } from './chart/indicators.js';
+import { parseSpec, specToken, type IndicatorSpec } from './chart/indicators.js';
 
 export const STORAGE_KEY = 'tickwire.settings.v1';
 /** Every interval the server keeps history for (protocol/src/candles.ts), in the selector's order. */
@@ -141,13 +141,12 @@ function watchPrefs(o: Record<string, unknown>): Pick<Settings, 'columns' | 'sor
   return { columns: parseColumns(o.columns), sort: parseSort(o.sort), alerts: parseAlerts(o.alerts) };
 }
 
-/** Valid indicator specs from untrusted input, at most MAX_INDICATORS; anything else is dropped. */
+/** Valid indicator specs from untrusted input, each once, at most MAX_INDICATORS; anything else is dropped. */
 export function parseIndicators(raw: unknown): IndicatorSpec[] {
   if (!Array.isArray(raw)) return [];
-  return raw
-    .map(parseSpec)
-    .filter((s): s is IndicatorSpec => s !== null)
-    .slice(0, MAX_INDICATORS);
+  const specs = new Map<string, IndicatorSpec>();
+  for (const spec of raw.map(parseSpec)) if (spec !== null && specs.size < MAX_INDICATORS) specs.set(specToken(spec), spec);
+  return [...specs.values()];
 }
 
 /**

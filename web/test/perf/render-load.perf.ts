@@ -17,10 +17,20 @@ import { hook, launchBrowser, openPage, resultsPath, startDashboardServer, until
 const WARMUP_MS = 5_000;
 const WINDOW_MS = Number(process.env.RENDER_LOAD_WINDOW_MS ?? 15_000);
 const SCENARIOS = [
-  { name: 'target: 50 symbols x 20 updates/s, 4 charts', symbols: 50, tickRate: 1000, layout: 4, budget: true },
-  { name: 'headroom: 50 symbols x 40 updates/s, 4 charts', symbols: 50, tickRate: 2000, layout: 4, budget: false },
-  { name: 'target load, 1 chart', symbols: 50, tickRate: 1000, layout: 1, budget: false },
+  { name: 'target: 50 symbols x 20 updates/s, 4 charts', symbols: 50, tickRate: 1000, layout: 4, budget: true, indicators: false },
+  {
+    name: 'target with indicators: 4 charts, each with SMA, EMA, VWAP and Bollinger bands',
+    symbols: 50,
+    tickRate: 1000,
+    layout: 4,
+    budget: true,
+    indicators: true,
+  },
+  { name: 'headroom: 50 symbols x 40 updates/s, 4 charts', symbols: 50, tickRate: 2000, layout: 4, budget: false, indicators: false },
+  { name: 'target load, 1 chart', symbols: 50, tickRate: 1000, layout: 1, budget: false, indicators: false },
 ] as const;
+/** Every indicator the panel menu offers, with its default parameters. */
+const ALL_INDICATORS = [{ kind: 'sma', period: 20 }, { kind: 'ema', period: 50 }, { kind: 'vwap' }, { kind: 'bb', period: 20, k: 2 }];
 
 interface Result {
   scenario: string;
@@ -99,7 +109,7 @@ describe('render load', () => {
             { symbol: watchlist[1], interval: 5 },
             { symbol: watchlist[2], interval: 60 },
             { symbol: watchlist[3], interval: 300 },
-          ],
+          ].map((p, i) => ({ ...p, linked: i === 0, indicators: sc.indicators ? ALL_INDICATORS : [] })),
           activePanel: 0,
           theme: 'dark',
           transport: 'auto',
