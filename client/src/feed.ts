@@ -12,7 +12,7 @@ import { MAX_SCALE } from '@tickwire/protocol/units';
 import type { FrameSink } from './connection.js';
 import { decodeSnapshot, decodeTick, type PriceTick, type SnapshotEvent } from './decoded.js';
 import { Emitter } from './emitter.js';
-import { FeedWatch, symbolStaleness, type Staleness } from './freshness.js';
+import { FeedWatch, TradeRhythm, symbolStaleness, type Staleness } from './freshness.js';
 import { checkHeartbeat, classifyTick, invalidate, seed, type SeqState } from './sequence.js';
 
 /** A symbol without a usable snapshot for this long gets a fresh one requested (rate-limited per symbol). */
@@ -37,6 +37,8 @@ export interface FeedSymbol extends SeqState {
   coveredAt: number;
   /** Staleness last reported in a 'stale' event. */
   stale: Staleness | null;
+  /** How often the symbol trades: its own source may stop while the rest of the feed goes on. */
+  readonly rhythm: TradeRhythm;
 }
 
 export type ResyncReason = 'gap' | 'epoch';
@@ -168,6 +170,7 @@ export class MarketFeed implements FrameSink {
         voidedAt: this.now(),
         repairing: false,
         coveredAt: -Infinity,
+        rhythm: new TradeRhythm(),
         stale: null,
       };
       this.applyInfo(s);
@@ -212,7 +215,8 @@ export class MarketFeed implements FrameSink {
   staleness(ticker: string, now = this.now(), feedStalledFor = this.feedStalledFor(now)): Staleness | null {
     const s = this.symbols.get(ticker);
     if (s === undefined || !s.seeded || s.rejected !== null) return null;
-    return symbolStaleness(s.coveredAt, now, this.heartbeat, feedStalledFor);
+    const sourceStalledFor = feedStalledFor ?? (this.watch.beating(now, this.heartbeat) ? s.rhythm.stalledFor(now) : null);
+    return symbolStaleness(s.coveredAt, now, this.heartbeat, sourceStalledFor);
   }
 
   /** Emits 'stale' for every symbol whose stale/fresh state (or reason) changed since the last check. */
@@ -345,12 +349,14 @@ export class MarketFeed implements FrameSink {
     switch (classifyTick(s, header.epoch, t.seq, t.flags)) {
       case 'apply':
         s.seq = t.seq;
+        s.rhythm.traded(this.frameAt);
         this.frameTrades++;
         this.deliver(t, s, header, false);
         return;
       case 'conflated':
         // A jump on purpose: the latest state, not a gap.
         s.seq = t.seq;
+        s.rhythm.traded(this.frameAt);
         this.frameTrades++;
         this.frameConflated = true;
         this.deliver(t, s, header, true);

@@ -1,7 +1,8 @@
 // Is what the screen shows still current? Two questions, kept apart because a trader must tell "data
 // frozen" from "market quiet": has any frame vouched for a symbol lately (its snapshot, a tick, a
-// heartbeat naming it) — if not, its numbers are stale whatever the market does; and has the whole feed
-// stopped trading while the server keeps beating — then every price is frozen at the source. Plain
+// heartbeat naming it) — if not, its numbers are stale whatever the market does; and has the feed (all
+// of it, or one symbol that normally trades — one producer of ingested data may stop while the others go
+// on) stopped trading while the server keeps beating — then those prices are frozen at the source. Plain
 // arithmetic over timestamps the store records, so the rules are unit-tested with a fake clock.
 
 export const FRESHNESS = {
@@ -9,7 +10,7 @@ export const FRESHNESS = {
   staleHeartbeats: 3,
   /** Shortest silence of trades that counts as a stalled feed... */
   feedStallMinMs: 5_000,
-  /** ...and at least this many typical gaps between trades, so a quiet watchlist is not called stalled. */
+  /** ...and at least this many typical gaps between trades, so a quiet watchlist or symbol is not called stalled. */
   feedStallGaps: 10,
   /** Trades seen before silence can mean a stall: the feed must normally tick. */
   feedWarmTrades: 20,
@@ -22,7 +23,7 @@ export const FRESHNESS = {
 export type StaleReason = 'silent' | 'feed';
 
 export interface Staleness {
-  /** 'silent': nothing reached us for the symbol; 'feed': the feed stopped trading (server still beats). */
+  /** 'silent': nothing reached us for the symbol; 'feed': the feed, or the symbol's own source, stopped trading (server still beats). */
   reason: StaleReason;
   /** For how long, ms. */
   forMs: number;
@@ -49,23 +50,18 @@ export function wholeSeconds(ms: number): number {
 }
 
 /**
- * Trades and heartbeats of the connection as a whole. The feed counts as stalled when heartbeats still
- * arrive (the server is there and says nothing moved) but no watched symbol has traded for a while,
- * although trades normally flow: the connection is fine, the source is not.
+ * How often something (the whole feed, or one symbol) trades, and whether its silence now is unusual:
+ * it must have traded normally (enough trades seen) and be silent for several of its typical gaps.
  */
-export class FeedWatch {
-  private heartbeatAt = -Infinity;
+export class TradeRhythm {
   private tradeAt = -Infinity;
   private trades = 0;
-  /** Smoothed gap between frames that carried trades, ms. */
+  /** Smoothed gap between trading moments, ms. */
   private typicalGapMs = 0;
 
-  heartbeat(now: number): void {
-    this.heartbeatAt = now;
-  }
-
-  /** A frame with at least one applied trade arrived. */
+  /** It traded at `now`; several trades at one moment (one frame) count once. */
   traded(now: number): void {
+    if (now === this.tradeAt) return;
     if (this.trades > 0) {
       // A long silence counts as one long gap, not as the new normal.
       const gap = Math.min(now - this.tradeAt, FRESHNESS.feedStallMinMs);
@@ -75,17 +71,50 @@ export class FeedWatch {
     this.trades++;
   }
 
-  /** Silence the feed must reach to count as stalled, given how it has been trading. */
+  /** Silence that counts as stalled, given how it has been trading. */
   stallAfterMs(): number {
     return Math.max(FRESHNESS.feedStallMinMs, FRESHNESS.feedStallGaps * this.typicalGapMs);
   }
 
-  /** ms since the last trade while the feed looks stalled, else null. */
-  stalledFor(now: number, heartbeatMs: number): number | null {
+  /** ms since the last trade while that is unusually long, else null. */
+  stalledFor(now: number): number | null {
     if (this.trades < FRESHNESS.feedWarmTrades) return null;
-    // No heartbeats either: the connection or the server is stuck, which symbols show as 'silent'.
-    if (now - this.heartbeatAt >= staleAfterMs(heartbeatMs)) return null;
     const silent = now - this.tradeAt;
     return silent >= this.stallAfterMs() ? silent : null;
+  }
+}
+
+/**
+ * Trades and heartbeats of the connection as a whole. The feed counts as stalled when heartbeats still
+ * arrive (the server is there and says nothing moved) but no watched symbol has traded for a while,
+ * although trades normally flow: the connection is fine, the source is not.
+ */
+export class FeedWatch {
+  private heartbeatAt = -Infinity;
+  private readonly rhythm = new TradeRhythm();
+
+  heartbeat(now: number): void {
+    this.heartbeatAt = now;
+  }
+
+  /** A frame with at least one applied trade arrived. */
+  traded(now: number): void {
+    this.rhythm.traded(now);
+  }
+
+  /** Silence the feed must reach to count as stalled, given how it has been trading. */
+  stallAfterMs(): number {
+    return this.rhythm.stallAfterMs();
+  }
+
+  /** Heartbeats arrive: the server is there, so silence in trades is the source's. */
+  beating(now: number, heartbeatMs: number): boolean {
+    return now - this.heartbeatAt < staleAfterMs(heartbeatMs);
+  }
+
+  /** ms since the last trade while the feed looks stalled, else null. */
+  stalledFor(now: number, heartbeatMs: number): number | null {
+    // No heartbeats either: the connection or the server is stuck, which symbols show as 'silent'.
+    return this.beating(now, heartbeatMs) ? this.rhythm.stalledFor(now) : null;
   }
 }

@@ -190,6 +190,46 @@ describe('MarketFeed', () => {
     expect(h.stales).toHaveLength(2);
   });
 
+  it('marks one symbol whose source stopped trading while the rest of the feed trades on (an ingest producer gone quiet)', () => {
+    const h = setup();
+    h.feed.setSymbols(['EURUSD', 'ACME']);
+    h.hello(EPOCH, false);
+    const acme = (seq: number, price: number): Tick => ({ ...rec(seq, price), symbolId: 8 });
+    h.frame(encodeSnapshot(EPOCH, T0, snap(10, 108_000)));
+    h.frame(encodeSnapshot(EPOCH, T0, { ...snap(10, 5_000), symbolId: 8, ticker: 'ACME' }));
+    let now = T0;
+    let seq = 10;
+    /** `ms` of 50 ms frames: EURUSD trades in each, ACME too while `acmeTrades`; a heartbeat naming both every second. */
+    const run = (ms: number, acmeTrades: boolean) => {
+      for (let t = 0; t < ms; t += 50) {
+        now = h.advance(50);
+        seq++;
+        h.frame(encodeUpdates(EPOCH, now, acmeTrades ? [rec(seq, 108_000 + (seq % 5)), acme(seq, 5_000 + (seq % 3))] : [rec(seq, 108_000 + (seq % 5))]));
+        if (seq % 20 === 0)
+          h.frame(
+            encodeHeartbeat(EPOCH, now, [
+              { symbolId: 7, seq },
+              { symbolId: 8, seq: acmeTrades ? seq : acmeSeq },
+            ]),
+          );
+      }
+    };
+    run(10_000, true);
+    const acmeSeq = seq;
+    expect(h.feed.staleness('ACME')).toBeNull();
+    run(4_000, false);
+    expect(h.feed.staleness('ACME'), 'four seconds: not yet').toBeNull();
+    run(3_000, false);
+    expect(h.feed.staleness('ACME')).toMatchObject({ reason: 'feed' });
+    expect(h.feed.staleness('ACME')!.forMs).toBeGreaterThanOrEqual(5_000);
+    expect(h.feed.staleness('EURUSD')).toBeNull();
+    expect(h.feed.feedStalledFor()).toBeNull();
+    // Its next trade clears it.
+    seq++;
+    h.frame(encodeUpdates(EPOCH, now, [acme(acmeSeq + 1, 5_001)]));
+    expect(h.feed.staleness('ACME')).toBeNull();
+  });
+
   it('drops state of unsubscribed symbols and ignores their late snapshots; refused symbols are never re-asked', () => {
     const h = setup();
     h.hello(EPOCH, false);

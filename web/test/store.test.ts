@@ -113,6 +113,17 @@ describe('MarketStore', () => {
     ]);
   });
 
+  it('a symbol with no trade yet (a new ingested one) opens at its first trade: no change against zero', () => {
+    const h = harness();
+    h.hello();
+    const empty = { ...snapshot(0, 0), open: 0 as PriceTicks, lastTimeMs: 0 as EpochMs, volume: 0, candles: [] };
+    h.feed(encodeSnapshot(EPOCH, T0, empty));
+    h.feed(encodeUpdates(EPOCH, T0, [tick(1, 1_224)]));
+    expect(h.store.rows()[0]).toMatchObject({ last: '12.24', change: '0.00', changePct: '0.00%' });
+    h.feed(encodeUpdates(EPOCH, T0, [tick(2, 1_230)]));
+    expect(h.store.rows()[0]).toMatchObject({ last: '12.30', change: '+0.06' });
+  });
+
   it('drops duplicates without touching state', () => {
     const h = harness();
     h.hello();

@@ -167,6 +167,8 @@ export class SymbolState {
     this.lastTimeMs = t.eventTimeMs;
     this.bid = t.bid;
     this.ask = t.ask;
+    // A symbol with no trade yet this session (a new ingested one) opens at its first trade, as the server's state does.
+    if (this.open === 0) this.open = t.price;
     if (t.price > this.high || this.high === 0) this.high = t.price;
     if (t.price < this.low || this.low === 0) this.low = t.price;
     this.volume += volume;
