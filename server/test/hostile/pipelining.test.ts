@@ -45,6 +45,14 @@ describe('hostile: pipelined requests never read', () => {
     healthy.ws.on('message', () => arrivals.push(performance.now()));
     healthy.send(JSON.stringify({ op: 'subscribe', symbols: ['AAPL', 'MSFT', 'EURUSD', 'BTCUSD', 'NVDA'], history: 0, id: 1 }));
     await healthy.waitFor(FrameType.Ack, () => true, 10_000);
+    // The candle history is generated in the background after start-up (tens of MiB): the baseline is
+    // taken once RSS has settled, so that growth is not counted as the attack's.
+    for (let prev = rssMiB(pid), t = 0; t < 30; t++) {
+      await new Promise((r) => setTimeout(r, 500));
+      const now = rssMiB(pid);
+      if (Math.abs(now - prev) < 0.5) break;
+      prev = now;
+    }
     const base = rssMiB(pid);
     const samples: number[] = [];
     const sampler = setInterval(() => samples.push(rssMiB(pid)), 100);
