@@ -2,7 +2,7 @@
 // real clients (ws, and an SSE reader over node:http) that decode every frame with the shared codec. The SSE
 // client reads the event stream with the tests' own spec-derived parser (sse-independent.ts), not the product's.
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, writeFileSync, existsSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync, existsSync } from 'node:fs';
 import { request, type IncomingMessage } from 'node:http';
 import { createServer as createNetServer } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -360,4 +360,18 @@ export function throwAwayCertificate(dir: string, name = 'tickwire'): { cert: st
   const subject = ['-subj', '/CN=127.0.0.1', '-addext', 'subjectAltName=IP:127.0.0.1'];
   execFileSync('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-days', '1', ...subject, '-keyout', key, '-out', cert], { stdio: 'ignore' });
   return { cert, key };
+}
+
+/**
+ * Waits (bounded, ≤ 15 s) until the RSS of process `pid` stops growing: a server generates its candle
+ * history in the background after start-up (tens of MiB), which memory-bound tests must not count.
+ */
+export async function settledRss(pid: number): Promise<void> {
+  const rssMiB = () => Number(/VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1] ?? 0) / 1024;
+  for (let prev = rssMiB(), t = 0; t < 30; t++) {
+    await new Promise((r) => setTimeout(r, 500));
+    const now = rssMiB();
+    if (Math.abs(now - prev) < 0.5) return;
+    prev = now;
+  }
 }

@@ -7,7 +7,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { FrameType } from '@tickwire/protocol/messages';
-import { connectWs, httpJson, startServerProcess, waitFor, type ServerProcess, type WsClient } from './harness.js';
+import { connectWs, httpJson, settledRss, startServerProcess, waitFor, type ServerProcess, type WsClient } from './harness.js';
 
 const READER = join(import.meta.dirname, 'fixtures/slow_reader.py');
 interface ReaderStats {
@@ -88,6 +88,8 @@ beforeAll(async () => {
   server = await startServerProcess(['--tick-rate', '50000', '--slow-soft-bytes', '65536', '--slow-hard-bytes', '1048576', '--slow-lag-ms', '3000']);
   const res = await httpJson(server.url, '/api/symbols');
   symbols = (res.body as { symbols: Array<{ ticker: string }> }).symbols.map((s) => s.ticker).join(',');
+  // The background history generation both grows memory and takes CPU: measure after it.
+  await settledRss(server.child.pid!);
 });
 
 afterAll(async () => {

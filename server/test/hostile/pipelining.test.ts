@@ -7,7 +7,7 @@ import { readFileSync } from 'node:fs';
 import { connect, type Socket } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { FrameType } from '@tickwire/protocol/messages';
-import { connectWs, startServerProcess, type ServerProcess } from '../harness.js';
+import { connectWs, settledRss, startServerProcess, type ServerProcess } from '../harness.js';
 
 /** RSS growth over the pre-attack baseline allowed at any sample (unbounded buffering grows by GiBs). */
 const RSS_BOUND_MIB = 64;
@@ -45,14 +45,7 @@ describe('hostile: pipelined requests never read', () => {
     healthy.ws.on('message', () => arrivals.push(performance.now()));
     healthy.send(JSON.stringify({ op: 'subscribe', symbols: ['AAPL', 'MSFT', 'EURUSD', 'BTCUSD', 'NVDA'], history: 0, id: 1 }));
     await healthy.waitFor(FrameType.Ack, () => true, 10_000);
-    // The candle history is generated in the background after start-up (tens of MiB): the baseline is
-    // taken once RSS has settled, so that growth is not counted as the attack's.
-    for (let prev = rssMiB(pid), t = 0; t < 30; t++) {
-      await new Promise((r) => setTimeout(r, 500));
-      const now = rssMiB(pid);
-      if (Math.abs(now - prev) < 0.5) break;
-      prev = now;
-    }
+    await settledRss(pid);
     const base = rssMiB(pid);
     const samples: number[] = [];
     const sampler = setInterval(() => samples.push(rssMiB(pid)), 100);
