@@ -301,6 +301,16 @@ export class Dashboard {
     if (next !== this.settings) this.update(next);
   }
 
+  /** Moves a watchlist row `delta` places (Alt+↑/↓); its new position, or null when it stayed. */
+  moveSymbolBy(ticker: string, delta: number): number | null {
+    const from = this.settings.watchlist.indexOf(ticker);
+    if (from === -1) return null;
+    const next = moveTicker(this.settings, ticker, from + delta);
+    if (next === this.settings) return null;
+    this.update(next);
+    return next.watchlist.indexOf(ticker);
+  }
+
   /** Sorts the watchlist by a column (null: the manual order). */
   setSort(sort: WatchSort | null): void {
     this.store.setSort(sort);

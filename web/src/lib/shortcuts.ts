@@ -5,6 +5,7 @@ import { LAYOUTS, type Layout } from './settings.js';
 export type ShortcutAction =
   | { kind: 'search' }
   | { kind: 'move'; delta: 1 | -1 }
+  | { kind: 'reorder'; delta: 1 | -1 }
   | { kind: 'remove' }
   | { kind: 'layout'; layout: Layout }
   | { kind: 'interval'; delta: 1 | -1 }
@@ -19,15 +20,21 @@ export interface Shortcut {
 export const SHORTCUTS: readonly Shortcut[] = [
   { keys: '/', does: 'search and add a symbol' },
   { keys: '↑ ↓', does: 'select the previous / next symbol (linked charts and the tape follow)' },
+  { keys: 'Alt+↑ Alt+↓', does: 'move the selected symbol up / down the watchlist (when it is not sorted)' },
   { keys: 'Delete', does: 'remove the selected symbol from the watchlist' },
   { keys: LAYOUTS.join(' '), does: `layout: ${LAYOUTS.map((l) => `${l} chart${l > 1 ? 's' : ''}`).join(', ')}` },
   { keys: '[ ]', does: 'shorter / longer interval on the active chart' },
   { keys: '?', does: 'show or hide this list' },
 ];
 
-/** The action of a key press outside text fields; null when the page does not use the key. */
+/** The action of a key press outside text fields (`key` as KeyboardEvent.key, `Alt+` in front when Alt is
+ * held); null when the page does not use the key. */
 export function shortcutFor(key: string): ShortcutAction | null {
   switch (key) {
+    case 'Alt+ArrowDown':
+      return { kind: 'reorder', delta: 1 };
+    case 'Alt+ArrowUp':
+      return { kind: 'reorder', delta: -1 };
     case '/':
       return { kind: 'search' };
     case 'ArrowDown':
