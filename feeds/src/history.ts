@@ -2,7 +2,7 @@
 // model as the live simulator (annualVol on the class's trading time from sessions.ts, the same mean
 // reversion) instead of replaying billions of ticks. It walks BACKWARDS from the live stream's start
 // price, so the newest bar closes exactly where the first live tick starts: no jump at the seam.
-// Coarser steps further back (1 s for the last hour, then 1 m, then 1 h) keep start-up and memory small.
+// Coarser steps further back (1 s for the last hour, 5 s, then 1 m, then 1 h) keep start-up and memory small.
 import { U32_MAX } from '@tickwire/protocol/units';
 import { Rng } from './random.js';
 import { CALENDARS, tradingYears } from './sessions.js';
@@ -15,12 +15,13 @@ export interface PastSegment {
 }
 
 /**
- * The default depth: 1 s bars for the last hour, 1 m for 30 days (so every interval from 1 m to 1 D
- * covers a month at full resolution), then 1 h bars for 62 days more (1 h to 1 D cover about 3 months).
- * ≈ 49k bars a symbol.
+ * The default depth: 1 s bars for the last hour, 5 s bars for 3 hours more (the 5 s chart scrolls back
+ * past its first pages), 1 m for 30 days (so every interval from 1 m to 1 D covers a month at full
+ * resolution), then 1 h bars for 62 days more (1 h to 1 D cover about 3 months). ≈ 51k bars a symbol.
  */
 export const DEFAULT_PAST: readonly PastSegment[] = [
   { stepSec: 1, spanSec: 3600 },
+  { stepSec: 5, spanSec: 3 * 3600 },
   { stepSec: 60, spanSec: 30 * 86_400 },
   { stepSec: 3600, spanSec: 62 * 86_400 },
 ];

@@ -37,7 +37,7 @@ describe('generatePast', () => {
       expect(p.time[p.length - 1]).toBe(Math.floor(END / 1000));
       const depth = DEFAULT_PAST.reduce((s, seg) => s + seg.spanSec, 0);
       expect(END / 1000 - p.time[0]!).toBeGreaterThan(depth - 3600);
-      // Collected rather than asserted per bar: ~49k bars a symbol.
+      // Collected rather than asserted per bar: ~51k bars a symbol.
       const bad: string[] = [];
       for (let j = 0; j < p.length && bad.length < 5; j++) {
         if (p.time[j]! % p.step[j]! !== 0) bad.push(`bar ${j} off its grid`);
