@@ -4,12 +4,12 @@ import { MarketFeed } from '@tickwire/client';
 import { decodeFrame, decodeHeader, encodeHello } from '@tickwire/protocol/codec';
 import type { InstrumentInfo } from '@tickwire/protocol/instruments';
 import { FrameType } from '@tickwire/protocol/messages';
-import { MarketStore } from '../src/lib/market/store.js';
+import { MarketStore, type StoreOptions } from '../src/lib/market/store.js';
 
-export function marketHarness(now: () => number, catalogue: InstrumentInfo[], watched: string[]) {
+export function marketHarness(now: () => number, catalogue: InstrumentInfo[], watched: string[], history?: StoreOptions['history']) {
   const resyncs: string[][] = [];
   const feed = new MarketFeed({ requestResync: (t) => resyncs.push(t), now });
-  const store = new MarketStore({ feed, onDirty: () => {}, now });
+  const store = new MarketStore({ feed, onDirty: () => {}, now, ...(history === undefined ? {} : { history }) });
   store.setCatalogue(catalogue);
   const watch = (tickers: string[]) => {
     feed.setSymbols(tickers);

@@ -10,7 +10,7 @@ import { MAX_CANDLES_PER_PAGE } from '@tickwire/protocol/candles';
 import { WatchRows, type FeedHealth, type RowSource, type RowView } from './rows.js';
 import { ScreenLatency, type FeedStats } from './stats.js';
 import type { Candle } from '@tickwire/protocol/messages';
-import { barsFromCandles, spliceNewest } from '../chart/candles.js';
+import { barsFromCandles, spliceNewest, type Bar } from '../chart/candles.js';
 import { MAX_HISTORY_BARS, SymbolState, type BarBook, type ChartInterval, type RowMark } from './symbol.js';
 import { TapeView, type TapeRow } from './tape.js';
 import { AlertBook, type AlertChanges, type PriceAlert } from './alerts.js';
@@ -50,6 +50,12 @@ export interface HistoryPage {
 
 /** Bars per history request: the server's largest page, so a month of 1 m bars is ~45 requests. */
 export const HISTORY_PAGE = MAX_CANDLES_PER_PAGE;
+/**
+ * Older pages fetched by one scroll-back load: 1, 2, 4, … up to this many. Each load re-sets every bar the
+ * chart holds (lightweight-charts cannot prepend), so a month of 1 m bars loaded page by page would cost
+ * ~45 reloads of a growing set; doubling makes it ~8 and keeps the total work linear in the bars.
+ */
+export const MAX_PAGES_PER_LOAD = 16;
 /** Pause after a failed history request before the next one for that book. */
 const HISTORY_RETRY_MS = 5000;
 
@@ -157,49 +163,86 @@ export class MarketStore implements RowSource {
     return book;
   }
 
-  /** The chart was scrolled near its oldest bar: fetch the page before it (once at a time, until none is left). */
+  /**
+   * The chart was scrolled near its oldest bar: fetch the pages before it (one load at a time, each twice
+   * the pages of the last, until none is left or the book holds MAX_HISTORY_BARS).
+   */
   loadOlder(ticker: string, interval: ChartInterval): void {
     const s = this.symbols.get(ticker);
     const book = s?.books.get(interval);
     const first = book?.bars[0];
     if (s === undefined || book === undefined || first === undefined || book.needsSeed || book.next === null) return;
     if (book.bars.length >= MAX_HISTORY_BARS) return;
-    this.requestHistory(s, book, first.time);
+    const room = Math.ceil((MAX_HISTORY_BARS - book.bars.length) / HISTORY_PAGE);
+    this.requestHistory(s, book, first.time, Math.min(room, MAX_PAGES_PER_LOAD, 2 ** book.olderLoads));
   }
 
-  /** `before` undefined: the newest page (seeding); otherwise the page older than the book's first bar. */
-  private requestHistory(s: SymbolState, book: BarBook, before: number | undefined): void {
+  /**
+   * `before` undefined: the newest page (seeding); otherwise up to `pages` pages older than the book's
+   * first bar, fetched one after another and published together (one chart reload).
+   */
+  private requestHistory(s: SymbolState, book: BarBook, before: number | undefined, pages = 1): void {
     const fetchPage = this.options.history;
     if (fetchPage === undefined || book.loading || this.now() < book.retryAt) return;
     book.loading = true;
     const current = () => this.symbols.get(s.ticker) === s && s.books.get(book.intervalSec) === book;
-    fetchPage(s.ticker, book.intervalSec, before, HISTORY_PAGE).then(
-      (page) => {
-        book.loading = false;
-        if (!current()) return;
-        const bars = barsFromCandles(page.candles);
-        if (before === undefined) {
-          book.bars = spliceNewest(book.bars, bars, book.maxBars);
+    const publish = () => {
+      book.generation++;
+      book.version++;
+      this.options.onDirty();
+    };
+    if (before === undefined) {
+      fetchPage(s.ticker, book.intervalSec, undefined, HISTORY_PAGE).then(
+        (page) => {
+          book.loading = false;
+          if (!current()) return;
+          book.bars = spliceNewest(book.bars, barsFromCandles(page.candles), book.maxBars);
           book.needsSeed = false;
           if (book.next === undefined) book.next = page.next;
-        } else {
-          // Only what is older than the book's first bar now (a repair may have moved it meanwhile).
-          const first = book.bars[0]?.time ?? Infinity;
-          const older = bars.filter((b) => b.time < first);
+          publish();
+        },
+        () => {
+          book.loading = false;
+          book.retryAt = this.now() + HISTORY_RETRY_MS;
+        },
+      );
+      return;
+    }
+    // Older pages, newest first; each page's `next` is the following one's `before`.
+    const older: Bar[][] = [];
+    const done = (failed: boolean) => {
+      book.loading = false;
+      if (failed) book.retryAt = this.now() + HISTORY_RETRY_MS;
+      if (!current()) return;
+      book.olderLoads++;
+      // Only what is older than the book's first bar now (a repair may have moved it meanwhile).
+      const first = book.bars[0]?.time ?? Infinity;
+      const front = older
+        .reverse()
+        .flat()
+        .filter((b) => b.time < first);
+      if (front.length === 0) return;
+      book.bars = front.concat(book.bars);
+      book.maxBars = Math.min(MAX_HISTORY_BARS, Math.max(book.maxBars, book.bars.length));
+      publish();
+    };
+    const fetchFrom = (cursor: number, left: number): void => {
+      fetchPage(s.ticker, book.intervalSec, cursor, HISTORY_PAGE).then(
+        (page) => {
+          if (!current()) {
+            book.loading = false;
+            return;
+          }
+          const bars = barsFromCandles(page.candles);
+          older.push(bars);
           book.next = page.next;
-          if (older.length === 0) return;
-          book.bars = older.concat(book.bars);
-          book.maxBars = Math.min(MAX_HISTORY_BARS, Math.max(book.maxBars, book.bars.length));
-        }
-        book.generation++;
-        book.version++;
-        this.options.onDirty();
-      },
-      () => {
-        book.loading = false;
-        book.retryAt = this.now() + HISTORY_RETRY_MS;
-      },
-    );
+          if (left > 1 && page.next !== null && page.next < cursor) fetchFrom(page.next, left - 1);
+          else done(false);
+        },
+        () => done(true),
+      );
+    };
+    fetchFrom(before, pages);
   }
 
   /** The server refused these symbols: show why instead of waiting forever. */

@@ -27,6 +27,8 @@ export interface BarBook {
   next: number | null | undefined;
   /** A history request for this book is in flight. */
   loading: boolean;
+  /** Loads of older history so far: each fetches twice the pages of the one before (store.loadOlder). */
+  olderLoads: number;
   /**
    * The newest bars must come from the history service (an interval snapshots do not carry, or one after a
    * repair): until they do, ticks do not fold in, so the page and local bars never count a trade twice.
@@ -37,7 +39,7 @@ export interface BarBook {
 }
 
 function newBook(intervalSec: ChartInterval, needsSeed: boolean): BarBook {
-  return { intervalSec, bars: [], generation: 0, version: 0, maxBars: MAX_BARS, next: undefined, loading: false, needsSeed, retryAt: 0 };
+  return { intervalSec, bars: [], generation: 0, version: 0, maxBars: MAX_BARS, next: undefined, loading: false, olderLoads: 0, needsSeed, retryAt: 0 };
 }
 
 /** One trade of the tape; ring slots are reused, so readers copy what they keep. */
