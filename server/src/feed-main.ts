@@ -40,6 +40,9 @@ async function main(): Promise<void> {
   };
   process.on('SIGINT', stop);
   process.on('SIGTERM', stop);
+  // Node's default for SIGHUP (an operator's reload, a closed terminal) is to die, which would cut every
+  // gateway's feed. The feed process has nothing to reload: it keeps running.
+  process.on('SIGHUP', () => log.info({ signal: 'SIGHUP' }, 'SIGHUP ignored: nothing to reload (restart to change the configuration)'));
   bus = await connectNatsBus({ servers: config.nats, name: `tickwire-feed-${process.pid}`, log, signal: startup.signal });
   if (stopping) return;
   feed = await runFeed(config, bus, log);

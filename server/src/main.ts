@@ -1,4 +1,5 @@
-// Command-line entry: parse configuration, start the server, shut down cleanly on SIGINT/SIGTERM.
+// Command-line entry: parse configuration, start the server, shut down cleanly on SIGINT/SIGTERM, and keep
+// serving on SIGHUP (which would end the process by Node's default) with a word on what it cannot reload.
 // Start-up failures print one line with a stable code (see README "Troubleshooting") and exit 78.
 import { parseConfig } from './config.js';
 import { StartupError } from './errors.js';
@@ -45,6 +46,19 @@ async function main(): Promise<void> {
   };
   process.on('SIGINT', stop);
   process.on('SIGTERM', stop);
+  // SIGHUP is how operators ask for a reload (and what a closed terminal sends). Nothing can be reloaded in
+  // place: uWS serves the SSLApp's certificate as its default TLS context, fixed while listening
+  // (addServerName only adds contexts for SNI names, each with its own empty router, and clients that send
+  // no SNI — every IP address — always get the default). So keep serving and say that a renewed
+  // certificate takes a restart, which clients ride out by resuming.
+  process.on('SIGHUP', () => {
+    if (config.tlsCert !== null) {
+      log.warn(
+        { signal: 'SIGHUP', tlsCert: config.tlsCert },
+        'SIGHUP: TLS certificates are read at start only; restart the server to serve a new certificate (clients resume); still serving the old one',
+      );
+    } else log.info({ signal: 'SIGHUP' }, 'SIGHUP ignored: nothing to reload');
+  });
   server = config.workers > 1 ? await startWorkers(config, log) : await createServer(config, { logger: log, signal: startup.signal });
   if (stopping) {
     await server.close();

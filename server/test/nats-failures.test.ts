@@ -1,5 +1,7 @@
-// Failure behaviour of the scale-out path with real processes: NATS restarted mid-stream (gateways keep
-// their clients, heartbeats go on, streams resume without a hole, nothing crashes), the feed restarted
+// Failure behaviour of the scale-out path with real processes: SIGHUP to the feed process and a gateway
+// (Node's default would kill them; both keep running and their clients see no hole), NATS restarted
+// mid-stream (gateways keep their clients, heartbeats go on, streams resume without a hole, nothing
+// crashes), the feed restarted
 // (new epoch: fresh snapshots), and NATS or the feed missing at start (TW_NATS / TW_NO_FEED, retried
 // with backoff until they appear).
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -56,6 +58,22 @@ describe('while running', () => {
     await nats?.stop();
     await stopAllChildren();
   }, 20_000);
+
+  it('SIGHUP to the feed process and a gateway: both keep running, the client stays connected with no hole', async () => {
+    const a = await subscribed(gwA.url, ['AAPL', 'MSFT']);
+    await waitFor(() => updatesAfter(a, 0) >= 5, { what: 'updates before SIGHUP' });
+    process.kill(feed.pid, 'SIGHUP');
+    process.kill(gwA.pid, 'SIGHUP');
+    await feed.waitForOutput(/"msg":"SIGHUP ignored/, 5000);
+    await gwA.waitForOutput(/"msg":"SIGHUP ignored/, 5000);
+    const mark = a.frames.length;
+    await waitFor(() => updatesAfter(a, mark) >= 10, { what: 'updates after SIGHUP', timeoutMs: 10_000 });
+    expect([feed.running(), gwA.running()]).toEqual([true, true]);
+    expect(a.ws.readyState).toBe(WebSocket.OPEN);
+    expect(a.of(FrameType.Hello)).toHaveLength(1);
+    for (const id of [0, 3]) expect(continuity(a.frames, id)).toEqual({ gaps: [], snapshots: 1 });
+    a.close();
+  }, 30_000);
 
   it('NATS restarted mid-stream: clients stay connected, heartbeats continue, streams resume without a hole', async () => {
     const a = await subscribed(gwA.url, ['AAPL', 'MSFT']);

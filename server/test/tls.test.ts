@@ -1,9 +1,10 @@
 // TLS in the server itself (--tls-cert/--tls-key, uWS SSLApp): https and wss on one port with a
 // throw-away openssl certificate, frames decoded on arrival, a plain-http request on that port never
-// answered, and the start-up refusals (a certificate without its key, a key that is not the
-// certificate's) with TW_TLS and exit code 78.
+// answered, the start-up refusals (a certificate without its key, a key that is not the certificate's)
+// with TW_TLS and exit code 78, and SIGHUP: the server keeps serving with its open connections and warns
+// that a renewed certificate needs a restart (uWS cannot swap the default TLS context of a listening app).
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync } from 'node:fs';
+import { copyFileSync, mkdtempSync } from 'node:fs';
 import { request } from 'node:https';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -17,6 +18,23 @@ const dir = mkdtempSync(join(tmpdir(), 'tickwire-tls-'));
 const a = throwAwayCertificate(dir, 'a');
 const b = throwAwayCertificate(dir, 'b');
 let server: ServerProcess;
+
+/** SHA-256 fingerprint of a PEM certificate file, as Node's getPeerCertificate() writes it. */
+function fingerprintOf(certFile: string): string {
+  return execFileSync('openssl', ['x509', '-in', certFile, '-noout', '-fingerprint', '-sha256'], { encoding: 'utf8' }).split('=')[1]!.trim();
+}
+
+/** GET over a new TLS connection: the status and the fingerprint of the certificate the server presented. */
+function httpsProbe(url: string): Promise<{ status: number; fingerprint: string }> {
+  return new Promise((resolve, reject) => {
+    const req = request(url, { rejectUnauthorized: false, agent: false }, (res) => {
+      res.resume();
+      resolve({ status: res.statusCode ?? 0, fingerprint: (res.socket as import('node:tls').TLSSocket).getPeerCertificate().fingerprint256 });
+    });
+    req.on('error', reject);
+    req.end();
+  });
+}
 
 beforeAll(async () => {
   server = await startServerProcess(['--tls-cert', a.cert, '--tls-key', a.key]);
@@ -37,8 +55,7 @@ describe('TLS in the server', () => {
       req.end();
     });
     expect(status).toBe(200);
-    const expected = execFileSync('openssl', ['x509', '-in', a.cert, '-noout', '-fingerprint', '-sha256'], { encoding: 'utf8' }).split('=')[1]!.trim();
-    expect(fingerprint).toBe(expected);
+    expect(fingerprint).toBe(fingerprintOf(a.cert));
   });
 
   it('carries a wss subscription: Hello, Snapshot, then Updates', async () => {
@@ -75,5 +92,54 @@ describe('TLS in the server', () => {
     const mismatched = await runServerExpectingFailure(['--tls-cert', a.cert, '--tls-key', b.key]);
     expect(mismatched.code).toBe(78);
     expect(mismatched.stderr).toMatch(/TW_TLS: cannot use --tls-cert/);
+  });
+
+  it('on SIGHUP keeps serving and keeps its connections, warning that a new certificate takes a restart', { timeout: 30_000 }, async () => {
+    // Its own files: the renewal below overwrites them.
+    const own = mkdtempSync(join(tmpdir(), 'tickwire-tls-hup-'));
+    const live = { cert: join(own, 'live.crt'), key: join(own, 'live.key') };
+    copyFileSync(a.cert, live.cert);
+    copyFileSync(a.key, live.key);
+    const hup = await startServerProcess(['--tls-cert', live.cert, '--tls-key', live.key]);
+    try {
+      const ws = new WebSocket(`${hup.url.replace(/^https/, 'wss')}/ws`, { rejectUnauthorized: false });
+      ws.binaryType = 'arraybuffer';
+      const types: number[] = [];
+      let closed = false;
+      ws.on('message', (d: ArrayBuffer) => {
+        const h = decodeHeader(new Uint8Array(d));
+        if (h.ok) types.push(h.value.type);
+      });
+      ws.on('close', () => (closed = true));
+      await new Promise((r, j) => {
+        ws.once('open', r);
+        ws.once('error', j);
+      });
+      ws.send(JSON.stringify({ op: 'subscribe', symbols: ['AAPL'], history: 0, id: 1 }));
+      await waitFor(() => types.filter((t) => t === FrameType.Updates).length >= 2, { what: 'Updates over wss before SIGHUP' });
+      // An operator renews the certificate in place and sends SIGHUP (Node's default would end the process).
+      copyFileSync(b.cert, live.cert);
+      copyFileSync(b.key, live.key);
+      hup.child.kill('SIGHUP');
+      await waitFor(() => /"msg":"SIGHUP: TLS certificates are read at start only; restart the server/.test(hup.stdout()), {
+        what: 'the SIGHUP warning',
+      });
+      const updatesAtHup = types.filter((t) => t === FrameType.Updates).length;
+      await new Promise((r) => setTimeout(r, 1500));
+      expect(hup.child.exitCode).toBeNull();
+      expect(hup.child.signalCode).toBeNull();
+      // The open connection carries on: same socket, still receiving, no second Hello.
+      expect(closed).toBe(false);
+      expect(types.filter((t) => t === FrameType.Updates).length).toBeGreaterThan(updatesAtHup);
+      expect(types.filter((t) => t === FrameType.Hello)).toHaveLength(1);
+      // A new connection is served, still with the certificate read at start (what the warning says).
+      const probe = await httpsProbe(`${hup.url}/api/symbols`);
+      expect(probe.status).toBe(200);
+      expect(probe.fingerprint).toBe(fingerprintOf(a.cert));
+      expect(probe.fingerprint).not.toBe(fingerprintOf(b.cert));
+      ws.close();
+    } finally {
+      expect(await hup.stop()).toBe(0);
+    }
   });
 });
