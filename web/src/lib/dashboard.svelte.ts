@@ -4,6 +4,7 @@
 // at most once per frame) it syncs every chart and republishes the store's immutable views into
 // $state.raw fields; components only read those fields and call the actions here.
 import { Route, routeUrl } from '@tickwire/protocol/routes';
+import { scaleFactor } from '@tickwire/protocol/units';
 import { connect, fetchCandles, initialStatus, type ConnectionStatus, type TickwireClient } from '@tickwire/client';
 import { FrameLoop } from './frame-loop.js';
 import { setTimeZone as setFormatTimeZone } from './format.js';
@@ -141,7 +142,7 @@ export class Dashboard {
         // At the symbol's scale, or finer when the alert was typed finer (between two ticks).
         const typed = String(price).split('.')[1]?.length ?? 0;
         const scale = Math.min(10, Math.max(this.store.symbol(t)?.priceScale ?? this.store.info(t)?.priceScale ?? 2, typed));
-        return formatPrice(Math.round(price * 10 ** scale), scale);
+        return formatPrice(Math.round(price * scaleFactor(scale)), scale);
       },
     });
     this.store.setAlerts(this.settings.alerts);

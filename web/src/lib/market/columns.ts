@@ -1,6 +1,7 @@
 // The watchlist's columns, once: which exist, which the user may hide (the columns menu), how wide each
 // may get (one CSS grid template shared by the header and every row), and the sort (column, direction)
 // with the number each column sorts by. Saved choices are validated here, like the rest of settings.ts.
+import { scaleFactor } from '@tickwire/protocol/units';
 import type { SymbolState } from './symbol.js';
 
 export const COLUMN_KEYS = ['symbol', 'spark', 'last', 'change', 'changePct', 'bid', 'ask', 'spread', 'high', 'low', 'volume'] as const;
@@ -80,26 +81,26 @@ export function nextSort(current: WatchSort | null, key: WatchSort['key']): Watc
  */
 export function sortValue(s: SymbolState, key: Exclude<WatchSort['key'], 'symbol'>): number {
   if (!s.seeded) return NaN;
-  const unit = 10 ** -s.priceScale;
+  const f = scaleFactor(s.priceScale);
   switch (key) {
     case 'last':
-      return s.last * unit;
+      return s.last / f;
     case 'change':
-      return (s.last - s.open) * unit;
+      return (s.last - s.open) / f;
     case 'changePct':
       return s.open > 0 ? (s.last - s.open) / s.open : NaN;
     case 'bid':
-      return s.bid > 0 ? s.bid * unit : NaN;
+      return s.bid > 0 ? s.bid / f : NaN;
     case 'ask':
-      return s.ask > 0 ? s.ask * unit : NaN;
+      return s.ask > 0 ? s.ask / f : NaN;
     case 'spread':
-      return s.bid > 0 && s.ask > 0 ? (s.ask - s.bid) * unit : NaN;
+      return s.bid > 0 && s.ask > 0 ? (s.ask - s.bid) / f : NaN;
     case 'high':
-      return s.high > 0 ? s.high * unit : NaN;
+      return s.high > 0 ? s.high / f : NaN;
     case 'low':
-      return s.low > 0 ? s.low * unit : NaN;
+      return s.low > 0 ? s.low / f : NaN;
     case 'volume':
-      return s.volume / 10 ** s.sizeScale;
+      return s.volume / scaleFactor(s.sizeScale);
   }
 }
 

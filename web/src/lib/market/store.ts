@@ -7,6 +7,7 @@ import { FRESHNESS } from '@tickwire/client/freshness';
 import type { InstrumentInfo } from '@tickwire/protocol/instruments';
 import type { FrameHeader, Tick } from '@tickwire/protocol/messages';
 import { MAX_CANDLES_PER_PAGE } from '@tickwire/protocol/candles';
+import { scaleFactor } from '@tickwire/protocol/units';
 import { WatchRows, type FeedHealth, type RowSource, type RowView } from './rows.js';
 import { ScreenLatency, type FeedStats } from './stats.js';
 import type { Candle } from '@tickwire/protocol/messages';
@@ -108,13 +109,13 @@ export class MarketStore implements RowSource {
   /** The current price of `ticker` in price units; NaN before its first snapshot. */
   lastPrice(ticker: string): number {
     const s = this.symbols.get(ticker);
-    return s?.seeded === true ? s.last / 10 ** s.priceScale : NaN;
+    return s?.seeded === true ? s.last / scaleFactor(s.priceScale) : NaN;
   }
 
   /** Runs the symbol's alerts against its latest price; cheap when it has none. */
   private checkAlerts(s: SymbolState): void {
     if (!this.alerts.has(s.ticker)) return;
-    const changes = this.alerts.onTrade(s.ticker, s.last / 10 ** s.priceScale, this.now());
+    const changes = this.alerts.onTrade(s.ticker, s.last / scaleFactor(s.priceScale), this.now());
     if (changes === null) return;
     this.watchRows.invalidate();
     this.options.onAlert?.(changes, s.ticker);
