@@ -1,13 +1,16 @@
 // Build and dev-server config of the dashboard (web/dist). The app imports @tickwire/protocol and
 // @tickwire/client; the `source` export condition makes Vite read their TypeScript sources, so the
-// dashboard bundles without a prior tsc build. The dev proxy forwards every server route to a locally
-// running Tickwire server (npm start) on :8080.
+// dashboard bundles without a prior tsc build. The dev proxy forwards every server route (the paths of
+// @tickwire/protocol/routes, WebSocket upgrades included) to a locally running Tickwire server (npm start) on :8080.
 import { fileURLToPath } from 'node:url';
 import { defaultClientConditions, defineConfig } from 'vite';
 import { svelte } from '@sveltejs/vite-plugin-svelte';
+import { Route } from '@tickwire/protocol/routes';
 
 const webDir = fileURLToPath(new URL('.', import.meta.url));
 const target = 'http://127.0.0.1:8080';
+/** Routes upgraded to WebSocket: the dashboard's stream and the producers' ingest socket. */
+const WS_ROUTES: ReadonlySet<string> = new Set([Route.ws, Route.ingestWs]);
 
 export default defineConfig({
   root: webDir,
@@ -21,14 +24,7 @@ export default defineConfig({
   },
   server: {
     fs: { allow: ['..'] },
-    proxy: {
-      '/ws': { target, ws: true },
-      '/sse': { target },
-      '/stream': { target },
-      '/poll': { target },
-      '/api': { target },
-      '/healthz': { target },
-      '/metrics': { target },
-    },
+    // Keys are path prefixes, so '/sse' also carries '/sse/control'.
+    proxy: Object.fromEntries(Object.values(Route).map((path) => [path, { target, ws: WS_ROUTES.has(path) }])),
   },
 });

@@ -11,6 +11,7 @@ import WebSocket from 'ws';
 import { COMPACT_HEADER_SIZE, HEADER_SIZE } from '@tickwire/protocol/codec';
 import { FrameType } from '@tickwire/protocol/messages';
 import { controlText } from '@tickwire/protocol/control';
+import { webSocketUrl } from '@tickwire/protocol/routes';
 import { MarketSimulator } from '@tickwire/feeds/simulator';
 import { defaultUniverse } from '@tickwire/feeds/universe';
 import { Fanout } from '@tickwire/core/fanout';
@@ -168,7 +169,7 @@ function tickCount(bytes: Uint8Array): number {
 async function cpuRun(url: string, pid: number, rep: number, mode: CpuRun['mode'], clients: number, settleMs: number, windowMs: number): Promise<CpuRun> {
   const counters = { updates: 0, bytes: 0, frames: 0 };
   const sockets: WebSocket[] = [];
-  const wsUrl = `${url.replace(/^http/, 'ws')}/ws`;
+  const wsUrl = webSocketUrl(url);
   const tickers = defaultUniverse(SYMBOLS).map((i) => i.ticker);
   const chosen = picks(clients, 100 + rep);
   // Ramp in groups so the handshakes do not land in the measured window.

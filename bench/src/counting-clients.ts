@@ -7,6 +7,7 @@ import WebSocket from 'ws';
 import { controlText } from '@tickwire/protocol/control';
 import { FrameType } from '@tickwire/protocol/messages';
 import { peekUpdates } from '@tickwire/protocol/peek';
+import { STREAM_ROUTES, routeUrl, webSocketUrl } from '@tickwire/protocol/routes';
 
 export type CountingTransport = 'ws' | 'sse' | 'stream';
 
@@ -68,11 +69,11 @@ export async function openSwarm(url: string, transport: CountingTransport, symbo
   const lost = () => {
     if (!closing) counts.lost++;
   };
-  const host = new URL(url).host;
+  const base = new URL(url);
   const open = (symbols: string[]) =>
     new Promise<void>((resolve, reject) => {
       if (transport === 'ws') {
-        const ws = new WebSocket(`ws://${host}/ws`, { perMessageDeflate: false });
+        const ws = new WebSocket(webSocketUrl(base), { perMessageDeflate: false });
         ws.binaryType = 'nodebuffer';
         ws.on('open', () => {
           ws.send(controlText('subscribe', symbols, { id: 1, history: 0 }));
@@ -84,8 +85,9 @@ export async function openSwarm(url: string, transport: CountingTransport, symbo
         closers.push(() => ws.terminate());
         return;
       }
-      const req = http.get(`http://${host}/${transport}?symbols=${symbols.join(',')}&history=0`, { agent: false }, (res) => {
-        if (res.statusCode !== 200) return reject(new Error(`/${transport} answered ${res.statusCode}`));
+      const path = STREAM_ROUTES[transport].stream;
+      const req = http.get(`${routeUrl(base, path).href}?symbols=${symbols.join(',')}&history=0`, { agent: false }, (res) => {
+        if (res.statusCode !== 200) return reject(new Error(`${path} answered ${res.statusCode}`));
         if (transport === 'sse') {
           res.setEncoding('latin1');
           res.on('data', sseReader(counts));

@@ -9,6 +9,7 @@ import WebSocket from 'ws';
 import { Command } from 'commander';
 import { TICK_RECORD_SIZE } from '@tickwire/protocol/codec';
 import type { IngestAnswer } from '@tickwire/protocol/ingest-wire';
+import { Route } from '@tickwire/protocol/routes';
 import { createLogger } from '@tickwire/core/log';
 import { connectNatsBus, type Bus } from '@tickwire/core/nats/bus';
 import { INGEST_JSON_SUBJECT, INGEST_RECORDS_SUBJECT } from '@tickwire/core/nats/subjects';
@@ -109,7 +110,7 @@ async function openWs(o: Options, onAnswer: (a: IngestAnswer, trades: number) =>
   await new Promise<void>((resolve, reject) => {
     ws.once('open', () => resolve());
     ws.once('error', reject);
-    ws.once('unexpected-response', (_req, res) => reject(new Error(`/ingest/ws answered ${res.statusCode}`)));
+    ws.once('unexpected-response', (_req, res) => reject(new Error(`${Route.ingestWs} answered ${res.statusCode}`)));
   });
   ws.on('error', (e) => process.stderr.write(`ingest-producer: ${e.message}\n`));
   return {

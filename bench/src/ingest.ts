@@ -18,6 +18,7 @@ import type { LoadTestResult } from '@tickwire/loadtest/run';
 import { machineCpu, sampleProcess } from '@tickwire/loadtest/proc';
 import { Fanout } from '@tickwire/core/fanout';
 import { IngestCore, type IngestInstrument } from '@tickwire/core/ingest';
+import { Route, routeUrl, webSocketUrl } from '@tickwire/protocol/routes';
 import { spliceSection } from './compact.js';
 import { Batcher, benchTicker, type ProducerProgress } from './ingest-producer.js';
 import { summarizeProfile } from './profile.js';
@@ -272,7 +273,7 @@ async function startStack(door: Door, dir: string, instruments: string, nodeFlag
     return {
       url,
       servingPid: server.child.pid!,
-      ingestUrl: `${url.replace(/^http/, 'ws')}/ingest/ws`,
+      ingestUrl: webSocketUrl(url, Route.ingestWs).href,
       server: [server],
       counter: 'tickwire_ingest_trades_accepted_total',
       stop: () => server.stop(),
@@ -303,9 +304,9 @@ async function startStack(door: Door, dir: string, instruments: string, nodeFlag
 async function scrape(url: string, counter: string | null): Promise<number> {
   if (counter === null) return 0;
   // A starved server answers late; the window is measured between the answers, so waiting costs nothing.
-  const text = await (await fetch(`${url}/metrics`, { signal: AbortSignal.timeout(20_000) })).text();
+  const text = await (await fetch(routeUrl(url, Route.metrics), { signal: AbortSignal.timeout(20_000) })).text();
   const count = counterValue(text, counter);
-  if (count === null) throw new Error(`${url}/metrics has no ${counter}`);
+  if (count === null) throw new Error(`${routeUrl(url, Route.metrics).href} has no ${counter}`);
   return count;
 }
 

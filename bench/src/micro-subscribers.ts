@@ -4,6 +4,7 @@
 import http from 'node:http';
 import WebSocket from 'ws';
 import { controlText } from '@tickwire/protocol/control';
+import { Route, routeUrl, webSocketUrl } from '@tickwire/protocol/routes';
 
 const [url = '', countText = '100', mode = 'ws', ticker = 'AAPL'] = process.argv.slice(2);
 const count = Number(countText);
@@ -19,7 +20,7 @@ function markReady(): void {
 
 for (let i = 0; i < count; i++) {
   if (mode === 'ws') {
-    const ws = new WebSocket(`ws://${target.host}/ws`, { perMessageDeflate: false });
+    const ws = new WebSocket(webSocketUrl(target), { perMessageDeflate: false });
     let acked = false;
     ws.on('open', () => ws.send(controlText('subscribe', [ticker], { id: 1, history: 0 })));
     ws.on('message', (data: Buffer) => {
@@ -32,7 +33,7 @@ for (let i = 0; i < count; i++) {
     ws.on('error', () => undefined);
     sockets.push({ close: () => ws.terminate() });
   } else {
-    const req = http.get(`http://${target.host}/sse?symbols=${ticker}&history=0`, { agent: false }, (res) => {
+    const req = http.get(`${routeUrl(target, Route.sse).href}?symbols=${ticker}&history=0`, { agent: false }, (res) => {
       let first = true;
       res.on('data', (chunk: Buffer) => {
         bytes += chunk.byteLength;

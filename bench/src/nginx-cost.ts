@@ -17,6 +17,7 @@ import { join } from 'node:path';
 import type { LoadTestResult } from '@tickwire/loadtest/run';
 import { sampleProcess } from '@tickwire/loadtest/proc';
 import { parseProcessCounters } from '@tickwire/loadtest/server-metrics';
+import { Route, routeUrl } from '@tickwire/protocol/routes';
 import { freePort, selfSignedCertificate, startNginx, type RunningProxy } from './proxies.js';
 import { REPO_ROOT } from './servers.js';
 
@@ -77,7 +78,7 @@ async function startServer(webDir: string): Promise<{ child: ChildProcess; port:
 }
 
 async function serverCpuSeconds(port: number): Promise<number> {
-  const res = await fetch(`http://127.0.0.1:${port}/metrics`, { signal: AbortSignal.timeout(5_000) });
+  const res = await fetch(routeUrl(`http://127.0.0.1:${port}`, Route.metrics), { signal: AbortSignal.timeout(5_000) });
   const counters = parseProcessCounters(await res.text());
   if (counters === null) throw new Error('the server /metrics has no process CPU counter');
   return counters.cpuMs / 1000;

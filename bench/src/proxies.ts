@@ -7,6 +7,7 @@ import { chmodSync, mkdtempSync, readFileSync, readdirSync, writeFileSync } from
 import { connect, createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { Route, routeUrl } from '@tickwire/protocol/routes';
 import { REPO_ROOT } from './servers.js';
 
 export const NGINX_CONF = join(REPO_ROOT, 'deploy/nginx/tickwire.conf');
@@ -220,7 +221,7 @@ export async function startHaproxy(o: { frontPort: number; gateways: [number, nu
   const deadline = Date.now() + 10_000;
   for (;;) {
     try {
-      if ((await fetch(`http://127.0.0.1:${o.frontPort}/healthz`, { signal: AbortSignal.timeout(2_000) })).status === 200) return proxy;
+      if ((await fetch(routeUrl(`http://127.0.0.1:${o.frontPort}`, Route.health), { signal: AbortSignal.timeout(2_000) })).status === 200) return proxy;
     } catch {
       // Not up yet.
     }

@@ -2,7 +2,7 @@
 // bounded time, sampling its memory after a forced GC; a least-squares slope shows whether anything leaks.
 //   npm run build:node && node bench/dist/soak.js --minutes 30 --clients 300 --churn-per-sec 5
 // Loopback only; stops by itself; stops only the server it started.
-import { Route } from '@tickwire/protocol/routes';
+import { Route, webSocketUrl } from '@tickwire/protocol/routes';
 import { spawn } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { request } from 'node:http';
@@ -36,7 +36,7 @@ function post(port: number, path: string): Promise<string> {
 }
 
 function openWs(port: number): WebSocket {
-  const ws = new WebSocket(`ws://127.0.0.1:${port}/ws`);
+  const ws = new WebSocket(webSocketUrl(`http://127.0.0.1:${port}`));
   ws.on('open', () => ws.send(JSON.stringify({ op: 'subscribe', symbols: pick(), history: 50 })));
   ws.on('error', () => {});
   return ws;

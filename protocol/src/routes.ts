@@ -26,6 +26,9 @@ export const Route = {
   ingestWs: '/ingest/ws',
   /** Instruments registered at run time (POST, JSON; same credential): docs/ingest.md. */
   ingestInstruments: '/ingest/instruments',
+  /** The operator's view (HTML; only with --admin-token, HTTP Basic), and the same data as JSON. */
+  admin: '/admin',
+  adminState: '/admin/state.json',
   /** The @tickwire/client browser bundle (ES module): `import { connect } from '/client/tickwire-client.js'`. */
   clientBundle: '/client/tickwire-client.js',
 } as const;

@@ -5,6 +5,7 @@
 // the password, compared in constant time.
 import { createHash, timingSafeEqual } from 'node:crypto';
 import type { HttpRequest, HttpResponse, TemplatedApp } from 'uWebSockets.js';
+import { Route } from '@tickwire/protocol/routes';
 import type { TransportName } from './config.js';
 import { sendJson, statusLine, writeCommonHeaders, writePageHeaders } from './http-util.js';
 import type { Metrics } from './metrics.js';
@@ -13,8 +14,6 @@ import type { SessionRegistry } from './sessions.js';
 /** Rows of the per-connection and per-address tables: the most loaded ones; totals are always complete. */
 export const ADMIN_TOP_ROWS = 100;
 const REFRESH_SEC = 2;
-
-export const AdminRoute = { page: '/admin', state: '/admin/state.json' } as const;
 
 export interface AdminDeps {
   token: string;
@@ -103,7 +102,7 @@ export function adminPage(s: AdminState): string {
 <meta name="viewport" content="width=device-width, initial-scale=1"><title>Tickwire admin</title>
 <style>body{font:13px system-ui,sans-serif;margin:16px;background:#0f1115;color:#d6d9e0}h1{font-size:16px}h2{font-size:13px;margin:18px 0 6px;color:#9aa3b2;text-transform:uppercase;letter-spacing:.04em}
 table{border-collapse:collapse}td,th{padding:3px 10px;border-bottom:1px solid #262a33;text-align:right;font-variant-numeric:tabular-nums}td:first-child,th:first-child{text-align:left}.bad{color:#ef5350}.none{color:#9aa3b2}</style></head><body>
-<h1>Tickwire admin <small class="none">${escape(new Date(s.atMs).toISOString())} · refreshes every ${REFRESH_SEC} s · <a href="${AdminRoute.state}">JSON</a></small></h1>
+<h1>Tickwire admin <small class="none">${escape(new Date(s.atMs).toISOString())} · refreshes every ${REFRESH_SEC} s · <a href="${Route.adminState}">JSON</a></small></h1>
 <h2>Feed</h2><p class="${s.feed.stalled ? 'bad' : ''}">${escape(s.feed.stalled ? 'STALLED' : 'ok')} · ${escape(JSON.stringify({ ...s.feed, stalled: undefined }))}</p>
 <h2>Connections (${total})</h2>${table(['transport', 'open'], Object.entries(s.connections))}
 <p>conflating now: ${s.conflating} · slow-consumer closes since start: ${escape(closes)}</p>
@@ -166,6 +165,6 @@ export function mountAdmin(app: TemplatedApp, deps: AdminDeps): void {
       });
     });
   };
-  app.get(AdminRoute.page, serve(false));
-  app.get(AdminRoute.state, serve(true));
+  app.get(Route.admin, serve(false));
+  app.get(Route.adminState, serve(true));
 }

@@ -4,6 +4,7 @@
 import { createServer } from 'node:http';
 import { WebSocketServer, type WebSocket } from 'ws';
 import { systemClock } from '@tickwire/feeds/clock';
+import { Route } from '@tickwire/protocol/routes';
 import type { WsJsonMessage } from '@tickwire/loadtest/adapters/peer-json';
 import { announce, onShutdown, parsePeerArgs, startFeed, symbolsHandler } from './common.js';
 
@@ -35,7 +36,7 @@ const feed = startFeed(options, (tick, inst) => {
 });
 
 const http = createServer(symbolsHandler(feed.instruments));
-const wss = new WebSocketServer({ server: http, path: '/ws', perMessageDeflate: false, maxPayload: 64 * 1024 });
+const wss = new WebSocketServer({ server: http, path: Route.ws, perMessageDeflate: false, maxPayload: 64 * 1024 });
 
 wss.on('connection', (ws) => {
   const mine = new Set<string>();
