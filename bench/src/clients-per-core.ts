@@ -11,8 +11,9 @@ import { dirname, join } from 'node:path';
 import { DEFAULTS, type LoadTestConfig, type TransportName } from '@tickwire/loadtest/config';
 import { runLoadTest } from '@tickwire/loadtest/run';
 import { defaultUniverse } from '@tickwire/feeds/universe';
+import { formatScaled } from '@tickwire/protocol/units';
 import { planPinning, pinSelf, type PinningPlan } from './cpu-pinning.js';
-import type { Machine } from './markdown.js';
+import type { Machine } from './machine.js';
 import { startTarget, type ServerKind } from './servers.js';
 import { P99_LIMIT_MS, failedStep, rampFor, stepFrom, waitForQuiet, type StepResult } from './sweep.js';
 
@@ -136,7 +137,7 @@ function uniformInstrumentFile(symbols: number): string {
     assetClass: i.assetClass,
     priceScale: i.priceScale,
     sizeScale: i.sizeScale,
-    price: (i.initialPrice / 10 ** i.priceScale).toFixed(i.priceScale),
+    price: formatScaled(i.initialPrice, i.priceScale),
     annualVol: i.annualVol,
     spreadTicks: i.baseSpreadTicks,
     sizeSigma: Math.min(3, i.sizeSigma),

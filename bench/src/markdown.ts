@@ -4,18 +4,13 @@
 // also the "Clients per core" section (renderClientsPerCore), which leads the file.
 import { SATURATED_PERCENT, type CpcReport, type CpcSeries } from './clients-per-core.js';
 import type { IdleResult } from './idle.js';
+import type { Machine } from './machine.js';
 import type { MicroResult } from './micro.js';
 import type { SeriesResult, StepResult } from './sweep.js';
 import { P99_LIMIT_MS } from './sweep.js';
 
-export interface Machine {
-  nproc: number;
-  cpuModel: string;
-  node: string;
-  platform: string;
-  kernel: string;
-  date: string;
-}
+// Re-exported for the modules that take the machine with the report types (run.ts, storm.ts).
+export type { Machine } from './machine.js';
 
 export interface BenchReport {
   formatVersion: 1;
