@@ -14,7 +14,7 @@ import {
   CONNECTION_DEFAULTS,
   isStreamed,
   nextDelay,
-  MAX_RETRY_AFTER_MS,
+  serverRetryAfter,
   nextTransport,
   type AttemptRecord,
   type ConnectionConfig,
@@ -481,12 +481,6 @@ export class ConnectionManager {
 }
 
 const label = (kind: TransportKind): string => TRANSPORT_LABELS[kind];
-
-/** The wait a closed transport's server asked for (1001 close reason, or HTTP Retry-After), capped. */
-function serverRetryAfter(info: TransportClose): number | null {
-  if (info.code === CloseCode.GoingAway) return retryAfterFromReason(info.reason, MAX_RETRY_AFTER_MS);
-  return info.retryAfterMs != null ? Math.min(info.retryAfterMs, MAX_RETRY_AFTER_MS) : null;
-}
 
 function describeClose(kind: TransportKind, info: TransportClose): string {
   if (!info.opened) return `${label(kind)} could not connect`;

@@ -2,21 +2,21 @@
 // epoch rules (sequence.ts) decide which ticks apply; gaps are found in Updates and — when nothing else
 // arrives — in Heartbeats, and repaired by asking for a fresh snapshot (a re-subscribe); a reconnect
 // offers a resume cursor of what is held; staleness comes from when a frame last vouched for a symbol.
+// The resume-cursor and resync rate-limit rules themselves are continuity.ts (shared with the load tester).
 // It keeps no prices: it hands snapshots and records to listeners (events below) and counts what it saw.
 // ConnectionManager feeds it (it is the manager's FrameSink); connect() wires the two together.
 import { decodeFrame, emptyTick, visitTicks } from '@tickwire/protocol/codec';
-import { formatCursor } from '@tickwire/protocol/cursor';
 import type { InstrumentInfo } from '@tickwire/protocol/instruments';
 import { FrameType, type FrameHeader, type HelloFrame, type SnapshotFrame, type Tick } from '@tickwire/protocol/messages';
 import { MAX_SCALE } from '@tickwire/protocol/units';
 import type { FrameSink } from './connection.js';
+import { RESYNC_AFTER_MS, ResyncGuard, resumeOffer, type ResumeEntry } from './continuity.js';
 import { decodeSnapshot, decodeTick, type PriceTick, type SnapshotEvent } from './decoded.js';
 import { Emitter } from './emitter.js';
 import { FeedWatch, TradeRhythm, symbolStaleness, type Staleness } from './freshness.js';
 import { checkHeartbeat, classifyTick, invalidate, seed, type SeqState } from './sequence.js';
 
-/** A symbol without a usable snapshot for this long gets a fresh one requested (rate-limited per symbol). */
-export const RESYNC_AFTER_MS = 2_500;
+export { RESYNC_AFTER_MS };
 
 /** What the feed knows of one subscribed symbol. Read-only for listeners. */
 export interface FeedSymbol extends SeqState {
@@ -99,7 +99,8 @@ export class MarketFeed implements FrameSink {
   private readonly symbols = new Map<string, FeedSymbol>();
   private readonly byId = new Map<number, FeedSymbol>();
   private catalogue = new Map<string, InstrumentInfo>();
-  private readonly resyncAt = new Map<string, number>();
+  /** One fresh-snapshot request in flight per ticker. */
+  private readonly resyncGuard = new ResyncGuard<string>(RESYNC_AFTER_MS);
   private readonly resyncQueue = new Set<string>();
   /** Symbols put in the last resume cursor, and its epoch. */
   private resumeOffered: { epoch: number; tickers: Set<string> } | null = null;
@@ -151,7 +152,7 @@ export class MarketFeed implements FrameSink {
       this.symbols.delete(ticker);
       if (this.byId.get(s.id) === s) this.byId.delete(s.id);
       this.resyncQueue.delete(ticker);
-      this.resyncAt.delete(ticker);
+      this.resyncGuard.forget(ticker);
     }
     // Following nothing, nothing can stall: forget the trading rhythm, a new watchlist warms up afresh.
     if (keep.size === 0) this.watch = new FeedWatch();
@@ -236,7 +237,7 @@ export class MarketFeed implements FrameSink {
   // -- FrameSink ----------------------------------------------------------------------------------
 
   resumeCursor(tickers: readonly string[]): string | null {
-    const entries: Array<[number, number]> = [];
+    const entries: ResumeEntry[] = [];
     let epoch: number | null = null;
     const offered = new Set<string>();
     for (const t of tickers) {
@@ -247,8 +248,9 @@ export class MarketFeed implements FrameSink {
       entries.push([s.id, s.seq]);
       offered.add(t);
     }
-    this.resumeOffered = epoch === null ? null : { epoch, tickers: offered };
-    return epoch === null ? null : formatCursor(epoch, entries);
+    const offer = resumeOffer(epoch, entries);
+    this.resumeOffered = offer === null ? null : { epoch: offer.epoch, tickers: offered };
+    return offer?.cursor ?? null;
   }
 
   sessionStarted(hello: HelloFrame, resumed: boolean): void {
@@ -263,7 +265,7 @@ export class MarketFeed implements FrameSink {
       s.voidedAt = now;
     }
     this.resumeOffered = null;
-    this.resyncAt.clear();
+    this.resyncGuard.clear();
   }
 
   frame(bytes: Uint8Array, header: FrameHeader): void {
@@ -336,7 +338,7 @@ export class MarketFeed implements FrameSink {
     seed(s, snap.epoch, snap.seq);
     s.coveredAt = now;
     this.counters.snapshots++;
-    this.resyncAt.delete(s.ticker);
+    this.resyncGuard.answered(s.ticker);
     if (this.events.has('snapshot')) this.events.emit('snapshot', decodeSnapshot(snap, { repaired, epochChanged }));
   }
 
@@ -405,12 +407,7 @@ export class MarketFeed implements FrameSink {
     if (this.resyncQueue.size === 0) return;
     const now = this.now();
     const list: string[] = [];
-    for (const ticker of this.resyncQueue) {
-      const last = this.resyncAt.get(ticker) ?? -Infinity;
-      if (now - last < RESYNC_AFTER_MS) continue; // one request in flight per symbol
-      this.resyncAt.set(ticker, now);
-      list.push(ticker);
-    }
+    for (const ticker of this.resyncQueue) if (this.resyncGuard.ask(ticker, now)) list.push(ticker);
     this.resyncQueue.clear();
     if (list.length === 0) return;
     this.counters.resyncs += list.length;

@@ -1,6 +1,7 @@
 // @tickwire/client: live Tickwire market data in browsers and Node 20. `connect()` is the API most users
 // need (client/README.md); the lower levels — the connection manager, the ingest, the transports — are
-// exported for those who build their own (the dashboard uses connect(); the load tester the transports).
+// exported for those who build their own (the dashboard uses connect(); the load tester the transports, the
+// backoff and Retry-After policy, and the resume and resync rules of continuity.ts).
 export { connect, TickwireClient, type ConnectOptions, type ClientEvents, type SubscribeOptions, type SymbolState } from './client.js';
 export { TickwireError, type TickwireErrorKind } from './errors.js';
 export {
@@ -15,16 +16,8 @@ export {
   type HistoryInterval,
 } from './history.js';
 export type { PriceTick, PriceBar, SnapshotEvent } from './decoded.js';
-export {
-  MarketFeed,
-  RESYNC_AFTER_MS,
-  type FeedCounters,
-  type FeedEvents,
-  type FeedSymbol,
-  type ResyncEvent,
-  type ResyncReason,
-  type StaleEvent,
-} from './feed.js';
+export { RESYNC_AFTER_MS, ResyncGuard, resumeOffer, type ResumeEntry, type ResumeOffer } from './continuity.js';
+export { MarketFeed, type FeedCounters, type FeedEvents, type FeedSymbol, type ResyncEvent, type ResyncReason, type StaleEvent } from './feed.js';
 export {
   ConnectionManager,
   closeInWords,
@@ -36,7 +29,15 @@ export {
   type Timers,
 } from './connection.js';
 export { FRESHNESS, type StaleReason, type Staleness } from './freshness.js';
-export { AUTO_CHAIN, CONNECTION_DEFAULTS, type ConnectionConfig, type TransportPreference } from './transport/policy.js';
+export {
+  AUTO_CHAIN,
+  CONNECTION_DEFAULTS,
+  MAX_RETRY_AFTER_MS,
+  backoffDelay,
+  serverRetryAfter,
+  type ConnectionConfig,
+  type TransportPreference,
+} from './transport/policy.js';
 export { createTransport, transportFactory } from './transport/factory.js';
 export { FetchEventSource } from './transport/sse-reader.js';
 export {

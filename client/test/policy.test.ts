@@ -9,13 +9,14 @@ import {
   nextTransport,
   MAX_RETRY_AFTER_MS,
   preferenceFromQuery,
+  serverRetryAfter,
   tokenFromQuery,
 } from '../src/transport/policy.js';
 import { framesOfEvent, sseUrl } from '../src/transport/sse.js';
 import { wsUrl } from '../src/transport/ws.js';
 import { encodeHeartbeat } from '@tickwire/protocol/codec';
 import { frameToBase64 } from '@tickwire/protocol/sse';
-import { retryAfterFromReason } from '@tickwire/protocol/codes';
+import { goingAwayReason, retryAfterFromReason } from '@tickwire/protocol/codes';
 
 const cfg = { backoffBaseMs: 500, backoffCapMs: 15_000 };
 
@@ -156,6 +157,17 @@ describe('server hints and URLs', () => {
     expect(retryAfterFromReason('restart; retry-after-ms=1234', MAX_RETRY_AFTER_MS)).toBe(1234);
     expect(retryAfterFromReason('restart; retry-after-ms=999999999', MAX_RETRY_AFTER_MS)).toBe(30_000);
     expect(retryAfterFromReason('going away', MAX_RETRY_AFTER_MS)).toBeNull();
+  });
+
+  it('takes the wait a close asks for: 1001 retry-after-ms or an HTTP Retry-After, capped; else none', () => {
+    expect(serverRetryAfter({ code: 1001, reason: goingAwayReason(1234) })).toBe(1234);
+    expect(serverRetryAfter({ code: 1001, reason: 'restart; retry-after-ms=999999999' })).toBe(MAX_RETRY_AFTER_MS);
+    expect(serverRetryAfter({ code: 1001, reason: 'bye' })).toBeNull();
+    // retry-after-ms counts only on a going-away close.
+    expect(serverRetryAfter({ code: 1006, reason: goingAwayReason(1234) })).toBeNull();
+    expect(serverRetryAfter({ code: null, reason: 'answered 503', retryAfterMs: 2_000 })).toBe(2_000);
+    expect(serverRetryAfter({ code: null, reason: 'answered 503', retryAfterMs: 120_000 })).toBe(MAX_RETRY_AFTER_MS);
+    expect(serverRetryAfter({ code: null, reason: 'answered 503', retryAfterMs: null })).toBeNull();
   });
 
   it('forwards a page token to the data endpoints', () => {

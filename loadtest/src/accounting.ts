@@ -46,6 +46,8 @@ export class StreamAccounting {
    * naming a seq above the one held. Adapters that can repair (re-subscribe) set it; conflated jumps never call it.
    */
   onLoss: ((symbolId: number) => void) | null = null;
+  /** Called for every snapshot of a symbol (a repair's answer among them); the gap-repair guard listens. */
+  onSnapshot: ((symbolId: number) => void) | null = null;
   /** Bound once so the per-frame visit allocates no closure. */
   readonly #visit = (tick: Tick, header: FrameHeader): void => {
     this.#sendTimeMs = header.sendTimeMs;
@@ -115,6 +117,7 @@ export class StreamAccounting {
     const c = this.sink.counters;
     c.snapshots++;
     if (Number.isNaN(this.firstDataMs)) this.firstDataMs = recvMs;
+    this.onSnapshot?.(symbolId);
     const state = this.#symbols.get(symbolId);
     if (state === undefined) {
       this.#symbols.set(symbolId, { epoch, last: seq, pending: null });

@@ -1,12 +1,13 @@
-// One simulated dashboard user across reconnects: connects through an adapter, reconnects with jittered
-// backoff when the server drops it, and plays its role — a normal reader, a slow reader (token bucket
+// One simulated dashboard user across reconnects: connects through an adapter, reconnects with the
+// dashboard's backoff and Retry-After rules (@tickwire/client policy) when the server drops it, and plays its role — a normal reader, a slow reader (token bucket
 // that pauses the socket), or a churner that hangs up and comes back periodically.
+import { CONNECTION_DEFAULTS, backoffDelay, serverRetryAfter } from '@tickwire/client/transport/policy';
 import { StreamAccounting } from './accounting.js';
 import type { AccountingSink } from './counters.js';
 import type { Connect, Connection } from './adapters/types.js';
 import { recordUs, newHistogram, type Histogram } from './histogram.js';
 import type { SymbolRef } from './symbols.js';
-import { carryResume, fullJitterMs, retryAfterMs, StormStats } from './reconnect.js';
+import { carryResume, StormStats } from './reconnect.js';
 
 export type ClientKind = 'normal' | 'slow' | 'churn';
 
@@ -70,6 +71,7 @@ export class SimClient {
   #closing = false;
   #isOpen = false;
   #ready = false;
+  /** Ends since the last open: the n of the next backoff (1 right after a live connection dropped, as the dashboard). */
   #failedStreak = 0;
   /** When the current connection last delivered anything (or opened). */
   lastReceiveMs = 0;
@@ -220,7 +222,7 @@ export class SimClient {
       // Storm: everyone comes back at once, spread only by full jitter.
       this.#stormCut = false;
       this.#failedStreak++;
-      this.#schedule(fullJitterMs(this.#failedStreak, s.random), () => this.start());
+      this.#schedule(backoffDelay(this.#failedStreak, CONNECTION_DEFAULTS, s.random), () => this.start());
       return;
     }
     if (this.#closing) {
@@ -236,8 +238,8 @@ export class SimClient {
     }
     this.#failedStreak++;
     // A restarting server says when to come back (1001 `retry-after-ms=N`); otherwise full-jitter backoff.
-    const asked = retryAfterMs(code, reason);
-    this.#schedule(asked ?? fullJitterMs(this.#failedStreak, s.random), () => this.start());
+    const asked = serverRetryAfter({ code, reason });
+    this.#schedule(asked ?? backoffDelay(this.#failedStreak, CONNECTION_DEFAULTS, s.random), () => this.start());
   }
 
   #schedule(ms: number, fn: () => void): void {

@@ -2,9 +2,13 @@
 // revealed only by a Heartbeat, and the fresh snapshot that repairs it. The accounting must report exactly
 // those, ask for a repair once per loss (never for a conflated jump), and count nothing else.
 import { describe, expect, it } from 'vitest';
+import { RESYNC_AFTER_MS } from '@tickwire/client/continuity';
+import type { Transport } from '@tickwire/client/transport/types';
 import { encodeHeartbeat } from '@tickwire/protocol/codec';
 import { TickFlag } from '@tickwire/protocol/messages';
 import { StreamAccounting } from '../src/accounting.js';
+import { installResync } from '../src/adapters/resync.js';
+import type { ClientHooks } from '../src/adapters/types.js';
 import { AccountingSink } from '../src/counters.js';
 import { T, snapshotFrame, updatesFrame } from './scripted-frames.js';
 
@@ -64,5 +68,32 @@ describe('resilience accounting', () => {
     expect(c.ticks).toBe(10);
     expect(s.lastSeq(1)).toBe(27);
     expect(s.lastSeq(2)).toBe(54);
+  });
+
+  it("repairs by the dashboard's rule: one re-subscribe in flight per symbol, again after its snapshot or RESYNC_AFTER_MS", () => {
+    const sink = new AccountingSink();
+    const stream = new StreamAccounting(sink);
+    const sent: unknown[] = [];
+    const transport: Transport = { kind: 'sse', control: (text) => void sent.push(JSON.parse(text)), close: () => {} };
+    const hooks: ClientHooks = { stream, opened: () => {}, received: () => {}, closed: () => {}, failed: () => {} };
+    let now = 0;
+    installResync(hooks, transport, [{ id: 1, ticker: 'S1' }], 0, () => now, true);
+    const feed = (f: Uint8Array): void => void expect(stream.tickwireFrame(f, T)).toBe(true);
+
+    feed(snapshot(1, 10));
+    feed(updates(1, [13])); // 11, 12 lost: asks
+    feed(encodeHeartbeat(E, T, [{ symbolId: 1, seq: 14 }])); // more of the same loss, before the snapshot: no second ask
+    feed(updates(1, [16]));
+    expect(sink.counters.resyncs).toBe(1);
+    now += RESYNC_AFTER_MS; // unanswered that long: ask again
+    feed(updates(1, [18]));
+    expect(sink.counters.resyncs).toBe(2);
+    feed(snapshot(1, 18)); // the answer
+    now += 1;
+    feed(updates(1, [20])); // a new loss right after it: asks at once
+    const c = sink.counters;
+    expect(c.resyncs).toBe(3);
+    expect(c.requests).toBe(3); // each control of an SSE session is an HTTP request
+    expect(sent).toEqual([1, 2, 3].map((n) => expect.objectContaining({ op: 'subscribe', symbols: ['S1'], id: n + 1 })));
   });
 });

@@ -16,7 +16,7 @@ import { connectTickwireStream } from '../src/adapters/tickwire-stream.js';
 import type { Connect } from '../src/adapters/types.js';
 import { LifecycleStats, SimClient } from '../src/client.js';
 import { parseArgs } from '../src/cli.js';
-import { carryResume, fullJitterMs, retryAfterMs, BACKOFF_MAX_MS } from '../src/reconnect.js';
+import { carryResume } from '../src/reconnect.js';
 import type { LoadTestResult } from '../src/run.js';
 import { fetchSymbols } from '../src/symbols.js';
 import { LOADTEST_JS, runCli } from './helpers.js';
@@ -82,14 +82,18 @@ describe('resume accounting (scripted)', () => {
     ]);
   });
 
-  it('honours retry-after-ms on 1001 only, and draws full jitter below the cap', () => {
-    expect(retryAfterMs(1001, goingAwayReason(1234))).toBe(1234);
-    expect(retryAfterMs(1001, 'restart; retry-after-ms=2500')).toBe(2500);
-    expect(retryAfterMs(1001, 'bye')).toBeNull();
-    expect(retryAfterMs(1006, goingAwayReason(1234))).toBeNull();
-    expect(fullJitterMs(1, () => 0.999)).toBeLessThan(500);
-    expect(fullJitterMs(1, () => 0)).toBe(0);
-    expect(fullJitterMs(30, () => 0.999)).toBeLessThan(BACKOFF_MAX_MS);
+  it('offers nothing to resume before a Hello or a held symbol', () => {
+    const sink = new AccountingSink();
+    const next = new StreamAccounting(sink);
+    expect(carryResume(null, next)).toBeNull();
+    expect(carryResume(new StreamAccounting(sink), next)).toBeNull();
+    const greeted = new StreamAccounting(sink);
+    greeted.tickwireFrame(hello(7), T);
+    expect(carryResume(greeted, next)).toBeNull();
+    expect(sink.counters.resumeAttempts).toBe(0);
+  });
+
+  it('parses --storm-at', () => {
     expect(parseArgs(['--storm-at', '10s']).stormAtMs).toBe(10_000);
     expect(parseArgs([]).stormAtMs).toBeNull();
   });

@@ -2,7 +2,8 @@
 // timers: which transport the next attempt uses, how long to wait before it, and every default in
 // one object. The connection manager only feeds these functions facts and obeys their answers.
 import { fullJitterMs } from '@tickwire/protocol/backoff';
-import { isTransportKind, type TransportKind } from './types.js';
+import { CloseCode, retryAfterFromReason } from '@tickwire/protocol/codes';
+import { isTransportKind, type TransportClose, type TransportKind } from './types.js';
 
 export const CONNECTION_DEFAULTS = {
   /** First backoff ceiling; the ceiling doubles per consecutive failure (full jitter below it). */
@@ -125,6 +126,16 @@ export function tokenFromQuery(search: string): string | undefined {
 
 /** Longest server-requested reconnect delay honoured (a restarting server spreads clients over 0–5 s). */
 export const MAX_RETRY_AFTER_MS = 30_000;
+
+/**
+ * The wait the server asked for when a connection closed, capped at MAX_RETRY_AFTER_MS: the
+ * `retry-after-ms=N` of a 1001 (going away) close reason, or an HTTP transport's Retry-After; null when it
+ * asked for none (back off instead).
+ */
+export function serverRetryAfter(info: Pick<TransportClose, 'code' | 'reason' | 'retryAfterMs'>): number | null {
+  if (info.code === CloseCode.GoingAway) return retryAfterFromReason(info.reason, MAX_RETRY_AFTER_MS);
+  return info.retryAfterMs != null ? Math.min(info.retryAfterMs, MAX_RETRY_AFTER_MS) : null;
+}
 
 export function isPreference(value: unknown): value is TransportPreference {
   return value === 'auto' || isTransportKind(value);
