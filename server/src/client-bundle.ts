@@ -4,15 +4,20 @@
 // like every static file (static-files.ts: ETag, no-cache revalidation, nosniff); the guard adds HEAD.
 // A server started without the build still runs: the route then answers 404 naming the fix.
 import { readFileSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
+import { createRequire } from 'node:module';
+import { dirname, join } from 'node:path';
 import type { TemplatedApp } from 'uWebSockets.js';
 import { Route } from '@tickwire/protocol/routes';
 import type { Logger } from '@tickwire/core/log';
 import { sendJson } from './http-util.js';
 import { serveStaticFile, staticFile, type StaticFile } from './static-files.js';
 
-/** Where the build puts the bundle: the same relative place from server/src (tests) and server/dist. */
-export const CLIENT_BUNDLE_PATH = fileURLToPath(new URL('../../client/dist-bundle/tickwire-client.js', import.meta.url));
+/**
+ * Where the build puts the bundle: dist-bundle/ of the installed @tickwire/client (a runtime dependency of the
+ * server), found through the package so server/src (tests) and server/dist agree. Its package.json always
+ * resolves, built or not; a missing bundle is the 404 below.
+ */
+export const CLIENT_BUNDLE_PATH = join(dirname(createRequire(import.meta.url).resolve('@tickwire/client/package.json')), 'dist-bundle', 'tickwire-client.js');
 
 export function loadClientBundle(path: string = CLIENT_BUNDLE_PATH): StaticFile | null {
   try {
