@@ -30,6 +30,7 @@ const INTEGRATION = [
   'bench/test/peers.test.ts',
   'bench/test/clients-per-core.test.ts', // the clients-per-core sweep's quick mode: every server kind, both feed shapes, the load tester
   'bench/test/ingest-bench.test.ts', // the ingest bench's quick mode: server, nats-server, feed, gateway, producer, load tester
+  'bench/test/storm.test.ts', // the reconnect-storm bench's quick mode: the built server restarted under load-tester clients
   'bench/test/deploy-*.test.ts', // the shipped nginx / HAProxy files in front of real servers (launcher: bench/src/proxies.ts)
 ];
 

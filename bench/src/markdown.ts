@@ -112,6 +112,8 @@ export interface BenchNotes {
   compact?: string | null;
   /** The "## Ingest" section written by bench/src/ingest.ts (bench/results/ingest.md). */
   ingest?: string | null;
+  /** The "## Reconnect storms" section written by `npm run bench -- --storm` (bench/results/storm.md, or storm-quick.md). */
+  storms?: string | null;
   /** The "## SSE and binary stream cost" section (bench/src/stream-cost.ts streamCostSection()). */
   streamCost?: string | null;
   /** The "## Clients per core" section of the last full `--clients-per-core` run (bench/results/clients-per-core.md). */
@@ -301,6 +303,11 @@ export function renderMarkdown(r: BenchReport, analysis: string | null, notes: B
     out.push('');
   }
 
+  if (notes.storms != null && notes.storms.trim() !== '') {
+    out.push(notes.storms.trim());
+    out.push('');
+  }
+
   if (analysis !== null && analysis.trim() !== '') {
     out.push('## Analysis');
     out.push('');
@@ -322,6 +329,9 @@ export function renderMarkdown(r: BenchReport, analysis: string | null, notes: B
   out.push('npm run bench -- --render bench/results/latest.json      # re-render this file (e.g. after editing bench/analysis.md)');
   out.push(
     'npm run bench -- --clients-per-core   # clients per core (server and generator pinned), Tickwire vs per-tick and same-design peers (--quick: smoke)',
+  );
+  out.push(
+    'npm run bench -- --storm             # reconnect storms (blip, SIGTERM restart) at 5,000 WebSocket clients, pinned (--quick: 500 clients, < 1 min)',
   );
   out.push('node bench/dist/nginx-cost.js --clients 1000 --reps 5   # direct vs through nginx (--tls: also wss): latency, CPU per update');
   out.push('node bench/dist/compact.js --clients 1000 --reps 5   # compact vs standard Updates: exact bytes per update, server CPU per update');

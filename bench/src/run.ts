@@ -3,6 +3,8 @@
 // --rates, …) write bench/results/{quick,partial}.{json,md} so a try-out never overwrites the committed numbers.
 // --clients-per-core runs the clients-per-core sweep instead (clients-per-core.ts): bench/results/
 // clients-per-core.{json,md} and its docs/benchmarks.md section (quick: clients-per-core-quick.* only).
+// --storm runs the reconnect storms instead (storm.ts): bench/results/storm.{json,md} and the "Reconnect
+// storms" section of docs/benchmarks.md (quick: storm-quick.* only).
 import { existsSync, mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { availableParallelism, cpus, release } from 'node:os';
 import { dirname, join, relative, resolve } from 'node:path';
@@ -11,6 +13,7 @@ import { runClientsPerCore } from './clients-per-core.js';
 import { spliceSection } from './compact.js';
 import { streamCostSection } from './stream-cost.js';
 import { runIdle, type IdleResult } from './idle.js';
+import { renderStormSection, runStorms, type StormKind } from './storm.js';
 import { renderClientsPerCore, renderMarkdown, type BenchReport, type Machine } from './markdown.js';
 import { runCodecBenchmarks, runFanoutBenchmarks, type MicroResult } from './micro.js';
 import { summarizeProfile } from './profile.js';
@@ -83,8 +86,13 @@ async function main(): Promise<void> {
       false,
     )
     .option('--shapes <ids>', 'with --clients-per-core: feed shapes, comma list of default, uniform')
-    .option('--clients <list>', 'with --clients-per-core: client counts to walk (default 1000,2000,5000,10000,20000; quick 200)')
-    .option('--results <path>', 'with --clients-per-core: JSON output (default bench/results/clients-per-core[-quick].json)')
+    .option(
+      '--clients <list>',
+      'with --clients-per-core: client counts to walk (default 1000,2000,5000,10000,20000; quick 200); with --storm: one count (default 5000, quick 500)',
+    )
+    .option('--results <path>', 'with --clients-per-core or --storm: JSON output (default bench/results/<mode>[-quick].json)')
+    .option('--storm', 'instead: reconnect storms (network blip, SIGTERM restart) at 5,000 WebSocket clients, server and generator pinned', false)
+    .option('--storm-kinds <list>', 'with --storm: comma list of blip, restart (default both)')
     .parse(process.argv);
   const o = program.opts<{
     quick: boolean;
@@ -104,6 +112,8 @@ async function main(): Promise<void> {
     shapes?: string;
     clients?: string;
     results?: string;
+    storm: boolean;
+    stormKinds?: string;
   }>();
   const analysisPath = join(REPO_ROOT, 'bench/analysis.md');
   const analysis = (): string | null => (existsSync(analysisPath) ? readFileSync(analysisPath, 'utf8') : null);
@@ -116,6 +126,8 @@ async function main(): Promise<void> {
   const compactPath = join(REPO_ROOT, 'bench/results/compact.md');
   const ingestPath = join(REPO_ROOT, 'bench/results/ingest.md');
   const clientsPerCorePath = join(REPO_ROOT, 'bench/results/clients-per-core.md');
+  // The storm section: the full run's, or until there is one, the smoke run's (which says so).
+  const stormPath = ['storm.md', 'storm-quick.md'].map((f) => join(REPO_ROOT, 'bench/results', f)).find((p) => existsSync(p));
   const notes = () => ({
     renderLoad: note('render-load.md'),
     soak: note('soak.md'),
@@ -125,6 +137,7 @@ async function main(): Promise<void> {
     ingest: existsSync(ingestPath) ? readFileSync(ingestPath, 'utf8') : null,
     clientsPerCore: existsSync(clientsPerCorePath) ? readFileSync(clientsPerCorePath, 'utf8') : null,
     streamCost: streamCostSection(),
+    storms: stormPath === undefined ? null : readFileSync(stormPath, 'utf8'),
   });
   if (o.render !== undefined) {
     const report = JSON.parse(readFileSync(o.render, 'utf8')) as BenchReport;
@@ -134,6 +147,10 @@ async function main(): Promise<void> {
     return;
   }
   checkBuilt();
+  if (o.storm) {
+    await storms(o);
+    return;
+  }
   if (o.clientsPerCore) {
     await clientsPerCore(o, program.getOptionValueSource('workers') === 'default' ? undefined : o.workers);
     return;
@@ -290,6 +307,39 @@ async function clientsPerCore(
     const docPath = join(REPO_ROOT, 'docs/benchmarks.md');
     writeFileSync(docPath, spliceSection(readFileSync(docPath, 'utf8'), section));
     process.stdout.write(`section "Clients per core" replaced in ${docPath}\n`);
+  }
+}
+
+/** `--storm`: runs the storms, writes JSON + section, and (full runs only) splices the section into docs/benchmarks.md. */
+async function storms(o: { quick: boolean; clients?: string; stormKinds?: string; results?: string; out?: string }): Promise<void> {
+  const name = o.quick ? 'storm-quick' : 'storm';
+  const resultsPath = resolve(o.results ?? join(REPO_ROOT, 'bench/results', `${name}.json`));
+  const kinds = o.stormKinds?.split(',').map((k) => k.trim());
+  if (kinds !== undefined && !kinds.every((k) => k === 'blip' || k === 'restart')) throw new Error(`--storm-kinds: blip, restart (got ${o.stormKinds})`);
+  const clients = o.clients === undefined ? undefined : Number(o.clients);
+  if (clients !== undefined && !(Number.isInteger(clients) && clients > 0 && clients <= 15_000))
+    throw new Error(`--clients with --storm: one count, 1..15000 (got ${o.clients})`);
+  const report = await runStorms(
+    {
+      quick: o.quick,
+      ...(clients !== undefined ? { clients } : {}),
+      ...(kinds !== undefined ? { kinds: kinds as StormKind[] } : {}),
+      resultsFile: resultsPath.startsWith(`${REPO_ROOT}/`) ? relative(REPO_ROOT, resultsPath) : resultsPath,
+      command: `npm run bench${process.argv.length > 2 ? ` -- ${process.argv.slice(2).join(' ')}` : ''}`,
+    },
+    machine(),
+    (line) => void process.stdout.write(`${line}\n`),
+  );
+  mkdirSync(dirname(resultsPath), { recursive: true });
+  writeFileSync(resultsPath, `${JSON.stringify(report, null, 2)}\n`);
+  const section = renderStormSection(report);
+  const mdPath = o.out ?? resultsPath.replace(/\.json$/, '.md');
+  writeFileSync(mdPath, section);
+  process.stdout.write(`done in ${report.durationS} s: ${resultsPath}, ${mdPath}\n`);
+  if (!o.quick && o.results === undefined && o.clients === undefined && o.stormKinds === undefined) {
+    const docPath = join(REPO_ROOT, 'docs/benchmarks.md');
+    writeFileSync(docPath, spliceSection(readFileSync(docPath, 'utf8'), section));
+    process.stdout.write(`section "Reconnect storms" replaced in ${docPath}\n`);
   }
 }
 

@@ -3,21 +3,13 @@
 // Updates frame on tickwire.md.<symbolId>. Gateways relay those bytes untouched, so every gateway sends
 // identical frames and a client can resume on any of them. It also answers snapshot and instrument
 // requests from its published state, and publishes a heartbeat so gateways notice a dead feed.
-import {
-  HEADER_SIZE,
-  TICK_RECORD_SIZE,
-  emptyTick,
-  encodeError,
-  encodeHeartbeat,
-  encodeSnapshot,
-  encodeUpdatesFromRecords,
-  readTickRecord,
-} from '@tickwire/protocol/codec';
+import { HEADER_SIZE, TICK_RECORD_SIZE, emptyTick, encodeError, encodeHeartbeat, encodeUpdatesFromRecords, readTickRecord } from '@tickwire/protocol/codec';
 import { ErrorCode } from '@tickwire/protocol/codes';
 import { joinFrames } from '@tickwire/protocol/framing';
 import { PROTOCOL_VERSION, type Tick } from '@tickwire/protocol/messages';
 import { BlockKind, type RecordedBlock, type RecordingWriter } from '@tickwire/feeds/recording';
 import { Fanout, type FrameSink } from '../fanout.js';
+import { SnapshotCache } from '../snapshot-cache.js';
 import type { Logger } from '../log.js';
 import { instrumentInfo, type InstrumentInfo } from '@tickwire/protocol/instruments';
 import type { Bus, BusSubscription } from './bus.js';
@@ -73,6 +65,8 @@ export class MarketCore {
   private heartbeatTimer: NodeJS.Timeout | null = null;
   private readonly metaJson: Uint8Array;
   private readonly scratch = emptyTick();
+  /** Gateways asking at once (a restart of several, or of the bus) share one encoding per symbol and state. */
+  private readonly snapshots = new SnapshotCache();
 
   constructor(private readonly options: MarketCoreOptions) {
     const fanout = new RecordingFanout(options.instruments, options.epoch, options.candleCapacity, options.resumeTicks);
@@ -157,7 +151,7 @@ export class MarketCore {
     if (id === null || state === undefined) return joinFrames([encodeError(epoch, now, ErrorCode.UnknownSymbol, 0, `no symbol for subject ${subject}`)]);
     const request = parseSnapshotRequest(data);
     const candles = Math.min(request.candles ?? this.options.candleCapacity, this.options.candleCapacity);
-    const snapshot = encodeSnapshot(epoch, now, state.snapshot(candles));
+    const snapshot = this.snapshots.get(state, epoch, candles, now);
     const frames = [snapshot];
     const history = this.fanout.histories[id]!;
     const ticks = Math.min(request.ticks ?? this.options.resumeTicks, this.options.resumeTicks);
