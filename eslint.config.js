@@ -19,13 +19,16 @@ function dependenciesOf(pkg, withDev) {
   return names.filter((name) => name.startsWith('@tickwire/')).map((name) => name.slice('@tickwire/'.length));
 }
 
+/** The `no-restricted-imports` pattern against a relative path (`../`) into another package's folder. */
+function escapePattern(pkg) {
+  const others = PACKAGES.filter((p) => p !== pkg);
+  return { regex: `^(\\.\\./)+(${others.join('|')})/`, message: `Import other packages by name (@tickwire/<part>), not by a relative path out of ${pkg}/.` };
+}
+
 /** `no-restricted-imports` patterns: no `../` into another package, no undeclared @tickwire package, no test helpers from src. */
 function boundaryPatterns(pkg, allowed, isTest = false) {
-  const others = PACKAGES.filter((p) => p !== pkg);
-  const forbidden = others.filter((p) => !allowed.includes(p));
-  const patterns = [
-    { regex: `^(\\.\\./)+(${others.join('|')})/`, message: `Import other packages by name (@tickwire/<part>), not by a relative path out of ${pkg}/.` },
-  ];
+  const forbidden = PACKAGES.filter((p) => p !== pkg && !allowed.includes(p));
+  const patterns = [escapePattern(pkg)];
   if (forbidden.length > 0) {
     patterns.push({
       regex: `^@tickwire/(${forbidden.join('|')})(/|$)`,
@@ -80,11 +83,18 @@ export default defineConfig(
     rules: { 'no-restricted-imports': ['error', { patterns: boundaryPatterns(pkg, dependenciesOf(pkg, true), true) }] },
   })),
   {
+    // Replaces protocol's boundary rule above (a later config's rule wins), so it repeats the relative-path
+    // pattern; the bare-specifier one already covers every @tickwire package and test helper.
     files: ['protocol/src/**'],
     rules: {
       'no-restricted-imports': [
         'error',
-        { patterns: [{ regex: '^[^.]', message: 'protocol/src has zero dependencies: no packages and no node: built-ins (it runs in the browser too).' }] },
+        {
+          patterns: [
+            { regex: '^[^.]', message: 'protocol/src has zero dependencies: no packages and no node: built-ins (it runs in the browser too).' },
+            escapePattern('protocol'),
+          ],
+        },
       ],
     },
   },
