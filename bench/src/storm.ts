@@ -515,13 +515,13 @@ export function renderStormSection(r: StormReport): string {
     );
   }
   out.push(
-    '| storm | clients current again | all current (s) | per client p50 / p99 (s) | server down (s) | server CPU %: storm mean / peak (steady before) | feed → client p99 before → after (ms) | resumed replay / snapshot | ticks lost | verdict |',
+    "| storm | clients current again | all current (s) | per client p50 / p99 (s) | server down (s) | server CPU %: storm mean / peak (steady before) | clients' CPU % | feed → client p99 before → after (ms) | resumed replay / snapshot | ticks lost | verdict |",
   );
-  out.push('| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |');
+  out.push('| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |');
   for (const s of r.storms) {
     out.push(
       `| ${s.kind === 'blip' ? 'network blip (all cut, back within 1 s)' : 'SIGTERM restart (state file)'} | ${s.current.toLocaleString('en-US')} / ${s.clients.toLocaleString('en-US')} | ` +
-        `${sec(s.allCurrentMs)} | ${sec(s.perClientMs.p50)} / ${sec(s.perClientMs.p99)} | ${sec(s.downMs)} | ${pct(s.serverCpuPercent)} / ${pct(s.serverCpuPeakPercent)} (${pct(s.serverCpuBeforePercent)}) | ` +
+        `${sec(s.allCurrentMs)} | ${sec(s.perClientMs.p50)} / ${sec(s.perClientMs.p99)} | ${sec(s.downMs)} | ${pct(s.serverCpuPercent)} / ${pct(s.serverCpuPeakPercent)} (${pct(s.serverCpuBeforePercent)}) | ${pct(s.generatorCpuPercent)} | ` +
         `${s.latencyBefore.p99} → ${s.latencyAfter.p99} | ${s.resumes.replayed.toLocaleString('en-US')} / ${s.resumes.snapshot.toLocaleString('en-US')} | ` +
         `${s.loss.missing + s.loss.heartbeatAhead === 0 ? 'none' : `${s.loss.missing} missing, ${s.loss.heartbeatAhead} heartbeats ahead`} | ${s.pass ? 'pass' : s.reasons.join('; ')} |`,
     );
@@ -538,6 +538,7 @@ export function renderStormSection(r: StormReport): string {
       '(the cut, or the SIGTERM) to the last client current again; per client p50 / p99 likewise.',
     '- **server down**: SIGTERM → the new process listening (shutdown, state file saved and loaded, start-up).',
     "- **server CPU**: the serving process from /proc/<pid>/stat, % of one core, from the storm start (restart: the new process listening) until all current; peak = highest 250 ms sample; in brackets the serving process (restart: the old one) over the steady window before the storm (the feed's fan-out alone). The feed keeps running throughout, so storm CPU includes that fan-out.",
+    "- **clients' CPU**: the load generator (this process, every client on one thread, pinned to the other core) over the same recovery window: near 100 % means the clients, not the server, set the pace.",
     `- **feed → client p99**: feed event time → client receive time of live ticks (replayed catch-up ticks excluded): *before* = the ${BEFORE_WINDOW_MS / 1000} s steady window before the storm, ` +
       `*after* = each client's first ${AFTER_WINDOW_MS / 1000} s of live updates once current again.`,
     '- **resumed replay / snapshot**: reconnects whose cursor was answered with the missed ticks for every symbol, or with a snapshot for at least one (outside the resume window).',
