@@ -1,7 +1,7 @@
 // Makes `npm start` and `npm test` work on a fresh clone: installs npm dependencies when node_modules is
-// missing or older than package-lock.json, and (with --system) the Debian packages the tests drive —
-// Chromium and nats-server — when they are missing and apt-get is usable. Plain JS: it runs before any
-// dependency exists.
+// missing or older than package-lock.json, and (with --system) the Debian packages the tests drive — the
+// same list as .ci/run: Chromium, nats-server, nginx, HAProxy, python3, openssl — when they are missing and
+// apt-get is usable. Plain JS: it runs before any dependency exists.
 import { execFileSync } from 'node:child_process';
 import { existsSync, statSync } from 'node:fs';
 
@@ -28,16 +28,23 @@ if (!existsSync(marker) || statSync(marker).mtimeMs < statSync('package-lock.jso
 }
 
 if (process.argv.includes('--system')) {
+  // [Debian package, present?]: the tests start each program by name from PATH (Chromium may also come
+  // from CHROMIUM_PATH). nginx and HAProxy: deployment tests; python3: raw-socket slow readers; openssl:
+  // throw-away TLS certificates.
   const missing = [
     ['chromium', (!!process.env.CHROMIUM_PATH && existsSync(process.env.CHROMIUM_PATH)) || existsSync('/usr/lib/chromium/chromium') || has('chromium')],
     ['nats-server', has('nats-server')],
+    ['nginx', has('nginx')],
+    ['haproxy', has('haproxy')],
+    ['python3', has('python3')],
+    ['openssl', has('openssl')],
   ]
     .filter(([, present]) => !present)
     .map(([name]) => name);
   if (missing.length > 0) {
     const root = typeof process.getuid === 'function' && process.getuid() === 0;
     if (!root || !has('apt-get')) {
-      console.error(`tickwire: the tests need ${missing.join(' and ')}; install with: sudo apt-get install -y ${missing.join(' ')}`);
+      console.error(`tickwire: the tests need ${missing.join(', ')}; install with: sudo apt-get install -y ${missing.join(' ')}`);
       process.exit(1);
     }
     console.log(`tickwire: installing ${missing.join(', ')} (apt-get)…`);
