@@ -1,6 +1,6 @@
 // One test run for every part, in three projects that run one after another (sequence.groupOrder):
 //   unit        pure tests (protocol, feeds, web, loadtest/bench accounting): files in parallel;
-//   integration real server processes on ephemeral ports, NATS (server/test/**, loadtest and bench runs);
+//   integration real server processes on ephemeral ports, NATS (server/test/** but server/test/unit/, loadtest and bench runs);
 //   e2e         real Chromium (web/test/e2e/** and every other test that launches a browser).
 // Integration and e2e files run one at a time (fileParallelism: false) and never overlap each other: their
 // timing assertions share 2 cores. `npm test` runs all three; `npm run test:unit|test:integration|test:e2e`
@@ -20,7 +20,9 @@ const E2E = [
 
 /** Tests that start real servers (in-process or child processes) or nats-server. */
 const INTEGRATION = [
-  'server/test/**/*.test.ts',
+  // All of server/test but server/test/unit/, which holds server tests that start nothing (fakes, no socket): unit.
+  'server/test/*.test.ts',
+  'server/test/!(unit)/**/*.test.ts',
   'client/test/node-transports.test.ts', // every client transport in Node (ws, fetch SSE reader) against a real server
   'client/test/node-client.test.ts', // connect() in Node, SSE fallback, and the served browser bundle
   'client/test/examples.test.ts', // examples/node-ticker spawned against a real server

@@ -9,7 +9,7 @@ import { FrameType, type Tick } from '@tickwire/protocol/messages';
 import type { InstrumentInfo } from '@tickwire/protocol/instruments';
 import type { EpochMs, PriceTicks, SizeLots } from '@tickwire/protocol/units';
 import { Fanout } from '@tickwire/core/fanout';
-import { MAX_SYNC_BUFFER_FRAMES, Stitcher, type FrameOutcome, type SyncReason } from '../src/nats/stitcher.js';
+import { MAX_SYNC_BUFFER_FRAMES, Stitcher, type FrameOutcome, type SyncReason } from '../../src/nats/stitcher.js';
 
 const T0 = 1_700_000_000_000;
 const E1 = 11;
