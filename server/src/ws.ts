@@ -127,6 +127,22 @@ export interface WsDeps {
   hardBytes: number;
 }
 
+/**
+ * RFC 6455 §4.2.1: a handshake carries "Upgrade: websocket" and a Connection header listing "upgrade";
+ * uWS upgrades on Sec-WebSocket-Key alone. A proxy that drops those hop-by-hop headers (an nginx location
+ * without `proxy_set_header Upgrade/Connection`) must get a refusal — the client then falls back to SSE,
+ * and the refusal is counted and logged — rather than a 101 the proxy never asked for, which it may or
+ * may not tunnel. Null when the handshake is fine.
+ */
+export function handshakeProblem(upgrade: string, connection: string): string | null {
+  const tokens = connection.split(',').map((t) => t.trim().toLowerCase());
+  if (upgrade.trim().toLowerCase() === 'websocket' && tokens.includes('upgrade')) return null;
+  return (
+    `a WebSocket handshake needs "Upgrade: websocket" and "Connection: upgrade" (got Upgrade "${upgrade.slice(0, 40)}", ` +
+    `Connection "${connection.slice(0, 60)}"); a proxy on the path may drop them: see README "Deployment behind nginx"`
+  );
+}
+
 export function mountWebSocket(app: TemplatedApp, deps: WsDeps): FrameSink {
   const { uws, sessions, subscriptions, metrics } = deps;
   app.ws<UserData>(Route.ws, {
@@ -139,6 +155,8 @@ export function mountWebSocket(app: TemplatedApp, deps: WsDeps): FrameSink {
     idleTimeout: IDLE_TIMEOUT_SEC,
     sendPingsAutomatically: true,
     upgrade: (res, req, context) => {
+      const problem = handshakeProblem(req.getHeader('upgrade'), req.getHeader('connection'));
+      if (problem !== null) return deps.admission.refuse(res, { status: 400, name: 'NotAWebSocketHandshake', message: problem });
       const ip = deps.admission.clientIp(res, req);
       const admitted = deps.admission.admit(req, ip);
       if (!admitted.ok) return deps.admission.refuse(res, admitted.refusal);

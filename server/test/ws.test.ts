@@ -1,5 +1,7 @@
 // Integration: real server on an ephemeral port, real `ws` clients: subscribe/unsubscribe semantics,
-// per-symbol seq continuity, byte-identical fan-out, and every bad control input answered in place.
+// per-symbol seq continuity, byte-identical fan-out, every bad control input answered in place, and a
+// handshake without "Upgrade: websocket"/"Connection: upgrade" (a proxy that drops them) refused with 400.
+import { connect } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CloseCode, ErrorCode } from '@tickwire/protocol/codes';
 import { FrameType } from '@tickwire/protocol/messages';
@@ -198,5 +200,43 @@ describe('WebSocket fan-out', () => {
       const count = watcher.of(FrameType.Updates).length;
       await waitFor(() => watcher.of(FrameType.Updates).length > count + 3, { what: 'updates after the oversized message' });
     });
+  });
+});
+
+/** Sends a raw handshake to /ws with `headers` and resolves with the status line and the body (waiting up to 5 s). */
+function rawHandshake(headers: string): Promise<{ status: string; text: string }> {
+  return new Promise((resolve, reject) => {
+    const socket = connect({ host: '127.0.0.1', port: server.port }, () => {
+      socket.write(
+        `GET /ws HTTP/1.1\r\nHost: 127.0.0.1:${server.port}\r\n${headers}Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n`,
+      );
+    });
+    let text = '';
+    const done = () => {
+      socket.destroy();
+      resolve({ status: text.split('\r\n')[0] ?? '', text });
+    };
+    socket.setEncoding('utf8').on('data', (d: string) => {
+      text += d;
+      if (text.startsWith('HTTP/1.1 101') || /\r\n\r\n[\s\S]*\}$/.test(text)) done();
+    });
+    socket.setTimeout(5000, done);
+    socket.on('error', reject);
+  });
+}
+
+describe('WebSocket handshake (RFC 6455 §4.2.1)', () => {
+  it('refuses a handshake whose Upgrade and Connection headers a proxy dropped, with 400 and the reason', async () => {
+    for (const headers of ['', 'Connection: close\r\n', 'Upgrade: websocket\r\n', 'Connection: upgrade\r\n']) {
+      const answer = await rawHandshake(headers);
+      expect(answer.status, JSON.stringify(headers)).toBe('HTTP/1.1 400 Bad Request');
+      expect(answer.text).toContain('"name":"NotAWebSocketHandshake"');
+    }
+  });
+
+  it('accepts the headers in any case and Connection with several tokens', async () => {
+    for (const headers of ['Upgrade: websocket\r\nConnection: Upgrade\r\n', 'Upgrade: WebSocket\r\nConnection: keep-alive, upgrade\r\n']) {
+      expect((await rawHandshake(headers)).status, JSON.stringify(headers)).toBe('HTTP/1.1 101 Switching Protocols');
+    }
   });
 });
