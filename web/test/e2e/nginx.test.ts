@@ -117,8 +117,9 @@ beforeAll(async () => {
     '        proxy_buffering on;\n        proxy_ignore_headers X-Accel-Buffering;\n        proxy_cache off;\n        gzip on;\n        gzip_types text/event-stream;',
   );
   writeFileSync(join(dir, 'buffering.conf'), buffering);
-  // The upgrade-stripping twin: /ws passes no Upgrade and no "Connection: upgrade", so the server sees a
-  // plain GET and the browser's WebSocket never opens (the classic proxy misconfiguration).
+  // The upgrade-stripping twin: /ws passes no Upgrade and no "Connection: upgrade" (the classic proxy
+  // misconfiguration). The server refuses such a handshake with 400 (RFC 6455 §4.2.1; uWS alone upgrades
+  // on Sec-WebSocket-Key, and nginx tunnels a 101 its client asked for), so the WebSocket never opens.
   let stripped = twin(conf, strippedPort);
   stripped = substitute(stripped, '        proxy_set_header Upgrade $http_upgrade;\n', '');
   stripped = substitute(stripped, '        proxy_set_header Connection $tickwire_connection;\n', '');
