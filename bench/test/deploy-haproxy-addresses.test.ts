@@ -6,7 +6,8 @@
 // a client sends (TCP mode passes it on untouched) believed for nothing. Counts from /admin/state.json.
 import WebSocket from 'ws';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { AdminRoute, type AdminState } from '@tickwire/server/admin';
+import { Route } from '@tickwire/protocol/routes';
+import type { AdminState } from '@tickwire/server/admin';
 import { freeFixedPort, startServerProcess, type ServerProcess } from '@tickwire/server/test/harness';
 import { startHaproxy, type RunningProxy } from '../src/proxies.js';
 
@@ -48,7 +49,7 @@ function throughHaproxy(localAddress: string, headers: Record<string, string> = 
 }
 
 async function perAddress(): Promise<Record<string, number>> {
-  const res = await fetch(`${server.url}${AdminRoute.state}`, { headers: { Authorization: `Basic ${Buffer.from(`ops:${TOKEN}`).toString('base64')}` } });
+  const res = await fetch(`${server.url}${Route.adminState}`, { headers: { Authorization: `Basic ${Buffer.from(`ops:${TOKEN}`).toString('base64')}` } });
   expect(res.status).toBe(200);
   const state = (await res.json()) as AdminState;
   return Object.fromEntries(state.addresses.map((a) => [a.address, a.total]));

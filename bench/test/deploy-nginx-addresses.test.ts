@@ -13,7 +13,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import WebSocket from 'ws';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { AdminRoute, type AdminState } from '@tickwire/server/admin';
+import { Route } from '@tickwire/protocol/routes';
+import type { AdminState } from '@tickwire/server/admin';
 import { freeFixedPort, startServerProcess, throwAwayCertificate, waitFor, type ServerProcess } from '@tickwire/server/test/harness';
 import { eventually } from '@tickwire/server/test/nats-harness';
 import { startNginx, type RunningProxy } from '../src/proxies.js';
@@ -82,7 +83,7 @@ function sseThroughNginx(localAddress: string, headers: Record<string, string> =
 
 /** Connections per client address as the server counts them (straight from the server, not via nginx). */
 async function perAddress(): Promise<Record<string, number>> {
-  const res = await fetch(`${server.url}${AdminRoute.state}`, { headers: { Authorization: `Basic ${Buffer.from(`ops:${TOKEN}`).toString('base64')}` } });
+  const res = await fetch(`${server.url}${Route.adminState}`, { headers: { Authorization: `Basic ${Buffer.from(`ops:${TOKEN}`).toString('base64')}` } });
   expect(res.status).toBe(200);
   const state = (await res.json()) as AdminState;
   return Object.fromEntries(state.addresses.map((a) => [a.address, a.total]));
