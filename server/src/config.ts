@@ -16,6 +16,11 @@ export interface ServerConfig {
   symbols: number;
   tickRate: number;
   batchMs: number;
+  /**
+   * Widest the batch window grows while the loop is busy, ms (batch-window.ts); equal to batchMs: a fixed
+   * window. null = DEFAULT_BATCH_MAX_MS, or batchMs when that is longer (batchWindowBounds()).
+   */
+  batchMaxMs: number | null;
   transports: readonly TransportName[];
   webDir: string;
   /** Candles kept per symbol and interval (ring size). */
@@ -95,6 +100,9 @@ export interface ServerConfig {
   logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'silent';
 }
 
+/** Default upper bound of the adaptive batch window: frames at most this far apart under load. */
+export const DEFAULT_BATCH_MAX_MS = 50;
+
 export const DEFAULT_CONFIG: ServerConfig = {
   host: '127.0.0.1',
   port: 8080,
@@ -102,6 +110,7 @@ export const DEFAULT_CONFIG: ServerConfig = {
   symbols: 50,
   tickRate: 1000,
   batchMs: 20,
+  batchMaxMs: null,
   transports: TRANSPORT_NAMES,
   webDir: 'web/dist',
   candleCapacity: 1000,
@@ -220,6 +229,13 @@ export function configProgram(): Command {
     .addOption(opt('--symbols <n>', 'number of simulated instruments', 'TICKWIRE_SYMBOLS').default(d.symbols).argParser(integer(1, 65535)))
     .addOption(opt('--tick-rate <n>', 'total feed ticks per second', 'TICKWIRE_TICK_RATE').default(d.tickRate).argParser(integer(1, 1_000_000)))
     .addOption(opt('--batch-ms <n>', 'batching window in ms', 'TICKWIRE_BATCH_MS').default(d.batchMs).argParser(integer(1, 1000)))
+    .addOption(
+      opt(
+        '--batch-max-ms <n>',
+        `widest the batching window grows under load, ms (default ${DEFAULT_BATCH_MAX_MS}, or --batch-ms if longer; = --batch-ms: fixed window)`,
+        'TICKWIRE_BATCH_MAX_MS',
+      ).argParser(integer(1, 1000)),
+    )
     .addOption(
       opt('--transports <list>', `enabled transports: ${TRANSPORT_NAMES.join(',')}`, 'TICKWIRE_TRANSPORTS')
         .default(d.transports)
@@ -366,6 +382,7 @@ export function parseConfig(argv: readonly string[], env: NodeJS.ProcessEnv = pr
     symbols: number;
     tickRate: number;
     batchMs: number;
+    batchMaxMs?: number;
     transports: TransportName[];
     webDir: string;
     candles: number;
@@ -415,6 +432,7 @@ export function parseConfig(argv: readonly string[], env: NodeJS.ProcessEnv = pr
     symbols: o.symbols,
     tickRate: o.tickRate,
     batchMs: o.batchMs,
+    batchMaxMs: o.batchMaxMs ?? null,
     transports: o.transports,
     webDir: o.webDir,
     candleCapacity: o.candles,
@@ -507,5 +525,16 @@ export function validateConfig(config: ServerConfig): ServerConfig {
   if (config.heartbeatMs < config.batchMs) {
     throw new StartupError('TW_CONFIG', `invalid configuration: --heartbeat-ms ${config.heartbeatMs} is shorter than --batch-ms ${config.batchMs}`);
   }
+  if (config.batchMaxMs !== null) {
+    if (config.batchMaxMs < config.batchMs) fail(`--batch-max-ms ${config.batchMaxMs} is shorter than --batch-ms ${config.batchMs}`);
+    if (config.batchMaxMs > config.batchMs && config.batchMaxMs >= config.heartbeatMs) {
+      fail(`--batch-max-ms ${config.batchMaxMs} must be below --heartbeat-ms ${config.heartbeatMs}`);
+    }
+  }
   return config;
+}
+
+/** The batch window's bounds: --batch-ms, and --batch-max-ms or its default (never below --batch-ms). */
+export function batchWindowBounds(config: Pick<ServerConfig, 'batchMs' | 'batchMaxMs'>): { minMs: number; maxMs: number } {
+  return { minMs: config.batchMs, maxMs: config.batchMaxMs ?? Math.max(DEFAULT_BATCH_MAX_MS, config.batchMs) };
 }

@@ -12,6 +12,11 @@ export class Metrics {
     buckets: [1, 5, 10, 50, 100, 500, 1000, 5000, 20000],
     registers: [this.registry],
   });
+  readonly batchWindow = new Gauge({
+    name: 'tickwire_batch_window_ms',
+    help: 'Current batch window, ms: --batch-ms, widened up to --batch-max-ms while the event loop is busy and batches start late or fill much of it',
+    registers: [this.registry],
+  });
   readonly framesSent = new Counter({
     name: 'tickwire_frames_sent_total',
     help: 'Frames delivered to clients (one per subscriber)',

@@ -8,7 +8,9 @@ import { systemClock, type Clock } from '@tickwire/feeds/clock';
 import type { Bus } from '@tickwire/core/nats/bus';
 import { Fanout } from '@tickwire/core/fanout';
 import { createLogger, type Logger } from '@tickwire/core/log';
-import { DEFAULT_CONFIG, validateConfig, type ServerConfig } from './config.js';
+import { DEFAULT_CONFIG, batchWindowBounds, validateConfig, type ServerConfig } from './config.js';
+import { startBatchLoop } from './batch-loop.js';
+import { BatchWindow } from './batch-window.js';
 import { Admission, RefusalLog, derivedOrigins } from './admission.js';
 import { TrustedProxies, parseCidrList } from './client-address.js';
 import type { GatewayTuning } from './feed-source.js';
@@ -173,12 +175,20 @@ export async function createServer(partial: Partial<ServerConfig> = {}, options:
     );
   }
 
-  const batchTimer = setInterval(() => {
-    if (feedSwitch.stalled) return;
-    const n = feed.poll(fanout);
-    metrics.ticksIn.inc(n);
-    fanout.flush(now());
-  }, config.batchMs);
+  // A bus gateway relays the feed process's frames as they arrive (its poll and flush find nothing to
+  // batch), so only the embedded feed's window adapts.
+  const batchWindow = new BatchWindow(feed.kind === 'embedded' ? batchWindowBounds(config) : { minMs: config.batchMs, maxMs: config.batchMs });
+  metrics.batchWindow.set(batchWindow.ms);
+  const batchLoop = startBatchLoop(
+    batchWindow,
+    () => {
+      if (feedSwitch.stalled) return;
+      const n = feed.poll(fanout);
+      metrics.ticksIn.inc(n);
+      fanout.flush(now());
+    },
+    (ms) => metrics.batchWindow.set(ms),
+  );
 
   const slow = new SlowConsumerPolicy({ softBytes: config.slowSoftBytes, hardBytes: config.slowHardBytes, maxLagMs: config.slowLagMs }, fanout, metrics, now);
   const slowTimer = setInterval(() => slow.check(sessions), SLOW_CHECK_MS);
@@ -217,7 +227,7 @@ export async function createServer(partial: Partial<ServerConfig> = {}, options:
   let closing: Promise<void> | null = null;
   const close = (): Promise<void> => {
     closing ??= (async () => {
-      clearInterval(batchTimer);
+      batchLoop.stop();
       past.stop();
       clearInterval(heartbeatTimer);
       clearInterval(slowTimer);
