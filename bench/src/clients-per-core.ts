@@ -3,7 +3,8 @@
 // → 20k) until a step fails; the server is pinned to one core and the load generator (this process) to
 // another, and every step records which of the two filled its core and the generator's CPU per update.
 // Tickwire (WebSocket, SSE, compact frames when the load tester has them) against both kinds of peers —
-// per-tick JSON and same-design batching — in the same run. Entry: `npm run bench -- --clients-per-core`.
+// per-tick JSON and same-design batching — in the same run. Tickwire's adaptive batch window can be off,
+// on, or both side by side (--adaptive) to measure what it gains. Entry: `npm run bench -- --clients-per-core`.
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -11,10 +12,11 @@ import { dirname, join } from 'node:path';
 import { DEFAULTS, type LoadTestConfig, type TransportName } from '@tickwire/loadtest/config';
 import { runLoadTest } from '@tickwire/loadtest/run';
 import { defaultUniverse } from '@tickwire/feeds/universe';
+import { DEFAULT_BATCH_MAX_MS } from '@tickwire/server/config';
 import { formatScaled } from '@tickwire/protocol/units';
 import { planPinning, pinSelf, type PinningPlan } from './cpu-pinning.js';
 import type { Machine } from './machine.js';
-import { startTarget, type ServerKind } from './servers.js';
+import { TICKWIRE_BATCH_MS, startTarget, type ServerKind } from './servers.js';
 import { P99_LIMIT_MS, failedStep, rampFor, stepFrom, waitForQuiet, type StepResult } from './sweep.js';
 
 export const CLIENT_LADDER = [1_000, 2_000, 5_000, 10_000, 20_000] as const;
@@ -23,6 +25,9 @@ export const QUICK_LADDER = [200] as const;
 export const SYMBOLS_PER_CLIENT = 5;
 /** A process whose CPU reached this share of its core (pinned) is called saturated. */
 export const SATURATED_PERCENT = 90;
+/** Tickwire's adaptive batch window: off (--batch-max-ms = --batch-ms), on (the server's default bound), or both series. */
+export type AdaptiveMode = 'off' | 'on' | 'both';
+export const ADAPTIVE_MODES: readonly AdaptiveMode[] = ['off', 'on', 'both'];
 /** Sockets besides the clients' that a process needs (files, pipes, listeners). */
 const FD_MARGIN = 512;
 
@@ -51,6 +56,8 @@ export interface CpcSpec {
   design: Design;
   /** Compact Updates frames (needs the load tester's `compact` option). */
   compact?: boolean;
+  /** Tickwire only: --batch-max-ms for the server (TICKWIRE_BATCH_MS = adaptation off). */
+  batchMaxMs?: number;
 }
 
 export const CPC_SERIES: readonly CpcSpec[] = [
@@ -94,7 +101,18 @@ export interface CpcReport {
   pinning: PinningPlan;
   /** `ulimit -n` of this process (the servers inherit it): a step needing more sockets is not run. */
   fdLimit: number | null;
-  settings: { seed: number; symbolsPerClient: number; durationS: number; ladder: number[]; workers: number; p99LimitMs: number; batchMs: number };
+  settings: {
+    seed: number;
+    symbolsPerClient: number;
+    durationS: number;
+    ladder: number[];
+    workers: number;
+    p99LimitMs: number;
+    batchMs: number;
+    /** Absent in reports from before the adaptive window (a fixed window then). */
+    adaptive?: AdaptiveMode;
+    batchMaxMs?: number;
+  };
   /** Series not run, and why (e.g. compact frames without load-tester support). */
   skipped: Array<{ id: string; reason: string }>;
   shapes: Array<{ shape: FeedShape; series: CpcSeries[] }>;
@@ -110,9 +128,34 @@ export interface CpcOptions {
   durationS?: number;
   /** Generator worker threads (default 1 when pinned: the generator has one core). */
   workers?: number;
+  /** Tickwire's adaptive batch window (default on, as the server ships). */
+  adaptive?: AdaptiveMode;
   /** Where the caller writes the JSON (shown in the report). */
   resultsFile: string;
   command: string;
+}
+
+/** Id of the adaptive twin of a Tickwire series in an `--adaptive both` run. */
+export function adaptiveId(id: string): string {
+  return `${id}-adaptive`;
+}
+
+/**
+ * Tickwire series with their batch window set: one each for off or on, two for both (the fixed one keeps
+ * its id, the adaptive one is adaptiveId()). Peers have no adaptive window and stay as they are.
+ */
+export function withBatchWindows(series: readonly CpcSpec[], mode: AdaptiveMode): CpcSpec[] {
+  const fixed = (s: CpcSpec): CpcSpec => ({ ...s, batchMaxMs: TICKWIRE_BATCH_MS });
+  const adaptive = (s: CpcSpec): CpcSpec => ({ ...s, batchMaxMs: DEFAULT_BATCH_MAX_MS });
+  return series.flatMap((s) => {
+    if (s.server !== 'tickwire') return [s];
+    if (mode === 'off') return [fixed(s)];
+    if (mode === 'on') return [adaptive(s)];
+    return [
+      { ...fixed(s), label: `${s.label}, fixed ${TICKWIRE_BATCH_MS} ms window` },
+      { ...adaptive(s), id: adaptiveId(s.id), label: `${s.label}, adaptive ${TICKWIRE_BATCH_MS}–${DEFAULT_BATCH_MAX_MS} ms window` },
+    ];
+  });
 }
 
 /** Whether the load tester can ask for compact frames (another change adds `compact` to its config). */
@@ -187,7 +230,10 @@ async function runStep(spec: CpcSpec, clients: number, c: StepContext): Promise<
     server = await startTarget(
       spec.server,
       { seed: c.seed, symbols: c.shape.symbols, tickRate: c.shape.tickRate },
-      { serverArgs: c.shapeArgs, ...(c.plan.pinned ? { cpus: c.plan.server } : {}) },
+      {
+        serverArgs: [...c.shapeArgs, ...(spec.batchMaxMs !== undefined ? ['--batch-max-ms', String(spec.batchMaxMs)] : [])],
+        ...(c.plan.pinned ? { cpus: c.plan.server } : {}),
+      },
     );
   } catch (error) {
     return extend(failedStep(c.shape.tickRate, error, (performance.now() - t0) / 1000), 0);
@@ -265,13 +311,15 @@ export async function runClientsPerCore(o: CpcOptions, machine: Machine, log: (l
   log(pinning.pinned ? `pinning: server on CPU ${pinning.server}, load generator on CPU ${pinning.generator}` : `not pinned: ${pinning.reason}`);
   const limit = fdLimit();
   const skipped: CpcReport['skipped'] = [];
-  const series = CPC_SERIES.filter((s) => o.series === undefined || o.series.includes(s.id)).filter((s) => {
+  const adaptive = o.adaptive ?? 'on';
+  const selected = CPC_SERIES.filter((s) => o.series === undefined || o.series.includes(s.id)).filter((s) => {
     if (s.compact === true && !loadTesterHasCompact()) {
       skipped.push({ id: s.id, reason: 'the load tester has no compact-frames option yet' });
       return false;
     }
     return true;
   });
+  const series = withBatchWindows(selected, adaptive);
   const shapes = SHAPES.filter((s) => o.shapes === undefined || o.shapes.includes(s.id));
   if (series.length === 0 || shapes.length === 0) throw new Error('no series or feed shape selected');
   const ladder = o.ladder ?? [...(o.quick ? QUICK_LADDER : CLIENT_LADDER)];
@@ -303,7 +351,17 @@ export async function runClientsPerCore(o: CpcOptions, machine: Machine, log: (l
     resultsFile: o.resultsFile,
     pinning,
     fdLimit: limit,
-    settings: { seed, symbolsPerClient: SYMBOLS_PER_CLIENT, durationS, ladder, workers, p99LimitMs: P99_LIMIT_MS, batchMs: 20 },
+    settings: {
+      seed,
+      symbolsPerClient: SYMBOLS_PER_CLIENT,
+      durationS,
+      ladder,
+      workers,
+      p99LimitMs: P99_LIMIT_MS,
+      batchMs: TICKWIRE_BATCH_MS,
+      adaptive,
+      batchMaxMs: adaptive === 'off' ? TICKWIRE_BATCH_MS : DEFAULT_BATCH_MAX_MS,
+    },
     skipped,
     shapes: out,
   };

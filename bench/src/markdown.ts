@@ -2,7 +2,7 @@
 // Tickwire/peer ratios and every sweep step, idle-connection memory, the targets, a placeholder for the
 // frontend's render-load numbers, hand-written analysis (bench/analysis.md, if present) and how to reproduce;
 // also the "Clients per core" section (renderClientsPerCore), which leads the file.
-import { SATURATED_PERCENT, type CpcReport, type CpcSeries } from './clients-per-core.js';
+import { SATURATED_PERCENT, adaptiveId, type CpcReport, type CpcSeries } from './clients-per-core.js';
 import type { IdleResult } from './idle.js';
 import type { Machine } from './machine.js';
 import type { MicroResult } from './micro.js';
@@ -389,6 +389,55 @@ export function clientsRatio(tw: CpcSeries | undefined, peer: CpcSeries | undefi
   return `${twOpen ? '≥ ' : ''}${(tw.capacity / peer.capacity).toFixed(1)}×`;
 }
 
+/** Tickwire's batch window in a clients-per-core run, one sentence (nothing for reports from before it adapted). */
+function batchWindowNote(settings: CpcReport['settings']): string | null {
+  const { batchMs, batchMaxMs, adaptive } = settings;
+  if (adaptive === undefined) return null;
+  if (adaptive === 'off') return `Tickwire batches over a fixed ${batchMs} ms window (\`--batch-max-ms ${batchMs}\`: adaptation off).`;
+  const window = `adaptive window (${batchMs} ms, widened up to ${batchMaxMs} ms while the server is busy: \`--batch-max-ms ${batchMaxMs}\`)`;
+  if (adaptive === 'on') return `Tickwire batches over its ${window}.`;
+  return `Tickwire's series run twice, with a fixed ${batchMs} ms window and with its ${window}; a table under each feed compares them.`;
+}
+
+/** Gain of the adaptive window in clients per core, with the bound each walk leaves. */
+export function adaptiveGain(fixed: CpcSeries, adaptive: CpcSeries, ladder: readonly number[]): string {
+  const first = f(ladder[0]);
+  const open = (s: CpcSeries) => s.capacity !== null && s.steps.every((st) => st.pass);
+  if (fixed.capacity === null) return adaptive.capacity === null ? 'both failed the first step' : `fixed failed ${first}, adaptive passed`;
+  if (adaptive.capacity === null) return `adaptive failed ${first}, fixed passed`;
+  if (open(fixed) && open(adaptive)) return 'both passed every step';
+  const bound = open(adaptive) ? '≥ ' : open(fixed) ? '≤ ' : '';
+  return `${bound}${(adaptive.capacity / fixed.capacity).toFixed(2)}×`;
+}
+
+/** Fixed against adaptive window for each Tickwire series that ran both ways (`--adaptive both`). */
+function adaptiveTable(series: readonly CpcSeries[], r: CpcReport): string[] {
+  const pairs = series.flatMap((fixed) => {
+    const adaptive = series.find((s) => s.spec.id === adaptiveId(fixed.spec.id));
+    return adaptive === undefined ? [] : [{ fixed, adaptive }];
+  });
+  if (pairs.length === 0) return [];
+  const capacity = (s: CpcSeries) => (s.capacity === null ? `< ${f(r.settings.ladder[0])}` : `${s.steps.every((st) => st.pass) ? '≥ ' : ''}${f(s.capacity)}`);
+  const atCapacity = (s: CpcSeries) => s.steps.find((st) => st.pass && st.clients === s.capacity);
+  const lightest = (s: CpcSeries) => s.steps[0];
+  const p99 = (st: { p99: number } | undefined) => (st === undefined ? 'n/a' : ms(st.p99));
+  const out = [
+    '',
+    `Adaptive batch window, same run: fixed ${r.settings.batchMs} ms against ${r.settings.batchMs}–${r.settings.batchMaxMs ?? '?'} ms (worth keeping only if it serves more clients without raising p99 at the lightest step):`,
+    '',
+    '| Tickwire | clients per core, fixed → adaptive | gain | p99 at the lightest step (ms), fixed / adaptive | p99 at capacity (ms), fixed / adaptive | server µs / update at capacity, fixed / adaptive |',
+    '| --- | ---: | ---: | ---: | ---: | ---: |',
+  ];
+  for (const { fixed, adaptive } of pairs) {
+    out.push(
+      `| ${fixed.spec.id} | ${capacity(fixed)} → ${capacity(adaptive)} | ${adaptiveGain(fixed, adaptive, r.settings.ladder)} | ` +
+        `${p99(lightest(fixed))} / ${p99(lightest(adaptive))} | ${p99(atCapacity(fixed))} / ${p99(atCapacity(adaptive))} | ` +
+        `${atCapacity(fixed)?.serverUsPerUpdate ?? 'n/a'} / ${atCapacity(adaptive)?.serverUsPerUpdate ?? 'n/a'} |`,
+    );
+  }
+  return out;
+}
+
 /** The "## Clients per core" section of docs/benchmarks.md (also bench/results/clients-per-core*.md). */
 export function renderClientsPerCore(r: CpcReport): string {
   const m = r.machine;
@@ -418,6 +467,8 @@ export function renderClientsPerCore(r: CpcReport): string {
       `ticks batched per symbol per ${r.settings.batchMs} ms into one binary Updates frame, built once per symbol with Tickwire's encoder and sent to every subscriber). ` +
       `"Saturated" names the process at ≥ ${SATURATED_PERCENT} % of its core; generator µs / update is the load generator's own CPU per update it received.`,
   );
+  const windowNote = batchWindowNote(r.settings);
+  if (windowNote !== null) out.push('', windowNote);
   if (r.fdLimit !== null)
     out.push('', `File descriptors: \`ulimit -n\` = ${f(r.fdLimit)} for server and generator; a step that needs more sockets is not run.`);
   for (const s of r.skipped) out.push('', `Not run: ${s.id} — ${s.reason}.`);
@@ -444,6 +495,7 @@ export function renderClientsPerCore(r: CpcReport): string {
         out.push(`| ${tw.spec.label} | ${cells.join(' | ')} |`);
       }
     }
+    out.push(...adaptiveTable(series, r));
   }
   out.push('', '### Every step', '');
   out.push(

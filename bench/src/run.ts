@@ -8,8 +8,8 @@
 import { existsSync, mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { availableParallelism, cpus, release } from 'node:os';
 import { dirname, join, relative, resolve } from 'node:path';
-import { Command } from 'commander';
-import { runClientsPerCore } from './clients-per-core.js';
+import { Command, Option } from 'commander';
+import { ADAPTIVE_MODES, runClientsPerCore, type AdaptiveMode } from './clients-per-core.js';
 import { spliceSection } from './compact.js';
 import { streamCostSection } from './stream-cost.js';
 import { runIdle, type IdleResult } from './idle.js';
@@ -86,6 +86,11 @@ async function main(): Promise<void> {
       false,
     )
     .option('--shapes <ids>', 'with --clients-per-core: feed shapes, comma list of default, uniform')
+    .addOption(
+      new Option('--adaptive <mode>', "with --clients-per-core: Tickwire's adaptive batch window off (--batch-max-ms = --batch-ms), on, or both side by side")
+        .choices(ADAPTIVE_MODES)
+        .default('on'),
+    )
     .option(
       '--clients <list>',
       'with --clients-per-core: client counts to walk (default 1000,2000,5000,10000,20000; quick 200); with --storm: one count (default 5000, quick 500)',
@@ -110,6 +115,7 @@ async function main(): Promise<void> {
     out?: string;
     clientsPerCore: boolean;
     shapes?: string;
+    adaptive: AdaptiveMode;
     clients?: string;
     results?: string;
     storm: boolean;
@@ -273,7 +279,7 @@ async function main(): Promise<void> {
 
 /** `--clients-per-core`: runs it, writes JSON + section, and (full runs only) splices the section into docs/benchmarks.md. */
 async function clientsPerCore(
-  o: { quick: boolean; series?: string; shapes?: string; clients?: string; duration?: number; results?: string; out?: string },
+  o: { quick: boolean; series?: string; shapes?: string; adaptive: AdaptiveMode; clients?: string; duration?: number; results?: string; out?: string },
   workers: number | undefined,
 ): Promise<void> {
   const list = (text: string | undefined): string[] | undefined =>
@@ -288,6 +294,7 @@ async function clientsPerCore(
       quick: o.quick,
       series: list(o.series),
       shapes: list(o.shapes),
+      adaptive: o.adaptive,
       ladder: list(o.clients)?.map(Number),
       durationS: o.duration,
       workers,

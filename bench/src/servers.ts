@@ -21,6 +21,9 @@ export const SCRIPTS: Readonly<Record<ServerKind, string>> = {
   'ws-batch': join(REPO_ROOT, 'bench/dist/peers/ws-batch-server.js'),
 };
 
+/** Tickwire's --batch-ms in every bench run (the same-design peers default to the same: peers/common.ts). */
+export const TICKWIRE_BATCH_MS = 20;
+
 export interface FeedFlags {
   seed: number;
   symbols: number;
@@ -69,7 +72,7 @@ function argsFor(kind: ServerKind, feed: FeedFlags): string[] {
   const common = ['--port', '0', '--host', '127.0.0.1', '--seed', String(feed.seed), '--symbols', String(feed.symbols), '--tick-rate', String(feed.tickRate)];
   if (kind === 'tickwire') {
     // Short warm-up keeps start-up fast; the stub web dir keeps the bench independent of the web build.
-    return [...common, '--batch-ms', '20', '--warmup', '5', '--web-dir', webDir(), '--log-level', 'info'];
+    return [...common, '--batch-ms', String(TICKWIRE_BATCH_MS), '--warmup', '5', '--web-dir', webDir(), '--log-level', 'info'];
   }
   return common;
 }
