@@ -9,9 +9,6 @@ import type { MicroResult } from './micro.js';
 import type { SeriesResult, StepResult } from './sweep.js';
 import { P99_LIMIT_MS } from './sweep.js';
 
-// Re-exported for the modules that take the machine with the report types (run.ts, storm.ts).
-export type { Machine } from './machine.js';
-
 export interface BenchReport {
   formatVersion: 1;
   /** Where the raw JSON of this run was written, relative to the repo. */

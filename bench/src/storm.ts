@@ -9,6 +9,7 @@ import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Rng } from '@tickwire/feeds/random';
 import { FrameType } from '@tickwire/protocol/messages';
+import { Route, routeUrl } from '@tickwire/protocol/routes';
 import { StreamAccounting } from '@tickwire/loadtest/accounting';
 import { ADAPTER_CONNECT } from '@tickwire/loadtest/adapters/index';
 import type { Connect } from '@tickwire/loadtest/adapters/types';
@@ -21,7 +22,7 @@ import { nowMs } from '@tickwire/loadtest/swarm';
 import { fetchSymbols, SymbolPicker } from '@tickwire/loadtest/symbols';
 import { SHAPES, SYMBOLS_PER_CLIENT } from './clients-per-core.js';
 import { planPinning, pinSelf, type PinningPlan } from './cpu-pinning.js';
-import type { Machine } from './markdown.js';
+import type { Machine } from './machine.js';
 import { startTarget, type RunningServer } from './servers.js';
 
 export const STORM_CLIENTS = 5_000;
@@ -252,7 +253,7 @@ class StormSwarm {
 /** tickwire_resumes_total by result, from the serving process's /metrics (null when unreadable). */
 async function serverResumes(url: string): Promise<{ replay: number | null; snapshot: number | null }> {
   try {
-    const text = await (await fetch(`${url}/metrics`, { signal: AbortSignal.timeout(3_000) })).text();
+    const text = await (await fetch(routeUrl(url, Route.metrics), { signal: AbortSignal.timeout(3_000) })).text();
     const read = (result: string): number => {
       const m = new RegExp(`^tickwire_resumes_total\\{[^}]*result="${result}"[^}]*\\}\\s+(\\S+)`, 'm').exec(text);
       return m === null ? 0 : Number(m[1]);
