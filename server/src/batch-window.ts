@@ -22,6 +22,12 @@ export interface BatchLoad {
 export const BUSY_UTILIZATION = 0.8;
 export const BUSY_SHARE = 0.5;
 /**
+ * AND the batch itself takes at least this share of the window: a wider window saves fan-out work per
+ * second and nothing else, so it cannot relieve a loop busy with cheap batches (on a crowded core the
+ * seeder's slices alone make batches late; the quick clients-per-core run showed the window widened then).
+ */
+export const BUSY_WORK_SHARE = 0.1;
+/**
  * Idle = the loop mostly waiting OR batches on time and cheap. Both far enough below the busy marks that
  * one narrowing step (+25 % work per second at most) cannot cross them, so the window does not flap.
  */
@@ -67,7 +73,7 @@ export class BatchWindow {
     const work = Number.isFinite(load.workMs) ? Math.max(0, load.workMs) : 0;
     const share = (late + work) / this.current;
     // Comparisons with NaN are false: an unreadable utilisation neither widens nor narrows.
-    if (load.utilization >= BUSY_UTILIZATION && share >= BUSY_SHARE) {
+    if (load.utilization >= BUSY_UTILIZATION && share >= BUSY_SHARE && work / this.current >= BUSY_WORK_SHARE) {
       this.idleRun = 0;
       if (++this.busyRun >= WIDEN_AFTER) this.resize(Math.min(this.maxMs, Math.ceil(this.current * WIDEN_FACTOR)));
     } else if (load.utilization <= IDLE_UTILIZATION || share <= IDLE_SHARE) {

@@ -84,6 +84,8 @@ describe('BatchWindow', () => {
     expect(Math.max(...feed(w, { utilization: 0.2, lateMs: 40, workMs: 1 }, 200))).toBe(20);
     // A loop kept running by work that yields often, batches on time: frames still leave when due.
     expect(Math.max(...feed(w, { utilization: 1, lateMs: 3, workMs: 1 }, 200))).toBe(20);
+    // Late behind that work on a crowded core, but the batches are cheap: a wider window would save nothing.
+    expect(Math.max(...feed(w, { utilization: 1, lateMs: 40, workMs: 1 }, 200))).toBe(20);
     // An idle loop narrows a widened window even while its timers run late.
     feed(w, BUSY, 10 * WIDEN_AFTER);
     expect(w.ms).toBe(50);
