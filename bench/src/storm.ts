@@ -87,6 +87,8 @@ export interface StormReport {
   pinning: PinningPlan;
   settings: { clients: number; symbolsPerClient: number; feed: string; seed: number; targetMs: number; afterWindowMs: number; beforeWindowMs: number };
   storms: StormResult[];
+  /** Why the clients never got connected (no storm was run), with the server's and clients' CPU meanwhile; null when they did. */
+  notConnected: { reason: string; serverCpuPercent: number | null; generatorCpuPercent: number | null } | null;
 }
 
 export interface StormOptions {
@@ -220,12 +222,27 @@ class StormSwarm {
     };
   }
 
-  async open(): Promise<void> {
+  async open(log: (line: string) => void): Promise<void> {
+    const end = performance.now() + CONNECT_BOUND_MS;
+    let said = performance.now();
+    const progress = (): void => {
+      if (performance.now() - said < 5_000) return;
+      said = performance.now();
+      log(`  connecting: ${this.life.opened} opened, ${this.life.ready} with data, ${this.life.failures} failed attempts`);
+    };
+    // A generator whose core is full starves its own timers: the ramp is bounded in time as well as count.
     for (let i = 0; i < this.clients.length; i += RAMP_GROUP) {
+      if (performance.now() > end) {
+        throw new Error(
+          `only ${i} of ${this.clients.length} clients started within ${CONNECT_BOUND_MS / 1000} s (${this.life.ready} with data): ` +
+            'the load generator could not keep up with the clients already connected (see its CPU)',
+        );
+      }
       for (const c of this.clients.slice(i, i + RAMP_GROUP)) c.start();
+      progress();
       await sleep(20);
     }
-    const ok = await until(() => this.trackers.every((t) => t.acked) && this.life.ready >= this.clients.length, CONNECT_BOUND_MS);
+    const ok = await until(() => this.trackers.every((t) => t.acked) && this.life.ready >= this.clients.length, Math.max(0, end - performance.now()), progress);
     if (!ok)
       throw new Error(
         `only ${this.life.ready} of ${this.clients.length} clients connected within ${CONNECT_BOUND_MS / 1000} s (errors: ${this.life.errors.join('; ')})`,
@@ -435,12 +452,29 @@ export async function runStorms(o: StormOptions, machine: Machine, log: (line: s
   let server = await start();
   let swarm: StormSwarm | null = null;
   const storms: StormResult[] = [];
+  let notConnected: StormReport['notConnected'] = null;
   try {
     const symbols = await fetchSymbols(new URL(server.url));
     swarm = new StormSwarm(new URL(server.url), new SymbolPicker(symbols, 'uniform'), clients, seed);
-    await swarm.open();
-    log(`  ${clients} clients connected and subscribed`);
-    for (const kind of kinds) {
+    const serverCpu = new ProcessWatcher(server.pid);
+    const generatorCpu = new ProcessWatcher('self');
+    serverCpu.markWindow();
+    generatorCpu.markWindow();
+    try {
+      await swarm.open(log);
+    } catch (error) {
+      // Recorded, not thrown: that this machine cannot hold the clients in steady state is the finding.
+      notConnected = {
+        reason: error instanceof Error ? error.message : String(error),
+        serverCpuPercent: roundOrNull(serverCpu.windowPercent()),
+        generatorCpuPercent: roundOrNull(generatorCpu.windowPercent()),
+      };
+      log(
+        `  not connected: ${notConnected.reason}; server ${notConnected.serverCpuPercent ?? '?'}%, clients ${notConnected.generatorCpuPercent ?? '?'}% of a core`,
+      );
+    }
+    if (notConnected === null) log(`  ${clients} clients connected and subscribed`);
+    for (const kind of notConnected === null ? kinds : []) {
       if (kind === 'blip') storms.push(await blip(swarm, server, log));
       else {
         const r = await restart(swarm, server, start, log);
@@ -473,6 +507,7 @@ export async function runStorms(o: StormOptions, machine: Machine, log: (line: s
       beforeWindowMs: BEFORE_WINDOW_MS,
     },
     storms,
+    notConnected,
   };
 }
 
@@ -507,6 +542,14 @@ export function renderStormSection(r: StormReport): string {
       `Command: \`${r.command}\`; raw results: \`${r.resultsFile}\`.`,
     '',
   );
+  if (r.notConnected !== null) {
+    const n = r.notConnected;
+    out.push(
+      `**Not measured: the ${r.settings.clients.toLocaleString('en-US')} clients never all got connected** — ${n.reason}. ` +
+        `Over the attempt the server used ${pct(n.serverCpuPercent)} % and the clients ${pct(n.generatorCpuPercent)} % of their cores.`,
+      '',
+    );
+  }
   const busy = r.loadAverage[0] ?? 0;
   if (busy >= BUSY_LOAD) {
     out.push(
@@ -515,17 +558,19 @@ export function renderStormSection(r: StormReport): string {
       '',
     );
   }
-  out.push(
-    "| storm | clients current again | all current (s) | per client p50 / p99 (s) | server down (s) | server CPU %: storm mean / peak (steady before) | clients' CPU % | feed → client p99 before → after (ms) | resumed replay / snapshot | ticks lost | verdict |",
-  );
-  out.push('| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |');
-  for (const s of r.storms) {
+  if (r.storms.length > 0) {
     out.push(
-      `| ${s.kind === 'blip' ? 'network blip (all cut, back within 1 s)' : 'SIGTERM restart (state file)'} | ${s.current.toLocaleString('en-US')} / ${s.clients.toLocaleString('en-US')} | ` +
-        `${sec(s.allCurrentMs)} | ${sec(s.perClientMs.p50)} / ${sec(s.perClientMs.p99)} | ${sec(s.downMs)} | ${pct(s.serverCpuPercent)} / ${pct(s.serverCpuPeakPercent)} (${pct(s.serverCpuBeforePercent)}) | ${pct(s.generatorCpuPercent)} | ` +
-        `${s.latencyBefore.p99} → ${s.latencyAfter.p99} | ${s.resumes.replayed.toLocaleString('en-US')} / ${s.resumes.snapshot.toLocaleString('en-US')} | ` +
-        `${s.loss.missing + s.loss.heartbeatAhead === 0 ? 'none' : `${s.loss.missing} missing, ${s.loss.heartbeatAhead} heartbeats ahead`} | ${s.pass ? 'pass' : s.reasons.join('; ')} |`,
+      "| storm | clients current again | all current (s) | per client p50 / p99 (s) | server down (s) | server CPU %: storm mean / peak (steady before) | clients' CPU % | feed → client p99 before → after (ms) | resumed replay / snapshot | ticks lost | verdict |",
     );
+    out.push('| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |');
+    for (const s of r.storms) {
+      out.push(
+        `| ${s.kind === 'blip' ? 'network blip (all cut, back within 1 s)' : 'SIGTERM restart (state file)'} | ${s.current.toLocaleString('en-US')} / ${s.clients.toLocaleString('en-US')} | ` +
+          `${sec(s.allCurrentMs)} | ${sec(s.perClientMs.p50)} / ${sec(s.perClientMs.p99)} | ${sec(s.downMs)} | ${pct(s.serverCpuPercent)} / ${pct(s.serverCpuPeakPercent)} (${pct(s.serverCpuBeforePercent)}) | ${pct(s.generatorCpuPercent)} | ` +
+          `${s.latencyBefore.p99} → ${s.latencyAfter.p99} | ${s.resumes.replayed.toLocaleString('en-US')} / ${s.resumes.snapshot.toLocaleString('en-US')} | ` +
+          `${s.loss.missing + s.loss.heartbeatAhead === 0 ? 'none' : `${s.loss.missing} missing, ${s.loss.heartbeatAhead} heartbeats ahead`} | ${s.pass ? 'pass' : s.reasons.join('; ')} |`,
+      );
+    }
   }
   out.push('');
   out.push(
