@@ -53,6 +53,8 @@ export interface PastOptions {
   /** Mean trades per second of this instrument (its popularity share of the feed's rate): bar volume and empty bars. */
   ticksPerSecond: number;
   segments?: readonly PastSegment[];
+  /** The simulator's calendarShiftMs: sessions are read that much later than the bars' times. */
+  calendarShiftMs?: number;
 }
 
 /**
@@ -131,13 +133,14 @@ export class PastWalk {
     const k = MEAN_REVERSION_PER_YEAR;
     const { yearsPerActivityMs } = CALENDARS[inst.assetClass];
     const stop = Math.min(n, this.j + maxSlots);
+    const shift = options.calendarShiftMs ?? 0;
     let x = this.x;
     // Filled from the end of the arrays so the result reads oldest first.
     for (let j = this.j; j < stop; j++) {
       const start = this.starts[j]!;
       const stepSec = this.steps[j]!;
       const end = j === 0 ? this.endSec : start + stepSec;
-      const years = tradingYears(inst.assetClass, start * 1000, end * 1000);
+      const years = tradingYears(inst.assetClass, start * 1000 + shift, end * 1000 + shift);
       // Exact OU step, taken backwards: the stationary process reversed in time is the same process.
       const decay = Math.exp(-k * years);
       const sd = Math.sqrt((variancePerYear * -Math.expm1(-2 * k * years)) / (2 * k));

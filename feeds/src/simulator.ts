@@ -47,6 +47,11 @@ export interface SimulatorOptions {
   startTimeMs: number;
   /** Trading time per unit of calendar time, on top of the sessions (default 1: real time; tests speed it up). */
   timeAcceleration?: number;
+  /**
+   * Added to event time where the sessions calendar is read (default 0): the market trades as if it were
+   * that much later, so a demo or a test on a Saturday can run a weekday session. Event times are unchanged.
+   */
+  calendarShiftMs?: number;
 }
 
 export interface Quote {
@@ -143,6 +148,8 @@ export class MarketSimulator {
   readonly instruments: readonly Instrument[];
   readonly ticksPerSecond: number;
   readonly startTimeMs: number;
+  /** SimulatorOptions.calendarShiftMs. */
+  readonly calendarShiftMs: number;
 
   readonly #rng: Rng;
   readonly #ratePerMs: number;
@@ -208,6 +215,8 @@ export class MarketSimulator {
     this.instruments = Object.freeze([...instruments]);
     this.ticksPerSecond = ticksPerSecond;
     this.startTimeMs = startTimeMs;
+    this.calendarShiftMs = options.calendarShiftMs ?? 0;
+    if (!Number.isFinite(this.calendarShiftMs)) throw new RangeError(`calendarShiftMs must be finite, got ${this.calendarShiftMs}`);
     this.#rng = new Rng(seed);
     this.#ratePerMs = ticksPerSecond / 1000;
     this.#acceleration = acceleration;
@@ -364,7 +373,8 @@ export class MarketSimulator {
     this.#segEnd.fill(-Infinity);
     for (let i = 0; i < n; i++) {
       const cls = ASSET_CLASSES[this.#classOf[i]!]!;
-      this.#lastYears[i] = tradingYears(cls, this.startTimeMs, this.startTimeMs + this.#lastElapsed[i]!) * this.#acceleration;
+      const start = this.startTimeMs + this.calendarShiftMs;
+      this.#lastYears[i] = tradingYears(cls, start, start + this.#lastElapsed[i]!) * this.#acceleration;
     }
   }
 
@@ -471,12 +481,13 @@ export class MarketSimulator {
   /** Moves class `cls`'s cached calendar bucket to the one holding `elapsed` (once per class per 15 minutes). */
   #enterBucket(cls: number, elapsed: number): void {
     const assetClass = ASSET_CLASSES[cls]!;
-    const { bucket, startMs } = bucketAt(this.startTimeMs + elapsed);
+    const calendarStart = this.startTimeMs + this.calendarShiftMs;
+    const { bucket, startMs } = bucketAt(calendarStart + elapsed);
     const cal = CALENDARS[assetClass];
-    const segStart = startMs - this.startTimeMs;
+    const segStart = startMs - calendarStart;
     this.#segStart[cls] = segStart;
     this.#segEnd[cls] = segStart + BUCKET_LENGTH_MS;
-    this.#segYears[cls] = tradingYears(assetClass, this.startTimeMs, startMs) * this.#acceleration;
+    this.#segYears[cls] = tradingYears(assetClass, calendarStart, startMs) * this.#acceleration;
     this.#segYearsPerMs[cls] = cal.activity[bucket]! * cal.yearsPerActivityMs * this.#acceleration;
     this.#segActivity[cls] = cal.activity[bucket]!;
   }

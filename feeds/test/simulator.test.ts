@@ -288,3 +288,32 @@ function correlation(xs: readonly number[], ys: readonly number[]): number {
   });
   return sxy / Math.sqrt(sxx * syy);
 }
+
+describe('MarketSimulator calendar shift (--market-time)', () => {
+  /** Equity trades at another price than the symbol's previous trade, over 20 s: most in a session, ~1 % at a weekend. */
+  function distinctEquityPrices(startTimeMs: number, calendarShiftMs?: number): number {
+    const sim = simulator({ startTimeMs, ...(calendarShiftMs === undefined ? {} : { calendarShiftMs }) });
+    const equities = new Set(universe.filter((i) => i.assetClass === 'equity').map((i) => i.id));
+    const last = new Map<number, number>();
+    let changes = 0;
+    for (const t of collect(sim, startTimeMs + 20_000)) {
+      if (!equities.has(t.symbolId)) continue;
+      if (last.has(t.symbolId) && last.get(t.symbolId) !== t.price) changes++;
+      last.set(t.symbolId, t.price);
+    }
+    return changes;
+  }
+
+  it('trades a weekday session on a Saturday when shifted onto it, with event times unchanged', () => {
+    const saturday = Date.UTC(2026, 11, 5, 15, 0);
+    const tuesday = Date.UTC(2026, 0, 6, 15, 0);
+    const still = distinctEquityPrices(saturday);
+    const shifted = distinctEquityPrices(saturday, tuesday - saturday);
+    expect(shifted).toBeGreaterThan(5 * Math.max(1, still));
+    expect(distinctEquityPrices(tuesday)).toBeGreaterThan(5 * Math.max(1, still));
+    const first = collect(simulator({ startTimeMs: saturday, calendarShiftMs: tuesday - saturday }), saturday + 1_000)[0]!;
+    expect(first.eventTimeMs).toBeGreaterThanOrEqual(saturday);
+    expect(first.eventTimeMs).toBeLessThan(saturday + 1_000);
+    expect(() => simulator({ calendarShiftMs: Number.NaN })).toThrow(/calendarShiftMs/);
+  });
+});

@@ -35,6 +35,11 @@ export interface ServerConfig {
   maxHeldPolls: number;
   /** Simulated past the feed replays at start so charts and session stats are not empty. */
   warmupSec: number;
+  /**
+   * --market-time: how far the simulated market's sessions calendar runs ahead of the wall clock (ms; 0:
+   * the real time). A Saturday demo or test can trade a weekday session; event times stay real.
+   */
+  calendarShiftMs: number;
   heartbeatMs: number;
   maxSymbolsPerConnection: number;
   maxConnections: number;
@@ -119,6 +124,7 @@ export const DEFAULT_CONFIG: ServerConfig = {
   maxHeldPolls: 10_000,
   defaultHistory: 300,
   warmupSec: 1800,
+  calendarShiftMs: 0,
   heartbeatMs: 1000,
   maxSymbolsPerConnection: 100,
   slowSoftBytes: 64 * 1024,
@@ -255,6 +261,13 @@ export function configProgram(): Command {
       opt('--max-held-polls <n>', 'long-poll requests held at once', 'TICKWIRE_MAX_HELD_POLLS').default(d.maxHeldPolls).argParser(integer(1, 1_000_000)),
     )
     .addOption(opt('--history <n>', 'default candles per interval in snapshots', 'TICKWIRE_HISTORY').default(d.defaultHistory).argParser(integer(0, 2000)))
+    .addOption(
+      opt(
+        '--market-time <iso>',
+        "the simulated market's clock at start for its sessions (e.g. 2026-01-06T15:00:00Z trades a Tuesday's US session on a weekend); default: now",
+        'TICKWIRE_MARKET_TIME',
+      ).argParser(marketTime),
+    )
     .addOption(opt('--warmup <s>', 'seconds of simulated past replayed at start', 'TICKWIRE_WARMUP').default(d.warmupSec).argParser(integer(0, 86_400)))
     .addOption(opt('--heartbeat-ms <n>', 'heartbeat interval in ms', 'TICKWIRE_HEARTBEAT_MS').default(d.heartbeatMs).argParser(integer(100, 60_000)))
     .addOption(
@@ -372,6 +385,13 @@ export function configProgram(): Command {
 }
 
 /** Parses argv (without node and script) and the environment; throws StartupError TW_CONFIG on bad input. */
+/** --market-time: an ISO 8601 time with its zone, as epoch ms. */
+function marketTime(text: string): number {
+  const ms = /(Z|[+-]\d\d:\d\d)$/.test(text) ? Date.parse(text) : NaN;
+  if (!Number.isFinite(ms)) throw new InvalidArgumentError(`expected an ISO 8601 time with a zone, like 2026-01-06T15:00:00Z; got "${text}"`);
+  return ms;
+}
+
 export function parseConfig(argv: readonly string[], env: NodeJS.ProcessEnv = process.env): ServerConfig {
   const program = configProgram();
   parseCommandLine(program, argv, env);
@@ -391,6 +411,7 @@ export function parseConfig(argv: readonly string[], env: NodeJS.ProcessEnv = pr
     maxHeldPolls: number;
     history: number;
     warmup: number;
+    marketTime?: number;
     heartbeatMs: number;
     maxSymbols: number;
     maxConnections: number;
@@ -441,6 +462,7 @@ export function parseConfig(argv: readonly string[], env: NodeJS.ProcessEnv = pr
     maxHeldPolls: o.maxHeldPolls,
     defaultHistory: o.history,
     warmupSec: o.warmup,
+    calendarShiftMs: o.marketTime === undefined ? 0 : o.marketTime - Date.now(),
     heartbeatMs: o.heartbeatMs,
     maxSymbolsPerConnection: o.maxSymbols,
     slowSoftBytes: o.slowSoftBytes,

@@ -75,6 +75,7 @@ export async function selectFeed(config: ServerConfig, options: FeedSelectionOpt
     symbols: config.symbols,
     tickRate: config.tickRate,
     warmupSec: config.warmupSec,
+    calendarShiftMs: config.calendarShiftMs,
     clock,
     simulate: config.feed === 'sim',
     // The registry's list itself: it grows as instruments are registered, and the feed serves it as it is.

@@ -48,6 +48,8 @@ export function createEmbeddedFeed(options: {
   instruments?: readonly LocalInstrument[];
   /** --feed none: no simulator at all (every instrument is ingested). */
   simulate?: boolean;
+  /** ServerConfig.calendarShiftMs (--market-time). */
+  calendarShiftMs?: number;
 }): EmbeddedFeed {
   const instruments: readonly LocalInstrument[] = options.instruments ?? defaultUniverse(options.symbols);
   const simulated = options.simulate === false ? [] : instruments.filter((i) => i.source !== 'ingest');
@@ -75,6 +77,7 @@ export function createEmbeddedFeed(options: {
     instruments: remap === null ? instruments : simulated.map((inst, k) => ({ ...inst, id: k })),
     ticksPerSecond: options.tickRate,
     startTimeMs: options.restore?.startTimeMs ?? now - warmupMs,
+    calendarShiftMs: options.calendarShiftMs ?? 0,
   });
   if (options.restore) simulator.importState(options.restore);
   const feed = new LiveFeed({ simulator, clock: options.clock, ...epochOption });

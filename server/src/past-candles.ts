@@ -34,7 +34,7 @@ export interface PastSeeder {
   stop(): void;
 }
 
-export function createPastSeeder(feed: FeedSource, fanout: Fanout, seed: number, simulate: boolean, log: Logger): PastSeeder {
+export function createPastSeeder(feed: FeedSource, fanout: Fanout, seed: number, simulate: boolean, log: Logger, calendarShiftMs = 0): PastSeeder {
   const instruments = feed.kind === 'embedded' && simulate ? feed.instruments.filter(simulated) : [];
   // The simulator's own start and rate: the past ends exactly where its stream (and any restored one) begins.
   const sim = instruments.length > 0 ? feed.exportState() : null;
@@ -54,7 +54,15 @@ export function createPastSeeder(feed: FeedSource, fanout: Fanout, seed: number,
     const entry = pending.get(symbolId);
     if (entry === undefined || sim === null) return null;
     const { inst, k } = entry;
-    const walk = new PastWalk({ ...inst, id: k }, { seed, endMs: sim.startTimeMs, ticksPerSecond: (sim.ticksPerSecond * inst.popularity) / popularity });
+    const walk = new PastWalk(
+      { ...inst, id: k },
+      {
+        seed,
+        endMs: sim.startTimeMs,
+        ticksPerSecond: (sim.ticksPerSecond * inst.popularity) / popularity,
+        calendarShiftMs,
+      },
+    );
     return { symbolId, walk, ring: 0 };
   };
 

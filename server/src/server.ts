@@ -82,7 +82,7 @@ export async function createServer(partial: Partial<ServerConfig> = {}, options:
   if (restored) restoreFanout(fanout, restored);
   const warmed = feed.warmUp(fanout);
   // Weeks of generated bars go under the warm-up's live ones in the background, after start-up.
-  const past = createPastSeeder(feed, fanout, config.seed, config.feed === 'sim', log);
+  const past = createPastSeeder(feed, fanout, config.seed, config.feed === 'sim', log, config.calendarShiftMs);
   past.start();
 
   const sessions = new SessionRegistry();

@@ -153,5 +153,16 @@ describe('parseConfig', () => {
     expect(() => parseConfig([], { TICKWIRE_SEED: '1.5' })).toThrow(/seed/);
     expect(() => parseConfig(['--host', 'a b'], {})).toThrow(/not a host/);
     expect(() => parseConfig(['--heartbeat-ms', '100', '--batch-ms', '200'], {})).toThrow(/shorter than --batch-ms/);
+    expect(() => parseConfig(['--market-time', '2026-01-06T15:00:00'], {})).toThrow(/--market-time.*ISO 8601 time with a zone/);
+    expect(() => parseConfig(['--market-time', 'tuesday'], {})).toThrow(/--market-time/);
+  });
+  it('--market-time shifts the simulated calendar from now to that time', () => {
+    expect(parseConfig([], {}).calendarShiftMs).toBe(0);
+    const target = Date.UTC(2026, 0, 6, 15, 0);
+    const before = Date.now();
+    const shift = parseConfig(['--market-time', '2026-01-06T15:00:00Z'], {}).calendarShiftMs;
+    expect(shift).toBeLessThanOrEqual(target - before);
+    expect(shift).toBeGreaterThan(target - before - 5_000);
+    expect(parseConfig([], { TICKWIRE_MARKET_TIME: '2026-01-06T16:00:00+01:00' }).calendarShiftMs).toBeLessThanOrEqual(target - before);
   });
 });

@@ -1,20 +1,50 @@
-// Price alerts in real Chromium against the live simulated market: created from the watchlist's alerts
-// menu with the keyboard just above and just below the live price, each fires an in-page toast (role=alert,
-// dismissible) and — notifications granted in the browser context — a browser Notification (counted by a
-// wrapper installed before the page loads); the one-shot alert never fires again, the repeating one
-// fires again after the price crossed back; the list and its states survive a reload. Screenshots in
-// test-results/.
+// Price alerts in real Chromium: created from the watchlist's alerts menu with the keyboard above and below
+// the price of an instrument whose trades the test itself POSTs to /ingest (so the price crosses each level
+// exactly when the test says, whatever the simulated market does on the day it runs), each fires an in-page
+// toast (role=alert, dismissible) and — notifications granted in the browser context — a browser
+// Notification (counted by a wrapper installed before the page loads); the one-shot alert never fires
+// again, the repeating one fires again after the price crossed back; the list and its states survive a
+// reload. Screenshots in test-results/.
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ServerProcess } from '@tickwire/server/test/harness';
 import { hook, launchBrowser, openPage, resultsPath, startDashboardServer, until } from './env.js';
 
+const TOKEN = 'ingest-secret-alerts-0123456789';
+/** The instrument the test trades: ingested, so its price moves only when the test posts a trade. */
+const SYMBOL = 'ACME';
+const FILE = join(mkdtempSync(join(tmpdir(), 'tickwire-e2e-alerts-')), 'instruments.json');
+writeFileSync(
+  FILE,
+  JSON.stringify({
+    instruments: [
+      { id: 0, ticker: 'SIMCO', name: 'Simulated Co', assetClass: 'equity', priceScale: 2, sizeScale: 0, price: '50.00' },
+      { id: 1, ticker: SYMBOL, name: 'Acme Corp', assetClass: 'equity', priceScale: 2, sizeScale: 0, source: 'ingest' },
+    ],
+  }),
+);
+
 let server: ServerProcess;
 let browser: Browser;
+let tradeId = 0;
 
 beforeAll(async () => {
-  [server, browser] = await Promise.all([startDashboardServer(), launchBrowser()]);
+  [server, browser] = await Promise.all([startDashboardServer(['--instruments', FILE, '--ingest-token', TOKEN]), launchBrowser()]);
+  await trade('20.00');
 });
+
+/** One ACME trade at `price`, as a producer would send it. */
+async function trade(price: string): Promise<void> {
+  const r = await fetch(`${server.url}/ingest`, {
+    method: 'POST',
+    body: `${JSON.stringify({ ticker: SYMBOL, price, size: '10', id: `alerts-${++tradeId}` })}\n`,
+    headers: { authorization: `Bearer ${TOKEN}` },
+  });
+  expect([r.status, ((await r.json()) as { accepted: number }).accepted]).toEqual([200, 1]);
+}
 
 afterAll(async () => {
   await browser?.close();
@@ -52,15 +82,8 @@ async function spyNotifications(page: Page): Promise<void> {
 const notes = (page: Page) => page.evaluate(() => window.__notes ?? []);
 const alerts = (page: Page) => page.evaluate(() => window.__tickwire!.settings().alerts);
 
-/** The symbol: a cheap stock, whose one-cent tick is large next to its moves, so trades bounce across a level. */
-const SYMBOL = 'PFE';
-
-/**
- * Fills the alerts form: symbol, condition and repeat with the keyboard; then, in one page task so the market
- * cannot move in between, a price inside the current bid–ask spread (half a tick above the bid) and submit.
- * Trades print at the bid and at the ask, so the live price crosses that level both ways within seconds.
- */
-async function addAlert(page: Page, symbol: string, op: 'above' | 'below', repeat: boolean): Promise<void> {
+/** Fills the alerts form with the keyboard (symbol, condition, repeat, the price typed over the prefilled last) and submits. */
+async function addAlert(page: Page, symbol: string, op: 'above' | 'below', repeat: boolean, level: string): Promise<void> {
   const menu = page.getByRole('group', { name: 'Price alerts' });
   await menu.getByLabel('Symbol').selectOption(symbol);
   await menu.getByLabel('Condition').selectOption(op);
@@ -68,12 +91,21 @@ async function addAlert(page: Page, symbol: string, op: 'above' | 'below', repea
   await until(async () => /\d/.test(await price.inputValue()), 'the last price prefilled');
   const box = menu.getByLabel('Repeat after the price crosses back');
   if ((await box.isChecked()) !== repeat) await box.press('Space');
-  await price.evaluate((input: HTMLInputElement, t) => {
-    const bid = window.__tickwire!.symbols()[t]!.bid;
-    input.value = ((bid + 0.5) / 100).toFixed(3); // two decimals: half a cent
-    input.dispatchEvent(new Event('input', { bubbles: true }));
-    input.form!.requestSubmit();
-  }, symbol);
+  await price.fill(level);
+  await price.press('Enter');
+  await until(async () => (await alerts(page)).some((a) => a.symbol === symbol && a.op === op && a.repeat === repeat), `the ${op} alert saved`);
+}
+
+/** Trades at `price` until the repeating alert is armed again (it re-arms once the price crossed back, after a cool-down). */
+async function rearm(page: Page, id: string, price: string): Promise<void> {
+  await until(
+    async () => {
+      await trade(price);
+      return (await alerts(page)).find((a) => a.id === id)?.armed === true;
+    },
+    'the repeating alert armed again',
+    20_000,
+  );
 }
 
 describe('price alerts', () => {
@@ -97,8 +129,8 @@ describe('price alerts', () => {
       await page.locator('[data-action="alerts"]').focus();
       await page.keyboard.press('Enter');
       await expect(page.getByRole('group', { name: 'Price alerts' }).isVisible()).resolves.toBe(true);
-      await addAlert(page, SYMBOL, 'above', false);
-      await addAlert(page, SYMBOL, 'below', true);
+      await addAlert(page, SYMBOL, 'above', false, '20.05');
+      await addAlert(page, SYMBOL, 'below', true, '19.95');
       const created = await alerts(page);
       expect(created).toHaveLength(2);
       const [once, repeating] = created as [(typeof created)[0], (typeof created)[0]];
@@ -108,17 +140,27 @@ describe('price alerts', () => {
       await page.screenshot({ path: resultsPath('alerts-menu.png') });
       await page.keyboard.press('Escape');
 
-      // Both fire: toasts on the page and notifications.
-      await until(async () => (await page.locator(`[role="alert"][data-toast="${once.id}"]`).count()) === 1, 'the one-shot toast', 30_000);
-      await until(async () => (await page.locator(`[role="alert"][data-toast="${repeating.id}"]`).count()) >= 1, 'the repeating toast', 30_000);
+      // Nothing fires while the price stays between the levels.
+      await trade('20.01');
+      await page.waitForTimeout(500);
+      expect(await notes(page)).toEqual([]);
+      // Up through 20.05, then down through 19.95: each fires, with a toast on the page and a notification.
+      await trade('20.10');
+      await until(async () => (await page.locator(`[role="alert"][data-toast="${once.id}"]`).count()) === 1, 'the one-shot toast');
+      await trade('19.90');
+      await until(async () => (await page.locator(`[role="alert"][data-toast="${repeating.id}"]`).count()) >= 1, 'the repeating toast');
       await page.screenshot({ path: resultsPath('alerts-toasts.png') });
       const fired = await notes(page);
       expect(fired.filter((n) => n.tag === once.id)).toHaveLength(1);
-      expect(fired.find((n) => n.tag === once.id)?.body).toMatch(/^PFE above \d{2}\.\d{3}: now \d{2}\.\d{2}$/);
+      expect(fired.find((n) => n.tag === once.id)?.body).toBe(`${SYMBOL} above 20.05: now 20.10`);
+      expect(fired.find((n) => n.tag === repeating.id)?.body).toBe(`${SYMBOL} below 19.95: now 19.90`);
       expect(fired.find((n) => n.tag === once.id)?.title).toBe(`Price alert: ${SYMBOL}`);
 
-      // The repeating one fires again once the price went back above it; the one-shot never does.
-      await until(async () => (await notes(page)).filter((n) => n.tag === repeating.id).length >= 2, 'the repeating alert firing again', 40_000);
+      // The repeating one fires again once the price went back above it and down again; the one-shot,
+      // crossed again on the way, never does.
+      await rearm(page, repeating.id, '20.20');
+      await trade('19.80');
+      await until(async () => (await notes(page)).filter((n) => n.tag === repeating.id).length === 2, 'the repeating alert firing again');
       expect((await notes(page)).filter((n) => n.tag === once.id)).toHaveLength(1);
       expect((await alerts(page)).find((a) => a.id === once.id)).toMatchObject({ done: true, armed: false });
 
@@ -138,7 +180,9 @@ describe('price alerts', () => {
       await expect(list.locator(`[data-alert="${once.id}"]`).textContent()).resolves.toMatch(/fired/);
       await page.keyboard.press('Escape');
       // The repeating alert still works after the reload.
-      await until(async () => (await notes(page)).some((n) => n.tag === repeating.id), 'the repeating alert firing after the reload', 40_000);
+      await rearm(page, repeating.id, '20.00');
+      await trade('19.90');
+      await until(async () => (await notes(page)).some((n) => n.tag === repeating.id), 'the repeating alert firing after the reload');
       expect((await notes(page)).some((n) => n.tag === once.id)).toBe(false);
 
       // Deleting: the list empties, the row loses its bell.
@@ -171,7 +215,7 @@ describe('price alerts', () => {
       await page.waitForTimeout(500);
       expect(await asked()).toBe(0);
       await page.locator('[data-action="alerts"]').click();
-      await addAlert(page, 'AAPL', 'above', false);
+      await addAlert(page, 'SIMCO', 'above', false, '99.00');
       expect(await asked()).toBe(1);
     } finally {
       await context.close();

@@ -45,9 +45,15 @@ export function resultsPath(name: string): string {
   return join(RESULTS_DIR, name);
 }
 
-/** Built server serving the built dashboard; 5 minutes of simulated history so charts have bars. */
+/**
+ * A Tuesday in the US cash session: the simulated market trades on its calendar (equity prints barely move
+ * off hours and at weekends), so tests that need moving equity prices must not depend on the day they run.
+ */
+export const MARKET_TIME = '2026-01-06T15:00:00Z';
+
+/** Built server serving the built dashboard; 5 minutes of simulated history so charts have bars; a weekday session. */
 export function startDashboardServer(args: string[] = [], port?: number): Promise<ServerProcess> {
-  return startServerProcess(['--warmup', '300', ...args], { web: 'built', port });
+  return startServerProcess(['--warmup', '300', '--market-time', MARKET_TIME, ...args], { web: 'built', port });
 }
 
 /** See server/test/harness.ts: a port outside the ephemeral range, for tests that restart a server on it. */
